@@ -1,0 +1,783 @@
+"""distansbot: the shell around the rules. Configuration, the Matrix client, the sync loop, the
+scheduler, sending, and the command line.
+
+    python bot.py --config PATH                          run the bot
+    python bot.py protokoll --config PATH [--meeting ID] [--format md|html|json]
+    python bot.py check --config PATH                    validate, log in, report on rooms
+
+Everything that decides lives in `rules/`; this file only moves data between Matrix, SQLite
+and the rules. Order of effects for one command: decide -> store events + answers + "handled"
+in one transaction -> fold events into memory -> send answers from the outbox. The sync token is
+saved only after a batch is stored, so a crash anywhere re-reads the batch and the "handled"
+table keeps every command to one application.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import io
+import logging
+import os
+import re
+import signal
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+import commands
+from commands.text import Message
+from rules import meeting as rules_meeting
+from rules import minutes
+from rules.actions import Accepted, Command, Refused, Reply
+from rules.roster import Person, Role, Roster
+from rules.state import Event, Meeting, apply
+from storage import Outgoing, Store
+
+log = logging.getLogger("distansbot")
+
+# --- configuration -----------------------------------------------------------------------------
+
+_MXID = r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(:\d+)?$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MatrixConfig(_Strict):
+    homeserver: str = Field(pattern=r"^https?://")
+    user_id: str = Field(pattern=_MXID)
+    password: SecretStr | None = None
+    access_token: SecretStr | None = None
+    device_name: str = "distansbot"
+
+    @model_validator(mode="after")
+    def _credentials(self) -> MatrixConfig:
+        if not self.password and not self.access_token:
+            raise ValueError("ange password eller access_token (eller DISTANSBOT_MATRIX__PASSWORD)")
+        return self
+
+
+class StorageConfig(_Strict):
+    database: Path = Path("data/distansbot.sqlite3")
+    e2ee_store: Path = Path("data/e2ee")
+
+
+class PersonConfig(_Strict):
+    user: str = Field(pattern=_MXID)
+    name: str = Field(min_length=1)
+    party: str = ""
+
+
+class AttendeeConfig(_Strict):
+    user: str = Field(pattern=_MXID)
+    name: str = Field(min_length=1)
+    title: str = ""
+
+
+class BodyConfig(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9_\-]+$")
+    name: str = Field(min_length=1)
+    room: str = Field(pattern=r"^[!#][^:]+:.+$")
+    chair: str = Field(pattern=_MXID)
+    vice_chairs: list[str] = []
+    secretaries: list[str] = []
+    security_chief: str | None = None
+    check_timeout_seconds: int = Field(60, ge=5, le=3600)
+    members: list[PersonConfig] = Field(min_length=1)
+    substitutes: list[PersonConfig] = []
+    attendees: list[AttendeeConfig] = []
+
+    @field_validator("vice_chairs", "secretaries")
+    @classmethod
+    def _ids(cls, users: list[str]) -> list[str]:
+        for user in users:
+            if not re.match(_MXID, user):
+                raise ValueError(f"{user!r} är inget Matrix-id (@namn:server)")
+        return users
+
+    @model_validator(mode="after")
+    def _roster(self) -> BodyConfig:
+        members = [p.user for p in self.members]
+        if self.chair not in members:
+            raise ValueError(f"ordföranden {self.chair} måste också finnas bland members")
+        for vice in self.vice_chairs:
+            if vice not in members:
+                raise ValueError(f"vice ordföranden {vice} måste också finnas bland members")
+        people = members + [p.user for p in self.substitutes]
+        dupes = sorted({u for u in people if people.count(u) > 1})
+        if dupes:
+            raise ValueError(f"{', '.join(dupes)} står mer än en gång bland members och substitutes")
+        return self
+
+    def roster(self) -> Roster:
+        return Roster(
+            body_id=self.id,
+            name=self.name,
+            chair=self.chair,
+            members=tuple(Person(p.user, p.name, Role.MEMBER, party=p.party) for p in self.members),
+            substitutes=tuple(Person(p.user, p.name, Role.SUBSTITUTE, party=p.party) for p in self.substitutes),
+            attendees=tuple(Person(p.user, p.name, Role.ATTENDEE, title=p.title) for p in self.attendees),
+            vice_chairs=tuple(self.vice_chairs),
+            secretaries=tuple(self.secretaries),
+            security_chief=self.security_chief,
+            check_timeout_seconds=self.check_timeout_seconds,
+        )
+
+
+class Config(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DISTANSBOT_", env_nested_delimiter="__", extra="forbid")
+
+    matrix: MatrixConfig
+    storage: StorageConfig = StorageConfig()
+    bodies: list[BodyConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Config:
+        for key in ("id", "room"):
+            values = [getattr(b, key) for b in self.bodies]
+            dupes = sorted({v for v in values if values.count(v) > 1})
+            if dupes:
+                raise ValueError(f"bodies: {key} {', '.join(dupes)} förekommer mer än en gång")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource, env_settings, *_: Any
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment wins over the file, so secrets need not be written in it.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, _CONFIG_PATH.get("path")))
+
+
+_CONFIG_PATH: dict[str, Path] = {}
+
+_ERROR_SV = {
+    "missing": "saknas",
+    "extra_forbidden": "okänd nyckel (felstavad?)",
+    "string_pattern_mismatch": "har fel form",
+    "string_type": "ska vara text",
+    "int_parsing": "ska vara ett heltal",
+    "int_type": "ska vara ett heltal",
+    "greater_than_equal": "är för litet",
+    "less_than_equal": "är för stort",
+    "too_short": "får inte vara tom",
+    "list_type": "ska vara en lista",
+}
+
+
+class ConfigError(Exception):
+    pass
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate the file; a bad one raises ConfigError naming the key, in Swedish."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"Konfigurationsfilen {path} finns inte.")
+    _CONFIG_PATH["path"] = path
+    try:
+        return Config()
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path} är inte giltig TOML: {e}") from None
+    except ValidationError as e:
+        lines = []
+        for err in e.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "(filen)"
+            text = _ERROR_SV.get(err["type"], "")
+            if err["type"] == "value_error":
+                text = str(err.get("ctx", {}).get("error", err["msg"]))
+            lines.append(f"  {key}: {text or err['msg']}")
+        raise ConfigError(f"Fel i konfigurationen {path}:\n" + "\n".join(lines)) from None
+
+
+# --- from rules' answers to Matrix content -------------------------------------------------------
+
+
+def _pill(user: str, name: str) -> str:
+    return f'<a href="https://matrix.to/#/{html.escape(user)}">{html.escape(name)}</a>'
+
+
+def message_content(reply: Reply, roster: Roster, in_reply_to: str | None) -> dict[str, Any]:
+    """A notice with plain and HTML body; mentioned people's names become pills in the HTML."""
+    formatted = html.escape(reply.text)
+    for user in dict.fromkeys(reply.mentions):
+        name = roster.name_of(user)
+        if name != user:
+            formatted = formatted.replace(html.escape(name), _pill(user, name), 1)
+    content: dict[str, Any] = {
+        "msgtype": "m.notice",
+        "body": reply.text,
+        "format": "org.matrix.custom.html",
+        "formatted_body": formatted.replace("\n", "<br>"),
+        "m.mentions": {"user_ids": list(dict.fromkeys(reply.mentions))},
+    }
+    if in_reply_to:
+        content["m.relates_to"] = {"m.in_reply_to": {"event_id": in_reply_to}}
+    return content
+
+
+# --- the bot -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Body:
+    config: BodyConfig
+    roster: Roster
+    room_id: str = ""
+    meetings: list[str] = field(default_factory=list)  # ids, oldest first
+
+
+class Bot:
+    def __init__(self, config: Config, store: Store, client: Any | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.client = client
+        self.bodies = {b.id: Body(b, b.roster()) for b in config.bodies}
+        self.meetings: dict[str, Meeting] = {}
+        self.by_room: dict[str, Body] = {}
+        self.lock = asyncio.Lock()
+        self.scheduler: AsyncIOScheduler | None = None
+        self.outbox_wakeup = asyncio.Event()
+
+    # --- state ----------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Rebuild every meeting by folding its log (a restart loses nothing)."""
+        for meeting_id, body_id in await self.store.meetings():
+            body = self.bodies.get(body_id)
+            if body is None:
+                log.warning("Sammanträde %s hör till organet %s som inte längre är konfigurerat", meeting_id, body_id)
+                continue
+            m = Meeting(meeting_id, body_id)
+            for event in await self.store.events(meeting_id):
+                apply(m, body.roster, event)
+            self.meetings[meeting_id] = m
+            body.meetings.append(meeting_id)
+
+    def latest(self, body: Body) -> Meeting | None:
+        return self.meetings[body.meetings[-1]] if body.meetings else None
+
+    def _new_meeting_id(self, body: Body, cmd: Command) -> str:
+        assert cmd.convening is not None
+        base = f"{body.config.id}-{cmd.convening.start.date().isoformat()}"
+        taken = set(self.meetings)
+        return (
+            base if base not in taken else next(f"{base}-{i}" for i in range(2, 10_000) if f"{base}-{i}" not in taken)
+        )
+
+    async def handle_command(self, body: Body, source: str, msg: Message, sender: str, now: datetime) -> None:
+        """One chat message in a body's room: parse, decide, store, answer."""
+        async with self.lock:
+            if await self.store.is_handled(source):
+                return
+            await self._tick(body, now)
+            parsed = commands.parse(msg, sender)
+            if parsed is None:
+                return
+            m = self.latest(body)
+            if isinstance(parsed, commands.Unknown):
+                await self._commit(body, source, now, None, [], [self._notice(body, parsed.body, source)])
+            elif parsed.name == "hjälp":
+                text = commands.help_text(m, body.roster, sender)
+                await self._commit(body, source, now, None, [], [self._notice(body, text, source)])
+            else:
+                await self._decide(body, source, m, parsed, now)
+        self.outbox_wakeup.set()
+
+    async def _decide(self, body: Body, source: str, m: Meeting | None, cmd: Command, now: datetime) -> None:
+        outcome = rules_meeting.decide(m, body.roster, cmd, now)
+        if isinstance(outcome, Refused):
+            await self._commit(body, source, now, None, [], [self._notice(body, outcome.body, source)])
+            return
+        if outcome.new_meeting:
+            m = Meeting(self._new_meeting_id(body, cmd), body.config.id)
+        assert m is not None
+        await self._commit(
+            body,
+            source,
+            now,
+            m,
+            [Event(k, now, cmd.actor, d) for k, d in outcome.events],
+            outcome,
+            new=outcome.new_meeting,
+        )
+
+    async def _tick(self, body: Body, now: datetime) -> None:
+        """Let time pass for the body's meeting before anything else is decided."""
+        m = self.latest(body)
+        outcome = rules_meeting.tick(m, body.roster, now)
+        if outcome is None or m is None or m.check is None:
+            return
+        source = f"tick:{m.id}:check:{m.check.id}"
+        # The check ended at its deadline, whenever the bot got to notice it.
+        events = [Event(k, m.check.deadline, "distansbot", d) for k, d in outcome.events]
+        await self._commit(body, source, now, m, events, outcome)
+
+    async def _commit(
+        self,
+        body: Body,
+        source: str,
+        now: datetime,
+        m: Meeting | None,
+        events: list[Event],
+        answer: Accepted | list[Outgoing],
+        new: bool = False,
+    ) -> None:
+        """Store events and answers atomically, then fold the events into memory."""
+        outgoing = self._answers(body, source, m, events, answer) if isinstance(answer, Accepted) else answer
+        seq = m.event_count if m is not None and not new else 0
+        stored = await self.store.record(
+            source,
+            body.room_id,
+            now,
+            events,
+            outgoing if outgoing else [Outgoing(body.room_id, "m.reaction", _reaction(source))],
+            meeting=(m.id, body.config.id) if new and m else None,
+            meeting_id=m.id if m else None,
+            next_seq=seq,
+        )
+        if not stored:
+            return
+        if m is not None and events:
+            if new:
+                self.meetings[m.id] = m
+                body.meetings.append(m.id)
+            for e in events:
+                apply(m, body.roster, e)
+        self._schedule(body)
+
+    def _answers(self, body: Body, source: str, m: Meeting | None, events: list[Event], ok: Accepted) -> list[Outgoing]:
+        out = []
+        for reply in ok.replies:
+            attachment = name = None
+            content = message_content(
+                reply, body.roster, source if reply.reply and not source.startswith("tick:") else None
+            )
+            if reply.protocol and m is not None:
+                after = _replayed(m, body.roster, events)
+                attachment = minutes.render(after, body.roster, "md")
+                name = f"protokoll-{m.id}.md"
+                if len(attachment) < 30_000:
+                    content["body"] += "\n\n" + attachment
+                    content["formatted_body"] += (
+                        minutes.render(after, body.roster, "html").split("<body>", 1)[1].rsplit("</body>", 1)[0]
+                    )
+            out.append(Outgoing(body.room_id, "m.room.message", content, name, attachment, reply.tag))
+        return out
+
+    def _notice(self, body: Body, text: str, source: str) -> Outgoing:
+        return Outgoing(body.room_id, "m.room.message", message_content(Reply(text), body.roster, source))
+
+    # --- time --------------------------------------------------------------------------------
+
+    def _schedule(self, body: Body) -> None:
+        """A running check ends at its deadline (§ 12), also after a restart."""
+        m = self.latest(body)
+        if self.scheduler is None or m is None or m.check is None or not m.check.running:
+            return
+        self.scheduler.add_job(
+            self.on_deadline,
+            "date",
+            run_date=m.check.deadline,
+            args=[body.config.id],
+            id=f"check:{m.id}:{m.check.id}",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    async def on_deadline(self, body_id: str) -> None:
+        body = self.bodies[body_id]
+        async with self.lock:
+            await self._tick(body, datetime.now(UTC))
+        self.outbox_wakeup.set()
+
+    # --- Matrix --------------------------------------------------------------------------------
+
+    async def send_outbox(self) -> None:
+        """Send every answer owed, in order; each is marked sent only when the server took it."""
+        for out in await self.store.unsent():
+            event_id = await self._send(out)
+            await self.store.mark_sent(out.id, event_id)
+
+    async def _send(self, out: Outgoing) -> str:
+        from nio import RoomSendResponse, UploadResponse
+
+        content = dict(out.content)
+        if out.attachment is not None:
+            data = out.attachment.encode()
+            resp, keys = await self.client.upload(
+                io.BytesIO(data),
+                content_type="text/markdown",
+                filename=out.attachment_name,
+                filesize=len(data),
+                encrypt=self._encrypted(out.room_id),
+            )
+            if not isinstance(resp, UploadResponse):
+                raise SendError(f"uppladdning misslyckades: {resp}")
+            file_content: dict[str, Any] = {
+                "msgtype": "m.file",
+                "body": out.attachment_name,
+                "filename": out.attachment_name,
+                "info": {"mimetype": "text/markdown", "size": len(data)},
+            }
+            if keys:
+                file_content["file"] = {**keys, "url": resp.content_uri}
+            else:
+                file_content["url"] = resp.content_uri
+            if "m.relates_to" in content:
+                file_content["m.relates_to"] = content["m.relates_to"]
+            await self._room_send(out.room_id, "m.room.message", content, f"distansbot-{out.id}")
+            content, out_type, txn = file_content, "m.room.message", f"distansbot-{out.id}-file"
+        else:
+            out_type, txn = out.kind, f"distansbot-{out.id}"
+        resp = await self._room_send(out.room_id, out_type, content, txn)
+        assert isinstance(resp, RoomSendResponse)
+        return resp.event_id
+
+    async def _room_send(self, room_id: str, kind: str, content: dict, txn: str):
+        from nio import RoomSendResponse
+
+        # The transaction id makes a resend after a crash land once on the homeserver.
+        resp = await self.client.room_send(room_id, kind, content, tx_id=txn, ignore_unverified_devices=True)
+        if not isinstance(resp, RoomSendResponse):
+            raise SendError(f"sändning misslyckades: {resp}")
+        return resp
+
+    def _encrypted(self, room_id: str) -> bool:
+        room = self.client.rooms.get(room_id)
+        return bool(room and room.encrypted)
+
+    async def login(self) -> None:
+        from nio import LoginResponse
+
+        mx = self.config.matrix
+        saved = await self.store.setting("session")
+        if saved:
+            user_id, device_id, token = saved.split("\n")
+            self.client.restore_login(user_id, device_id, token)
+            if self.client.olm is None and self.client.store is None:
+                self.client.load_store()
+            return
+        if mx.access_token:
+            self.client.access_token = mx.access_token.get_secret_value()
+            resp = await self.client.whoami()
+            device_id = getattr(resp, "device_id", None) or ""
+            self.client.restore_login(mx.user_id, device_id, mx.access_token.get_secret_value())
+            self.client.load_store()
+        else:
+            resp = await self.client.login(mx.password.get_secret_value(), device_name=mx.device_name)
+            if not isinstance(resp, LoginResponse):
+                raise SystemExit(f"Inloggningen som {mx.user_id} misslyckades: {getattr(resp, 'message', resp)}")
+        await self.store.set_setting(
+            "session", f"{self.client.user_id}\n{self.client.device_id}\n{self.client.access_token}"
+        )
+
+    async def resolve_rooms(self) -> None:
+        from nio import JoinResponse, RoomResolveAliasResponse
+
+        for body in self.bodies.values():
+            room = body.config.room
+            if room.startswith("#"):
+                resp = await self.client.room_resolve_alias(room)
+                if not isinstance(resp, RoomResolveAliasResponse):
+                    log.error("Rummet %s (%s) kunde inte slås upp: %s", room, body.config.name, resp)
+                    continue
+                room = resp.room_id
+            body.room_id = room
+            self.by_room[room] = body
+            if room not in self.client.rooms:
+                resp = await self.client.join(room)
+                if isinstance(resp, JoinResponse):
+                    log.info("Gick med i %s (%s)", room, body.config.name)
+                else:
+                    log.warning("Kunde inte gå med i %s (%s) än: väntar på inbjudan", room, body.config.name)
+
+    async def on_sync(self, resp: Any) -> None:
+        """Handle one sync response: invites, then each joined room's timeline in order."""
+        from nio import ReactionEvent, RoomMessageText
+
+        for room_id in resp.rooms.invite:
+            if room_id in self.by_room:
+                await self.client.join(room_id)
+                log.info("Tog emot inbjudan till %s", room_id)
+        for room_id, joined in resp.rooms.join.items():
+            body = self.by_room.get(room_id)
+            if body is None:
+                continue
+            since = await self._joined_at(room_id)
+            events = list(joined.timeline.events)
+            if joined.timeline.limited:
+                events = await self._backfill(room_id, joined.timeline.prev_batch, since) + events
+            for ev in events:
+                if ev.sender == self.client.user_id or ev.server_timestamp < since:
+                    continue
+                now = datetime.fromtimestamp(ev.server_timestamp / 1000, UTC)
+                if isinstance(ev, RoomMessageText):
+                    relates = ev.source.get("content", {}).get("m.relates_to", {})
+                    if relates.get("rel_type") == "m.replace":
+                        continue  # an edit never runs a command again
+                    content = ev.source.get("content", {})
+                    mention_ids = tuple((content.get("m.mentions") or {}).get("user_ids") or ())
+                    msg = Message(ev.body or "", ev.formatted_body, mention_ids)
+                    await self.handle_command(body, ev.event_id, msg, ev.sender, now)
+                elif isinstance(ev, ReactionEvent) and ev.key.rstrip("\ufe0f") == "✅":
+                    tag = await self.store.tag_of(ev.reacts_to)
+                    if tag and tag.startswith("check:"):
+                        await self.handle_command(body, ev.event_id, Message("!ok"), ev.sender, now)
+
+    async def _joined_at(self, room_id: str) -> int:
+        """Messages from before the bot first saw the room are history, not commands to it."""
+        key = f"joined:{room_id}"
+        value = await self.store.setting(key)
+        if value is None:
+            value = str(int(datetime.now(UTC).timestamp() * 1000))
+            await self.store.set_setting(key, value)
+        return int(value)
+
+    async def _backfill(self, room_id: str, token: str, since: int) -> list:
+        """A limited timeline: page back until events already handled or older than the bot."""
+        from nio import RoomMessagesResponse
+
+        older: list = []
+        while token:
+            resp = await self.client.room_messages(room_id, start=token, limit=100)
+            if not isinstance(resp, RoomMessagesResponse) or not resp.chunk:
+                break
+            done = False
+            for ev in resp.chunk:  # newest first
+                if ev.server_timestamp < since or await self.store.is_handled(ev.event_id):
+                    done = True
+                    break
+                older.append(ev)
+            if done:
+                break
+            token = resp.end
+        return list(reversed(older))
+
+    async def sync_forever(self, stop: asyncio.Event) -> None:
+        from nio import SyncResponse
+
+        token = await self.store.setting("sync_token")
+        first = token is None
+        backoff = 1.0
+        sync_filter = {"room": {"timeline": {"limit": 100}, "state": {"lazy_load_members": True}}}
+        while not stop.is_set():
+            try:
+                resp = await self.client.sync(timeout=30_000, since=token, sync_filter=sync_filter, full_state=first)
+            except Exception as e:  # the homeserver is away: try again, slower each time
+                log.warning("Synk misslyckades (%s); nytt försök om %.0f s", type(e).__name__, backoff)
+                await _sleep_or_stop(stop, backoff)
+                backoff = min(backoff * 2, 60)
+                continue
+            if not isinstance(resp, SyncResponse):
+                log.warning("Synk misslyckades: %s; nytt försök om %.0f s", resp, backoff)
+                await _sleep_or_stop(stop, backoff)
+                backoff = min(backoff * 2, 60)
+                continue
+            backoff = 1.0
+            if first:
+                # What was said before the bot's first start is history, not commands.
+                for room_id in resp.rooms.join:
+                    await self._joined_at(room_id)
+                for room_id in resp.rooms.invite:
+                    if room_id in self.by_room:
+                        await self.client.join(room_id)
+                first = False
+            else:
+                await self.on_sync(resp)
+            await self._keys()
+            token = resp.next_batch
+            await self.store.set_setting("sync_token", token)
+            self.outbox_wakeup.set()
+
+    async def _keys(self) -> None:
+        """Keep end-to-end encryption keys flowing (what nio's sync_forever would do)."""
+        if self.client.olm is None:
+            return
+        if self.client.should_upload_keys:
+            await self.client.keys_upload()
+        if self.client.should_query_keys:
+            await self.client.keys_query()
+        if self.client.should_claim_keys:
+            await self.client.keys_claim(self.client.get_users_for_key_claiming())
+        await self.client.send_to_device_messages()
+
+    async def outbox_forever(self, stop: asyncio.Event) -> None:
+        backoff = 1.0
+        while not stop.is_set():
+            await self.outbox_wakeup.wait()
+            self.outbox_wakeup.clear()
+            try:
+                await self.send_outbox()
+                backoff = 1.0
+            except Exception as e:  # keep what is owed; it goes out when the server answers
+                log.warning("Kunde inte skicka (%s); nytt försök om %.0f s", e, backoff)
+                await _sleep_or_stop(stop, backoff)
+                backoff = min(backoff * 2, 60)
+                self.outbox_wakeup.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.load()
+        await self.login()
+        await self.resolve_rooms()
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.scheduler.start()
+        for body in self.bodies.values():
+            self._schedule(body)
+        self.outbox_wakeup.set()
+        log.info("distansbot är igång som %s (enhet %s)", self.client.user_id, self.client.device_id)
+        tasks = [asyncio.create_task(self.sync_forever(stop)), asyncio.create_task(self.outbox_forever(stop))]
+        await stop.wait()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.scheduler.shutdown(wait=False)
+
+
+class SendError(Exception):
+    pass
+
+
+def _reaction(source: str) -> dict[str, Any]:
+    return {"m.relates_to": {"rel_type": "m.annotation", "event_id": source, "key": "✅"}}
+
+
+def _replayed(m: Meeting, roster: Roster, events: list[Event]) -> Meeting:
+    """The meeting as it will be after `events`, without touching `m` (for the protocol file)."""
+    import copy
+
+    after = copy.deepcopy(m)
+    for e in events:
+        apply(after, roster, e)
+    return after
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass
+
+
+# --- command line ------------------------------------------------------------------------------
+
+
+def _client(config: Config):
+    from nio import AsyncClient, AsyncClientConfig
+
+    store = config.storage.e2ee_store
+    store.mkdir(parents=True, exist_ok=True)
+    return AsyncClient(
+        config.matrix.homeserver,
+        config.matrix.user_id,
+        store_path=str(store),
+        config=AsyncClientConfig(store_sync_tokens=False, encryption_enabled=True),
+    )
+
+
+async def _run(config: Config) -> None:
+    store = await Store.open(config.storage.database)
+    client = _client(config)
+    bot = Bot(config, store, client)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await bot.run(stop)
+    finally:
+        await client.close()
+        await store.close()
+
+
+async def _protocol(config: Config, meeting_id: str | None, fmt: str) -> str:
+    store = await Store.open(config.storage.database)
+    try:
+        bot = Bot(config, store)
+        await bot.load()
+    finally:
+        await store.close()
+    if not bot.meetings:
+        raise ConfigError("Databasen innehåller inga sammanträden.")
+    if meeting_id is None:
+        meeting_id = list(bot.meetings)[-1]
+    m = bot.meetings.get(meeting_id)
+    if m is None:
+        raise ConfigError(f"Sammanträdet {meeting_id} finns inte. Finns: {', '.join(bot.meetings)}")
+    return minutes.render(m, bot.bodies[m.body_id].roster, fmt)
+
+
+async def _check(config: Config) -> int:
+    from nio import RoomResolveAliasResponse, WhoamiResponse
+
+    client = _client(config)
+    mx = config.matrix
+    ok = True
+    try:
+        if mx.access_token:
+            client.access_token = mx.access_token.get_secret_value()
+            resp = await client.whoami()
+        else:
+            resp = await client.login(mx.password.get_secret_value(), device_name=f"{mx.device_name} (check)")
+        if isinstance(resp, WhoamiResponse) or getattr(resp, "access_token", None):
+            print(f"Inloggning som {mx.user_id}: OK")
+        else:
+            print(f"Inloggning som {mx.user_id}: MISSLYCKADES ({getattr(resp, 'message', resp)})")
+            return 1
+        await client.sync(timeout=0, full_state=True)
+        for body in config.bodies:
+            room_id = body.room
+            if room_id.startswith("#"):
+                r = await client.room_resolve_alias(room_id)
+                room_id = r.room_id if isinstance(r, RoomResolveAliasResponse) else ""
+            room = client.rooms.get(room_id)
+            if room is None:
+                print(f"{body.name} ({body.room}): boten är inte med i rummet (bjud in {mx.user_id})")
+                ok = False
+                continue
+            level = room.power_levels.get_user_level(mx.user_id)
+            enc = "krypterat" if room.encrypted else "INTE krypterat"
+            print(f"{body.name} ({body.room}): med i rummet, {enc}, behörighetsnivå {level}")
+        if not mx.access_token:
+            await client.logout()
+    finally:
+        await client.close()
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bot.py", description="distansbot – distanssammanträden på Matrix")
+    parser.add_argument("action", nargs="?", choices=["run", "protokoll", "check"], default="run")
+    parser.add_argument("--config", required=True, help="konfigurationsfil (TOML)")
+    parser.add_argument("--meeting", help="sammanträdets id (protokoll); standard: det senaste")
+    parser.add_argument("--format", choices=minutes.FORMATS, default="md")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("DISTANSBOT_LOG", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("nio").setLevel(logging.WARNING)
+    try:
+        config = load_config(args.config)
+        if args.action == "protokoll":
+            sys.stdout.write(asyncio.run(_protocol(config, args.meeting, args.format)))
+            return 0
+        if args.action == "check":
+            return asyncio.run(_check(config))
+        asyncio.run(_run(config))
+        return 0
+    except ConfigError as e:
+        print(e, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

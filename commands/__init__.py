@@ -1,0 +1,54 @@
+"""Chat text -> a command object (`rules.actions.Command`), and the help listing.
+
+Pure: no Matrix, no I/O. The shell hands in what the client sent (body, formatted_body,
+m.mentions) and the sender's Matrix id, the only identity the bot trusts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from commands import arenden, beslut, kallelse, narvaro, ordning  # noqa: F401  (they register)
+from commands.registry import SPECS, ArgError, lookup
+from commands.text import MAX_BODY, Message, mentioned, strip_reply_fallback
+from rules.actions import Command
+from rules.meeting import may_use
+from rules.roster import Roster
+from rules.state import Meeting
+
+
+@dataclass(frozen=True)
+class Unknown:
+    word: str
+
+    @property
+    def body(self) -> str:
+        return f"❓ Okänt kommando «{self.word[:40]}». Skriv !hjälp för de kommandon du kan använda."
+
+
+def parse(msg: Message, actor: str) -> Command | Unknown | None:
+    """None when the message is no command (it does not start with '!')."""
+    body = strip_reply_fallback(msg.body[:MAX_BODY]).strip()
+    if not body.startswith("!") or len(body) < 2:
+        return None
+    head, _, rest = body[1:].partition("\n")
+    word, _, first_rest = head.partition(" ")
+    rest = first_rest + ("\n" + rest if rest else "")
+    spec = lookup(word.strip())
+    if spec is None:
+        return Unknown("!" + word.strip())
+    people = mentioned(msg, rest)
+    try:
+        fields = spec.read(rest, people)
+    except ArgError as e:
+        return Command(spec.name, actor, error=f"{e} Så här: {spec.usage}")
+    return Command(spec.name, actor, **fields)
+
+
+def help_text(m: Meeting | None, roster: Roster, actor: str) -> str:
+    names = [name for name in SPECS if may_use(m, roster, actor, name)]
+    lines = ["Kommandon du kan använda nu:"]
+    lines += [f"{SPECS[n].usage} – {SPECS[n].help}" for n in names]
+    if roster.person(actor) is None:
+        lines.append("Du finns inte i organets förteckning; kontakta sekreteraren om det är fel.")
+    return "\n".join(lines)

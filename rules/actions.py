@@ -1,0 +1,67 @@
+"""What a person asks of the meeting (a parsed command), and what the rules answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from rules.citations import Rule
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    n: int
+    title: str
+    klass: str = ""  # "", personuppgifter, sekretess, säkerhetsskydd
+
+
+@dataclass(frozen=True)
+class Convening:
+    start: datetime  # aware
+    form: str  # distans | hybrid
+    motivation: str
+    agenda: tuple[AgendaItem, ...]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command, as parsed from chat. `name` is the canonical Swedish command word."""
+
+    name: str
+    actor: str
+    people: tuple[str, ...] = ()
+    text: str = ""
+    number: int | None = None
+    word: str = ""  # a keyword argument: ljud/bild, återta, sluten
+    convening: Convening | None = None
+    error: str = ""  # set when the arguments could not be read; the rules refuse it
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    mentions: tuple[str, ...] = ()
+    reply: bool = True  # in reply to the command, or a message of its own
+    tag: str = ""  # lets the shell recognise answers to this message (a check's ✅)
+    protocol: bool = False  # attach the protocol as it stands after the events
+
+
+@dataclass(frozen=True)
+class Accepted:
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)  # none: a ✅ reaction
+    new_meeting: bool = False
+
+
+@dataclass(frozen=True)
+class Refused:
+    rule: Rule
+    text: str
+
+    @property
+    def body(self) -> str:
+        return f"⛔ {self.rule}: {self.text}"
+
+
+Outcome = Accepted | Refused

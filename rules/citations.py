@@ -1,0 +1,30 @@
+"""The sources every rule check cites: the body's arbetsordning (§§ 1–13) and kommunallagen.
+
+A refusal, a protocol line and a test name all use these strings, so a citation is written
+once, here.
+"""
+
+from enum import StrEnum
+
+
+class Rule(StrEnum):
+    P1 = "§ 1"
+    P2 = "§ 2"
+    P3 = "§ 3"
+    P4 = "§ 4"
+    P5 = "§ 5"
+    P6 = "§ 6"
+    P7 = "§ 7"
+    P8 = "§ 8"
+    P9 = "§ 9"
+    P10 = "§ 10"
+    P11 = "§ 11"
+    P12 = "§ 12"
+    P13 = "§ 13"
+    # A serving substitute has a member's rights; others have none of yrkande or beslut.
+    KL_4_22 = "KL 4 kap. 22 §"
+    KL_6_27 = "KL 6 kap. 27 §"
+    # The chair leads the procedure and puts the questions (KL 5 kap. 53–56 §§ for nämnder).
+    KL_6_33 = "KL 6 kap. 33 §"
+    # The protocol (KL 5 kap. 65–69 §§ for nämnder).
+    KL_6_35 = "KL 6 kap. 35 §"

@@ -1,0 +1,804 @@
+"""Everything that decides whether a command is allowed and what it changes.
+
+Theory of operation: `decide(meeting, roster, command, now)` is a pure function. It first
+looks up who may use the command and in which phase (`PERMISSIONS`, one table for the whole
+body of rules), then runs the command's own checks. It answers either `Refused(rule, text)`,
+naming the paragraph of the arbetsordning or kommunallagen that forbids the command and what
+would make it acceptable, or `Accepted(events, replies)`. It never changes the meeting: the
+shell appends the events to the log and folds them in with `rules.state.apply`.
+
+`tick(meeting, roster, now)` is the same for the passing of time: a technical check whose
+deadline has passed ends (§ 12).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+from rules.actions import Accepted, Command, Outcome, Refused, Reply
+from rules.citations import Rule
+from rules.roster import Role, Roster
+from rules.state import Meeting, Phase, date_time, hm, hms
+
+
+class Who(Enum):
+    CHAIR = "ordföranden"
+    CHAIR_OR_SECRETARY = "ordföranden eller sekreteraren"
+    SECURITY_CHIEF = "säkerhetsskyddschefen"
+    SERVING = "tjänstgörande ledamöter"
+    SELF_OR_LEADER = "den det gäller, ordföranden eller sekreteraren"
+    ROSTER = "alla i organets förteckning"
+
+
+_NEW = frozenset({None, Phase.CLOSED, Phase.CANCELLED})
+_OPEN = frozenset({Phase.OPEN})
+_CONVENED = frozenset({Phase.CONVENED})
+_PLANNED = frozenset({Phase.CONVENED, Phase.OPEN})
+_ANY = frozenset({Phase.CONVENED, Phase.OPEN, Phase.CLOSED, Phase.CANCELLED})
+
+
+@dataclass(frozen=True)
+class Permission:
+    who: Who
+    rule: Rule  # cited when the command is refused for who is asking or when
+    phases: frozenset
+
+
+PERMISSIONS: dict[str, Permission] = {
+    "kalla": Permission(Who.CHAIR, Rule.P1, _NEW | _CONVENED),
+    "inställ": Permission(Who.CHAIR, Rule.P1, _CONVENED),
+    "öppna": Permission(Who.CHAIR, Rule.P1, _CONVENED),
+    "närvarande": Permission(Who.ROSTER, Rule.P2, _OPEN),
+    "lokal": Permission(Who.CHAIR, Rule.P2, _OPEN),
+    "delad": Permission(Who.CHAIR, Rule.P2, _OPEN),
+    "ärende": Permission(Who.CHAIR, Rule.KL_6_33, _OPEN),
+    "tillåt": Permission(Who.CHAIR, Rule.P7, _PLANNED),
+    "godkänn": Permission(Who.SECURITY_CHIEF, Rule.P8, _PLANNED),
+    "yrka": Permission(Who.SERVING, Rule.KL_4_22, _OPEN),
+    "ordet": Permission(Who.ROSTER, Rule.P9, _OPEN),
+    "tysta": Permission(Who.CHAIR_OR_SECRETARY, Rule.P3, _OPEN),
+    "fråntaordet": Permission(Who.CHAIR, Rule.P9, _OPEN),
+    "avbrott": Permission(Who.SELF_OR_LEADER, Rule.P10, _OPEN),
+    "åter": Permission(Who.SELF_OR_LEADER, Rule.P10, _OPEN),
+    "ajournera": Permission(Who.CHAIR, Rule.P10, _OPEN),
+    "återuppta": Permission(Who.CHAIR, Rule.P10, _OPEN),
+    "ersätt": Permission(Who.CHAIR, Rule.P11, _OPEN),
+    "återinträd": Permission(Who.CHAIR, Rule.P11, _OPEN),
+    "teknikkontroll": Permission(Who.CHAIR, Rule.P12, _OPEN),
+    "ok": Permission(Who.SERVING, Rule.P12, _OPEN),
+    "beslut": Permission(Who.CHAIR, Rule.KL_6_33, _OPEN),
+    "omtag": Permission(Who.CHAIR, Rule.P12, _OPEN),
+    "votering": Permission(Who.CHAIR, Rule.KL_6_33, _OPEN),
+    "dagordning": Permission(Who.ROSTER, Rule.P6, _ANY),
+    "status": Permission(Who.ROSTER, Rule.KL_6_33, _ANY),
+    "protokoll": Permission(Who.CHAIR_OR_SECRETARY, Rule.KL_6_35, _OPEN | {Phase.CLOSED}),
+    "avsluta": Permission(Who.CHAIR, Rule.KL_6_33, _OPEN),
+}
+
+_PHASE_TEXT = {
+    None: "inget sammanträde är kallat",
+    Phase.CONVENED: "sammanträdet är kallat men inte öppnat",
+    Phase.OPEN: "sammanträdet pågår",
+    Phase.CLOSED: "sammanträdet är avslutat",
+    Phase.CANCELLED: "sammanträdet är inställt",
+}
+
+_PHASE_HINT = {
+    "kalla": "Avsluta det pågående sammanträdet med !avsluta först.",
+    "inställ": "Bara ett kallat sammanträde som inte har öppnats kan ställas in.",
+    "öppna": "Kalla först med !kalla.",
+    "protokoll": "Protokollet finns när sammanträdet har öppnats.",
+}
+
+
+def acts_as_chair(m: Meeting | None, roster: Roster, user: str) -> bool:
+    """The chair, or a vice chair while the chair is not present."""
+    if user == roster.chair:
+        return True
+    return user in roster.vice_chairs and (m is None or roster.chair not in m.present)
+
+
+def _is_serving(m: Meeting | None, roster: Roster, user: str) -> bool:
+    return m is not None and user in m.serving(roster)
+
+
+def _who_refusal(m: Meeting | None, roster: Roster, actor: str, name: str) -> str | None:
+    who = PERMISSIONS[name].who
+    if who is Who.ROSTER or who is Who.SELF_OR_LEADER:
+        return None  # anyone on the roster; finer checks in the command
+    if who is Who.CHAIR and acts_as_chair(m, roster, actor):
+        return None
+    if who is Who.CHAIR_OR_SECRETARY and (acts_as_chair(m, roster, actor) or roster.is_secretary(actor)):
+        return None
+    if who is Who.SECURITY_CHIEF and actor == roster.security_chief:
+        return None
+    if who is Who.SERVING:
+        if _is_serving(m, roster, actor):
+            return None
+        if m is not None and actor in m.teknikfel:
+            return (
+                "Du är teknikfelsledamot och får yttra dig men inte yrka eller besluta. "
+                "Ordföranden kan låta dig tjänstgöra igen med !återinträd."
+            )
+        return (
+            "Endast tjänstgörande ledamöter och ersättare får det. "
+            "Anmäl närvaro med !närvarande; en ersättare tjänstgör först efter !ersätt."
+        )
+    return f"Endast {who.value} får använda !{name}."
+
+
+def may_use(m: Meeting | None, roster: Roster, actor: str, name: str) -> bool:
+    """Whether `actor` may use command `name` now (for !hjälp)."""
+    perm = PERMISSIONS.get(name)
+    if perm is None:
+        return True
+    phase = m.phase if m is not None else None
+    return roster.person(actor) is not None and _who_refusal(m, roster, actor, name) is None and phase in perm.phases
+
+
+def decide(m: Meeting | None, roster: Roster, cmd: Command, now: datetime) -> Outcome:
+    perm = PERMISSIONS[cmd.name]
+    if roster.person(cmd.actor) is None and not acts_as_chair(m, roster, cmd.actor):
+        return Refused(
+            Rule.P2,
+            f"Du finns inte i {roster.name}s förteckning över ledamöter, ersättare och "
+            "övriga med närvarorätt. Kontakta sekreteraren om det är fel.",
+        )
+    refusal = _who_refusal(m, roster, cmd.actor, cmd.name)
+    if refusal:
+        return Refused(perm.rule, refusal)
+    phase = m.phase if m is not None else None
+    if phase not in perm.phases:
+        hint = _PHASE_HINT.get(cmd.name, "Det går när ordföranden har öppnat sammanträdet.")
+        return Refused(perm.rule, f"Det går inte nu: {_PHASE_TEXT[phase]}. {hint}")
+    if cmd.error:
+        return Refused(perm.rule, cmd.error)
+    for user in cmd.people:
+        if roster.person(user) is None:
+            return Refused(Rule.P2, f"{user} finns inte i {roster.name}s förteckning. Nämn en person som gör det.")
+    return _HANDLERS[cmd.name](m, roster, cmd, now)
+
+
+# --- convening (§ 1) -------------------------------------------------------------------------
+
+
+def _kalla(m: Meeting | None, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    c = cmd.convening
+    assert c is not None  # the parser sets it or an error
+    data = {
+        "start": c.start.isoformat(),
+        "form": c.form,
+        "motivation": c.motivation,
+        "agenda": [{"n": i.n, "title": i.title, "klass": i.klass} for i in c.agenda],
+    }
+    replacing = m is not None and m.phase is Phase.CONVENED
+    lines = [
+        ("NY KALLELSE (ersätter den tidigare)" if replacing else "KALLELSE")
+        + f" till {r.name}s {c.form}ssammanträde {date_time(c.start)}",
+        f"Motivering (§ 1): {c.motivation}",
+        "",
+        "Föredragningslista:",
+        *(_agenda_line(i.n, i.title, i.klass, None, None) for i in c.agenda),
+        "",
+        "Anslut i enrum, så att ingen obehörig kan se eller höra (§ 2). Ledamöter och "
+        "tjänstgörande ersättare deltar med ljud och rörlig bild (§ 3); sekreterare och "
+        "övriga med ljud (§ 4).",
+    ]
+    called = tuple(p.user for p in (*r.members, *r.substitutes, *r.attendees))
+    return Accepted(
+        events=[("convened", data)],
+        replies=[Reply("\n".join(lines), mentions=called)],
+        new_meeting=not replacing,
+    )
+
+
+def _agenda_line(n: int, title: str, klass: str, allowed: str | None, approved: str | None) -> str:
+    if not klass:
+        return f"{n}. {title}"
+    if klass == "säkerhetsskydd":
+        state = "godkänt av säkerhetsskyddschefen" if approved else "kräver säkerhetsskyddschefens !godkänn"
+        return f"{n}. {title} [säkerhetsskydd – {state} (§ 8)]"
+    state = "tillåtet av ordföranden" if allowed else "kräver ordförandens !tillåt"
+    return f"{n}. {title} [{klass} – {state} (§ 7)]"
+
+
+def _inställ(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    called = tuple(p.user for p in (*r.members, *r.substitutes, *r.attendees))
+    text = f"{r.name}s sammanträde {date_time(m.start)} är INSTÄLLT." if m.start else ""
+    if cmd.text:
+        text += f" Skäl: {cmd.text}"
+    return Accepted([("cancelled", {"reason": cmd.text})], [Reply(text, mentions=called)])
+
+
+def _öppna(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    text = (
+        f"{r.name}s sammanträde är öppnat kl. {hm(now)}. UPPROP: svara !närvarande.\n"
+        "Ledamöter och ersättare intygar därmed att ni är uppkopplade i enrum med fungerande "
+        "ljud och bild (§§ 2–3); sekreterare och övriga intygar enrum och ljud (§§ 2, 4)."
+    )
+    return Accepted([("opened", {})], [Reply(text, mentions=r.everyone)])
+
+
+# --- presence and transmission (§§ 2–5, 9, 10) -----------------------------------------------
+
+
+def _närvarande(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    person = r.person(cmd.actor)
+    assert person is not None
+    if cmd.actor in m.present:
+        return Accepted(replies=[Reply(f"Du är redan antecknad som närvarande sedan kl. {hm(m.present[cmd.actor])}.")])
+    video = person.role in (Role.MEMBER, Role.SUBSTITUTE)
+    attests = "enrum, ljud och bild" if video else "enrum och ljud"
+    return Accepted([("present", {"user": cmd.actor, "attests": attests})])
+
+
+def _lokal(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    if len(cmd.people) != 1:
+        return Refused(Rule.P2, "Nämn en person: !lokal @person.")
+    user = cmd.people[0]
+    return Accepted(
+        [("located", {"users": [user]})],
+        [Reply(f"{r.label(user)} deltar i ordförandens lokal (§ 2).")],
+    )
+
+
+def _delad(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    if len(cmd.people) != 2 or cmd.people[0] == cmd.people[1]:
+        return Refused(Rule.P2, "Nämn två olika personer: !delad @person @person.")
+    a, b = cmd.people
+    return Accepted(
+        [("located", {"users": [a, b]})],
+        [
+            Reply(
+                f"{r.label(a)} och {r.label(b)} delar ljud- och bildöverföring (§ 2). "
+                "Ordföranden ansvarar för att likvärdigheten mellan ledamöterna bibehålls."
+            )
+        ],
+    )
+
+
+def _target(m: Meeting, r: Roster, cmd: Command, rule: Rule) -> str | Refused:
+    """The person a command is about: the one named, or the sender; only leaders may name others."""
+    if len(cmd.people) > 1:
+        return Refused(rule, "Nämn högst en person.")
+    user = cmd.people[0] if cmd.people else cmd.actor
+    leader = acts_as_chair(m, r, cmd.actor) or r.is_secretary(cmd.actor)
+    if user != cmd.actor and not leader:
+        return Refused(rule, "Bara ordföranden eller sekreteraren får anmäla detta för någon annan.")
+    if user not in m.present:
+        return Refused(rule, f"{r.label(user)} har inte anmält närvaro (!närvarande).")
+    return user
+
+
+def _avbrott(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    user = _target(m, r, cmd, Rule.P10)
+    if isinstance(user, Refused):
+        return user
+    kind = cmd.word
+    if kind in m.drops.get(user, set()):
+        return Refused(
+            Rule.P10,
+            f"Avbrottet i {kind} för {r.label(user)} är redan antecknat. Skriv !åter när det fungerar.",
+        )
+    who = r.label(user)
+    serving = user in m.serving(r)
+    running = m.check is not None and m.check.running
+    if not serving:
+        text = f"Avbrott i {kind} för {who} antecknat."
+    elif kind == "ljud":
+        text = (
+            f"{who} har förlorat ljudet. Ljudet måste fungera för tjänstgörande ledamöter (§ 5). "
+            "Sammanträdet kan ajourneras med !ajournera och återupptas först när överföringen "
+            "fungerar (!åter) eller en ersättare har trätt in (!ersätt) (§ 10)."
+        )
+    else:
+        text = (
+            f"{who} har förlorat bilden. Kortvariga bilduppehåll godtas under diskussionen, "
+            "men inte när ordföranden ställer proposition och beslut fattas (§ 5)."
+        )
+    if serving and not running and m.check and m.check.passed and not m.check.spent_by:
+        text += " Den godkända teknikkontrollen gäller inte längre: gör en ny före beslut (§ 12)."
+    return Accepted([("dropped", {"user": user, "kind": kind})], [Reply(text, mentions=(r.chair,))])
+
+
+def _åter(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    user = _target(m, r, cmd, Rule.P10)
+    if isinstance(user, Refused):
+        return user
+    if not m.drops.get(user) and user not in m.muted:
+        return Refused(Rule.P10, f"Inget avbrott är antecknat för {r.label(user)}.")
+    return Accepted([("restored", {"user": user})])
+
+
+def _tysta(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    if len(cmd.people) != 1:
+        return Refused(Rule.P3, "Nämn en person: !tysta @person.")
+    user = cmd.people[0]
+    return Accepted(
+        [("muted", {"user": user, "by": cmd.actor})],
+        [Reply(f"Ljudet för {r.label(user)} är avstängt (§ 3). Skriv !åter när det slås på igen.")],
+    )
+
+
+def _ordet(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    if cmd.actor not in m.present:
+        return Refused(Rule.P9, "Anmäl närvaro med !närvarande först.")
+    item = m.item
+    if item and cmd.actor in item.silenced:
+        return Refused(Rule.P9, f"Ordföranden har fråntagit dig ordet under resten av ärende {item.n}.")
+    return Accepted([("floor", {"user": cmd.actor})])
+
+
+def _fråntaordet(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    item = m.item
+    if item is None:
+        return Refused(Rule.P9, "Inget ärende är uppe. Ordet kan fråntas under ett ärende.")
+    if len(cmd.people) != 1:
+        return Refused(Rule.P9, "Nämn en person: !fråntaordet @person.")
+    user = cmd.people[0]
+    if user in item.silenced:
+        return Refused(Rule.P9, f"{r.label(user)} har redan fråntagits ordet under ärende {item.n}.")
+    return Accepted(
+        [("floor_taken", {"user": user, "n": item.n})],
+        [Reply(f"{r.label(user)} fråntas ordet under resten av ärende {item.n} (§ 9).", mentions=(user,))],
+    )
+
+
+def _ajournera(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    if m.adjourned:
+        return Refused(Rule.P10, "Sammanträdet är redan ajournerat. Återuppta med !återuppta.")
+    events: list = []
+    if m.check and m.check.running:
+        events.append(("check_ended", {"id": m.check.id, "passed": False, "reason": "avbröts av ajournering"}))
+    events.append(("adjourned", {}))
+    return Accepted(events, [Reply(f"Sammanträdet är ajournerat kl. {hm(now)} (§ 10).")])
+
+
+def _återuppta(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    if not m.adjourned:
+        return Refused(Rule.P10, "Sammanträdet är inte ajournerat.")
+    lacking = m.lacking(r)
+    if lacking:
+        return Refused(
+            Rule.P10,
+            f"{_names(r, lacking)} saknar godtagbar överföring. Sammanträdet återupptas först "
+            "när kontakten är återupprättad (!åter) eller en ersättare har trätt in (!ersätt).",
+        )
+    return Accepted([("resumed", {})], [Reply(f"Sammanträdet återupptas kl. {hm(now)} (§ 10).")])
+
+
+# --- who serves (§ 11) -----------------------------------------------------------------------
+
+
+def _ersätt(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    if len(cmd.people) != 2:
+        return Refused(Rule.P11, "Nämn ledamoten och sedan ersättaren: !ersätt @ledamot @ersättare.")
+    member, sub = cmd.people
+    if not r.is_member(member):
+        return Refused(Rule.P11, f"{r.label(member)} är inte ledamot. Nämn ledamoten först.")
+    if not r.is_substitute(sub):
+        return Refused(Rule.P11, f"{r.label(sub)} finns inte bland {r.name}s ersättare.")
+    if member in m.substituted:
+        return Refused(Rule.P11, f"{r.label(m.substituted[member])} tjänstgör redan för {r.label(member)}.")
+    if sub not in m.present:
+        return Refused(Rule.P11, f"{r.label(sub)} har inte anmält närvaro (!närvarande) och kan inte tjänstgöra.")
+    if sub in m.serving(r):
+        return Refused(Rule.P11, f"{r.label(sub)} tjänstgör redan för {r.label(m.serving_for(sub) or '')}.")
+    if m.check and m.check.running:
+        return Refused(Rule.P12, "En teknikkontroll pågår. Vänta på resultatet innan tjänstgöringen ändras.")
+    teknikfel = member in m.present
+    text = f"{r.label(sub)} tjänstgör från kl. {hm(now)} i stället för {r.label(member)}"
+    if teknikfel:
+        text += (
+            ", som är teknikfelsledamot under återstoden av sammanträdet och får yttra sig men "
+            "inte yrka eller delta i beslut (§ 11). Ordföranden kan låta ledamoten tjänstgöra "
+            "igen med !återinträd."
+        )
+    else:
+        text += "."
+    return Accepted(
+        [("replaced", {"member": member, "substitute": sub, "teknikfel": teknikfel})],
+        [Reply(text, mentions=(member, sub))],
+    )
+
+
+def _återinträd(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    if len(cmd.people) != 1:
+        return Refused(Rule.P11, "Nämn ledamoten: !återinträd @ledamot.")
+    member = cmd.people[0]
+    if member not in m.substituted:
+        return Refused(Rule.P11, f"{r.label(member)} är inte ersatt.")
+    if member not in m.present:
+        return Refused(Rule.P11, f"{r.label(member)} har inte anmält närvaro (!närvarande).")
+    if m.drops.get(member):
+        return Refused(
+            Rule.P11,
+            f"{r.label(member)} saknar fortfarande godtagbar överföring. Skriv !åter när den fungerar.",
+        )
+    if m.check and m.check.running:
+        return Refused(Rule.P12, "En teknikkontroll pågår. Vänta på resultatet innan tjänstgöringen ändras.")
+    sub = m.substituted[member]
+    return Accepted(
+        [("reinstated", {"member": member})],
+        [
+            Reply(
+                f"{r.label(member)} tjänstgör åter från kl. {hm(now)}; {r.label(sub)} tjänstgör inte längre (§ 11).",
+                mentions=(member, sub),
+            )
+        ],
+    )
+
+
+# --- items and their classes (§§ 6–8) --------------------------------------------------------
+
+
+def _find_item(m: Meeting, cmd: Command, rule: Rule) -> int | Refused:
+    if cmd.number is None or cmd.number not in m.items:
+        numbers = ", ".join(str(n) for n in m.items)
+        return Refused(rule, f"Ange ett ärendenummer från föredragningslistan ({numbers}).")
+    return cmd.number
+
+
+def _ärende(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    n = _find_item(m, cmd, Rule.KL_6_33)
+    if isinstance(n, Refused):
+        return n
+    item = m.items[n]
+    if m.adjourned:
+        return Refused(Rule.P10, "Sammanträdet är ajournerat. Återuppta med !återuppta först.")
+    if m.check and m.check.running:
+        return Refused(Rule.P12, "En teknikkontroll pågår. Vänta på resultatet.")
+    if not item.permitted:
+        if item.klass == "säkerhetsskydd":
+            return Refused(
+                Rule.P8,
+                f"Ärende {n} innehåller säkerhetsskyddsuppgifter. Det får behandlas på distans "
+                f"bara om säkerhetsskyddschefen bedömer att det kan ske (!godkänn {n}); "
+                "ordföranden kan inte tillåta det.",
+            )
+        return Refused(
+            Rule.P6,
+            f"Ärende {n} innehåller {item.klass}. Bara ärenden med triviala personuppgifter och "
+            f"utan sekretess får behandlas på distans, om inte ordföranden tillåter det med "
+            f"!tillåt {n} (§ 7).",
+        )
+    if m.current == n:
+        return Refused(Rule.KL_6_33, f"Ärende {n} är redan uppe.")
+    return Accepted([("item_taken", {"n": n})], [Reply(f"Ärende {n}: {item.title}")])
+
+
+def _tillåt(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    n = _find_item(m, cmd, Rule.P7)
+    if isinstance(n, Refused):
+        return n
+    item = m.items[n]
+    if item.klass == "säkerhetsskydd":
+        return Refused(
+            Rule.P8,
+            f"Ärende {n} innehåller säkerhetsskyddsuppgifter. Bara säkerhetsskyddschefen kan "
+            f"godkänna att det behandlas på distans (!godkänn {n}).",
+        )
+    if not item.klass:
+        return Refused(Rule.P6, f"Ärende {n} har inga personuppgifter eller sekretess; inget tillstånd behövs.")
+    if item.allowed_by:
+        return Refused(Rule.P7, f"Ärende {n} är redan tillåtet.")
+    return Accepted(
+        [("allowed", {"n": n, "by": cmd.actor, "rule": Rule.P7.value})],
+        [Reply(f"Ordföranden tillåter att ärende {n} med {item.klass} behandlas under sammanträdet (§ 7).")],
+    )
+
+
+def _godkänn(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    n = _find_item(m, cmd, Rule.P8)
+    if isinstance(n, Refused):
+        return n
+    item = m.items[n]
+    if item.klass != "säkerhetsskydd":
+        return Refused(Rule.P8, f"Ärende {n} är inte klassat som säkerhetsskydd; ditt godkännande behövs inte.")
+    if item.approved_by:
+        return Refused(Rule.P8, f"Ärende {n} är redan godkänt.")
+    return Accepted(
+        [("allowed", {"n": n, "by": cmd.actor, "rule": Rule.P8.value})],
+        [Reply(f"Säkerhetsskyddschefen bedömer att ärende {n} kan behandlas på distans (§ 8).")],
+    )
+
+
+# --- motions, checks and decisions (§§ 5, 11, 12, 13, KL 6 kap. 27 §) ------------------------
+
+
+def _yrka(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    item = m.item
+    if item is None:
+        return Refused(Rule.KL_6_33, "Inget ärende är uppe. Yrkanden görs under ett ärende.")
+    if cmd.word == "återta":
+        mine = [x for x in item.motions if x.user == cmd.actor and not x.withdrawn]
+        if not mine:
+            return Refused(Rule.KL_6_33, f"Du har inget yrkande att återta i ärende {item.n}.")
+        return Accepted(
+            [("motion_withdrawn", {"n": item.n, "id": mine[-1].id})],
+            [Reply(f"Yrkandet är återtaget: {mine[-1].text}")],
+        )
+    if cmd.actor in item.silenced:
+        return Refused(Rule.P9, f"Ordföranden har fråntagit dig ordet under resten av ärende {item.n}.")
+    return Accepted(
+        [("motion", {"n": item.n, "user": cmd.actor, "text": cmd.text})],
+        [Reply(f"Yrkande {len(item.motions) + 1} i ärende {item.n} av {r.label(cmd.actor)}: {cmd.text}")],
+    )
+
+
+def _teknikkontroll(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    item = m.item
+    if item is None:
+        return Refused(Rule.P12, "Ta upp ett ärende med !ärende N först; kontrollen föregår ett beslut.")
+    if m.adjourned:
+        return Refused(Rule.P10, "Sammanträdet är ajournerat. Återuppta med !återuppta först.")
+    if m.check and m.check.running:
+        return Refused(Rule.P12, "En teknikkontroll pågår redan.")
+    lacking = m.lacking(r)
+    if lacking:
+        return Refused(
+            Rule.P5,
+            f"{_names(r, lacking)} saknar ljud eller bild. Ingen kontroll kan godkännas förrän "
+            "överföringen fungerar (!åter) eller en ersättare har trätt in (!ersätt, § 11).",
+        )
+    serving = m.serving(r)
+    if not serving:
+        return Refused(Rule.KL_6_27, "Ingen ledamot tjänstgör. Ledamöterna anmäler närvaro med !närvarande.")
+    deadline = now + timedelta(seconds=r.check_timeout_seconds)
+    check_id = len(m.checks) + 1
+    text = (
+        f"TEKNIKKONTROLL (§ 12) inför beslut i ärende {item.n}. Tjänstgörande ledamöter: svara "
+        f"!ok (eller reagera ✅ på detta meddelande) senast kl. {hms(deadline)} "
+        "om ni ser och hör sammanträdet och själva syns och hörs."
+    )
+    return Accepted(
+        [("check_started", {"deadline": deadline.isoformat(), "expected": serving})],
+        [Reply(text, mentions=tuple(serving), tag=f"check:{check_id}")],
+    )
+
+
+def _ok(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    check = m.check
+    if check is None or not check.running:
+        return Refused(Rule.P12, "Ingen teknikkontroll pågår. Ordföranden startar en med !teknikkontroll.")
+    if cmd.actor not in check.expected:
+        return Refused(Rule.P12, "Du tjänstgjorde inte när kontrollen startade; ordföranden gör en ny kontroll.")
+    if cmd.actor in check.answered:
+        return Refused(Rule.P12, "Ditt svar är redan antecknat.")
+    if m.drops.get(cmd.actor):
+        return Refused(
+            Rule.P5, "Ditt avbrott är antecknat. Skriv !åter när ljud och bild fungerar, och svara sedan !ok."
+        )
+    events: list = [("check_answered", {"id": check.id, "user": cmd.actor})]
+    if len(check.answered) + 1 == len(check.expected):
+        events.append(("check_ended", {"id": check.id, "passed": True}))
+        return Accepted(events, [_check_result(r, check.id, [], len(check.expected))])
+    return Accepted(events)
+
+
+def _check_result(r: Roster, check_id: int, missing: list[str], expected: int) -> Reply:
+    if not missing:
+        return Reply(
+            f"Teknikkontroll {check_id} är godkänd: alla {expected} tjänstgörande ledamöter "
+            "deltar med godtagbar överföring (§ 12). Beslut kan fattas.",
+            reply=False,
+        )
+    return Reply(
+        f"⛔ § 12: Teknikkontroll {check_id} är inte godkänd. Svarade inte: {_names(r, missing)}. "
+        "Ordföranden kan göra en ny !teknikkontroll, ajournera (§ 10) eller ersätta ledamoten (§ 11).",
+        mentions=tuple([r.chair, *missing]),
+        reply=False,
+    )
+
+
+def tick(m: Meeting | None, r: Roster, now: datetime) -> Accepted | None:
+    """Time has passed: a running check whose deadline is reached ends (§ 12)."""
+    check = m.check if m is not None else None
+    if check is None or not check.running or now < check.deadline:
+        return None
+    missing = check.missing
+    return Accepted(
+        [("check_ended", {"id": check.id, "passed": not missing})],
+        [_check_result(r, check.id, missing, len(check.expected))],
+    )
+
+
+def blockers(m: Meeting, r: Roster) -> list[tuple[Rule, str]]:
+    """Everything that stops a decision on the current item now, each with its rule."""
+    out: list[tuple[Rule, str]] = []
+    item = m.item
+    if item is None:
+        return [(Rule.KL_6_33, "inget ärende är uppe (!ärende N)")]
+    if m.adjourned:
+        out.append((Rule.P10, "sammanträdet är ajournerat (!återuppta)"))
+    if not item.permitted:
+        out.append((item.permission_rule, f"ärende {item.n} är inte tillåtet på distans"))
+    if not m.has_quorum(r):
+        n = len(r.members) // 2 + 1
+        out.append(
+            (
+                Rule.KL_6_27,
+                f"beslutförhet saknas: {len(m.serving(r))} av {len(r.members)} ledamöter tjänstgör, minst {n} krävs",
+            )
+        )
+    for user, kinds in m.lacking(r).items():
+        out.append((Rule.P5, f"{r.label(user)} saknar {' och '.join(sorted(kinds))}"))
+    check = m.check
+    if check is None or check.item != item.n:
+        out.append((Rule.P12, "ingen teknikkontroll har gjorts i ärendet (!teknikkontroll)"))
+    elif check.running:
+        out.append((Rule.P12, f"teknikkontroll {check.id} pågår"))
+    elif not check.passed:
+        out.append((Rule.P12, f"teknikkontroll {check.id} blev inte godkänd; gör en ny"))
+    elif check.spent_by:
+        out.append((Rule.P12, f"teknikkontroll {check.id} gäller inte längre ({check.spent_by}); gör en ny"))
+    elif sorted(check.expected) != sorted(m.serving(r)):
+        out.append((Rule.P12, "tjänstgöringen har ändrats sedan teknikkontrollen; gör en ny"))
+    return out
+
+
+def _beslut(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    found = blockers(m, r)
+    if found:
+        rule = found[0][0]
+        reasons = "; ".join(f"{text} ({rl})" for rl, text in found)
+        return Refused(rule, f"Beslut kan inte fattas nu: {reasons}.")
+    item, check = m.item, m.check
+    assert item is not None and check is not None
+    participants = m.serving(r)
+    return Accepted(
+        [("decided", {"n": item.n, "text": cmd.text, "participants": participants, "check_id": check.id})],
+        [
+            Reply(
+                f"BESLUT i ärende {item.n}: {cmd.text}\nDeltog i beslutet: "
+                f"{', '.join(r.label(u) for u in participants)}."
+            )
+        ],
+    )
+
+
+def _omtag(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    item = m.item
+    valid = [i for i, d in enumerate(item.decisions) if not d.retaken] if item else []
+    if item is None or not valid:
+        return Refused(Rule.P12, "Det finns inget beslut i det aktuella ärendet att ta om.")
+    decision = item.decisions[valid[-1]]
+    return Accepted(
+        [("retaken", {"n": item.n, "index": valid[-1]})],
+        [
+            Reply(
+                f"Beslutet i ärende {item.n} tas om (§ 12) och gäller inte: {decision.text}\n"
+                "Gör en ny !teknikkontroll och fatta beslutet igen."
+            )
+        ],
+    )
+
+
+def _votering(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    if cmd.word == "sluten":
+        return Refused(
+            Rule.P13,
+            "Sluten omröstning får inte genomföras på distans när valhemligheten inte kan "
+            "upprätthållas. Genomför valet på sammanträde där alla deltar i ordförandens lokal.",
+        )
+    return Refused(
+        Rule.KL_6_33,
+        "Öppen votering i boten finns inte ännu. Genomför voteringen med namnupprop och "
+        "anteckna resultatet med !beslut.",
+    )
+
+
+# --- views and the end ------------------------------------------------------------------------
+
+
+def _dagordning(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    lines = [f"Föredragningslista, {r.name} {date_time(m.start) if m.start else ''}:"]
+    for item in m.items.values():
+        mark = " ← uppe nu" if item.n == m.current else ""
+        lines.append(_agenda_line(item.n, item.title, item.klass, item.allowed_by, item.approved_by) + mark)
+    return Accepted(replies=[Reply("\n".join(lines))])
+
+
+def status_text(m: Meeting, r: Roster) -> str:
+    lines = [f"{r.name}: sammanträdet {m.phase.value}" + (" (ajournerat)" if m.adjourned else "") + "."]
+    if m.phase is not Phase.OPEN:
+        return lines[0]
+    serving = m.serving(r)
+    lines.append(
+        f"Tjänstgör ({len(serving)} av {len(r.members)}): "
+        + (", ".join(_serving_label(m, r, u) for u in serving) or "ingen")
+    )
+    if m.teknikfel:
+        lines.append("Teknikfelsledamöter (§ 11): " + ", ".join(r.label(u) for u in m.teknikfel))
+    absent = [p.label for p in r.members if p.user not in m.present and p.user not in m.substituted]
+    if absent:
+        lines.append("Ej närvarande ledamöter: " + ", ".join(absent))
+    drops = [f"{r.label(u)} ({' och '.join(sorted(k))})" for u, k in m.drops.items() if k]
+    if drops:
+        lines.append("Avbrott: " + ", ".join(drops))
+    item = m.item
+    if item:
+        lines.append(f"Uppe: ärende {item.n}. {item.title}")
+        motions = [f"{x.id}) {r.label(x.user)}: {x.text}" for x in item.motions if not x.withdrawn]
+        if motions:
+            lines.append("Yrkanden: " + "; ".join(motions))
+        if item.speakers:
+            lines.append("Talarlista: " + ", ".join(r.label(u) for u in item.speakers))
+    found = blockers(m, r)
+    if found:
+        lines.append("Hindrar beslut: " + "; ".join(f"{t} ({rl})" for rl, t in found))
+    else:
+        lines.append("Beslut kan fattas: teknikkontrollen är godkänd och organet är beslutfört.")
+    return "\n".join(lines)
+
+
+def _serving_label(m: Meeting, r: Roster, user: str) -> str:
+    member = m.serving_for(user)
+    return f"{r.label(user)} (för {r.name_of(member)})" if member else r.label(user)
+
+
+def _status(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    return Accepted(replies=[Reply(status_text(m, r))])
+
+
+def _protokoll(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    final = "Protokollet" if m.phase is Phase.CLOSED else "Protokollet hittills"
+    return Accepted(replies=[Reply(f"{final} för {r.name}s sammanträde bifogas.", protocol=True)])
+
+
+def _avsluta(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    events: list = []
+    if m.check and m.check.running:
+        events.append(
+            (
+                "check_ended",
+                {"id": m.check.id, "passed": False, "reason": "avbröts när sammanträdet avslutades"},
+            )
+        )
+    events.append(("closed", {}))
+    text = (
+        f"Sammanträdet är avslutat kl. {hm(now)}. Protokollet bifogas och justeras av "
+        "ordföranden och den utsedda justeraren."
+    )
+    return Accepted(events, [Reply(text, protocol=True, mentions=(*r.secretaries,))])
+
+
+def _names(r: Roster, users) -> str:
+    return ", ".join(r.label(u) for u in users)
+
+
+_HANDLERS: dict[str, Callable[..., Outcome]] = {
+    "kalla": _kalla,
+    "inställ": _inställ,
+    "öppna": _öppna,
+    "närvarande": _närvarande,
+    "lokal": _lokal,
+    "delad": _delad,
+    "ärende": _ärende,
+    "tillåt": _tillåt,
+    "godkänn": _godkänn,
+    "yrka": _yrka,
+    "ordet": _ordet,
+    "tysta": _tysta,
+    "fråntaordet": _fråntaordet,
+    "avbrott": _avbrott,
+    "åter": _åter,
+    "ajournera": _ajournera,
+    "återuppta": _återuppta,
+    "ersätt": _ersätt,
+    "återinträd": _återinträd,
+    "teknikkontroll": _teknikkontroll,
+    "ok": _ok,
+    "beslut": _beslut,
+    "omtag": _omtag,
+    "votering": _votering,
+    "dagordning": _dagordning,
+    "status": _status,
+    "protokoll": _protokoll,
+    "avsluta": _avsluta,
+}
+
+assert _HANDLERS.keys() == PERMISSIONS.keys()

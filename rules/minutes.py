@@ -1,0 +1,215 @@
+"""The protocol: a projection of a meeting's state, as data (json) and as md and html.
+
+The structure follows a Swedish protocol: heading, who took part and how (KL 5 kap. 65–67 §§
+via 6 kap. 35 §), then one paragraph per item taken up. Each item's "Förlopp" lists every
+event of the log that happened under it, so the protocol accounts for every accepted command.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+from rules.roster import Roster
+from rules.state import TZ, Meeting, hm
+
+FORMATS = ("md", "html", "json")
+
+
+def _participation(m: Meeting, r: Roster, user: str) -> str:
+    where = m.location.get(user)
+    if where == "lokal":
+        return "i ordförandens lokal"
+    if where:
+        return f"delad överföring med {r.name_of(where)}"
+    return "på distans"
+
+
+def build(m: Meeting, r: Roster) -> dict[str, Any]:
+    served = m.ever_served
+    deciders = []
+    for user, for_member in served.items():
+        if for_member:
+            role = f"tjänstgörande ersättare för {r.label(for_member)}"
+        else:
+            role = "ordförande" if user == r.chair else "ledamot"
+        deciders.append({"namn": r.label(user), "roll": role, "deltagande": _participation(m, r, user)})
+    others = [
+        {
+            "namn": r.label(u),
+            "roll": r.person(u).role.value if r.person(u) else "",
+            "deltagande": _participation(m, r, u),
+        }
+        for u in m.present
+        if not r.is_member(u) and not r.is_substitute(u)
+    ]
+    items = []
+    for item in m.items.values():
+        if not item.taken_up:
+            continue
+        permission = None
+        if item.approved_by:
+            permission = "Säkerhetsskyddschefen bedömde att ärendet kan behandlas på distans (§ 8)."
+        elif item.allowed_by:
+            permission = f"Ordföranden tillät att ärendet med {item.klass} behandlas (§ 7)."
+        items.append(
+            {
+                "nummer": item.n,
+                "rubrik": item.title,
+                "klass": item.klass or None,
+                "tillstånd": permission,
+                "yrkanden": [
+                    {"nr": x.id, "av": r.label(x.user), "yrkande": x.text, "återtaget": x.withdrawn}
+                    for x in item.motions
+                ],
+                "teknikkontroller": [
+                    {
+                        "nr": c.id,
+                        "kl": hm(c.started),
+                        "resultat": "pågår" if c.running else ("godkänd" if c.passed else "ej godkänd"),
+                        "svarade_inte": [r.label(u) for u in c.missing] if c.passed is False else [],
+                    }
+                    for c in item.checks
+                ],
+                "beslut": [
+                    {
+                        "kl": hm(d.at),
+                        "beslut": d.text,
+                        "deltog": [r.label(u) for u in d.participants],
+                        "teknikkontroll": d.check_id,
+                        "taget_om": d.retaken,
+                    }
+                    for d in item.decisions
+                ],
+                "förlopp": [f"{hm(j.at)} {j.text}" for j in m.journal if j.item == item.n],
+            }
+        )
+    first_item_at = next((j.at for j in m.journal if j.item is not None), None)
+    opening = [j for j in m.journal if j.item is None and (first_item_at is None or j.at <= first_item_at)]
+    closing = [j for j in m.journal if j.item is None and j not in opening]
+    start = m.opened_at or m.start
+    return {
+        "organ": r.name,
+        "sammanträde": m.id,
+        "status": m.phase.value,
+        "datum": start.astimezone(TZ).strftime("%Y-%m-%d") if start else None,
+        "tid": (f"{hm(m.opened_at)}–{hm(m.closed_at)}" if m.closed_at else f"{hm(m.opened_at)}–")
+        if m.opened_at
+        else None,
+        "form": m.form,
+        "motivering": m.motivation,
+        "beslutande": deciders,
+        "ej_tjänstgörande_ersättare": [
+            {"namn": p.label, "deltagande": _participation(m, r, p.user)}
+            for p in r.substitutes
+            if p.user in m.present and p.user not in served
+        ],
+        "övriga_närvarande": others,
+        "frånvarande": [p.label for p in (*r.members, *r.substitutes) if p.user not in m.present],
+        "teknikfelsledamöter": [
+            {"namn": r.label(u), "från": hm(at), "ersatt_av": r.label(m.substituted[u])}
+            for u, at in m.teknikfel.items()
+        ],
+        "inledning": [f"{hm(j.at)} {j.text}" for j in opening],
+        "ärenden": items,
+        "avslutning": [f"{hm(j.at)} {j.text}" for j in closing],
+    }
+
+
+def render(m: Meeting, r: Roster, fmt: str = "md") -> str:
+    doc = build(m, r)
+    if fmt == "json":
+        return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    blocks = _blocks(doc)
+    return _markdown(blocks) if fmt == "md" else _html(doc["organ"], blocks)
+
+
+# A protocol as blocks: ("h1"|"h2"|"p", text) or ("ul", [texts]); both renderers read them.
+
+
+def _blocks(doc: dict[str, Any]) -> list[tuple[str, Any]]:
+    b: list[tuple[str, Any]] = [("h1", f"Protokoll – {doc['organ']}")]
+    head = [
+        f"Datum: {doc['datum'] or '–'}",
+        f"Tid: {'kl. ' + doc['tid'] if doc['tid'] else '–'}",
+        f"Form: {doc['form']}ssammanträde",
+        f"Motivering för distanssammanträde (§ 1): {doc['motivering']}",
+    ]
+    if doc["status"] != "avslutat":
+        head.append(f"Status: sammanträdet {doc['status']} (protokollet är inte slutligt)")
+    b.append(("ul", head))
+
+    def people(title: str, rows: list[str]) -> None:
+        b.append(("h2", title))
+        b.append(("ul", rows) if rows else ("p", "–"))
+
+    people("Beslutande", [f"{x['namn']}, {x['roll']}, {x['deltagande']}" for x in doc["beslutande"]])
+    people(
+        "Ej tjänstgörande ersättare",
+        [f"{x['namn']}, {x['deltagande']}" for x in doc["ej_tjänstgörande_ersättare"]],
+    )
+    people(
+        "Övriga närvarande",
+        [f"{x['namn']}, {x['roll']}, {x['deltagande']}" for x in doc["övriga_närvarande"]],
+    )
+    people("Frånvarande", doc["frånvarande"])
+    people(
+        "Teknikfelsledamöter (§ 11)",
+        [f"{x['namn']}, från kl. {x['från']}, ersatt av {x['ersatt_av']}" for x in doc["teknikfelsledamöter"]],
+    )
+    people("Sammanträdets öppnande", doc["inledning"])
+    for item in doc["ärenden"]:
+        b.append(("h2", f"Ärende {item['nummer']}. {item['rubrik']}"))
+        rows = []
+        if item["klass"]:
+            rows.append(f"Uppgifter: {item['klass']}. {item['tillstånd'] or ''}".strip())
+        for x in item["yrkanden"]:
+            rows.append(f"Yrkande {x['nr']} ({x['av']}): {x['yrkande']}" + (" (återtaget)" if x["återtaget"] else ""))
+        for c in item["teknikkontroller"]:
+            missing = f"; svarade inte: {', '.join(c['svarade_inte'])}" if c["svarade_inte"] else ""
+            rows.append(f"Teknikkontroll {c['nr']} (§ 12) kl. {c['kl']}: {c['resultat']}{missing}")
+        for d in item["beslut"]:
+            if d["taget_om"]:
+                rows.append(f"Beslut kl. {d['kl']} togs om och gäller inte (§ 12): {d['beslut']}")
+            else:
+                rows.append(
+                    f"Beslut kl. {d['kl']}: {d['beslut']} Deltog i beslutet: {', '.join(d['deltog'])} "
+                    f"(efter godkänd teknikkontroll {d['teknikkontroll']}, § 12)."
+                )
+        if not any(not d["taget_om"] for d in item["beslut"]):
+            rows.append("Inget beslut fattades i ärendet.")
+        b.append(("ul", rows))
+        b.append(("p", "Förlopp:"))
+        b.append(("ul", item["förlopp"]))
+    people("Sammanträdets avslutning", doc["avslutning"])
+    b.append(("h2", "Justering"))
+    b.append(("p", "Protokollet justeras inom fjorton dagar av ordföranden och justeraren."))
+    b.append(("ul", ["Ordförande: ____________________", "Justerare: ____________________"]))
+    return b
+
+
+def _markdown(blocks: list[tuple[str, Any]]) -> str:
+    out = []
+    for kind, value in blocks:
+        if kind == "h1":
+            out.append(f"# {value}\n")
+        elif kind == "h2":
+            out.append(f"## {value}\n")
+        elif kind == "p":
+            out.append(f"{value}\n")
+        else:
+            out.append("\n".join(f"- {v}" for v in value) + "\n")
+    return "\n".join(out)
+
+
+def _html(title: str, blocks: list[tuple[str, Any]]) -> str:
+    head = f'<meta charset="utf-8"><title>Protokoll – {html.escape(title)}</title>'
+    out = [f'<!doctype html>\n<html lang="sv"><head>{head}</head><body>']
+    for kind, value in blocks:
+        if kind == "ul":
+            out.append("<ul>" + "".join(f"<li>{html.escape(v)}</li>" for v in value) + "</ul>")
+        else:
+            out.append(f"<{kind}>{html.escape(value)}</{kind}>")
+    out.append("</body></html>\n")
+    return "\n".join(out)

@@ -1,0 +1,88 @@
+"""Who belongs to a body, as the configuration names them. Identity is the Matrix user id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    MEMBER = "ledamot"
+    SUBSTITUTE = "ersättare"
+    SECRETARY = "sekreterare"
+    ATTENDEE = "övrig närvarande"
+    SECURITY_CHIEF = "säkerhetsskyddschef"
+
+
+@dataclass(frozen=True)
+class Person:
+    user: str
+    name: str
+    role: Role
+    party: str = ""
+    title: str = ""
+
+    @property
+    def label(self) -> str:
+        """The name as a protocol writes it: with party for politicians, title for officials."""
+        if self.party:
+            return f"{self.name} ({self.party})"
+        if self.title:
+            return f"{self.name}, {self.title}"
+        return self.name
+
+
+@dataclass(frozen=True)
+class Roster:
+    body_id: str
+    name: str
+    chair: str
+    members: tuple[Person, ...]
+    substitutes: tuple[Person, ...] = ()
+    attendees: tuple[Person, ...] = ()
+    vice_chairs: tuple[str, ...] = ()
+    secretaries: tuple[str, ...] = ()
+    security_chief: str | None = None
+    check_timeout_seconds: int = 60
+    _index: dict[str, Person] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Secretaries and the security chief are named by id only; a member may hold either
+        # role too, and then keeps the member's entry (the stronger rights).
+        index = self._index
+        for user in self.secretaries:
+            index[user] = Person(user, _localpart(user), Role.SECRETARY)
+        if self.security_chief:
+            index[self.security_chief] = Person(
+                self.security_chief, _localpart(self.security_chief), Role.SECURITY_CHIEF
+            )
+        for person in (*self.attendees, *self.substitutes, *self.members):
+            index[person.user] = person
+
+    def person(self, user: str) -> Person | None:
+        return self._index.get(user)
+
+    def name_of(self, user: str) -> str:
+        person = self._index.get(user)
+        return person.name if person else user
+
+    def label(self, user: str) -> str:
+        person = self._index.get(user)
+        return person.label if person else user
+
+    @property
+    def everyone(self) -> tuple[str, ...]:
+        return tuple(self._index)
+
+    def is_member(self, user: str) -> bool:
+        return any(p.user == user for p in self.members)
+
+    def is_substitute(self, user: str) -> bool:
+        return any(p.user == user for p in self.substitutes)
+
+    def is_secretary(self, user: str) -> bool:
+        return user in self.secretaries
+
+
+def _localpart(user: str) -> str:
+    return user[1:].split(":", 1)[0] if user.startswith("@") else user

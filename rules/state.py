@@ -1,0 +1,412 @@
+"""A meeting's state: a fold over its event log.
+
+Theory of operation: `rules.meeting.decide` turns a command into events (or a refusal) without
+touching the state; `apply` folds one event into the state. Replaying a meeting's log through
+`apply` rebuilds it exactly, which is how the bot restarts and how the protocol is written
+offline. Every event also leaves one line in the journal, so the protocol accounts for every
+accepted command.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rules.citations import Rule
+from rules.roster import Roster
+
+TZ = ZoneInfo("Europe/Stockholm")
+
+
+class Phase(StrEnum):
+    CONVENED = "kallat"
+    OPEN = "pågår"
+    CLOSED = "avslutat"
+    CANCELLED = "inställt"
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    at: datetime
+    actor: str
+    data: dict[str, Any]
+
+
+@dataclass
+class Motion:
+    id: int
+    user: str
+    text: str
+    withdrawn: bool = False
+
+
+@dataclass
+class Decision:
+    text: str
+    at: datetime
+    participants: list[str]
+    check_id: int
+    retaken: bool = False
+
+
+@dataclass
+class Check:
+    """A teknikfunktionskontroll (§ 12)."""
+
+    id: int
+    item: int | None
+    started: datetime
+    deadline: datetime
+    expected: list[str]
+    answered: list[str] = field(default_factory=list)
+    passed: bool | None = None  # None while running
+    # Set when something happens after a passed check that the check no longer covers.
+    spent_by: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.passed is None
+
+    @property
+    def missing(self) -> list[str]:
+        return [u for u in self.expected if u not in self.answered]
+
+
+@dataclass
+class Item:
+    n: int
+    title: str
+    klass: str
+    allowed_by: str | None = None  # § 7, the chair
+    approved_by: str | None = None  # § 8, the security chief
+    taken_up: bool = False
+    motions: list[Motion] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    silenced: set[str] = field(default_factory=set)  # § 9, for the rest of the item
+    speakers: list[str] = field(default_factory=list)
+
+    @property
+    def permitted(self) -> bool:
+        if self.klass == "säkerhetsskydd":
+            return self.approved_by is not None
+        if self.klass in ("personuppgifter", "sekretess"):
+            return self.allowed_by is not None
+        return True
+
+    @property
+    def permission_rule(self) -> Rule:
+        return Rule.P8 if self.klass == "säkerhetsskydd" else Rule.P7
+
+
+@dataclass
+class JournalLine:
+    at: datetime
+    item: int | None
+    text: str
+
+
+@dataclass
+class Meeting:
+    id: str
+    body_id: str
+    phase: Phase = Phase.CONVENED
+    start: datetime | None = None  # as convened, aware
+    form: str = "distans"
+    motivation: str = ""
+    convened_at: datetime | None = None
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+    cancel_reason: str = ""
+    items: dict[int, Item] = field(default_factory=dict)
+    present: dict[str, datetime] = field(default_factory=dict)
+    location: dict[str, str] = field(default_factory=dict)  # user -> "lokal" | partner id
+    substituted: dict[str, str] = field(default_factory=dict)  # member -> serving substitute
+    teknikfel: dict[str, datetime] = field(default_factory=dict)  # § 11
+    ever_served: dict[str, str | None] = field(default_factory=dict)  # user -> for whom
+    drops: dict[str, set[str]] = field(default_factory=dict)  # user -> {"ljud", "bild"}
+    muted: set[str] = field(default_factory=set)
+    adjourned: bool = False
+    current: int | None = None
+    checks: list[Check] = field(default_factory=list)
+    journal: list[JournalLine] = field(default_factory=list)
+    event_count: int = 0
+
+    # --- derived views -------------------------------------------------------------------
+
+    @property
+    def item(self) -> Item | None:
+        return self.items.get(self.current) if self.current is not None else None
+
+    @property
+    def check(self) -> Check | None:
+        return self.checks[-1] if self.checks else None
+
+    def serving(self, roster: Roster) -> list[str]:
+        """The decision-makers now: present members not replaced, and the substitutes serving."""
+        result = []
+        for member in roster.members:
+            sub = self.substituted.get(member.user)
+            if sub:
+                result.append(sub)
+            elif member.user in self.present:
+                result.append(member.user)
+        return result
+
+    def serving_for(self, user: str) -> str | None:
+        """The member a serving substitute serves for."""
+        return next((m for m, s in self.substituted.items() if s == user), None)
+
+    def lacking(self, roster: Roster) -> dict[str, set[str]]:
+        """Serving members whose transmission is down (§§ 3, 5, 10)."""
+        return {u: self.drops[u] for u in self.serving(roster) if self.drops.get(u)}
+
+    def has_quorum(self, roster: Roster) -> bool:
+        # KL 6 kap. 27 §: more than half of the members; one whose link is down does not count.
+        counted = [u for u in self.serving(roster) if "ljud" not in self.drops.get(u, set())]
+        return len(counted) * 2 > len(roster.members)
+
+
+# --- the fold --------------------------------------------------------------------------------
+
+
+def hm(at: datetime) -> str:
+    """A time the Swedish way: kl. 18.05."""
+    return at.astimezone(TZ).strftime("%H.%M")
+
+
+def hms(at: datetime) -> str:
+    return at.astimezone(TZ).strftime("%H.%M.%S")
+
+
+def date_time(at: datetime) -> str:
+    return at.astimezone(TZ).strftime("%Y-%m-%d kl. %H.%M")
+
+
+def apply(m: Meeting, roster: Roster, e: Event) -> None:
+    """Fold one event into the meeting, and journal it."""
+    line = _APPLY[e.kind](m, roster, e.data, e.at)
+    m.event_count += 1
+    m.journal.append(JournalLine(e.at, m.current, line))
+
+
+def _convened(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    m.start = datetime.fromisoformat(d["start"])
+    m.form = d["form"]
+    m.motivation = d["motivation"]
+    m.items = {i["n"]: Item(i["n"], i["title"], i.get("klass", "")) for i in d["agenda"]}
+    again = m.convened_at is not None
+    m.convened_at = at
+    verb = "Ny kallelse" if again else "Kallelse"
+    return f"{verb} till {m.form}ssammanträde {date_time(m.start)} (§ 1)."
+
+
+def _cancelled(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    m.phase = Phase.CANCELLED
+    m.cancel_reason = d.get("reason", "")
+    return "Sammanträdet ställdes in." + (f" Skäl: {m.cancel_reason}" if m.cancel_reason else "")
+
+
+def _opened(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    m.phase = Phase.OPEN
+    m.opened_at = at
+    return "Ordföranden öppnade sammanträdet och förrättade upprop."
+
+
+def _present(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    user = d["user"]
+    m.present[user] = at
+    if r.is_member(user) and user not in m.substituted:
+        m.ever_served.setdefault(user, None)
+    return f"{r.label(user)} anmälde närvaro ({d['attests']})."
+
+
+def _located(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    users = d["users"]
+    if len(users) == 1:
+        m.location[users[0]] = "lokal"
+        return f"{r.label(users[0])} deltar i ordförandens lokal (§ 2)."
+    a, b = users
+    m.location[a], m.location[b] = b, a
+    return f"{r.label(a)} och {r.label(b)} delar ljud- och bildöverföring (§ 2)."
+
+
+def _item_taken(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    m.current = d["n"]
+    item = m.items[d["n"]]
+    item.taken_up = True
+    return f"Ärende {item.n} togs upp: {item.title}."
+
+
+def _allowed(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    item = m.items[d["n"]]
+    if d["rule"] == Rule.P8:
+        item.approved_by = d["by"]
+        return f"Säkerhetsskyddschefen bedömde att ärende {item.n} kan behandlas på distans (§ 8)."
+    item.allowed_by = d["by"]
+    return f"Ordföranden tillät att ärende {item.n} med {item.klass} behandlas (§ 7)."
+
+
+def _motion(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    item = m.items[d["n"]]
+    item.motions.append(Motion(len(item.motions) + 1, d["user"], d["text"]))
+    return f"{r.label(d['user'])} yrkade: {d['text']}"
+
+
+def _motion_withdrawn(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    motion = m.items[d["n"]].motions[d["id"] - 1]
+    motion.withdrawn = True
+    return f"{r.label(motion.user)} återtog sitt yrkande: {motion.text}"
+
+
+def _floor(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    if m.item:
+        m.item.speakers.append(d["user"])
+    return f"{r.label(d['user'])} begärde ordet."
+
+
+def _muted(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    m.muted.add(d["user"])
+    return f"Ljudet för {r.label(d['user'])} stängdes av av {r.label(d['by'])} (§ 3)."
+
+
+def _floor_taken(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    item = m.items[d["n"]]
+    item.silenced.add(d["user"])
+    item.speakers = [u for u in item.speakers if u != d["user"]]
+    return f"Ordföranden fråntog {r.label(d['user'])} ordet för resten av ärendet (§ 9)."
+
+
+def _spend_check(m: Meeting, reason: str) -> None:
+    check = m.check
+    if check and check.passed and check.spent_by is None:
+        check.spent_by = reason
+
+
+def _dropped(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    user, kind = d["user"], d["kind"]
+    m.drops.setdefault(user, set()).add(kind)
+    if user in m.serving(r):
+        _spend_check(m, f"{r.name_of(user)} förlorade {kind} kl. {hm(at)}")
+    what = "ljudet" if kind == "ljud" else "bilden"
+    return f"{r.label(user)} förlorade {what} (§§ 5, 10)."
+
+
+def _restored(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    m.drops.pop(d["user"], None)
+    m.muted.discard(d["user"])
+    return f"{r.label(d['user'])} har åter fungerande överföring (§ 10)."
+
+
+def _adjourned(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    m.adjourned = True
+    return "Sammanträdet ajournerades (§ 10)."
+
+
+def _resumed(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    m.adjourned = False
+    return "Sammanträdet återupptogs (§ 10)."
+
+
+def _replaced(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    member, sub = d["member"], d["substitute"]
+    m.substituted[member] = sub
+    m.ever_served[sub] = member
+    if d["teknikfel"]:
+        m.teknikfel[member] = at
+        return (
+            f"{r.label(sub)} trädde in som tjänstgörande ersättare för {r.label(member)}, "
+            f"som är teknikfelsledamot (§ 11)."
+        )
+    return f"{r.label(sub)} trädde in som tjänstgörande ersättare för {r.label(member)}."
+
+
+def _reinstated(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    member = d["member"]
+    sub = m.substituted.pop(member)
+    m.teknikfel.pop(member, None)
+    m.ever_served.setdefault(member, None)
+    return f"{r.label(member)} tjänstgör åter i stället för {r.label(sub)} (§ 11)."
+
+
+def _check_started(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    check = Check(
+        id=len(m.checks) + 1,
+        item=m.current,
+        started=at,
+        deadline=datetime.fromisoformat(d["deadline"]),
+        expected=list(d["expected"]),
+    )
+    m.checks.append(check)
+    if m.item:
+        m.item.checks.append(check)
+    return f"Ordföranden begärde teknikkontroll {check.id} (§ 12)."
+
+
+def _check_answered(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    m.checks[d["id"] - 1].answered.append(d["user"])
+    return f"{r.label(d['user'])} bekräftade godtagbar överföring i teknikkontroll {d['id']}."
+
+
+def _check_ended(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    check = m.checks[d["id"] - 1]
+    check.passed = d["passed"]
+    if check.passed:
+        return f"Teknikkontroll {check.id} godkänd: alla tjänstgörande ledamöter svarade (§ 12)."
+    names = ", ".join(r.label(u) for u in check.missing)
+    why = d.get("reason") or f"svarade inte: {names}"
+    return f"Teknikkontroll {check.id} ej godkänd; {why} (§ 12)."
+
+
+def _decided(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    item = m.items[d["n"]]
+    item.decisions.append(Decision(d["text"], at, list(d["participants"]), d["check_id"]))
+    _spend_check(m, f"beslut fattat kl. {hm(at)}")
+    return f"Beslut: {d['text']}"
+
+
+def _retaken(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    decision = m.items[d["n"]].decisions[d["index"]]
+    decision.retaken = True
+    return f"Ordföranden förklarade att beslutet tas om (§ 12): {decision.text}"
+
+
+def _closed(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    m.phase = Phase.CLOSED
+    m.closed_at = at
+    m.current = None
+    return "Ordföranden avslutade sammanträdet."
+
+
+_APPLY = {
+    "convened": _convened,
+    "cancelled": _cancelled,
+    "opened": _opened,
+    "present": _present,
+    "located": _located,
+    "item_taken": _item_taken,
+    "allowed": _allowed,
+    "motion": _motion,
+    "motion_withdrawn": _motion_withdrawn,
+    "floor": _floor,
+    "muted": _muted,
+    "floor_taken": _floor_taken,
+    "dropped": _dropped,
+    "restored": _restored,
+    "adjourned": _adjourned,
+    "resumed": _resumed,
+    "replaced": _replaced,
+    "reinstated": _reinstated,
+    "check_started": _check_started,
+    "check_answered": _check_answered,
+    "check_ended": _check_ended,
+    "decided": _decided,
+    "retaken": _retaken,
+    "closed": _closed,
+}
+
+EVENT_KINDS = frozenset(_APPLY)

@@ -1,0 +1,199 @@
+"""SQLite through aiosqlite: each meeting's append-only event log, the outbox of answers, the
+Matrix events already handled, and small settings (sync token, login).
+
+One transaction holds a command's events, its answers and the mark that its Matrix event was
+handled: after a crash either all of it is there or none, so a command is applied exactly once,
+and answers owed are still in the outbox to be sent.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from rules.state import Event
+
+# Each entry moves the schema one version up; never edit one that has shipped.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE meetings (
+        id TEXT PRIMARY KEY,
+        body_id TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE events (
+        meeting_id TEXT NOT NULL REFERENCES meetings(id),
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        source TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (meeting_id, seq)
+    );
+    CREATE TABLE handled (
+        source TEXT PRIMARY KEY,
+        room_id TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        room_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        content TEXT NOT NULL,
+        attachment_name TEXT,
+        attachment TEXT,
+        tag TEXT NOT NULL DEFAULT '',
+        sent_event_id TEXT
+    );
+    CREATE INDEX outbox_unsent ON outbox(id) WHERE sent_event_id IS NULL;
+    CREATE INDEX outbox_sent ON outbox(sent_event_id);
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
+)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message or reaction the bot owes, kept until the homeserver has taken it."""
+
+    room_id: str
+    kind: str  # "m.room.message" | "m.reaction"
+    content: dict[str, Any]
+    attachment_name: str | None = None
+    attachment: str | None = None
+    tag: str = ""
+    id: int = 0
+
+
+class Store:
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self.db = db
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Store:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # Autocommit: transactions are explicit (BEGIN IMMEDIATE in record()).
+        db = await aiosqlite.connect(path, isolation_level=None)
+        await db.execute("PRAGMA journal_mode=WAL")
+        await db.execute("PRAGMA synchronous=FULL")
+        store = cls(db)
+        await store._migrate()
+        return store
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    async def _migrate(self) -> None:
+        async with self.db.execute("PRAGMA user_version") as cur:
+            (version,) = await cur.fetchone()
+        if version > len(MIGRATIONS):
+            raise RuntimeError(
+                f"Databasen har schemaversion {version}, nyare än den här versionen av boten "
+                f"({len(MIGRATIONS)}). Uppgradera boten."
+            )
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            await self.db.executescript(f"BEGIN; {script} PRAGMA user_version = {number}; COMMIT;")
+
+    # --- reading ----------------------------------------------------------------------------
+
+    async def meetings(self) -> list[tuple[str, str]]:
+        async with self.db.execute("SELECT id, body_id FROM meetings ORDER BY rowid") as cur:
+            return [(r[0], r[1]) async for r in cur]
+
+    async def events(self, meeting_id: str) -> list[Event]:
+        sql = "SELECT kind, at, actor, data FROM events WHERE meeting_id = ? ORDER BY seq"
+        async with self.db.execute(sql, (meeting_id,)) as cur:
+            return [
+                Event(kind, datetime.fromisoformat(at), actor, json.loads(data)) async for kind, at, actor, data in cur
+            ]
+
+    async def is_handled(self, source: str) -> bool:
+        async with self.db.execute("SELECT 1 FROM handled WHERE source = ?", (source,)) as cur:
+            return await cur.fetchone() is not None
+
+    async def unsent(self) -> list[Outgoing]:
+        sql = (
+            "SELECT id, room_id, kind, content, attachment_name, attachment, tag FROM outbox "
+            "WHERE sent_event_id IS NULL ORDER BY id"
+        )
+        async with self.db.execute(sql) as cur:
+            return [
+                Outgoing(room, kind, json.loads(content), name, att, tag, id)
+                async for id, room, kind, content, name, att, tag in cur
+            ]
+
+    async def tag_of(self, event_id: str) -> str | None:
+        """The tag of a message the bot sent (to recognise a ✅ on a check message)."""
+        async with self.db.execute("SELECT tag FROM outbox WHERE sent_event_id = ?", (event_id,)) as cur:
+            row = await cur.fetchone()
+        return row[0] if row else None
+
+    async def setting(self, key: str) -> str | None:
+        async with self.db.execute("SELECT value FROM settings WHERE key = ?", (key,)) as cur:
+            row = await cur.fetchone()
+        return row[0] if row else None
+
+    # --- writing ----------------------------------------------------------------------------
+
+    async def record(
+        self,
+        source: str,
+        room_id: str,
+        at: datetime,
+        events: list[Event],
+        outgoing: list[Outgoing],
+        meeting: tuple[str, str] | None = None,
+        meeting_id: str | None = None,
+        next_seq: int = 0,
+    ) -> bool:
+        """Store one handled command (or timer) atomically. False if `source` was handled before."""
+        try:
+            await self.db.execute("BEGIN IMMEDIATE")
+            await self.db.execute(
+                "INSERT INTO handled (source, room_id, at) VALUES (?, ?, ?)", (source, room_id, at.isoformat())
+            )
+            if meeting:
+                await self.db.execute(
+                    "INSERT INTO meetings (id, body_id, created_at) VALUES (?, ?, ?)",
+                    (meeting[0], meeting[1], at.isoformat()),
+                )
+            await self.db.executemany(
+                "INSERT INTO events (meeting_id, seq, kind, at, actor, source, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (meeting_id, next_seq + i, e.kind, e.at.isoformat(), e.actor, source, json.dumps(e.data))
+                    for i, e in enumerate(events)
+                ],
+            )
+            await self.db.executemany(
+                "INSERT INTO outbox (room_id, kind, content, attachment_name, attachment, tag) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(o.room_id, o.kind, json.dumps(o.content), o.attachment_name, o.attachment, o.tag) for o in outgoing],
+            )
+            await self.db.commit()
+            return True
+        except aiosqlite.IntegrityError:
+            await self.db.rollback()
+            return False
+        except BaseException:
+            await self.db.rollback()
+            raise
+
+    async def mark_sent(self, outbox_id: int, event_id: str) -> None:
+        await self.db.execute("UPDATE outbox SET sent_event_id = ? WHERE id = ?", (event_id, outbox_id))
+        await self.db.commit()
+
+    async def set_setting(self, key: str, value: str) -> None:
+        await self.db.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+        await self.db.commit()

@@ -87,7 +87,7 @@ class AttendeeConfig(_Strict):
 class BodyConfig(_Strict):
     id: str = Field(pattern=r"^[a-z0-9_\-]+$")
     name: str = Field(min_length=1)
-    room: str = Field(pattern=r"^[!#][^:]+:.+$")
+    room: str = Field(pattern=r"^(![^\s]+|#[^:\s]+:\S+)$")  # room ids of v12 rooms have no server part
     chair: str = Field(pattern=_MXID)
     vice_chairs: list[str] = []
     secretaries: list[str] = []
@@ -152,7 +152,12 @@ class Config(BaseSettings):
 
     @classmethod
     def settings_customise_sources(
-        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource, env_settings, *_: Any
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The environment wins over the file, so secrets need not be written in it.
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, _CONFIG_PATH.get("path")))
@@ -482,7 +487,7 @@ class Bot:
         )
 
     async def resolve_rooms(self) -> None:
-        from nio import JoinResponse, RoomResolveAliasResponse
+        from nio import RoomResolveAliasResponse
 
         for body in self.bodies.values():
             room = body.config.room
@@ -495,11 +500,19 @@ class Bot:
             body.room_id = room
             self.by_room[room] = body
             if room not in self.client.rooms:
-                resp = await self.client.join(room)
-                if isinstance(resp, JoinResponse):
-                    log.info("Gick med i %s (%s)", room, body.config.name)
-                else:
-                    log.warning("Kunde inte gå med i %s (%s) än: väntar på inbjudan", room, body.config.name)
+                await self._join(room)
+
+    async def _join(self, room_id: str) -> None:
+        from nio import JoinResponse
+
+        # Commands from the moment of joining count; what was said before is history.
+        if await self.store.setting(f"joined:{room_id}") is None:
+            await self.store.set_setting(f"joined:{room_id}", str(int(datetime.now(UTC).timestamp() * 1000)))
+        resp = await self.client.join(room_id)
+        if isinstance(resp, JoinResponse):
+            log.info("Gick med i %s", room_id)
+        else:
+            log.warning("Kunde inte gå med i %s än (%s): väntar på inbjudan", room_id, getattr(resp, "message", resp))
 
     async def on_sync(self, resp: Any) -> None:
         """Handle one sync response: invites, then each joined room's timeline in order."""
@@ -507,8 +520,7 @@ class Bot:
 
         for room_id in resp.rooms.invite:
             if room_id in self.by_room:
-                await self.client.join(room_id)
-                log.info("Tog emot inbjudan till %s", room_id)
+                await self._join(room_id)
         for room_id, joined in resp.rooms.join.items():
             body = self.by_room.get(room_id)
             if body is None:
@@ -535,7 +547,7 @@ class Bot:
                         await self.handle_command(body, ev.event_id, Message("!ok"), ev.sender, now)
 
     async def _joined_at(self, room_id: str) -> int:
-        """Messages from before the bot first saw the room are history, not commands to it."""
+        """Messages from before the bot joined (or first saw) the room are history, not commands."""
         key = f"joined:{room_id}"
         value = await self.store.setting(key)
         if value is None:
@@ -584,16 +596,8 @@ class Bot:
                 backoff = min(backoff * 2, 60)
                 continue
             backoff = 1.0
-            if first:
-                # What was said before the bot's first start is history, not commands.
-                for room_id in resp.rooms.join:
-                    await self._joined_at(room_id)
-                for room_id in resp.rooms.invite:
-                    if room_id in self.by_room:
-                        await self.client.join(room_id)
-                first = False
-            else:
-                await self.on_sync(resp)
+            first = False
+            await self.on_sync(resp)
             await self._keys()
             token = resp.next_batch
             await self.store.set_setting("sync_token", token)

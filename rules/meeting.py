@@ -177,7 +177,7 @@ def _kalla(m: Meeting | None, r: Roster, cmd: Command, now: datetime) -> Outcome
     replacing = m is not None and m.phase is Phase.CONVENED
     lines = [
         ("NY KALLELSE (ersätter den tidigare)" if replacing else "KALLELSE")
-        + f" till {r.name}s {c.form}ssammanträde {date_time(c.start)}",
+        + f" till {r.name}s {c.form}sammanträde {date_time(c.start)}",
         f"Motivering (§ 1): {c.motivation}",
         "",
         "Föredragningslista:",

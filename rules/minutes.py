@@ -133,7 +133,7 @@ def _blocks(doc: dict[str, Any]) -> list[tuple[str, Any]]:
     head = [
         f"Datum: {doc['datum'] or '–'}",
         f"Tid: {'kl. ' + doc['tid'] if doc['tid'] else '–'}",
-        f"Form: {doc['form']}ssammanträde",
+        f"Form: {doc['form']}sammanträde",
         f"Motivering för distanssammanträde (§ 1): {doc['motivering']}",
     ]
     if doc["status"] != "avslutat":
@@ -173,8 +173,9 @@ def _blocks(doc: dict[str, Any]) -> list[tuple[str, Any]]:
             if d["taget_om"]:
                 rows.append(f"Beslut kl. {d['kl']} togs om och gäller inte (§ 12): {d['beslut']}")
             else:
+                rows.append(f"Beslut kl. {d['kl']}: {d['beslut']}")
                 rows.append(
-                    f"Beslut kl. {d['kl']}: {d['beslut']} Deltog i beslutet: {', '.join(d['deltog'])} "
+                    f"Deltog i beslutet: {', '.join(d['deltog'])} "
                     f"(efter godkänd teknikkontroll {d['teknikkontroll']}, § 12)."
                 )
         if not any(not d["taget_om"] for d in item["beslut"]):

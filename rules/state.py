@@ -202,7 +202,7 @@ def _convened(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
     again = m.convened_at is not None
     m.convened_at = at
     verb = "Ny kallelse" if again else "Kallelse"
-    return f"{verb} till {m.form}ssammanträde {date_time(m.start)} (§ 1)."
+    return f"{verb} till {m.form}sammanträde {date_time(m.start)} (§ 1)."
 
 
 def _cancelled(m: Meeting, r: Roster, d: dict, at: datetime) -> str:

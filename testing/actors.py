@@ -1,0 +1,243 @@
+"""Real Matrix clients (matrix-nio) playing the chair, members and others, writing as Element does:
+display names in `body`, matrix.to links in `formatted_body`, ids in `m.mentions`.
+
+Also: running the bot as its own process, so that tests and the demo can kill and restart it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nio import AsyncClient, LoginResponse, RoomCreateResponse, RoomSendResponse, SyncResponse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Person:
+    localpart: str
+    name: str
+    client: AsyncClient | None = None
+
+    @property
+    def user_id(self) -> str:
+        assert self.client is not None
+        return self.client.user_id
+
+
+async def connect(homeserver_url: str, person: Person, password: str) -> Person:
+    client = AsyncClient(homeserver_url, f"@{person.localpart}:localhost")
+    resp = await client.login(password, device_name="test")
+    if not isinstance(resp, LoginResponse):
+        raise RuntimeError(f"login {person.localpart}: {resp}")
+    await client.set_displayname(person.name)
+    person.client = client
+    return person
+
+
+def element_message(template: str, *people: Person) -> dict[str, Any]:
+    """`template` with `{}` for each mentioned person, as Element would send it."""
+    body = template.format(*(p.name for p in people))
+    formatted = (
+        html.escape(template)
+        .replace("\n", "<br>")
+        .format(*(f'<a href="https://matrix.to/#/{p.user_id}">{html.escape(p.name)}</a>' for p in people))
+    )
+    content: dict[str, Any] = {"msgtype": "m.text", "body": body}
+    if people:
+        content["format"] = "org.matrix.custom.html"
+        content["formatted_body"] = formatted
+    content["m.mentions"] = {"user_ids": [p.user_id for p in people]}
+    return content
+
+
+async def say(person: Person, room_id: str, template: str, *people: Person) -> str:
+    """Send a message; returns its event id."""
+    assert person.client is not None
+    resp = await person.client.room_send(room_id, "m.room.message", element_message(template, *people))
+    if not isinstance(resp, RoomSendResponse):
+        raise RuntimeError(f"send by {person.localpart}: {resp}")
+    return resp.event_id
+
+
+async def react(person: Person, room_id: str, event_id: str, key: str = "✅") -> str:
+    assert person.client is not None
+    content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
+    resp = await person.client.room_send(room_id, "m.reaction", content)
+    assert isinstance(resp, RoomSendResponse), resp
+    return resp.event_id
+
+
+class Observer:
+    """A client that syncs all the time and keeps every room event it sees, as raw dicts."""
+
+    def __init__(self, person: Person) -> None:
+        self.person = person
+        self.events: list[dict[str, Any]] = []
+        self._task: asyncio.Task | None = None
+        self._changed = asyncio.Event()
+        self.on_event: Callable[[dict[str, Any]], None] | None = None
+
+    async def start(self) -> None:
+        client = self.person.client
+        assert client is not None
+        resp = await client.sync(timeout=0, full_state=True)
+        assert isinstance(resp, SyncResponse)
+        self._task = asyncio.create_task(self._loop())
+
+    async def _loop(self) -> None:
+        client = self.person.client
+        assert client is not None
+        while True:
+            resp = await client.sync(timeout=2000, sync_filter={"room": {"timeline": {"limit": 200}}})
+            if not isinstance(resp, SyncResponse):
+                await asyncio.sleep(0.5)
+                continue
+            for room_id, joined in resp.rooms.join.items():
+                for ev in joined.timeline.events:
+                    raw = dict(ev.source)
+                    raw["room_id"] = room_id
+                    self.events.append(raw)
+                    if self.on_event:
+                        self.on_event(raw)
+            self._changed.set()
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def wait_for(self, match: Callable[[dict[str, Any]], bool], timeout: float = 30) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            for ev in self.events:
+                if match(ev):
+                    return ev
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("no matching event")
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), left)
+            except TimeoutError:
+                pass
+
+    def answers_to(self, event_id: str) -> list[dict[str, Any]]:
+        """The bot's replies and reactions to one command, in order."""
+        return [ev for ev in self.events if _relates_to(ev) == event_id]
+
+    async def answer(self, event_id: str, timeout: float = 30) -> dict[str, Any]:
+        """The first answer to a command: a reply (notice) or a ✅ reaction."""
+        return await self.wait_for(lambda ev: _relates_to(ev) == event_id, timeout)
+
+
+def _relates_to(ev: dict[str, Any]) -> str | None:
+    rel = ev.get("content", {}).get("m.relates_to") or {}
+    if rel.get("rel_type") == "m.annotation":
+        return rel.get("event_id")
+    return (rel.get("m.in_reply_to") or {}).get("event_id")
+
+
+def text_of(ev: dict[str, Any]) -> str:
+    """What an answer says: a notice's body, or the reaction key."""
+    content = ev.get("content", {})
+    if ev.get("type") == "m.reaction":
+        return content["m.relates_to"]["key"]
+    return content.get("body", "")
+
+
+async def create_room(chair: Person, invite: list[str], name: str) -> str:
+    assert chair.client is not None
+    resp = await chair.client.room_create(name=name, invite=invite)
+    if not isinstance(resp, RoomCreateResponse):
+        raise RuntimeError(f"room_create: {resp}")
+    return resp.room_id
+
+
+async def join_all(people: list[Person], room_id: str) -> None:
+    for p in people:
+        assert p.client is not None
+        await p.client.join(room_id)
+
+
+def write_config(path: Path, homeserver_url: str, bot_password: str, data_dir: Path, bodies: list[dict]) -> Path:
+    """A bot configuration file (TOML), written from plain data."""
+    lines = [
+        "[matrix]",
+        f'homeserver = "{homeserver_url}"',
+        'user_id = "@distansbot:localhost"',
+        f'password = "{bot_password}"',
+        'device_name = "distansbot"',
+        "",
+        "[storage]",
+        f"database = {json.dumps(str(data_dir / 'distansbot.sqlite3'))}",
+        f"e2ee_store = {json.dumps(str(data_dir / 'e2ee'))}",
+    ]
+    for body in bodies:
+        lines += ["", "[[bodies]]"]
+        for key in (
+            "id",
+            "name",
+            "room",
+            "chair",
+            "vice_chairs",
+            "secretaries",
+            "security_chief",
+            "check_timeout_seconds",
+        ):
+            if key in body:
+                lines.append(f"{key} = {json.dumps(body[key], ensure_ascii=False)}")
+        for table in ("members", "substitutes", "attendees"):
+            for entry in body.get(table, []):
+                lines.append(f"[[bodies.{table}]]")
+                lines += [f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in entry.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+class BotProcess:
+    """`python bot.py --config PATH` as a child process, killable at any moment."""
+
+    def __init__(self, config: Path, log: Path) -> None:
+        self.config = config
+        self.log = log
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        out = open(self.log, "ab")  # noqa: SIM115  (the child keeps it)
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "bot.py"), "--config", str(self.config)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env={**os.environ, "DISTANSBOT_LOG": "INFO"},
+        )
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None

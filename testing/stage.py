@@ -1,0 +1,168 @@
+"""A stage for whole meetings: a homeserver, the demo body's people as real clients, a room, and
+the bot as a process. The integration tests and the demo both play on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from testing.actors import (
+    BotProcess,
+    Observer,
+    Person,
+    connect,
+    create_room,
+    join_all,
+    say,
+    text_of,
+    write_config,
+)
+from testing.homeserver import Homeserver
+
+PASSWORD = "hemligt-lösenord-för-test"
+BOT_PASSWORD = "bottens-lösenord"
+
+# localpart, name, party or title, role
+CAST = [
+    ("anna", "Anna Andersson", "S", "member"),
+    ("bo", "Bo Berg", "M", "member"),
+    ("cecilia", "Cecilia Carlsson", "S", "member"),
+    ("david", "David Dahl", "C", "member"),
+    ("eva", "Eva Ek", "V", "member"),
+    ("erik", "Erik Eriksson", "S", "substitute"),
+    ("frida", "Frida Fors", "M", "substitute"),
+    ("sara", "Sara Sekreterare", "nämndsekreterare", "secretary"),
+    ("tina", "Tina Tjänsteperson", "kommundirektör", "attendee"),
+    ("sven", "Sven Säkerhet", "säkerhetsskyddschef", "security"),
+    ("mallory", "Mallory Utomstående", "", "outsider"),
+    ("observer", "Observatör", "", "outsider"),
+]
+
+
+def body_config(room_id: str, hs: str = "localhost", check_timeout: int = 8) -> dict[str, Any]:
+    def uid(localpart: str) -> str:
+        return f"@{localpart}:{hs}"
+
+    by_role: dict[str, list] = {}
+    for localpart, name, extra, role in CAST:
+        by_role.setdefault(role, []).append((localpart, name, extra))
+    return {
+        "id": "ks",
+        "name": "Kommunstyrelsen",
+        "room": room_id,
+        "chair": uid("anna"),
+        "vice_chairs": [uid("bo")],
+        "secretaries": [uid("sara")],
+        "security_chief": uid("sven"),
+        "check_timeout_seconds": check_timeout,
+        "members": [{"user": uid(lp), "name": n, "party": p} for lp, n, p in by_role["member"]],
+        "substitutes": [{"user": uid(lp), "name": n, "party": p} for lp, n, p in by_role["substitute"]],
+        # The secretary and the security chief are listed as attendees too, to have their names.
+        "attendees": [
+            {"user": uid(lp), "name": n, "title": t}
+            for lp, n, t in by_role["secretary"] + by_role["attendee"] + by_role["security"]
+        ],
+    }
+
+
+@dataclass
+class Stage:
+    workdir: Path
+    hs: Homeserver
+    people: dict[str, Person] = field(default_factory=dict)
+    observer: Observer | None = None
+    room_id: str = ""
+    bot: BotProcess | None = None
+    config_path: Path | None = None
+    rooms: int = 0
+
+    @classmethod
+    async def open(cls, workdir: Path) -> Stage:
+        hs = Homeserver(workdir / "homeserver")
+        hs.start()
+        stage = cls(workdir, hs)
+        hs.register("distansbot", BOT_PASSWORD)
+        for localpart, name, _, _ in CAST:
+            hs.register(localpart, PASSWORD)
+            stage.people[localpart] = await connect(hs.url, Person(localpart, name), PASSWORD)
+        stage.observer = Observer(stage.people["observer"])
+        await stage.observer.start()
+        return stage
+
+    def __getitem__(self, localpart: str) -> Person:
+        return self.people[localpart]
+
+    async def new_meeting_room(self, check_timeout: int = 8, start_bot: bool = True) -> str:
+        """A fresh room with everyone in it, a fresh bot database, and the bot started."""
+        if self.bot:
+            self.bot.stop()
+        self.rooms += 1
+        others = [p for lp, p in self.people.items() if lp != "anna"]
+        room_id = await create_room(
+            self.people["anna"], [p.user_id for p in others] + ["@distansbot:localhost"], f"KS {self.rooms}"
+        )
+        await join_all(others, room_id)
+        self.room_id = room_id
+        data = self.workdir / f"bot-{self.rooms}"
+        data.mkdir(parents=True, exist_ok=True)
+        self.config_path = write_config(
+            data / "config.toml", self.hs.url, BOT_PASSWORD, data, [body_config(room_id, check_timeout=check_timeout)]
+        )
+        self.bot = BotProcess(self.config_path, data / "bot.log")
+        if start_bot:
+            await self.start_bot()
+        return room_id
+
+    async def start_bot(self) -> None:
+        """Start the bot and wait until it is in the room."""
+        assert self.bot and self.observer
+        self.bot.start()
+        room = self.room_id
+        for _ in range(120):
+            if not self.bot.running:
+                raise RuntimeError(f"the bot stopped; see {self.bot.log}")
+            try:
+                await self.observer.wait_for(
+                    lambda ev: (
+                        ev.get("room_id") == room
+                        and ev.get("type") == "m.room.member"
+                        and ev.get("state_key") == "@distansbot:localhost"
+                        and ev.get("content", {}).get("membership") == "join"
+                    ),
+                    timeout=0.5,
+                )
+                return
+            except TimeoutError:
+                continue
+        raise TimeoutError("the bot did not join the room")
+
+    async def say(self, who: str, template: str, *mentioned: str) -> str:
+        return await say(self.people[who], self.room_id, template, *(self.people[m] for m in mentioned))
+
+    async def ask(self, who: str, template: str, *mentioned: str, timeout: float = 30) -> str:
+        """Send a command and return the bot's first answer: a notice's body or the reaction key."""
+        assert self.observer
+        event_id = await self.say(who, template, *mentioned)
+        return text_of(await self.observer.answer(event_id, timeout))
+
+    async def close(self) -> None:
+        if self.bot:
+            self.bot.stop()
+        if self.observer:
+            await self.observer.stop()
+        for p in self.people.values():
+            if p.client:
+                await p.client.close()
+        self.hs.stop()
+
+
+async def wait_until(predicate, timeout: float = 30, step: float = 0.1) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise TimeoutError("condition not met")
+        await asyncio.sleep(step)

@@ -88,13 +88,13 @@ class Driver:
             self.log.append(event)
             apply(self.m, self.roster, event)
 
-    def ok(self, sender: str, body: str) -> Accepted:
-        outcome = self.say(sender, body)
+    def ok(self, sender: str, body: str, formatted: str | None = None) -> Accepted:
+        outcome = self.say(sender, body, formatted)
         assert isinstance(outcome, Accepted), outcome
         return outcome
 
-    def refused(self, sender: str, body: str) -> Refused:
-        outcome = self.say(sender, body)
+    def refused(self, sender: str, body: str, formatted: str | None = None) -> Refused:
+        outcome = self.say(sender, body, formatted)
         assert isinstance(outcome, Refused), outcome
         return outcome
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import commands
 from commands.text import Message
 from rules import meeting as rules
-from rules.actions import Accepted, Refused
+from rules.actions import Accepted, Command, Refused
 from rules.roster import Person, Role, Roster
 from rules.state import Event, Meeting, apply
 
@@ -56,24 +58,33 @@ KALLA = (
 class Driver:
     """A meeting in memory. `say` parses and decides like the bot; accepted events are folded."""
 
-    def __init__(self, roster: Roster = ROSTER) -> None:
+    def __init__(self, roster: Roster = ROSTER, before_fold: Callable[[Driver, Accepted], None] | None = None) -> None:
         self.roster = roster
+        # Property tests look at each accepted outcome against the state it was decided on.
+        self.before_fold = before_fold
         self.m: Meeting | None = None
         self.now = datetime(2026, 12, 3, 17, 0, tzinfo=UTC)
         self.log: list[Event] = []
-        self.accepted: list[str] = []
+        self.accepted: list[Command] = []
 
     def say(self, sender: str, body: str, formatted: str | None = None) -> Accepted | Refused:
         self.now += timedelta(seconds=1)
         self.tick()
         cmd = commands.parse(Message(body, formatted), sender)
         assert cmd is not None and not isinstance(cmd, commands.Unknown), body
+        return self.decide(cmd)
+
+    def decide(self, cmd: Command) -> Accepted | Refused:
+        before = copy.deepcopy(self.m)
         outcome = rules.decide(self.m, self.roster, cmd, self.now)
+        assert self.m == before, "decide changed the meeting"
         if isinstance(outcome, Accepted):
+            if self.before_fold:
+                self.before_fold(self, outcome)
             if outcome.new_meeting:
                 self.m = Meeting("ks-1", "ks")
-            self._fold(outcome, sender)
-            self.accepted.append(body)
+            self._fold(outcome, cmd.actor)
+            self.accepted.append(cmd)
         return outcome
 
     def tick(self) -> None:

@@ -279,26 +279,42 @@ class Bot:
             base if base not in taken else next(f"{base}-{i}" for i in range(2, 10_000) if f"{base}-{i}" not in taken)
         )
 
-    async def handle_command(self, body: Body, source: str, msg: Message, sender: str, now: datetime) -> None:
-        """One chat message in a body's room: parse, decide, store, answer."""
+    async def handle_command(
+        self, body: Body, source: str, msg: Message, sender: str, now: datetime, react: bool = True
+    ) -> None:
+        """One chat message in a body's room: parse, decide, store, answer.
+
+        `react=False` for a command given as a reaction (✅ on a check): it gets no ✅ back.
+        """
         async with self.lock:
             if await self.store.is_handled(source):
                 return
             await self._tick(body, now)
-            parsed = commands.parse(msg, sender)
-            if parsed is None:
-                return
-            m = self.latest(body)
-            if isinstance(parsed, commands.Unknown):
-                await self._commit(body, source, now, None, [], [self._notice(body, parsed.body, source)])
-            elif parsed.name == "hjälp":
-                text = commands.help_text(m, body.roster, sender)
+            try:
+                await self._handle(body, source, msg, sender, now, react)
+            except Exception:
+                # A fault of the bot's own must not stop the meeting: say so, and do nothing.
+                log.exception("Fel när %s behandlades", source)
+                text = "⚠️ Ett internt fel uppstod; kommandot har inte verkställts. Försök igen eller kontakta IT."
                 await self._commit(body, source, now, None, [], [self._notice(body, text, source)])
-            else:
-                await self._decide(body, source, m, parsed, now)
         self.outbox_wakeup.set()
 
-    async def _decide(self, body: Body, source: str, m: Meeting | None, cmd: Command, now: datetime) -> None:
+    async def _handle(self, body: Body, source: str, msg: Message, sender: str, now: datetime, react: bool) -> None:
+        parsed = commands.parse(msg, sender)
+        if parsed is None:
+            return
+        m = self.latest(body)
+        if isinstance(parsed, commands.Unknown):
+            await self._commit(body, source, now, None, [], [self._notice(body, parsed.body, source)])
+        elif parsed.name == "hjälp":
+            text = commands.help_text(m, body.roster, sender)
+            await self._commit(body, source, now, None, [], [self._notice(body, text, source)])
+        else:
+            await self._decide(body, source, m, parsed, now, react)
+
+    async def _decide(
+        self, body: Body, source: str, m: Meeting | None, cmd: Command, now: datetime, react: bool
+    ) -> None:
         outcome = rules_meeting.decide(m, body.roster, cmd, now)
         if isinstance(outcome, Refused):
             await self._commit(body, source, now, None, [], [self._notice(body, outcome.body, source)])
@@ -306,15 +322,8 @@ class Bot:
         if outcome.new_meeting:
             m = Meeting(self._new_meeting_id(body, cmd), body.config.id)
         assert m is not None
-        await self._commit(
-            body,
-            source,
-            now,
-            m,
-            [Event(k, now, cmd.actor, d) for k, d in outcome.events],
-            outcome,
-            new=outcome.new_meeting,
-        )
+        events = [Event(k, now, cmd.actor, d) for k, d in outcome.events]
+        await self._commit(body, source, now, m, events, outcome, new=outcome.new_meeting, react=react)
 
     async def _tick(self, body: Body, now: datetime) -> None:
         """Let time pass for the body's meeting before anything else is decided."""
@@ -336,16 +345,22 @@ class Bot:
         events: list[Event],
         answer: Accepted | list[Outgoing],
         new: bool = False,
+        react: bool = True,
     ) -> None:
         """Store events and answers atomically, then fold the events into memory."""
-        outgoing = self._answers(body, source, m, events, answer) if isinstance(answer, Accepted) else answer
+        outgoing = answer
+        if isinstance(answer, Accepted):
+            outgoing = self._answers(body, source, m, events, answer)
+            # An accepted command that gets no reply of its own is confirmed with ✅.
+            if react and not any(r.reply for r in answer.replies):
+                outgoing.insert(0, Outgoing(body.room_id, "m.reaction", _reaction(source)))
         seq = m.event_count if m is not None and not new else 0
         stored = await self.store.record(
             source,
             body.room_id,
             now,
             events,
-            outgoing if outgoing else [Outgoing(body.room_id, "m.reaction", _reaction(source))],
+            outgoing,
             meeting=(m.id, body.config.id) if new and m else None,
             meeting_id=m.id if m else None,
             next_seq=seq,
@@ -410,7 +425,14 @@ class Bot:
     async def send_outbox(self) -> None:
         """Send every answer owed, in order; each is marked sent only when the server took it."""
         for out in await self.store.unsent():
-            event_id = await self._send(out)
+            try:
+                event_id = await self._send(out)
+            except SendError as e:
+                if not e.permanent:
+                    raise
+                # The homeserver will never take it (e.g. forbidden): log it, do not block the rest.
+                log.error("Svar %s kunde inte skickas och ges upp: %s", out.id, e)
+                event_id = f"failed:{e.errcode}"
             await self.store.mark_sent(out.id, event_id)
 
     async def _send(self, out: Outgoing) -> str:
@@ -427,7 +449,7 @@ class Bot:
                 encrypt=self._encrypted(out.room_id),
             )
             if not isinstance(resp, UploadResponse):
-                raise SendError(f"uppladdning misslyckades: {resp}")
+                raise SendError(resp)
             file_content: dict[str, Any] = {
                 "msgtype": "m.file",
                 "body": out.attachment_name,
@@ -454,7 +476,7 @@ class Bot:
         # The transaction id makes a resend after a crash land once on the homeserver.
         resp = await self.client.room_send(room_id, kind, content, tx_id=txn, ignore_unverified_devices=True)
         if not isinstance(resp, RoomSendResponse):
-            raise SendError(f"sändning misslyckades: {resp}")
+            raise SendError(resp)
         return resp
 
     def _encrypted(self, room_id: str) -> bool:
@@ -544,7 +566,7 @@ class Bot:
                 elif isinstance(ev, ReactionEvent) and ev.key.rstrip("\ufe0f") == "✅":
                     tag = await self.store.tag_of(ev.reacts_to)
                     if tag and tag.startswith("check:"):
-                        await self.handle_command(body, ev.event_id, Message("!ok"), ev.sender, now)
+                        await self.handle_command(body, ev.event_id, Message("!ok"), ev.sender, now, react=False)
 
     async def _joined_at(self, room_id: str) -> int:
         """Messages from before the bot joined (or first saw) the room are history, not commands."""
@@ -597,7 +619,14 @@ class Bot:
                 continue
             backoff = 1.0
             first = False
-            await self.on_sync(resp)
+            try:
+                await self.on_sync(resp)
+            except Exception:
+                # Not stored, so not lost: the same batch comes again, since the token stays.
+                log.exception("Synkbatchen kunde inte behandlas; försöker igen om %.0f s", backoff)
+                await _sleep_or_stop(stop, backoff)
+                backoff = min(backoff * 2, 60)
+                continue
             await self._keys()
             token = resp.next_batch
             await self.store.set_setting("sync_token", token)
@@ -640,15 +669,25 @@ class Bot:
         self.outbox_wakeup.set()
         log.info("distansbot är igång som %s (enhet %s)", self.client.user_id, self.client.device_id)
         tasks = [asyncio.create_task(self.sync_forever(stop)), asyncio.create_task(self.outbox_forever(stop))]
-        await stop.wait()
-        for task in tasks:
+        stopping = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([stopping, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        for task in [stopping, *tasks]:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(stopping, *tasks, return_exceptions=True)
+        for task in done:
+            if task is not stopping and task.exception():
+                raise task.exception()
         self.scheduler.shutdown(wait=False)
 
 
 class SendError(Exception):
-    pass
+    """The homeserver did not take a message. Permanent when it answered with an error code
+    other than rate limiting; otherwise (no answer, 429) it is worth trying again."""
+
+    def __init__(self, resp: Any) -> None:
+        super().__init__(str(resp))
+        self.errcode = getattr(resp, "status_code", None) or ""
+        self.permanent = bool(self.errcode) and self.errcode != "M_LIMIT_EXCEEDED"
 
 
 def _reaction(source: str) -> dict[str, Any]:

@@ -1,0 +1,188 @@
+"""Whole meetings through a real Synapse and real Matrix clients, with the bot as a process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+
+import pytest
+import pytest_asyncio
+
+from testing.actors import ROOT, react, text_of
+from testing.stage import Stage
+
+KALLA = (
+    "!kalla 2026-12-03 18:00 distans\nMotivering: smittspridning i kommunen\n1. Budget 2027\n"
+    "2. Anställning av förvaltningschef [personuppgifter]\n3. Skyddsobjekt [säkerhetsskydd]"
+)
+MEMBERS = ("anna", "bo", "cecilia", "david", "eva")
+
+
+def protocol_offline(stage: Stage, fmt: str = "json") -> str:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), "protokoll", "--config", str(stage.config_path), "--format", fmt],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+async def open_meeting(stage: Stage, present=MEMBERS + ("erik", "frida", "sara", "tina")) -> None:
+    assert (await stage.ask("anna", KALLA)).startswith("KALLELSE")
+    assert "UPPROP" in await stage.ask("anna", "!öppna")
+    for who in present:
+        assert await stage.ask(who, "!närvarande") == "✅"
+
+
+async def check_passes(stage: Stage, serving=MEMBERS) -> None:
+    assert stage.observer
+    start_id = await stage.say("anna", "!teknikkontroll")
+    check_msg = await stage.observer.answer(start_id)
+    assert "TEKNIKKONTROLL (§ 12)" in text_of(check_msg)
+    assert set(check_msg["content"]["m.mentions"]["user_ids"]) == {stage[w].user_id for w in serving}
+    # one answers with a ✅ reaction on the bot's check message, the others with !ok
+    await react(stage[serving[0]], stage.room_id, check_msg["event_id"])
+    for who in serving[1:]:
+        assert await stage.ask(who, "!ok") == "✅"
+    await stage.observer.wait_for(lambda ev: "är godkänd" in text_of(ev) and ev.get("room_id") == stage.room_id)
+
+
+async def test_p1_to_p12_whole_meeting_with_protocol(room):
+    stage = room
+    await open_meeting(stage)
+    assert "i ordförandens lokal" in await stage.ask("anna", "!lokal {}", "tina")
+    assert "Ärende 1" in await stage.ask("anna", "!ärende 1")
+    assert "Yrkande 1" in await stage.ask("cecilia", "!yrka Bifall till förslaget")
+    await check_passes(stage)
+    decision = await stage.ask("anna", "!beslut Budgeten för 2027 fastställs.")
+    assert decision.startswith("BESLUT i ärende 1") and "Eva Ek (V)" in decision
+
+    # § 11: David keeps losing his link; Erik serves instead; David is teknikfelsledamot
+    assert "förlorat ljudet" in await stage.ask("david", "!avbrott ljud")
+    assert "teknikfelsledamot" in await stage.ask("anna", "!ersätt {} {}", "david", "erik")
+    assert (await stage.ask("david", "!yrka Avslag")).startswith("⛔ KL 4 kap. 22 §")
+    assert "Ordföranden tillåter" in await stage.ask("anna", "!tillåt 2")
+    await stage.ask("anna", "!ärende 2")
+    await check_passes(stage, serving=("anna", "bo", "cecilia", "erik", "eva"))
+    await stage.ask("anna", "!beslut Sara Svensson anställs.")
+
+    closing_id = await stage.say("anna", "!avsluta")
+    assert stage.observer
+    file_event = await stage.observer.wait_for(
+        lambda ev: (
+            ev.get("content", {}).get("msgtype") == "m.file"
+            and (ev["content"].get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id") == closing_id
+        )
+    )
+    assert file_event["content"]["filename"].startswith("protokoll-ks-2026-12-03")
+    notice = stage.observer.answers_to(closing_id)[0]
+    assert "Sammanträdet är avslutat" in notice["content"]["body"]
+    assert "<h2>Beslutande</h2>" in notice["content"]["formatted_body"]
+
+    doc = json.loads(protocol_offline(stage))
+    assert doc["status"] == "avslutat" and doc["motivering"] == "smittspridning i kommunen"
+    assert [t["namn"] for t in doc["teknikfelsledamöter"]] == ["David Dahl (C)"]
+    assert [i["nummer"] for i in doc["ärenden"]] == [1, 2]
+    assert doc["ärenden"][0]["beslut"][0]["beslut"] == "Budgeten för 2027 fastställs."
+    assert "Erik Eriksson (S)" in doc["ärenden"][1]["beslut"][0]["deltog"]
+    assert "David Dahl (C)" not in doc["ärenden"][1]["beslut"][0]["deltog"]
+    lokal = next(p for p in doc["övriga_närvarande"] if p["namn"].startswith("Tina"))
+    assert lokal["deltagande"] == "i ordförandens lokal"
+
+
+async def test_p12_check_times_out_and_names_who_did_not_answer(room):
+    stage = room
+    await open_meeting(stage)
+    await stage.ask("anna", "!ärende 1")
+    await stage.say("anna", "!teknikkontroll")
+    for who in ("anna", "bo", "cecilia"):
+        assert await stage.ask(who, "!ok") == "✅"
+    assert stage.observer
+    result = await stage.observer.wait_for(lambda ev: "är inte godkänd" in text_of(ev), timeout=40)
+    assert "David Dahl (C), Eva Ek (V)" in text_of(result)
+    assert {stage["david"].user_id, stage["eva"].user_id} <= set(result["content"]["m.mentions"]["user_ids"])
+    assert (await stage.ask("anna", "!beslut Bifall")).startswith("⛔ § 12")
+
+
+# --- a refusal for each rule, in one meeting (a refusal changes nothing) -------------------------
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def refusing(stage):
+    await stage.new_meeting_room(check_timeout=600)
+    await open_meeting(stage, present=("anna", "bo", "cecilia", "erik", "sara"))
+    await stage.ask("anna", "!ärende 1")
+    await stage.ask("anna", "!ersätt {} {}", "cecilia", "erik")
+    yield stage
+    stage.bot.stop()
+
+
+REFUSALS = [
+    ("p1_only_chair_convenes", "bo", "!kalla 2027-01-10 18:00 distans\nMotivering: x\n1. A", (), "§ 1"),
+    ("p2_outsider", "mallory", "!närvarande", (), "§ 2"),
+    ("p3_member_cannot_cut_audio", "bo", "!tysta {}", ("anna",), "§ 3"),
+    ("p5_member_without_audio_blocks_check", None, None, (), "§ 5"),
+    ("p6_item_with_personal_data", "anna", "!ärende 2", (), "§ 6"),
+    ("p8_chair_cannot_allow_security", "anna", "!tillåt 3", (), "§ 8"),
+    ("p9_only_chair_takes_the_floor", "sara", "!fråntaordet {}", ("bo",), "§ 9"),
+    ("p10_not_adjourned", "anna", "!återuppta", (), "§ 10"),
+    ("p11_substitute_not_present", "anna", "!ersätt {} {}", ("bo", "frida"), "§ 11"),
+    ("p12_decision_without_check", "anna", "!beslut Bifall", (), "§ 12"),
+    ("p13_closed_vote", "anna", "!votering sluten Kalle / Lisa", (), "§ 13"),
+    ("kl_4_22_teknikfelsledamot_moves", "cecilia", "!yrka Avslag", (), "KL 4 kap. 22 §"),
+    ("kl_6_27_no_quorum", None, None, (), "KL 6 kap. 27 §"),
+]
+
+
+@pytest.mark.parametrize(("name", "who", "command", "mentioned", "rule"), REFUSALS, ids=[r[0] for r in REFUSALS])
+async def test_refusal_cites_its_rule_and_replies_to_the_command(refusing, name, who, command, mentioned, rule):
+    stage = refusing
+    if name.startswith("p5"):
+        # bo loses audio: the check cannot start (§ 5); then audio comes back
+        await stage.ask("bo", "!avbrott ljud")
+        answer = await stage.ask("anna", "!teknikkontroll")
+        assert await stage.ask("bo", "!åter") == "✅"
+    elif name.startswith("kl_6_27"):
+        # three of five serve (anna, bo, erik for cecilia): a quorum; bo loses audio: none
+        await stage.ask("bo", "!avbrott ljud")
+        status = await stage.ask("anna", "!status")
+        answer = "⛔ " + status.split("Hindrar beslut: ", 1)[1].split("(", 1)[1]
+        assert "beslutförhet saknas" in status
+        await stage.ask("bo", "!åter")
+    else:
+        event_id = await stage.say(who, command, *mentioned)
+        answer_ev = await stage.observer.answer(event_id)
+        assert answer_ev["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == event_id
+        assert answer_ev["content"]["msgtype"] == "m.notice" and answer_ev["content"]["formatted_body"]
+        answer = text_of(answer_ev)
+    assert answer.startswith(f"⛔ {rule}"), answer
+
+
+# --- restart: the bot is killed mid-meeting, people keep talking, the bot comes back ---------------
+
+
+async def test_restart_answers_each_command_once_and_keeps_state(room):
+    stage = room
+    assert stage.bot and stage.observer
+    await stage.ask("anna", KALLA)
+    await stage.ask("anna", "!öppna")
+    await stage.ask("anna", "!närvarande")
+    stage.bot.kill()
+    sent = [await stage.say(who, "!närvarande") for who in ("bo", "cecilia", "david")]
+    sent.append(await stage.say("anna", "!ärende 1"))
+    sent.append(await stage.say("mallory", "!ärende 1"))
+    await asyncio.sleep(1)
+    await stage.start_bot()
+    for event_id in sent:
+        await stage.observer.answer(event_id, timeout=60)
+    # a second restart must not answer anything again
+    stage.bot.stop()
+    await stage.start_bot()
+    status = await stage.ask("anna", "!status")
+    assert "Tjänstgör (4 av 5)" in status and "Uppe: ärende 1" in status
+    for event_id in sent:
+        assert len(stage.observer.answers_to(event_id)) == 1, event_id
+    assert text_of(stage.observer.answers_to(sent[-1])[0]).startswith("⛔ § 2")

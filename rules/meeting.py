@@ -231,7 +231,7 @@ def _närvarande(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if cmd.actor in m.present:
         return Accepted(replies=[Reply(f"Du är redan antecknad som närvarande sedan kl. {hm(m.present[cmd.actor])}.")])
     video = person.role in (Role.MEMBER, Role.SUBSTITUTE)
-    attests = "enrum, ljud och bild" if video else "enrum och ljud"
+    attests = "enrum, ljud och bild; §§ 2–3" if video else "enrum och ljud; §§ 2, 4"
     return Accepted([("present", {"user": cmd.actor, "attests": attests})])
 
 

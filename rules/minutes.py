@@ -38,7 +38,7 @@ def build(m: Meeting, r: Roster) -> dict[str, Any]:
     others = [
         {
             "namn": r.label(u),
-            "roll": r.person(u).role.value if r.person(u) else "",
+            "roll": "" if r.office(u) in r.label(u) else r.office(u),
             "deltagande": _participation(m, r, u),
         }
         for u in m.present
@@ -151,7 +151,7 @@ def _blocks(doc: dict[str, Any]) -> list[tuple[str, Any]]:
     )
     people(
         "Övriga närvarande",
-        [f"{x['namn']}, {x['roll']}, {x['deltagande']}" for x in doc["övriga_närvarande"]],
+        [", ".join(v for v in (x["namn"], x["roll"], x["deltagande"]) if v) for x in doc["övriga_närvarande"]],
     )
     people("Frånvarande", doc["frånvarande"])
     people(

@@ -28,7 +28,7 @@ class Person:
         if self.party:
             return f"{self.name} ({self.party})"
         if self.title:
-            return f"{self.name}, {self.title}"
+            return f"{self.name} ({self.title})"
         return self.name
 
 
@@ -82,6 +82,14 @@ class Roster:
 
     def is_secretary(self, user: str) -> bool:
         return user in self.secretaries
+
+    def office(self, user: str) -> str:
+        """The meeting role the configuration gives a person beside member and substitute."""
+        if user in self.secretaries:
+            return "sekreterare"
+        if user == self.security_chief:
+            return "säkerhetsskyddschef"
+        return ""
 
 
 def _localpart(user: str) -> str:

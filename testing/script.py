@@ -1,0 +1,84 @@
+"""The demo meeting: Kommunstyrelsen meets at a distance and uses §§ 1–13 on the way.
+
+Each step is (who, message template, people mentioned) with `{}` where a person is mentioned,
+or ("wait", seconds, ()) to let time pass. The demo plays it through Matrix; the golden-file
+test plays it through the rules alone.
+"""
+
+from __future__ import annotations
+
+KALLA = (
+    "!kalla 2026-12-03 18:00 distans\n"
+    "Motivering: Risk för smittspridning och stängda vägar efter stormen; ordföranden beslutar om "
+    "distanssammanträde (§ 1).\n"
+    "1. Budget 2027\n"
+    "2. Anställning av förvaltningschef [personuppgifter]\n"
+    "3. Skalskydd vid vattenverket [säkerhetsskydd]\n"
+    "4. Val av ombud till kommunförbundet"
+)
+
+EVERYONE = ("anna", "bo", "cecilia", "david", "eva", "erik", "frida", "sara", "tina", "sven")
+MEMBERS = ("anna", "bo", "cecilia", "david", "eva")
+
+
+def _check(serving: tuple[str, ...]) -> list[tuple[str, str, tuple[str, ...]]]:
+    return [("anna", "!teknikkontroll", ())] + [(who, "!ok", ()) for who in serving]
+
+
+SCRIPT: list[tuple[str, str | int, tuple[str, ...]]] = [
+    ("anna", KALLA, ()),
+    ("anna", "!tillåt 3", ()),  # § 8: the chair cannot
+    ("sven", "!godkänn 3", ()),  # § 8: the security chief can
+    ("anna", "!öppna", ()),
+    *[(who, "!närvarande", ()) for who in EVERYONE],  # §§ 2–4
+    ("anna", "!lokal {}", ("tina",)),  # § 2
+    ("anna", "!delad {} {}", ("erik", "frida")),  # § 2
+    ("anna", "!dagordning", ()),
+    # Item 1: motions, a short video drop during discussion (§ 5), a check, a decision (§ 12)
+    ("anna", "!ärende 1", ()),
+    ("cecilia", "!yrka Bifall till kommunstyrelsens förslag", ()),
+    ("bo", "!ordet", ()),
+    ("bo", "!yrka Återremiss", ()),
+    ("bo", "!yrka återta", ()),
+    ("david", "!avbrott bild", ()),
+    ("david", "!åter", ()),
+    ("anna", "!beslut Budgeten fastställs", ()),  # § 12: no check yet
+    *_check(MEMBERS),
+    ("anna", "!beslut Kommunstyrelsen föreslår fullmäktige att fastställa budgeten för 2027.", ()),
+    # Item 2: David loses audio (§ 10), the meeting is adjourned, Erik serves (§ 11)
+    ("anna", "!ärende 2", ()),  # § 6: personal data, not yet allowed
+    ("anna", "!tillåt 2", ()),  # § 7
+    ("anna", "!ärende 2", ()),
+    ("david", "!avbrott ljud", ()),
+    ("anna", "!ajournera", ()),
+    ("anna", "!återuppta", ()),  # § 10: refused, David has no link and nobody serves for him
+    ("anna", "!ersätt {} {}", ("david", "erik")),
+    ("anna", "!återuppta", ()),
+    ("david", "!yrka Avslag", ()),  # § 11: a teknikfelsledamot may not move
+    ("sara", "!tysta {}", ("bo",)),  # § 3
+    ("bo", "!åter", ()),
+    # a check that fails: Eva does not answer in time (§ 12)
+    ("anna", "!teknikkontroll", ()),
+    *[(who, "!ok", ()) for who in ("anna", "bo", "cecilia", "erik")],
+    ("wait", 10, ()),
+    *_check(("anna", "bo", "cecilia", "erik", "eva")),
+    ("anna", "!beslut Sara Lind anställs som förvaltningschef.", ()),
+    ("anna", "!omtag", ()),  # § 12: the chair saw Eva's picture freeze during the decision
+    *_check(("anna", "bo", "cecilia", "erik", "eva")),
+    ("anna", "!beslut Sara Lind anställs som förvaltningschef.", ()),
+    # Item 3: protective security, approved by the security chief (§ 8); the floor taken (§ 9)
+    ("anna", "!ärende 3", ()),
+    ("tina", "!ordet", ()),
+    ("anna", "!fråntaordet {}", ("tina",)),
+    ("tina", "!ordet", ()),  # § 9: refused for the rest of the item
+    *_check(("anna", "bo", "cecilia", "erik", "eva")),
+    ("anna", "!beslut Åtgärderna genomförs enligt säkerhetsskyddschefens bedömning.", ()),
+    # Item 4: an election is a closed vote, not possible at a distance (§ 13)
+    ("anna", "!ärende 4", ()),
+    ("anna", "!votering sluten Cecilia Carlsson / Bo Berg", ()),
+    *_check(("anna", "bo", "cecilia", "erik", "eva")),
+    ("anna", "!beslut Valet bordläggs till ett fysiskt sammanträde.", ()),
+    ("mallory", "!närvarande", ()),  # § 2: not on the roster
+    ("cecilia", "!status", ()),
+    ("anna", "!avsluta", ()),
+]

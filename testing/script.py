@@ -7,8 +7,9 @@ test plays it through the rules alone.
 
 from __future__ import annotations
 
+CONVENED_FOR = "2026-12-03 18:00"
 KALLA = (
-    "!kalla 2026-12-03 18:00 distans\n"
+    f"!kalla {CONVENED_FOR} distans\n"
     "Motivering: Risk för smittspridning och stängda vägar efter stormen; ordföranden beslutar om "
     "distanssammanträde (§ 1).\n"
     "1. Budget 2027\n"

@@ -1,0 +1,119 @@
+"""The demo: a whole remote meeting of Kommunstyrelsen on a homeserver started here.
+
+    python demo.py [--keep] [--out DIR]
+
+Starts Synapse on loopback, registers the demo body's people, creates the room, starts the bot
+and plays the script in `testing/script.py` through real Matrix clients, printing the
+conversation. The protocol is written to DIR (default demo-out/). With --keep, the homeserver
+and the bot keep running so that you can log in with Element as anyone of the body.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import datetime
+from pathlib import Path
+
+from rules.state import TZ
+from testing.actors import ROOT, text_of
+from testing.script import CONVENED_FOR, SCRIPT
+from testing.stage import CAST, PASSWORD, Stage
+
+NAMES = {f"@{lp}:localhost": name for lp, name, _, _ in CAST} | {"@distansbot:localhost": "distansbot"}
+
+
+def show(ev: dict) -> None:
+    kind = ev.get("type")
+    who = NAMES.get(ev.get("sender", ""), ev.get("sender", ""))
+    stamp = time.strftime("%H:%M:%S")
+    if kind == "m.reaction":
+        print(f"{stamp}  {who} reagerar {text_of(ev)}")
+    elif kind == "m.room.message":
+        content = ev.get("content", {})
+        if content.get("msgtype") == "m.file":
+            print(f"{stamp}  {who} bifogar filen {content.get('filename')}")
+            return
+        body = text_of(ev)
+        if len(body) > 1500:  # the protocol is written to a file; the screen gets its start
+            body = body[:1500] + "\n[…]"
+        lines = body.split("\n")
+        print(f"{stamp}  {who}: {lines[0]}")
+        for line in lines[1:]:
+            print(textwrap.indent(line, " " * 12) if line else "")
+
+
+def write_protocols(config: Path, out: Path) -> None:
+    """The protocol as the secretary gets it offline: `bot.py protokoll`, in every format."""
+    for fmt in ("md", "html", "json"):
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "bot.py"), "protokoll", "--config", str(config), "--format", fmt],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        (out / f"protokoll.{fmt}").write_text(done.stdout, encoding="utf-8")
+
+
+async def play(out: Path, keep: bool) -> int:
+    print(f"Startar en Synapse-server på 127.0.0.1 och registrerar {len(CAST)} användare …")
+    stage = await Stage.open(out / "stage")
+    try:
+        assert stage.observer
+        await stage.new_meeting_room(check_timeout=8)
+        print(f"Rummet {stage.room_id} är skapat och boten är med. Sammanträdet börjar.\n")
+        stage.observer.on_event = show
+        for who, template, mentioned in SCRIPT:
+            if who == "wait":
+                print(f"          (ingen svarar på {template} sekunder …)")
+                await stage.observer.wait_for(lambda ev: "är inte godkänd" in text_of(ev), timeout=60)
+                continue
+            # The demo meeting is convened for now, in Swedish time.
+            now = datetime.now(TZ).strftime("%Y-%m-%d %H:%M")
+            await stage.ask(who, template.replace(CONVENED_FOR, now), *mentioned)
+            await asyncio.sleep(0.3)  # let the answers print before the next line
+        await stage.observer.wait_for(lambda ev: ev.get("content", {}).get("msgtype") == "m.file", timeout=60)
+        await asyncio.sleep(0.5)
+        stage.observer.on_event = None
+        assert stage.config_path
+        await asyncio.to_thread(write_protocols, stage.config_path, out)
+        print(f"\nProtokollet är skrivet till {out / 'protokoll.md'} (även .html och .json).")
+        if keep:
+            print(
+                f"\nHemservern och boten fortsätter att köra. Logga in med Element (eller annan klient):\n"
+                f"  hemserver: {stage.hs.url}\n"
+                f"  användare: anna (ordförande), bo, cecilia, david, eva (ledamöter), erik, frida "
+                f"(ersättare), sara (sekreterare), tina, sven\n"
+                f"  lösenord:  {PASSWORD}\n"
+                f"  rum:       {stage.room_id}\n"
+                f"  botens konfiguration: {stage.config_path}\n"
+                "Avsluta med Ctrl-C."
+            )
+            await asyncio.Event().wait()  # until Ctrl-C
+        return 0
+    finally:
+        await stage.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="distansbot: ett helt distanssammanträde som demo")
+    parser.add_argument("--keep", action="store_true", help="låt hemservern och boten köra efteråt")
+    parser.add_argument("--out", default=str(ROOT / "demo-out"), help="katalog för protokoll och data")
+    args = parser.parse_args()
+    out = Path(args.out)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    try:
+        return asyncio.run(play(out, args.keep))
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

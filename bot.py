@@ -603,7 +603,8 @@ class Bot:
         token = await self.store.setting("sync_token")
         first = token is None
         backoff = 1.0
-        sync_filter = {"room": {"timeline": {"limit": 100}, "state": {"lazy_load_members": True}}}
+        # All members are loaded (no lazy loading): encrypted messages must reach every device.
+        sync_filter = {"room": {"timeline": {"limit": 100}}}
         while not stop.is_set():
             try:
                 resp = await self.client.sync(timeout=30_000, since=token, sync_filter=sync_filter, full_state=first)

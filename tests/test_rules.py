@@ -98,7 +98,7 @@ def test_p2_outsider_is_refused():
     assert refusal.rule is Rule.P2 and OUTSIDER not in d.m.present
 
 
-def test_p2_presence_attests_audio_and_video_for_members_audio_for_others():
+def test_p2_p3_p4_presence_attests_audio_and_video_for_members_audio_for_others():
     d = Driver().opened()
     assert "enrum, ljud och bild" in d.m.journal[2].text  # the chair, first to answer
     secretary_line = next(j.text for j in d.m.journal if "sekr" in j.text)

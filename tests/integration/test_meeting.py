@@ -126,6 +126,7 @@ REFUSALS = [
     ("p3_member_cannot_cut_audio", "bo", "!tysta {}", ("anna",), "§ 3"),
     ("p5_member_without_audio_blocks_check", None, None, (), "§ 5"),
     ("p6_item_with_personal_data", "anna", "!ärende 2", (), "§ 6"),
+    ("p7_only_chair_allows_personal_data", "bo", "!tillåt 2", (), "§ 7"),
     ("p8_chair_cannot_allow_security", "anna", "!tillåt 3", (), "§ 8"),
     ("p9_only_chair_takes_the_floor", "sara", "!fråntaordet {}", ("bo",), "§ 9"),
     ("p10_not_adjourned", "anna", "!återuppta", (), "§ 10"),

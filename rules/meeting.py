@@ -94,6 +94,10 @@ _PHASE_HINT = {
 }
 
 
+_ADJOURNED = Refused(Rule.P10, "Sammanträdet är ajournerat. Återuppta med !återuppta först.")
+_CHECK_RUNNING = Refused(Rule.P12, "En teknikkontroll pågår. Vänta på resultatet.")
+
+
 def acts_as_chair(m: Meeting | None, roster: Roster, user: str) -> bool:
     """The chair, or a vice chair while the chair is not present."""
     if user == roster.chair:
@@ -388,7 +392,7 @@ def _ersätt(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if sub in m.serving(r):
         return Refused(Rule.P11, f"{r.label(sub)} tjänstgör redan för {r.label(m.serving_for(sub) or '')}.")
     if m.check and m.check.running:
-        return Refused(Rule.P12, "En teknikkontroll pågår. Vänta på resultatet innan tjänstgöringen ändras.")
+        return _CHECK_RUNNING
     teknikfel = member in m.present
     text = f"{r.label(sub)} tjänstgör från kl. {hm(now)} i stället för {r.label(member)}"
     if teknikfel:
@@ -419,7 +423,7 @@ def _återinträd(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome
             f"{r.label(member)} saknar fortfarande godtagbar överföring. Skriv !åter när den fungerar.",
         )
     if m.check and m.check.running:
-        return Refused(Rule.P12, "En teknikkontroll pågår. Vänta på resultatet innan tjänstgöringen ändras.")
+        return _CHECK_RUNNING
     sub = m.substituted[member]
     return Accepted(
         [("reinstated", {"member": member})],
@@ -448,9 +452,9 @@ def _ärende(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return n
     item = m.items[n]
     if m.adjourned:
-        return Refused(Rule.P10, "Sammanträdet är ajournerat. Återuppta med !återuppta först.")
+        return _ADJOURNED
     if m.check and m.check.running:
-        return Refused(Rule.P12, "En teknikkontroll pågår. Vänta på resultatet.")
+        return _CHECK_RUNNING
     if not item.permitted:
         if item.klass == "säkerhetsskydd":
             return Refused(
@@ -534,9 +538,9 @@ def _teknikkontroll(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outco
     if item is None:
         return Refused(Rule.P12, "Ta upp ett ärende med !ärende N först; kontrollen föregår ett beslut.")
     if m.adjourned:
-        return Refused(Rule.P10, "Sammanträdet är ajournerat. Återuppta med !återuppta först.")
+        return _ADJOURNED
     if m.check and m.check.running:
-        return Refused(Rule.P12, "En teknikkontroll pågår redan.")
+        return _CHECK_RUNNING
     lacking = m.lacking(r)
     if lacking:
         return Refused(

@@ -21,6 +21,8 @@ from typing import Any
 
 from nio import AsyncClient, LoginResponse, RoomCreateResponse, RoomSendResponse, SyncResponse
 
+from testing.homeserver import stop_process
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -231,12 +233,7 @@ class BotProcess:
             self.proc.wait()
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_process(self.proc)
 
     @property
     def running(self) -> bool:

@@ -28,6 +28,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop_process(proc: subprocess.Popen | None, timeout: float = 20) -> None:
+    """SIGTERM, and SIGKILL if it does not end in time."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class Homeserver:
     def __init__(self, workdir: Path, port: int | None = None) -> None:
         self.dir = Path(workdir)
@@ -125,13 +136,7 @@ class Homeserver:
         raise RuntimeError(f"Synapse did not answer within {timeout} s")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
 
     def register(self, localpart: str, password: str, admin: bool = False) -> str:

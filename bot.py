@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import html
 import io
 import logging
 import os
 import re
+import secrets
 import signal
 import sys
 import tomllib
@@ -310,6 +312,10 @@ class Bot:
             text = commands.help_text(m, body.roster, sender)
             await self._commit(body, source, now, None, [], [self._notice(body, text, source)])
         else:
+            if parsed.name == "votering":
+                # A tied election is settled by lot (KL 5 kap. 56 §): the rules stay pure, so the
+                # shell draws here, from the operating system's CSPRNG; the event keeps the draw.
+                parsed = dataclasses.replace(parsed, lot=secrets.randbelow(2**32))
             await self._decide(body, source, m, parsed, now, react)
 
     async def _decide(

@@ -1,8 +1,9 @@
 """Motions, who serves, the technical check and decisions (§§ 11–13)."""
 
+import re
 from typing import Any
 
-from commands.registry import ArgError, command, no_args, people
+from commands.registry import ArgError, command, no_args, people, text
 from commands.text import command_key
 
 
@@ -20,9 +21,32 @@ def _read_beslut(rest: str, found: list[str]) -> dict[str, Any]:
     return {"text": rest.strip()}
 
 
+_COUNT = re.compile(r"^(a|b|blanka)\s*=\s*(\d{1,4})$", re.IGNORECASE)
+
+
 def _read_votering(rest: str, found: list[str]) -> dict[str, Any]:
     words = rest.split()
-    return {"word": "sluten" if words and command_key(words[0]) == "sluten" else "", "text": rest.strip()}
+    keys = [command_key(w) for w in words]
+    if keys == ["klar"]:
+        return {"word": "klar"}
+    closed = bool(keys) and keys[0] == "sluten"
+    if closed and len(keys) > 1 and keys[1] == "resultat":
+        counts = {}
+        for word in words[2:]:
+            match = _COUNT.match(word)
+            if not match:
+                raise ArgError(
+                    "Skriv resultatet som A=n B=m blanka=k, t.ex. !votering sluten resultat A=4 B=3 blanka=0."
+                )
+            counts[match.group(1).lower()] = int(match.group(2))
+        if set(counts) != {"a", "b", "blanka"}:
+            raise ArgError("Ange alla tre: A=n B=m blanka=k.")
+        return {"word": "resultat", "counts": tuple(counts.items())}
+    text = rest.strip()[len(words[0]) :] if closed else rest
+    options = tuple(part.strip() for part in text.split("/"))
+    if len(options) != 2 or not all(options):
+        raise ArgError("Skriv de två förslagen åtskilda av /: Ja = det första, Nej = det andra.")
+    return {"word": "sluten" if closed else "", "options": options}
 
 
 command("yrka", "!yrka TEXT | !yrka återta", "lägger ett yrkande i ärendet, eller återtar ditt", _read_yrka)
@@ -32,4 +56,15 @@ command("teknikkontroll", "!teknikkontroll", "teknikfunktionskontroll före besl
 command("ok", "!ok", "svarar på teknikkontrollen: du ser, hör, syns och hörs (§ 12)", no_args)
 command("beslut", "!beslut TEXT", "antecknar beslutet i ärendet", _read_beslut)
 command("omtag", "!omtag", "förklarar att senaste beslutet tas om (§ 12)", no_args)
-command("votering", "!votering FÖRSLAG A / FÖRSLAG B", "votering (sluten omröstning: § 13)", _read_votering)
+command(
+    "votering",
+    "!votering FÖRSLAG A / FÖRSLAG B | !votering klar | !votering sluten A / B | "
+    "!votering sluten resultat A=n B=m blanka=k",
+    "öppen votering (Ja = A, Nej = B), dess resultat, eller sluten omröstning i ordförandens lokal (§ 13)",
+    _read_votering,
+)
+command("ja", "!ja", "röstar ja i voteringen", no_args)
+command("nej", "!nej", "röstar nej i voteringen", no_args)
+command("avstår", "!avstår", "avstår från att rösta", no_args)
+command("reservation", "!reservation [motivering]", "reserverar dig mot det senaste beslutet", text(required=False))
+command("jäv", "!jäv | !jäv @person", "anmäler jäv i ärendet som är uppe", people(1, optional=True))

@@ -35,6 +35,9 @@ class Command:
     number: int | None = None
     word: str = ""  # a keyword argument: ljud/bild, återta, sluten
     convening: Convening | None = None
+    options: tuple[str, ...] = ()  # a vote's proposals: Ja/A, Nej/B
+    counts: tuple[tuple[str, int], ...] = ()  # a closed vote's counted ballots: a, b, blanka
+    lot: int = 0  # drawn by the shell with a CSPRNG, for a tied election
     error: str = ""  # set when the arguments could not be read; the rules refuse it
 
 

@@ -23,7 +23,17 @@ class Rule(StrEnum):
     P13 = "§ 13"
     # A serving substitute has a member's rights; others have none of yrkande or beslut.
     KL_4_22 = "KL 4 kap. 22 §"
+    # The chair may not abstain when the chair's vote is needed to decide.
+    KL_4_25 = "KL 4 kap. 25 §"
+    # Reservation: only one who took part in the decision, announced before the meeting ends.
+    KL_4_27 = "KL 4 kap. 27 §"
+    # Votes: open, except elections and appointments, which are closed (for nämnder via 6:33).
+    KL_5_54 = "KL 5 kap. 54 §"
+    # Substitutes serve in the order set, first from the member's own party.
+    KL_6_17 = "KL 6 kap. 17 §"
     KL_6_27 = "KL 6 kap. 27 §"
+    # Jäv: the member takes no part in and is not present at the item.
+    KL_6_28 = "KL 6 kap. 28 §"
     # The chair leads the procedure and puts the questions (KL 5 kap. 53–56 §§ for nämnder).
     KL_6_33 = "KL 6 kap. 33 §"
     # The protocol (KL 5 kap. 65–69 §§ for nämnder).

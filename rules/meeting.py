@@ -21,7 +21,7 @@ from enum import Enum
 from rules.actions import Accepted, Command, Outcome, Refused, Reply
 from rules.citations import Rule
 from rules.roster import Role, Roster
-from rules.state import Meeting, Phase, date_time, hm, hms
+from rules.state import Meeting, Phase, Vote, date_time, hm, hms
 
 
 class Who(Enum):
@@ -71,7 +71,12 @@ PERMISSIONS: dict[str, Permission] = {
     "ok": Permission(Who.SERVING, Rule.P12, _OPEN),
     "beslut": Permission(Who.CHAIR, Rule.KL_6_33, _OPEN),
     "omtag": Permission(Who.CHAIR, Rule.P12, _OPEN),
-    "votering": Permission(Who.CHAIR, Rule.KL_6_33, _OPEN),
+    "votering": Permission(Who.CHAIR, Rule.KL_5_54, _OPEN),
+    "ja": Permission(Who.ROSTER, Rule.KL_5_54, _OPEN),
+    "nej": Permission(Who.ROSTER, Rule.KL_5_54, _OPEN),
+    "avstår": Permission(Who.ROSTER, Rule.KL_5_54, _OPEN),
+    "reservation": Permission(Who.ROSTER, Rule.KL_4_27, _OPEN),
+    "jäv": Permission(Who.ROSTER, Rule.KL_6_28, _OPEN),
     "dagordning": Permission(Who.ROSTER, Rule.P6, _ANY),
     "status": Permission(Who.ROSTER, Rule.KL_6_33, _ANY),
     "protokoll": Permission(Who.CHAIR_OR_SECRETARY, Rule.KL_6_35, _OPEN | {Phase.CLOSED}),
@@ -96,6 +101,16 @@ _PHASE_HINT = {
 
 _ADJOURNED = Refused(Rule.P10, "Sammanträdet är ajournerat. Återuppta med !återuppta först.")
 _CHECK_RUNNING = Refused(Rule.P12, "En teknikkontroll pågår. Vänta på resultatet.")
+_VOTE_RUNNING = Refused(Rule.KL_5_54, "En votering pågår. Vänta på resultatet (eller !votering klar).")
+
+
+def _busy(m: Meeting) -> Refused | None:
+    """A check or a vote must end before who serves, or what is up, may change."""
+    if m.check and m.check.running:
+        return _CHECK_RUNNING
+    if m.vote:
+        return _VOTE_RUNNING
+    return None
 
 
 def acts_as_chair(m: Meeting | None, roster: Roster, user: str) -> bool:
@@ -109,8 +124,29 @@ def _is_serving(m: Meeting | None, roster: Roster, user: str) -> bool:
     return m is not None and user in m.serving(roster)
 
 
-def _who_refusal(m: Meeting | None, roster: Roster, actor: str, name: str) -> str | None:
-    who = PERMISSIONS[name].who
+def _not_serving(m: Meeting | None, roster: Roster, actor: str, rule: Rule) -> Refused | None:
+    """Why `actor` may not move, vote or answer a check now, if that is so."""
+    if _is_serving(m, roster, actor):
+        return None
+    item = m.item if m is not None else None
+    if item is not None and actor in item.jav:
+        return Refused(Rule.KL_6_28, f"Du har jäv i ärende {item.n} och deltar inte i det.")
+    if m is not None and actor in m.teknikfel:
+        return Refused(
+            Rule.P11,
+            "Du är teknikfelsledamot och får yttra dig men inte yrka eller besluta. "
+            "Ordföranden kan låta dig tjänstgöra igen med !återinträd.",
+        )
+    return Refused(
+        rule,
+        "Endast tjänstgörande ledamöter och ersättare får det. "
+        "Anmäl närvaro med !närvarande; en ersättare tjänstgör först efter !ersätt.",
+    )
+
+
+def _who_refusal(m: Meeting | None, roster: Roster, actor: str, name: str) -> Refused | None:
+    perm = PERMISSIONS[name]
+    who = perm.who
     if who is Who.ROSTER or who is Who.SELF_OR_LEADER:
         return None  # anyone on the roster; finer checks in the command
     if who is Who.CHAIR and acts_as_chair(m, roster, actor):
@@ -120,18 +156,8 @@ def _who_refusal(m: Meeting | None, roster: Roster, actor: str, name: str) -> st
     if who is Who.SECURITY_CHIEF and actor == roster.security_chief:
         return None
     if who is Who.SERVING:
-        if _is_serving(m, roster, actor):
-            return None
-        if m is not None and actor in m.teknikfel:
-            return (
-                "Du är teknikfelsledamot och får yttra dig men inte yrka eller besluta. "
-                "Ordföranden kan låta dig tjänstgöra igen med !återinträd."
-            )
-        return (
-            "Endast tjänstgörande ledamöter och ersättare får det. "
-            "Anmäl närvaro med !närvarande; en ersättare tjänstgör först efter !ersätt."
-        )
-    return f"Endast {who.value} får använda !{name}."
+        return _not_serving(m, roster, actor, perm.rule)
+    return Refused(perm.rule, f"Endast {who.value} får använda !{name}.")
 
 
 def may_use(m: Meeting | None, roster: Roster, actor: str, name: str) -> bool:
@@ -153,7 +179,7 @@ def decide(m: Meeting | None, roster: Roster, cmd: Command, now: datetime) -> Ou
         )
     refusal = _who_refusal(m, roster, cmd.actor, cmd.name)
     if refusal:
-        return Refused(perm.rule, refusal)
+        return refusal
     phase = m.phase if m is not None else None
     if phase not in perm.phases:
         hint = _PHASE_HINT.get(cmd.name, "Det går när ordföranden har öppnat sammanträdet.")
@@ -303,9 +329,14 @@ def _avbrott(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
             f"{who} har förlorat bilden. Kortvariga bilduppehåll godtas under diskussionen, "
             "men inte när ordföranden ställer proposition och beslut fattas (§ 5)."
         )
-    if serving and not running and m.check and m.check.passed and not m.check.spent_by:
+    events: list = [("dropped", {"user": user, "kind": kind})]
+    vote = m.vote
+    if vote and user in vote.voters:
+        events.append(("vote_ended", {"id": vote.id, "how": f"{r.name_of(user)} förlorade {kind} (§§ 5, 12)"}))
+        text += f" Votering {vote.id} är ogiltig: gör en ny teknikkontroll och votera igen (§§ 5, 12)."
+    elif serving and not running and m.check and m.check.passed and not m.check.spent_by:
         text += " Den godkända teknikkontrollen gäller inte längre: gör en ny före beslut (§ 12)."
-    return Accepted([("dropped", {"user": user, "kind": kind})], [Reply(text, mentions=(r.chair,))])
+    return Accepted(events, [Reply(text, mentions=(r.chair,))])
 
 
 def _åter(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -354,11 +385,19 @@ def _fråntaordet(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome
 def _ajournera(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if m.adjourned:
         return Refused(Rule.P10, "Sammanträdet är redan ajournerat. Återuppta med !återuppta.")
-    events: list = []
-    if m.check and m.check.running:
-        events.append(("check_ended", {"id": m.check.id, "passed": False, "reason": "avbröts av ajournering"}))
+    events = _abort_running(m, "avbröts av ajournering")
     events.append(("adjourned", {}))
     return Accepted(events, [Reply(f"Sammanträdet är ajournerat kl. {hm(now)} (§ 10).")])
+
+
+def _abort_running(m: Meeting, reason: str) -> list:
+    """End a running check or vote that the meeting cannot finish (adjourned, closed)."""
+    events: list = []
+    if m.check and m.check.running:
+        events.append(("check_ended", {"id": m.check.id, "passed": False, "reason": reason}))
+    if m.vote:
+        events.append(("vote_ended", {"id": m.vote.id, "how": reason}))
+    return events
 
 
 def _återuppta(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -377,6 +416,37 @@ def _återuppta(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 # --- who serves (§ 11) -----------------------------------------------------------------------
 
 
+def next_in_turn(m: Meeting, r: Roster, member: str) -> str | None:
+    """The substitute whose turn it is to serve for `member` (KL 6 kap. 17 §): first the
+    member's own party in list order, then the others in list order, among those present,
+    with working transmission, not serving and without jäv on the current item."""
+    serving = set(m.serving(r))
+    item = m.item
+    free = [
+        s
+        for s in r.substitutes
+        if s.user in m.present
+        and not m.drops.get(s.user)
+        and s.user not in serving
+        and not (item and s.user in item.jav)
+    ]
+    person = r.person(member)
+    own = [s for s in free if person and person.party and s.party == person.party]
+    return (own or free)[0].user if free else None
+
+
+def _between_items(m: Meeting) -> bool:
+    """Who serves changes between items or during an ajournering, not in the middle of an item."""
+    item = m.item
+    return item is None or m.adjourned or bool(item.valid_decisions)
+
+
+_MID_ITEM = (
+    "Tjänstgöringen ändras mellan ärenden eller under ajournering, inte mitt i ett ärende. "
+    "Ajournera först (!ajournera) om ledamoten inte kan fortsätta (§ 10)."
+)
+
+
 def _ersätt(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if len(cmd.people) != 2:
         return Refused(Rule.P11, "Nämn ledamoten och sedan ersättaren: !ersätt @ledamot @ersättare.")
@@ -385,14 +455,36 @@ def _ersätt(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return Refused(Rule.P11, f"{r.label(member)} är inte ledamot. Nämn ledamoten först.")
     if not r.is_substitute(sub):
         return Refused(Rule.P11, f"{r.label(sub)} finns inte bland {r.name}s ersättare.")
-    if member in m.substituted:
-        return Refused(Rule.P11, f"{r.label(m.substituted[member])} tjänstgör redan för {r.label(member)}.")
+    busy = _busy(m)
+    if busy:
+        return busy
+    item = m.item
+    seat = m.seat(member)
+    if seat is not None and seat != member:
+        return Refused(Rule.P11, f"{r.label(seat)} tjänstgör redan för {r.label(member)}.")
+    # An empty seat during an item whose regular holder has jäv: a substitute for this item only.
+    holder = m.substituted.get(member) or member
+    for_jav = item is not None and seat is None and holder in item.jav
+    if member in m.substituted and not for_jav:
+        return Refused(Rule.P11, f"{r.label(m.substituted[member])} är redan ersättare för {r.label(member)}.")
     if sub not in m.present:
         return Refused(Rule.P11, f"{r.label(sub)} har inte anmält närvaro (!närvarande) och kan inte tjänstgöra.")
-    if sub in m.serving(r):
-        return Refused(Rule.P11, f"{r.label(sub)} tjänstgör redan för {r.label(m.serving_for(sub) or '')}.")
-    if m.check and m.check.running:
-        return _CHECK_RUNNING
+    if not for_jav and not _between_items(m):
+        return Refused(Rule.KL_6_17, _MID_ITEM)
+    turn = next_in_turn(m, r, member)
+    if turn != sub:
+        whose = f"Det är {r.label(turn)} som står på tur" if turn else "Ingen ersättare kan tjänstgöra"
+        return Refused(
+            Rule.KL_6_17,
+            f"{whose} att tjänstgöra för {r.label(member)}: först ersättare från samma parti, "
+            "sedan de andra, i den ordning fullmäktige bestämt.",
+        )
+    if for_jav:
+        text = f"{r.label(sub)} tjänstgör under ärende {item.n} i stället för {r.label(holder)} (jäv, KL 6 kap. 28 §)."
+        return Accepted(
+            [("replaced", {"member": member, "substitute": sub, "teknikfel": False, "for_item": item.n})],
+            [Reply(text, mentions=(sub,))],
+        )
     teknikfel = member in m.present
     text = f"{r.label(sub)} tjänstgör från kl. {hm(now)} i stället för {r.label(member)}"
     if teknikfel:
@@ -402,7 +494,7 @@ def _ersätt(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
             "igen med !återinträd."
         )
     else:
-        text += "."
+        text += ". Om ledamoten kommer tar hen över vid nästa ärende."
     return Accepted(
         [("replaced", {"member": member, "substitute": sub, "teknikfel": teknikfel})],
         [Reply(text, mentions=(member, sub))],
@@ -422,8 +514,11 @@ def _återinträd(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome
             Rule.P11,
             f"{r.label(member)} saknar fortfarande godtagbar överföring. Skriv !åter när den fungerar.",
         )
-    if m.check and m.check.running:
-        return _CHECK_RUNNING
+    busy = _busy(m)
+    if busy:
+        return busy
+    if not _between_items(m):
+        return Refused(Rule.KL_6_17, _MID_ITEM)
     sub = m.substituted[member]
     return Accepted(
         [("reinstated", {"member": member})],
@@ -434,6 +529,32 @@ def _återinträd(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome
             )
         ],
     )
+
+
+def _jäv(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    item = m.item
+    if item is None:
+        return Refused(Rule.KL_6_28, "Inget ärende är uppe. Jäv anmäls för det ärende som behandlas.")
+    if len(cmd.people) > 1:
+        return Refused(Rule.KL_6_28, "Nämn högst en person: !jäv @person.")
+    user = cmd.people[0] if cmd.people else cmd.actor
+    if user != cmd.actor and not acts_as_chair(m, r, cmd.actor):
+        return Refused(Rule.KL_6_28, "Bara ordföranden kan anteckna jäv för någon annan; anmäl ditt eget med !jäv.")
+    if user in item.jav:
+        return Refused(Rule.KL_6_28, f"Jäv för {r.label(user)} i ärende {item.n} är redan antecknat.")
+    busy = _busy(m)
+    if busy:
+        return busy
+    text = (
+        f"{r.label(user)} har jäv i ärende {item.n} och får varken delta i eller närvara vid "
+        "behandlingen (KL 6 kap. 28 §)."
+    )
+    seat = next((p.user for p in r.members if m.seat(p.user) == user), None)
+    if seat is not None:
+        turn = next_in_turn(m, r, seat)
+        if turn:
+            text += f" {r.label(turn)} står på tur att tjänstgöra under ärendet (!ersätt)."
+    return Accepted([("jav", {"n": item.n, "user": user, "by": cmd.actor})], [Reply(text, mentions=(user, r.chair))])
 
 
 # --- items and their classes (§§ 6–8) --------------------------------------------------------
@@ -453,8 +574,9 @@ def _ärende(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     item = m.items[n]
     if m.adjourned:
         return _ADJOURNED
-    if m.check and m.check.running:
-        return _CHECK_RUNNING
+    busy = _busy(m)
+    if busy:
+        return busy
     if not item.permitted:
         if item.klass == "säkerhetsskydd":
             return Refused(
@@ -471,7 +593,16 @@ def _ärende(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         )
     if m.current == n:
         return Refused(Rule.KL_6_33, f"Ärende {n} är redan uppe.")
-    return Accepted([("item_taken", {"n": n})], [Reply(f"Ärende {n}: {item.title}")])
+    # A member who arrived late takes over from the substitute at the next item.
+    late = [
+        member
+        for member in m.substituted
+        if member in m.present and member not in m.teknikfel and not m.drops.get(member)
+    ]
+    lines = [f"Ärende {n}: {item.title}"]
+    lines += [f"{r.label(u)} tjänstgör från detta ärende i stället för {r.label(m.substituted[u])}." for u in late]
+    events = [("reinstated", {"member": u, "late": True}) for u in late] + [("item_taken", {"n": n})]
+    return Accepted(events, [Reply("\n".join(lines), mentions=tuple(late))])
 
 
 def _tillåt(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -539,8 +670,9 @@ def _teknikkontroll(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outco
         return Refused(Rule.P12, "Ta upp ett ärende med !ärende N först; kontrollen föregår ett beslut.")
     if m.adjourned:
         return _ADJOURNED
-    if m.check and m.check.running:
-        return _CHECK_RUNNING
+    busy = _busy(m)
+    if busy:
+        return busy
     lacking = m.lacking(r)
     if lacking:
         return Refused(
@@ -630,6 +762,8 @@ def blockers(m: Meeting, r: Roster) -> list[tuple[Rule, str]]:
         )
     for user, kinds in m.lacking(r).items():
         out.append((Rule.P5, f"{r.label(user)} saknar {' och '.join(sorted(kinds))}"))
+    if m.vote:
+        out.append((Rule.KL_5_54, f"votering {m.vote.id} pågår"))
     check = m.check
     if check is None or check.item != item.n:
         out.append((Rule.P12, "ingen teknikkontroll har gjorts i ärendet (!teknikkontroll)"))
@@ -681,17 +815,169 @@ def _omtag(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     )
 
 
+def _presiding(r: Roster, voters: list[str]) -> str | None:
+    """Who has the casting vote: the chair, or else a vice chair, among those voting."""
+    return next((u for u in (r.chair, *r.vice_chairs) if u in voters), None)
+
+
+def _conclude(m: Meeting, r: Roster, vote: Vote, ballots: dict[str, str]) -> Accepted | Refused:
+    """The result of an open vote: simple majority; on a tie, the chair's vote decides."""
+    ja = [u for u in vote.voters if ballots.get(u) == "ja"]
+    nej = [u for u in vote.voters if ballots.get(u) == "nej"]
+    avstod = [u for u in vote.voters if u not in ja and u not in nej]
+    if len(ja) != len(nej):
+        winner, how = ("a" if len(ja) > len(nej) else "b"), "enkel majoritet"
+    else:
+        presiding = _presiding(r, vote.voters)
+        choice = ballots.get(presiding) if presiding else None
+        if choice not in ("ja", "nej"):
+            return Refused(
+                Rule.KL_4_25,
+                f"Lika röstetal ({len(ja)}–{len(nej)}). Ordföranden har utslagsröst och får inte avstå "
+                "när rösten behövs för att avgöra: ordföranden röstar med !ja eller !nej.",
+            )
+        winner, how = ("a" if choice == "ja" else "b"), "lika röstetal, ordförandens utslagsröst"
+    won = vote.a if winner == "a" else vote.b
+    counts = {"ja": len(ja), "nej": len(nej), "avstår": len(avstod)}
+    assert m.check is not None
+    text = (
+        f"RESULTAT av votering {vote.id} i ärende {vote.item}: {len(ja)} ja, {len(nej)} nej, "
+        f"{len(avstod)} avstod. Beslut enligt: {won} ({how}).\n"
+        f"Ja ({vote.a}): {_names(r, ja) or '–'}\nNej ({vote.b}): {_names(r, nej) or '–'}\n"
+        f"Avstod: {_names(r, avstod) or '–'}"
+    )
+    return Accepted(
+        [
+            ("vote_ended", {"id": vote.id, "winner": winner, "how": how, "counts": counts}),
+            (
+                "decided",
+                {"n": vote.item, "text": won, "participants": vote.voters, "check_id": m.check.id, "vote": vote.id},
+            ),
+        ],
+        [Reply(text, reply=False)],
+    )
+
+
 def _votering(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
-    if cmd.word == "sluten":
-        return Refused(
-            Rule.P13,
-            "Sluten omröstning får inte genomföras på distans när valhemligheten inte kan "
-            "upprätthållas. Genomför valet på sammanträde där alla deltar i ordförandens lokal.",
+    vote = m.vote
+    if cmd.word == "klar":
+        if vote is None or vote.closed:
+            return Refused(Rule.KL_5_54, "Ingen öppen votering pågår.")
+        return _conclude(m, r, vote, vote.ballots)
+    if cmd.word == "resultat":
+        return _closed_result(m, r, cmd)
+    item = m.item
+    if item is None:
+        return Refused(Rule.KL_6_33, "Inget ärende är uppe. Ta upp ärendet med !ärende N först.")
+    if vote:
+        return _VOTE_RUNNING
+    a, b = cmd.options
+    closed = cmd.word == "sluten"
+    if closed:
+        remote = [u for u in m.serving(r) if u != cmd.actor and m.location.get(u) != "lokal"]
+        if remote:
+            return Refused(
+                Rule.P13,
+                "Sluten omröstning får inte genomföras på distans när valhemligheten inte kan "
+                f"upprätthållas. {_names(r, remote)} deltar inte i ordförandens lokal. Omröstningen kan "
+                "hållas med valsedlar när alla tjänstgörande sitter i ordförandens lokal (!lokal).",
+            )
+    found = blockers(m, r)
+    if found:
+        reasons = "; ".join(f"{text} ({rl})" for rl, text in found)
+        return Refused(found[0][0], f"Voteringen kan inte börja nu: {reasons}.")
+    voters = m.serving(r)
+    data = {"n": item.n, "a": a, "b": b, "voters": voters, "closed": closed}
+    vote_id = len(m.votes) + 1
+    if closed:
+        text = (
+            f"SLUTEN OMRÖSTNING {vote_id} i ärende {item.n} (§ 13, KL 5 kap. 54 §): alla tjänstgörande "
+            f"sitter i ordförandens lokal, så omröstningen hålls med valsedlar på papper. A = {a}, B = {b}. "
+            "Räkna valsedlarna och skriv !votering sluten resultat A=n B=m blanka=k."
         )
-    return Refused(
-        Rule.KL_6_33,
-        "Öppen votering i boten finns inte ännu. Genomför voteringen med namnupprop och "
-        "anteckna resultatet med !beslut.",
+    else:
+        text = (
+            f"VOTERING {vote_id} i ärende {item.n} (KL 5 kap. 54 §): Ja = {a}, Nej = {b}. "
+            "Tjänstgörande ledamöter: svara !ja, !nej eller !avstår. Rösten kan ändras tills resultatet "
+            "är klart; en förlorad överföring under voteringen gör den ogiltig (§§ 5, 12)."
+        )
+    return Accepted([("vote_started", data)], [Reply(text, mentions=tuple(voters))])
+
+
+def _closed_result(m: Meeting, r: Roster, cmd: Command) -> Outcome:
+    vote = m.vote
+    if vote is None or not vote.closed:
+        return Refused(Rule.P13, "Ingen sluten omröstning pågår. Den börjar med !votering sluten A / B.")
+    counts = dict(cmd.counts)
+    cast = sum(counts.values())
+    if cast != len(vote.voters):
+        return Refused(
+            Rule.KL_5_54,
+            f"Antalet valsedlar ({cast}) ska vara lika med antalet som röstade ({len(vote.voters)}). Räkna om.",
+        )
+    if counts["a"] != counts["b"]:
+        winner, how = ("a" if counts["a"] > counts["b"] else "b"), "flest röster"
+    else:
+        # An election tied: lots are drawn (KL 5 kap. 56 §); the shell draws with the OS's CSPRNG.
+        winner = "a" if cmd.lot % 2 == 0 else "b"
+        how = f"lika röstetal, avgjort genom lottning (kryptografiskt säker slump, lott {cmd.lot})"
+    won = vote.a if winner == "a" else vote.b
+    assert m.check is not None
+    text = (
+        f"RESULTAT av sluten omröstning {vote.id} i ärende {vote.item}: {vote.a} {counts['a']}, "
+        f"{vote.b} {counts['b']}, blanka {counts['blanka']}. Vald/beslut: {won} ({how})."
+    )
+    return Accepted(
+        [
+            ("vote_ended", {"id": vote.id, "winner": winner, "how": how, "counts": counts}),
+            (
+                "decided",
+                {"n": vote.item, "text": won, "participants": vote.voters, "check_id": m.check.id, "vote": vote.id},
+            ),
+        ],
+        [Reply(text)],
+    )
+
+
+def _ballot(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    vote = m.vote
+    if vote is None or vote.closed:
+        return Refused(Rule.KL_5_54, "Ingen öppen votering pågår.")
+    if cmd.actor not in vote.voters:
+        return _not_serving(m, r, cmd.actor, Rule.KL_5_54) or Refused(
+            Rule.KL_5_54, "Du tjänstgjorde inte när voteringen började."
+        )
+    if vote.ballots.get(cmd.actor) == cmd.name:
+        return Refused(Rule.KL_5_54, f"Din röst ({cmd.name}) är redan antecknad.")
+    events: list = [("ballot", {"id": vote.id, "user": cmd.actor, "choice": cmd.name})]
+    ballots = {**vote.ballots, cmd.actor: cmd.name}
+    if len(ballots) < len(vote.voters):
+        return Accepted(events)
+    result = _conclude(m, r, vote, ballots)
+    if isinstance(result, Refused):  # a tie the chair must settle: tell the chair, keep the vote open
+        return Accepted(events, [Reply(result.body, mentions=(r.chair,), reply=False)])
+    return Accepted(events + result.events, result.replies)
+
+
+def _last_decision(m: Meeting) -> tuple[int, int] | None:
+    """(item, index) of the latest decision that stands."""
+    found = [(d.at, n, i) for n, item in m.items.items() for i, d in enumerate(item.decisions) if not d.retaken]
+    return max(found)[1:] if found else None
+
+
+def _reservation(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    last = _last_decision(m)
+    if last is None:
+        return Refused(Rule.KL_4_27, "Det finns inget beslut att reservera sig mot.")
+    n, index = last
+    decision = m.items[n].decisions[index]
+    if cmd.actor not in decision.participants:
+        return Refused(Rule.KL_4_27, "Endast den som deltog i beslutet får reservera sig mot det.")
+    if any(user == cmd.actor for user, _ in decision.reservations):
+        return Refused(Rule.KL_4_27, "Din reservation mot beslutet är redan antecknad.")
+    return Accepted(
+        [("reservation", {"n": n, "index": index, "user": cmd.actor, "text": cmd.text})],
+        [Reply(f"{r.label(cmd.actor)} reserverar sig mot beslutet i ärende {n} (KL 4 kap. 27 §).")],
     )
 
 
@@ -731,6 +1017,14 @@ def status_text(m: Meeting, r: Roster) -> str:
             lines.append("Yrkanden: " + "; ".join(motions))
         if item.speakers:
             lines.append("Talarlista: " + ", ".join(r.label(u) for u in item.speakers))
+        if item.jav:
+            lines.append("Jäv (KL 6 kap. 28 §): " + _names(r, item.jav))
+        check = m.check
+        if check and check.item == item.n:
+            state = "pågår" if check.running else ("godkänd" if check.passed else "ej godkänd")
+            lines.append(f"Teknikkontroll {check.id}: {state}")
+        if m.vote:
+            lines.append(f"Votering {m.vote.id}: {len(m.vote.ballots)} av {len(m.vote.voters)} har röstat")
     found = blockers(m, r)
     if found:
         lines.append("Hindrar beslut: " + "; ".join(f"{t} ({rl})" for rl, t in found))
@@ -740,7 +1034,7 @@ def status_text(m: Meeting, r: Roster) -> str:
 
 
 def _serving_label(m: Meeting, r: Roster, user: str) -> str:
-    member = m.serving_for(user)
+    member = m.serving_for(user, r)
     return f"{r.label(user)} (för {r.name_of(member)})" if member else r.label(user)
 
 
@@ -754,14 +1048,7 @@ def _protokoll(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 
 
 def _avsluta(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
-    events: list = []
-    if m.check and m.check.running:
-        events.append(
-            (
-                "check_ended",
-                {"id": m.check.id, "passed": False, "reason": "avbröts när sammanträdet avslutades"},
-            )
-        )
+    events = _abort_running(m, "avbröts när sammanträdet avslutades")
     events.append(("closed", {}))
     text = (
         f"Sammanträdet är avslutat kl. {hm(now)}. Protokollet bifogas och justeras av "
@@ -799,6 +1086,11 @@ _HANDLERS: dict[str, Callable[..., Outcome]] = {
     "beslut": _beslut,
     "omtag": _omtag,
     "votering": _votering,
+    "ja": _ballot,
+    "nej": _ballot,
+    "avstår": _ballot,
+    "reservation": _reservation,
+    "jäv": _jäv,
     "dagordning": _dagordning,
     "status": _status,
     "protokoll": _protokoll,

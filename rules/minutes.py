@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from rules.roster import Roster
-from rules.state import TZ, Meeting, hm
+from rules.state import TZ, Meeting, Vote, hm
 
 FORMATS = ("md", "html", "json")
 
@@ -72,15 +72,24 @@ def build(m: Meeting, r: Roster) -> dict[str, Any]:
                     }
                     for c in item.checks
                 ],
+                "jäv": [r.label(u) for u in item.jav],
+                "propositionsordning": list(item.propositions),
+                "voteringar": [_vote(r, v) for v in item.votes],
                 "beslut": [
                     {
                         "kl": hm(d.at),
                         "beslut": d.text,
                         "deltog": [r.label(u) for u in d.participants],
                         "teknikkontroll": d.check_id,
+                        "votering": d.vote_id,
                         "taget_om": d.retaken,
+                        "reservationer": [{"av": r.label(u), "motivering": t} for u, t in d.reservations],
                     }
                     for d in item.decisions
+                ],
+                # KL 5 kap. 66 §: who took part, from the decisions that stand
+                "tjänstgörande": [
+                    r.label(u) for u in dict.fromkeys(u for d in item.valid_decisions for u in d.participants)
                 ],
                 "förlopp": [f"{hm(j.at)} {j.text}" for j in m.journal if j.item == item.n],
             }
@@ -114,6 +123,22 @@ def build(m: Meeting, r: Roster) -> dict[str, Any]:
         "inledning": [f"{hm(j.at)} {j.text}" for j in opening],
         "ärenden": items,
         "avslutning": [f"{hm(j.at)} {j.text}" for j in closing],
+    }
+
+
+def _vote(r: Roster, v: Vote) -> dict[str, Any]:
+    ballots = {"ja": [], "nej": [], "avstår": []}
+    for user in v.voters:
+        ballots[v.ballots.get(user, "avstår")].append(r.label(user))
+    return {
+        "nr": v.id,
+        "sluten": v.closed,
+        "ja_förslag": v.a,
+        "nej_förslag": v.b,
+        "röster": {} if v.closed else ballots,
+        "antal": v.counts,
+        "resultat": "pågår" if v.running else ("ogiltig" if v.winner is None else (v.a if v.winner == "a" else v.b)),
+        "hur": v.how,
     }
 
 
@@ -164,30 +189,62 @@ def _blocks(doc: dict[str, Any]) -> list[tuple[str, Any]]:
         rows = []
         if item["klass"]:
             rows.append(f"Uppgifter: {item['klass']}. {item['tillstånd'] or ''}".strip())
+        if item["jäv"]:
+            rows.append(f"Jäv (KL 6 kap. 28 §): {', '.join(item['jäv'])} deltog inte i handläggningen.")
         for x in item["yrkanden"]:
             rows.append(f"Yrkande {x['nr']} ({x['av']}): {x['yrkande']}" + (" (återtaget)" if x["återtaget"] else ""))
+        for n, prop in enumerate(item["propositionsordning"], 1):
+            rows.append(f"Proposition {n}: {prop}")
         for c in item["teknikkontroller"]:
             missing = f"; svarade inte: {', '.join(c['svarade_inte'])}" if c["svarade_inte"] else ""
             rows.append(f"Teknikkontroll {c['nr']} (§ 12) kl. {c['kl']}: {c['resultat']}{missing}")
+        for v in item["voteringar"]:
+            rows.append(_vote_row(v))
         for d in item["beslut"]:
             if d["taget_om"]:
                 rows.append(f"Beslut kl. {d['kl']} togs om och gäller inte (§ 12): {d['beslut']}")
-            else:
-                rows.append(f"Beslut kl. {d['kl']}: {d['beslut']}")
-                rows.append(
-                    f"Deltog i beslutet: {', '.join(d['deltog'])} "
-                    f"(efter godkänd teknikkontroll {d['teknikkontroll']}, § 12)."
-                )
+                continue
+            rows.append(f"Beslut kl. {d['kl']}: {d['beslut']}")
+            rows.append(
+                f"Deltog i beslutet: {', '.join(d['deltog'])} "
+                f"(efter godkänd teknikkontroll {d['teknikkontroll']}, § 12)."
+            )
+            for res in d["reservationer"]:
+                why = f": {res['motivering']}" if res["motivering"] else ""
+                rows.append(f"Reservation (KL 4 kap. 27 §): {res['av']}{why}")
         if not any(not d["taget_om"] for d in item["beslut"]):
             rows.append("Inget beslut fattades i ärendet.")
         b.append(("ul", rows))
         b.append(("p", "Förlopp:"))
         b.append(("ul", item["förlopp"]))
     people("Sammanträdets avslutning", doc["avslutning"])
+    served = {tuple(item["tjänstgörande"]) for item in doc["ärenden"] if item["tjänstgörande"]}
+    if len(served) > 1:  # KL 5 kap. 66 §: who served in which items, when it changed
+        people(
+            "Tjänstgörande per ärende",
+            [
+                f"Ärende {item['nummer']}: {', '.join(item['tjänstgörande'])}"
+                for item in doc["ärenden"]
+                if item["tjänstgörande"]
+            ],
+        )
     b.append(("h2", "Justering"))
     b.append(("p", "Protokollet justeras inom fjorton dagar av ordföranden och justeraren."))
     b.append(("ul", ["Ordförande: ____________________", "Justerare: ____________________"]))
     return b
+
+
+def _vote_row(v: dict[str, Any]) -> str:
+    if v["sluten"]:
+        c = v["antal"]
+        counted = f"{v['ja_förslag']} {c.get('a', 0)}, {v['nej_förslag']} {c.get('b', 0)}, blanka {c.get('blanka', 0)}"
+        head = f"Sluten omröstning {v['nr']} med valsedlar i ordförandens lokal (§ 13): {counted}"
+    else:
+        votes = "; ".join(f"{k}: {', '.join(names) or '–'}" for k, names in v["röster"].items())
+        head = f"Votering {v['nr']} (Ja = {v['ja_förslag']}, Nej = {v['nej_förslag']}): {votes}"
+    if v["resultat"] in ("pågår", "ogiltig"):
+        return f"{head}. Resultat: {v['resultat']}" + (f" ({v['hur']})." if v["hur"] else ".")
+    return f"{head}. Resultat: {v['resultat']} ({v['hur']})."
 
 
 def _markdown(blocks: list[tuple[str, Any]]) -> str:

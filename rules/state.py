@@ -50,7 +50,30 @@ class Decision:
     at: datetime
     participants: list[str]
     check_id: int
+    vote_id: int | None = None
     retaken: bool = False
+    reservations: list[tuple[str, str]] = field(default_factory=list)  # (user, motivation)
+
+
+@dataclass
+class Vote:
+    """A votering: open (Ja = a, Nej = b) or closed on paper in the chair's room (§ 13)."""
+
+    id: int
+    item: int
+    a: str
+    b: str
+    voters: list[str]
+    closed: bool = False
+    ballots: dict[str, str] = field(default_factory=dict)  # user -> ja | nej | avstår
+    counts: dict[str, int] = field(default_factory=dict)  # ja, nej, avstår (closed: blanka)
+    winner: str | None = None  # "a" | "b"; None while running or when void
+    how: str = ""  # majoritet, utslagsröst, lottning …, or why it is void
+    ended: bool = False
+
+    @property
+    def running(self) -> bool:
+        return not self.ended
 
 
 @dataclass
@@ -89,6 +112,14 @@ class Item:
     decisions: list[Decision] = field(default_factory=list)
     silenced: set[str] = field(default_factory=set)  # § 9, for the rest of the item
     speakers: list[str] = field(default_factory=list)
+    jav: dict[str, str] = field(default_factory=dict)  # person -> who reported it (KL 6 kap. 28 §)
+    jav_subs: dict[str, str] = field(default_factory=dict)  # member -> substitute, this item only
+    votes: list[Vote] = field(default_factory=list)
+    propositions: list[str] = field(default_factory=list)  # in the order the chair put them
+
+    @property
+    def valid_decisions(self) -> list[Decision]:
+        return [d for d in self.decisions if not d.retaken]
 
     @property
     def permitted(self) -> bool:
@@ -133,6 +164,7 @@ class Meeting:
     adjourned: bool = False
     current: int | None = None
     checks: list[Check] = field(default_factory=list)
+    votes: list[Vote] = field(default_factory=list)
     journal: list[JournalLine] = field(default_factory=list)
     event_count: int = 0
 
@@ -146,20 +178,29 @@ class Meeting:
     def check(self) -> Check | None:
         return self.checks[-1] if self.checks else None
 
-    def serving(self, roster: Roster) -> list[str]:
-        """The decision-makers now: present members not replaced, and the substitutes serving."""
-        result = []
-        for member in roster.members:
-            sub = self.substituted.get(member.user)
-            if sub:
-                result.append(sub)
-            elif member.user in self.present:
-                result.append(member.user)
-        return result
+    @property
+    def vote(self) -> Vote | None:
+        """The running vote, if any."""
+        return self.votes[-1] if self.votes and self.votes[-1].running else None
 
-    def serving_for(self, user: str) -> str | None:
-        """The member a serving substitute serves for."""
-        return next((m for m, s in self.substituted.items() if s == user), None)
+    def seat(self, member: str) -> str | None:
+        """Who serves in a member's seat now: the member if present, a substitute, or nobody.
+
+        A substitute entered for the member serves until the member is reinstated; one entered
+        because the person serving has jäv serves for the current item only (KL 6 kap. 28 §)."""
+        server = self.substituted.get(member) or (member if member in self.present else None)
+        item = self.item
+        if item is not None and (server in item.jav or (server is None and member in item.jav_subs)):
+            server = item.jav_subs.get(member)
+        return server
+
+    def serving(self, roster: Roster) -> list[str]:
+        """The decision-makers now, one per member's seat that is filled."""
+        return [u for u in (self.seat(p.user) for p in roster.members) if u is not None]
+
+    def serving_for(self, user: str, roster: Roster) -> str | None:
+        """The member whose seat a serving substitute fills."""
+        return next((p.user for p in roster.members if self.seat(p.user) == user and p.user != user), None)
 
     def lacking(self, roster: Roster) -> dict[str, set[str]]:
         """Serving members whose transmission is down (§§ 3, 5, 10)."""
@@ -314,8 +355,11 @@ def _resumed(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
 
 def _replaced(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
     member, sub = d["member"], d["substitute"]
+    m.ever_served.setdefault(sub, member)
+    if d.get("for_item"):
+        m.items[d["for_item"]].jav_subs[member] = sub
+        return f"{r.label(sub)} tjänstgör under ärendet i stället för {r.label(member)} på grund av jäv."
     m.substituted[member] = sub
-    m.ever_served[sub] = member
     if d["teknikfel"]:
         m.teknikfel[member] = at
         return (
@@ -330,7 +374,63 @@ def _reinstated(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
     sub = m.substituted.pop(member)
     m.teknikfel.pop(member, None)
     m.ever_served.setdefault(member, None)
+    if d.get("late"):
+        return f"{r.label(member)} har anlänt och tjänstgör från detta ärende i stället för {r.label(sub)}."
     return f"{r.label(member)} tjänstgör åter i stället för {r.label(sub)} (§ 11)."
+
+
+def _jav(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    item = m.items[d["n"]]
+    item.jav[d["user"]] = d["by"]
+    item.speakers = [u for u in item.speakers if u != d["user"]]
+    return f"{r.label(d['user'])} anmälde jäv och deltar inte i ärendet (KL 6 kap. 28 §)."
+
+
+def _vote_started(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    item = m.items[d["n"]]
+    vote = Vote(len(m.votes) + 1, d["n"], d["a"], d["b"], list(d["voters"]), closed=d.get("closed", False))
+    m.votes.append(vote)
+    item.votes.append(vote)
+    if vote.closed:
+        item.propositions.append(f"{vote.a} mot {vote.b} (sluten omröstning)")
+        return f"Sluten omröstning {vote.id} på papper i ordförandens lokal: {vote.a} mot {vote.b} (§ 13)."
+    item.propositions.append(f"Ja = {vote.a}, Nej = {vote.b} (votering)")
+    return f"Votering {vote.id}: Ja = {vote.a}, Nej = {vote.b}."
+
+
+def _ballot(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    vote = m.votes[d["id"] - 1]
+    changed = d["user"] in vote.ballots
+    vote.ballots[d["user"]] = d["choice"]
+    return (
+        f"{r.label(d['user'])} {'ändrade sin röst till' if changed else 'röstade'} {d['choice']} i votering {vote.id}."
+    )
+
+
+def _vote_ended(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    vote = m.votes[d["id"] - 1]
+    vote.ended = True
+    vote.winner = d.get("winner")
+    vote.how = d["how"]
+    vote.counts = dict(d.get("counts", {}))
+    if vote.winner is None:
+        return f"Votering {vote.id} är ogiltig: {vote.how}."
+    won = vote.a if vote.winner == "a" else vote.b
+    return f"Votering {vote.id} avslutad: {_counts(vote)}; {won} bifölls ({vote.how})."
+
+
+def _counts(vote: Vote) -> str:
+    c = vote.counts
+    if vote.closed:
+        return f"{vote.a} {c.get('a', 0)}, {vote.b} {c.get('b', 0)}, blanka {c.get('blanka', 0)}"
+    return f"{c.get('ja', 0)} ja, {c.get('nej', 0)} nej, {c.get('avstår', 0)} avstod"
+
+
+def _reservation(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+    decision = m.items[d["n"]].decisions[d["index"]]
+    decision.reservations.append((d["user"], d.get("text", "")))
+    why = f": {d['text']}" if d.get("text") else ""
+    return f"{r.label(d['user'])} reserverade sig mot beslutet i ärende {d['n']} (KL 4 kap. 27 §){why}"
 
 
 def _check_started(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
@@ -364,7 +464,9 @@ def _check_ended(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
 
 def _decided(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
     item = m.items[d["n"]]
-    item.decisions.append(Decision(d["text"], at, list(d["participants"]), d["check_id"]))
+    item.decisions.append(Decision(d["text"], at, list(d["participants"]), d["check_id"], d.get("vote")))
+    if d.get("vote") is None:
+        item.propositions.append(f"{d['text']} (bifallet utan votering)")
     _spend_check(m, f"beslut fattat kl. {hm(at)}")
     return f"Beslut: {d['text']}"
 
@@ -405,6 +507,11 @@ _APPLY = {
     "check_answered": _check_answered,
     "check_ended": _check_ended,
     "decided": _decided,
+    "jav": _jav,
+    "vote_started": _vote_started,
+    "ballot": _ballot,
+    "vote_ended": _vote_ended,
+    "reservation": _reservation,
     "retaken": _retaken,
     "closed": _closed,
 }

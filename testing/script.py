@@ -20,6 +20,8 @@ KALLA = (
 
 EVERYONE = ("anna", "bo", "cecilia", "david", "eva", "erik", "frida", "sara", "tina", "sven")
 MEMBERS = ("anna", "bo", "cecilia", "david", "eva")
+ITEM2 = ("anna", "bo", "erik", "frida", "eva")  # Erik for Cecilia (jäv), Frida for David (§ 11)
+LATER = ("anna", "bo", "cecilia", "frida", "eva")
 
 
 def _check(serving: tuple[str, ...]) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -35,49 +37,61 @@ SCRIPT: list[tuple[str, str | int, tuple[str, ...]]] = [
     ("anna", "!lokal {}", ("tina",)),  # § 2
     ("anna", "!delad {} {}", ("erik", "frida")),  # § 2
     ("anna", "!dagordning", ()),
-    # Item 1: motions, a short video drop during discussion (§ 5), a check, a decision (§ 12)
+    # Item 1: motions, a short video drop during discussion (§ 5), a check (§ 12), an open vote
+    # (KL 5 kap. 54 §) and a reservation (KL 4 kap. 27 §)
     ("anna", "!ärende 1", ()),
     ("cecilia", "!yrka Bifall till kommunstyrelsens förslag", ()),
     ("bo", "!ordet", ()),
     ("bo", "!yrka Återremiss", ()),
     ("bo", "!yrka återta", ()),
+    ("bo", "!yrka Avslag", ()),
     ("david", "!avbrott bild", ()),
     ("david", "!åter", ()),
     ("anna", "!beslut Budgeten fastställs", ()),  # § 12: no check yet
     *_check(MEMBERS),
-    ("anna", "!beslut Kommunstyrelsen föreslår fullmäktige att fastställa budgeten för 2027.", ()),
-    # Item 2: David loses audio (§ 10), the meeting is adjourned, Erik serves (§ 11)
+    ("anna", "!votering Bifall till kommunstyrelsens förslag / Avslag", ()),
+    ("anna", "!ja", ()),
+    ("bo", "!nej", ()),
+    ("cecilia", "!ja", ()),
+    ("david", "!nej", ()),
+    ("eva", "!ja", ()),
+    ("bo", "!reservation Budgeten underskattar kostnaderna för äldreomsorgen.", ()),
+    # Item 2: jäv (KL 6 kap. 28 §) and the substitutes' turn (KL 6 kap. 17 §); David loses audio
+    # (§ 10), the meeting is adjourned, Frida serves for him (§ 11)
     ("anna", "!ärende 2", ()),  # § 6: personal data, not yet allowed
     ("anna", "!tillåt 2", ()),  # § 7
     ("anna", "!ärende 2", ()),
+    ("cecilia", "!jäv", ()),
+    ("anna", "!ersätt {} {}", ("cecilia", "frida")),  # not Frida's turn: Erik is of Cecilia's party
+    ("anna", "!ersätt {} {}", ("cecilia", "erik")),
     ("david", "!avbrott ljud", ()),
     ("anna", "!ajournera", ()),
     ("anna", "!återuppta", ()),  # § 10: refused, David has no link and nobody serves for him
-    ("anna", "!ersätt {} {}", ("david", "erik")),
+    ("anna", "!ersätt {} {}", ("david", "frida")),
     ("anna", "!återuppta", ()),
     ("david", "!yrka Avslag", ()),  # § 11: a teknikfelsledamot may not move
     ("sara", "!tysta {}", ("bo",)),  # § 3
     ("bo", "!åter", ()),
     # a check that fails: Eva does not answer in time (§ 12)
     ("anna", "!teknikkontroll", ()),
-    *[(who, "!ok", ()) for who in ("anna", "bo", "cecilia", "erik")],
+    *[(who, "!ok", ()) for who in ("anna", "bo", "erik", "frida")],
     ("wait", 10, ()),
-    *_check(("anna", "bo", "cecilia", "erik", "eva")),
+    *_check(ITEM2),
     ("anna", "!beslut Sara Lind anställs som förvaltningschef.", ()),
     ("anna", "!omtag", ()),  # § 12: the chair saw Eva's picture freeze during the decision
-    *_check(("anna", "bo", "cecilia", "erik", "eva")),
+    *_check(ITEM2),
     ("anna", "!beslut Sara Lind anställs som förvaltningschef.", ()),
     # Item 3: protective security, approved by the security chief (§ 8); the floor taken (§ 9)
     ("anna", "!ärende 3", ()),
     ("tina", "!ordet", ()),
     ("anna", "!fråntaordet {}", ("tina",)),
     ("tina", "!ordet", ()),  # § 9: refused for the rest of the item
-    *_check(("anna", "bo", "cecilia", "erik", "eva")),
+    *_check(LATER),
     ("anna", "!beslut Åtgärderna genomförs enligt säkerhetsskyddschefens bedömning.", ()),
     # Item 4: an election is a closed vote, not possible at a distance (§ 13)
     ("anna", "!ärende 4", ()),
     ("anna", "!votering sluten Cecilia Carlsson / Bo Berg", ()),
-    *_check(("anna", "bo", "cecilia", "erik", "eva")),
+    *_check(LATER),
     ("anna", "!beslut Valet bordläggs till ett fysiskt sammanträde.", ()),
     ("mallory", "!närvarande", ()),  # § 2: not on the roster
     ("cecilia", "!status", ()),

@@ -54,7 +54,7 @@ def test_kl_6_35_demo_meeting_protocol_matches_golden_file(fmt):
 
 def test_p1_to_p13_demo_script_uses_every_paragraph():
     d, refused = play()
-    assert refused == ["§ 8", "§ 12", "§ 6", "§ 10", "KL 4 kap. 22 §", "§ 9", "§ 13", "§ 2"]
+    assert refused == ["§ 8", "§ 12", "§ 6", "KL 6 kap. 17 §", "§ 10", "§ 11", "§ 9", "§ 13", "§ 2"]
     protocol = minutes.render(d.m, d.roster, "md")
     for n in range(1, 14):
         paragraph = f"§ {n}"

@@ -43,6 +43,15 @@ COMMAND = st.one_of(
             "!yrka återta",
             "!votering sluten A / B",
             "!beslut Förslaget bifalls",
+            "!votering A / B",
+            "!votering klar",
+            "!ja",
+            "!nej",
+            "!avstår",
+            "!reservation",
+            "!jäv",
+            "!votering sluten resultat A=2 B=2 blanka=1",
+            "!votering sluten resultat A=3 B=1 blanka=1",
             "!yrka Bifall",
         ]
     ),
@@ -57,6 +66,7 @@ COMMAND = st.one_of(
     st.builds("!delad {} {}".format, someone, someone),
     st.builds("!tysta {}".format, someone),
     st.builds("!fråntaordet {}".format, someone),
+    st.builds("!jäv {}".format, someone),
 )
 # A decision round as a chair would run it; random steps around it disturb it.
 ROUND = st.just("round")
@@ -64,6 +74,8 @@ STEP = st.one_of(
     st.tuples(SENDER, COMMAND),
     st.tuples(st.just("wait"), st.integers(1, 90)),
     st.tuples(st.just("round"), item),
+    st.tuples(st.just("vote"), st.lists(st.sampled_from(["!ja", "!nej", "!avstår"]), min_size=5, max_size=5)),
+    st.tuples(st.just("substitute"), st.sampled_from(MEMBERS)),
 )
 OPENING = [(CHAIR, KALLA), (CHAIR, "!öppna")] + [(u, "!närvarande") for u in (*MEMBERS, SUB1, SUB2, SECR)]
 
@@ -71,7 +83,23 @@ OPENING = [(CHAIR, KALLA), (CHAIR, "!öppna")] + [(u, "!närvarande") for u in (
 def check_outcome(d: Driver, outcome: Accepted) -> None:
     """Re-derive from the log, independently of rules.blockers, what a lawful decision needs."""
     m, r = d.m, d.roster
+    ballots = dict(m.vote.ballots) if m is not None and m.vote else {}
     for kind, data in outcome.events:
+        if kind == "ballot":
+            assert data["user"] in m.serving(r) and data["user"] in m.vote.voters, "a non-serving voter voted"
+            ballots[data["user"]] = data["choice"]
+        if kind == "vote_ended" and data.get("winner") and not m.votes[data["id"] - 1].closed:
+            vote = m.votes[data["id"] - 1]
+            ja = sum(1 for c in ballots.values() if c == "ja")
+            nej = sum(1 for c in ballots.values() if c == "nej")
+            if ja != nej:
+                assert data["winner"] == ("a" if ja > nej else "b"), "KL 5 kap. 54 §: majority ignored"
+            else:  # a tie is always settled, and only by the presiding member's own vote
+                presiding = next(u for u in (r.chair, *r.vice_chairs) if u in vote.voters)
+                assert ballots.get(presiding) == ("ja" if data["winner"] == "a" else "nej"), "KL 4 kap. 25 §"
+            event("a vote was decided")
+        if kind == "replaced":
+            _check_turn(m, r, data)
         if kind == "motion":
             assert data["user"] not in m.teknikfel, "§ 11: a teknikfelsledamot moved"
         if kind != "decided":
@@ -93,11 +121,40 @@ def check_outcome(d: Driver, outcome: Accepted) -> None:
         event("a decision was taken")
 
 
+def _check_turn(m, r, data: dict) -> None:
+    """KL 6 kap. 17 §: nobody before the chosen substitute in the turn order was free to serve."""
+    serving = set(m.serving(r))
+    jav = m.item.jav if m.item else {}
+    party = r.person(data["member"]).party
+    free = [
+        s
+        for s in r.substitutes
+        if s.user in m.present and s.user not in serving and s.user not in jav and not m.drops.get(s.user)
+    ]
+    same = [s.user for s in free if s.party == party]
+    expected = (same or [s.user for s in free])[0]
+    assert data["substitute"] == expected, "KL 6 kap. 17 §: out of turn"
+    event("a substitute entered")
+
+
 def run(steps) -> Driver:
     d = Driver(before_fold=check_outcome)
     for sender, arg in steps:
         if sender == "wait":
             d.now += timedelta(seconds=arg)
+        elif sender == "vote":
+            d.say(CHAIR, "!teknikkontroll")
+            for user in PEOPLE:
+                d.say(user, "!ok")
+            d.say(CHAIR, "!votering A / B")
+            for user, choice in zip(MEMBERS, arg, strict=True):
+                d.say(user, choice)
+            d.say(CHAIR, "!votering klar")
+        elif sender == "substitute":
+            d.say(CHAIR, "!ajournera")
+            for sub in (SUB1, SUB2):
+                d.say(CHAIR, f"!ersätt {arg} {sub}")
+            d.say(CHAIR, "!återuppta")
         elif sender == "round":
             d.say(CHAIR, f"!ärende {arg}")
             d.say(CHAIR, "!teknikkontroll")

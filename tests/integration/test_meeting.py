@@ -63,7 +63,7 @@ async def test_p1_to_p12_whole_meeting_with_protocol(room):
     # § 11: David keeps losing his link; Erik serves instead; David is teknikfelsledamot
     assert "förlorat ljudet" in await stage.ask("david", "!avbrott ljud")
     assert "teknikfelsledamot" in await stage.ask("anna", "!ersätt {} {}", "david", "erik")
-    assert (await stage.ask("david", "!yrka Avslag")).startswith("⛔ KL 4 kap. 22 §")
+    assert (await stage.ask("david", "!yrka Avslag")).startswith("⛔ § 11")
     assert "Ordföranden tillåter" in await stage.ask("anna", "!tillåt 2")
     await stage.ask("anna", "!ärende 2")
     await check_passes(stage, serving=("anna", "bo", "cecilia", "erik", "eva"))
@@ -114,8 +114,8 @@ async def test_p12_check_times_out_and_names_who_did_not_answer(room):
 async def refusing(stage):
     await stage.new_meeting_room(check_timeout=600)
     await open_meeting(stage, present=("anna", "bo", "cecilia", "erik", "sara"))
-    await stage.ask("anna", "!ärende 1")
     await stage.ask("anna", "!ersätt {} {}", "cecilia", "erik")
+    await stage.ask("anna", "!ärende 1")
     yield stage
     stage.bot.stop()
 
@@ -133,7 +133,8 @@ REFUSALS = [
     ("p11_substitute_not_present", "anna", "!ersätt {} {}", ("bo", "frida"), "§ 11"),
     ("p12_decision_without_check", "anna", "!beslut Bifall", (), "§ 12"),
     ("p13_closed_vote", "anna", "!votering sluten Kalle / Lisa", (), "§ 13"),
-    ("kl_4_22_teknikfelsledamot_moves", "cecilia", "!yrka Avslag", (), "KL 4 kap. 22 §"),
+    ("p11_teknikfelsledamot_moves", "cecilia", "!yrka Avslag", (), "§ 11"),
+    ("kl_4_22_substitute_not_serving_moves", "frida", "!yrka Avslag", (), "KL 4 kap. 22 §"),
     ("kl_6_27_no_quorum", None, None, (), "KL 6 kap. 27 §"),
 ]
 
@@ -187,3 +188,69 @@ async def test_restart_answers_each_command_once_and_keeps_state(room):
     for event_id in sent:
         assert len(stage.observer.answers_to(event_id)) == 1, event_id
     assert text_of(stage.observer.answers_to(sent[-1])[0]).startswith("⛔ § 2")
+
+
+# --- decisions as kommunallagen wants them (votes, jäv, reservation, closed vote) -------------------
+
+
+async def test_kl_4_25_open_vote_tie_settled_by_chair_and_reservation(room):
+    stage = room
+    await open_meeting(stage)
+    await stage.ask("anna", "!ärende 1")
+    await check_passes(stage)
+    started = await stage.ask("anna", "!votering Bifall / Avslag")
+    assert started.startswith("VOTERING 1") and "Ja = Bifall" in started
+    for who, choice in (("bo", "!ja"), ("cecilia", "!nej"), ("david", "!ja"), ("eva", "!nej")):
+        assert await stage.ask(who, choice) == "✅"
+    assert await stage.ask("anna", "!avstår") == "✅"
+    assert stage.observer
+    demand = await stage.observer.wait_for(lambda ev: text_of(ev).startswith("⛔ KL 4 kap. 25 §"))
+    assert stage["anna"].user_id in demand["content"]["m.mentions"]["user_ids"]
+    # the chair's own vote breaks the 2–2 tie of the others
+    assert await stage.ask("anna", "!nej") == "✅"
+    result = await stage.observer.wait_for(lambda ev: text_of(ev).startswith("RESULTAT av votering 1"))
+    assert "2 ja, 3 nej, 0 avstod. Beslut enligt: Avslag (enkel majoritet)" in text_of(result)
+    reserved = await stage.ask("bo", "!reservation Förslaget borde bifallas.")
+    assert reserved == "Bo Berg (M) reserverar sig mot beslutet i ärende 1 (KL 4 kap. 27 §)."
+    doc = json.loads(protocol_offline(stage))
+    item = doc["ärenden"][0]
+    assert item["voteringar"][0]["röster"]["ja"] == ["Bo Berg (M)", "David Dahl (C)"]
+    assert item["beslut"][0]["reservationer"] == [{"av": "Bo Berg (M)", "motivering": "Förslaget borde bifallas."}]
+
+
+async def test_kl_6_28_jav_with_a_substitute_serving_for_the_item(room):
+    stage = room
+    await open_meeting(stage)
+    await stage.ask("anna", "!ärende 1")
+    jav = await stage.ask("cecilia", "!jäv")
+    assert "KL 6 kap. 28 §" in jav and "Erik Eriksson (S) står på tur" in jav
+    assert (await stage.ask("cecilia", "!yrka Bifall")).startswith("⛔ KL 6 kap. 28 §")
+    assert (await stage.ask("anna", "!ersätt {} {}", "cecilia", "frida")).startswith("⛔ KL 6 kap. 17 §")
+    assert "(jäv, KL 6 kap. 28 §)" in await stage.ask("anna", "!ersätt {} {}", "cecilia", "erik")
+    await check_passes(stage, serving=("anna", "bo", "erik", "david", "eva"))
+    decision = await stage.ask("anna", "!beslut Bifall")
+    assert "Erik Eriksson (S)" in decision and "Cecilia" not in decision
+    await stage.ask("anna", "!tillåt 2")
+    await stage.ask("anna", "!ärende 2")
+    status = await stage.ask("anna", "!status")
+    assert "Cecilia Carlsson (S)" in status.split("\n")[1] and "Erik" not in status.split("\n")[1]
+
+
+async def test_p13_closed_vote_refused_at_a_distance_accepted_in_the_chairs_room(room):
+    stage = room
+    await open_meeting(stage)
+    await stage.ask("anna", "!ärende 1")
+    await check_passes(stage)
+    refused = await stage.ask("anna", "!votering sluten Cecilia / Bo")
+    assert refused.startswith("⛔ § 13") and "valhemligheten" in refused
+    for who in ("bo", "cecilia", "david", "eva"):
+        assert "i ordförandens lokal" in await stage.ask("anna", "!lokal {}", who)
+    await check_passes(stage)
+    started = await stage.ask("anna", "!votering sluten Cecilia Carlsson / Bo Berg")
+    assert started.startswith("SLUTEN OMRÖSTNING 1") and "valsedlar på papper" in started
+    result = await stage.ask("anna", "!votering sluten resultat A=2 B=2 blanka=1")
+    assert "lottning" in result and "kryptografiskt säker" in result
+    doc = json.loads(protocol_offline(stage))
+    vote = doc["ärenden"][0]["voteringar"][0]
+    assert vote["sluten"] and vote["antal"] == {"a": 2, "b": 2, "blanka": 1}
+    assert doc["ärenden"][0]["beslut"][0]["beslut"] in ("Cecilia Carlsson", "Bo Berg")

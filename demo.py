@@ -16,7 +16,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -31,7 +30,7 @@ NAMES = {f"@{lp}:localhost": name for lp, name, _, _ in CAST} | {"@distansbot:lo
 def show(ev: dict) -> None:
     kind = ev.get("type")
     who = NAMES.get(ev.get("sender", ""), ev.get("sender", ""))
-    stamp = time.strftime("%H:%M:%S")
+    stamp = datetime.now(TZ).strftime("%H:%M:%S")
     if kind == "m.reaction":
         print(f"{stamp}  {who} reagerar {text_of(ev)}")
     elif kind == "m.room.message":

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -37,10 +38,10 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 import commands
 from commands.text import Message
+from rules import calendar, minutes, schedule
 from rules import meeting as rules_meeting
-from rules import minutes
 from rules.actions import Accepted, Command, Refused, Reply
-from rules.roster import Person, Role, Roster
+from rules.roster import STOCKHOLM, Person, Role, Roster
 from rules.state import Event, Meeting, apply
 from storage import Outgoing, Store
 
@@ -95,6 +96,8 @@ class BodyConfig(_Strict):
     secretaries: list[str] = []
     security_chief: str | None = None
     check_timeout_seconds: int = Field(60, ge=5, le=3600)
+    meeting_minutes: int = Field(120, ge=10, le=1440)  # expected length, for calendars and reminders
+    reminders_minutes_before: list[float] = [1440, 15]  # the day before, and time to connect
     members: list[PersonConfig] = Field(min_length=1)
     substitutes: list[PersonConfig] = []
     attendees: list[AttendeeConfig] = []
@@ -106,6 +109,13 @@ class BodyConfig(_Strict):
             if not re.match(_MXID, user):
                 raise ValueError(f"{user!r} är inget Matrix-id (@namn:server)")
         return users
+
+    @field_validator("reminders_minutes_before")
+    @classmethod
+    def _positive(cls, minutes: list[float]) -> list[float]:
+        if any(x <= 0 for x in minutes):
+            raise ValueError("påminnelser anges i minuter före start, större än 0")
+        return sorted(set(minutes), reverse=True)
 
     @model_validator(mode="after")
     def _roster(self) -> BodyConfig:
@@ -121,7 +131,7 @@ class BodyConfig(_Strict):
             raise ValueError(f"{', '.join(dupes)} står mer än en gång bland members och substitutes")
         return self
 
-    def roster(self) -> Roster:
+    def roster(self, tz: ZoneInfo = STOCKHOLM) -> Roster:
         return Roster(
             body_id=self.id,
             name=self.name,
@@ -133,6 +143,10 @@ class BodyConfig(_Strict):
             secretaries=tuple(self.secretaries),
             security_chief=self.security_chief,
             check_timeout_seconds=self.check_timeout_seconds,
+            tz=tz,
+            meeting_minutes=self.meeting_minutes,
+            reminders_minutes_before=tuple(self.reminders_minutes_before),
+            place=self.room,
         )
 
 
@@ -141,7 +155,17 @@ class Config(BaseSettings):
 
     matrix: MatrixConfig
     storage: StorageConfig = StorageConfig()
+    timezone: str = "Europe/Stockholm"  # the clock of kallelser, reminders and protocols
     bodies: list[BodyConfig] = Field(min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"okänd tidszon {name!r} (t.ex. Europe/Stockholm)") from None
+        return name
 
     @model_validator(mode="after")
     def _unique(self) -> Config:
@@ -162,10 +186,8 @@ class Config(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The environment wins over the file, so secrets need not be written in it.
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, _CONFIG_PATH.get("path")))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
 
-
-_CONFIG_PATH: dict[str, Path] = {}
 
 _ERROR_SV = {
     "missing": "saknas",
@@ -190,9 +212,12 @@ def load_config(path: str | Path) -> Config:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"Konfigurationsfilen {path} finns inte.")
-    _CONFIG_PATH["path"] = path
+
+    class FileConfig(Config):  # the file is read by the settings source named in model_config
+        model_config = SettingsConfigDict(**{**Config.model_config, "toml_file": path})
+
     try:
-        return Config()
+        return FileConfig()
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path} är inte giltig TOML: {e}") from None
     except ValidationError as e:
@@ -248,7 +273,8 @@ class Bot:
         self.config = config
         self.store = store
         self.client = client
-        self.bodies = {b.id: Body(b, b.roster()) for b in config.bodies}
+        tz = ZoneInfo(config.timezone)
+        self.bodies = {b.id: Body(b, b.roster(tz)) for b in config.bodies}
         self.meetings: dict[str, Meeting] = {}
         self.by_room: dict[str, Body] = {}
         self.lock = asyncio.Lock()
@@ -379,7 +405,7 @@ class Bot:
                 body.meetings.append(m.id)
             for e in events:
                 apply(m, body.roster, e)
-        self._schedule(body)
+        await self._schedule(body)
 
     def _answers(self, body: Body, source: str, m: Meeting | None, events: list[Event], ok: Accepted) -> list[Outgoing]:
         out = []
@@ -388,15 +414,17 @@ class Bot:
             content = message_content(
                 reply, body.roster, source if reply.reply and not source.startswith("tick:") else None
             )
-            if reply.protocol and m is not None:
+            if reply.attach and m is not None:
                 after = _replayed(m, body.roster, events)
-                attachment = minutes.render(after, body.roster, "md")
-                name = f"protokoll-{m.id}.md"
-                if len(attachment) < 30_000:
-                    content["body"] += "\n\n" + attachment
-                    content["formatted_body"] += (
-                        minutes.render(after, body.roster, "html").split("<body>", 1)[1].rsplit("</body>", 1)[0]
-                    )
+                if reply.attach == "protocol":
+                    attachment = minutes.render(after, body.roster, "md")
+                    name = f"protokoll-{m.id}.md"
+                    if len(attachment) < 30_000:  # a Matrix event holds 64 KiB; the file always has it all
+                        content["body"] += "\n\n" + attachment
+                        content["formatted_body"] += minutes.html_body(after, body.roster)
+                else:
+                    attachment = calendar.ics(after, body.roster)
+                    name = f"kallelse-{m.id}.ics"
             out.append(Outgoing(body.room_id, "m.room.message", content, name, attachment, reply.tag))
         return out
 
@@ -405,26 +433,64 @@ class Bot:
 
     # --- time --------------------------------------------------------------------------------
 
-    def _schedule(self, body: Body) -> None:
-        """A running check ends at its deadline (§ 12), also after a restart."""
+    async def timers(self, body: Body) -> list[tuple[str, datetime]]:
+        """What the body's meeting is waiting for, by job id: a running check's deadline (§ 12)
+        and the reminders not yet handled. Derived from the stored state, so a restart rebuilds it."""
         m = self.latest(body)
-        if self.scheduler is None or m is None or m.check is None or not m.check.running:
-            return
-        self.scheduler.add_job(
-            self.on_deadline,
-            "date",
-            run_date=m.check.deadline,
-            args=[body.config.id],
-            id=f"check:{m.id}:{m.check.id}",
-            replace_existing=True,
-            misfire_grace_time=None,
-        )
+        if m is None:
+            return []
+        out = []
+        if m.check and m.check.running:
+            out.append((f"{body.config.id}|check|{m.check.id}", m.check.deadline))
+        for rem in schedule.reminders(m, body.roster):
+            if not await self.store.is_handled(_reminder_source(m, rem.key)):
+                out.append((f"{body.config.id}|reminder|{rem.key}", rem.at))
+        return out
 
-    async def on_deadline(self, body_id: str) -> None:
+    async def _schedule(self, body: Body) -> None:
+        if self.scheduler is None:
+            return
+        wanted = dict(await self.timers(body))
+        prefix = f"{body.config.id}|"
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith(prefix) and job.id not in wanted:
+                job.remove()
+        for job_id, at in wanted.items():
+            # One that fell due while the bot was down runs at once (misfire_grace_time=None).
+            self.scheduler.add_job(
+                self.on_timer,
+                "date",
+                run_date=at,
+                args=[job_id],
+                id=job_id,
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
+
+    async def on_timer(self, job_id: str, now: datetime | None = None) -> None:
+        body_id, kind, key = job_id.split("|", 2)
         body = self.bodies[body_id]
+        now = now or datetime.now(UTC)
         async with self.lock:
-            await self._tick(body, datetime.now(UTC))
+            if kind == "check":
+                await self._tick(body, now)
+            else:
+                await self._remind(body, key, now)
         self.outbox_wakeup.set()
+
+    async def _remind(self, body: Body, key: str, now: datetime) -> None:
+        m = self.latest(body)
+        if m is None:
+            return
+        source = _reminder_source(m, key)
+        if await self.store.is_handled(source):
+            return
+        reply = schedule.remind(m, body.roster, key, now)
+        # A reminder that no longer matters is recorded all the same, so it is not tried again.
+        outgoing = (
+            [Outgoing(body.room_id, "m.room.message", message_content(reply, body.roster, None))] if reply else []
+        )
+        await self._commit(body, source, now, None, [], outgoing)
 
     # --- Matrix --------------------------------------------------------------------------------
 
@@ -447,9 +513,10 @@ class Bot:
         content = dict(out.content)
         if out.attachment is not None:
             data = out.attachment.encode()
+            mimetype = "text/calendar" if out.attachment_name.endswith(".ics") else "text/markdown"
             resp, keys = await self.client.upload(
                 io.BytesIO(data),
-                content_type="text/markdown",
+                content_type=mimetype,
                 filename=out.attachment_name,
                 filesize=len(data),
                 encrypt=self._encrypted(out.room_id),
@@ -460,7 +527,7 @@ class Bot:
                 "msgtype": "m.file",
                 "body": out.attachment_name,
                 "filename": out.attachment_name,
-                "info": {"mimetype": "text/markdown", "size": len(data)},
+                "info": {"mimetype": mimetype, "size": len(data)},
             }
             if keys:
                 file_content["file"] = {**keys, "url": resp.content_uri}
@@ -672,7 +739,7 @@ class Bot:
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.scheduler.start()
         for body in self.bodies.values():
-            self._schedule(body)
+            await self._schedule(body)
         self.outbox_wakeup.set()
         log.info("distansbot är igång som %s (enhet %s)", self.client.user_id, self.client.device_id)
         tasks = [asyncio.create_task(self.sync_forever(stop)), asyncio.create_task(self.outbox_forever(stop))]
@@ -695,6 +762,10 @@ class SendError(Exception):
         super().__init__(str(resp))
         self.errcode = getattr(resp, "status_code", None) or ""
         self.permanent = bool(self.errcode) and self.errcode != "M_LIMIT_EXCEEDED"
+
+
+def _reminder_source(m: Meeting, key: str) -> str:
+    return f"reminder:{m.id}:{key}"
 
 
 def _reaction(source: str) -> dict[str, Any]:

@@ -16,10 +16,10 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from rules.state import TZ
+from rules.roster import STOCKHOLM as TZ
 from testing.actors import ROOT, text_of
 from testing.script import CONVENED_FOR, SCRIPT
 from testing.stage import CAST, PASSWORD, Stage
@@ -72,9 +72,9 @@ async def play(out: Path, keep: bool) -> int:
                 print(f"          (ingen svarar på {template} sekunder …)")
                 await stage.observer.wait_for(lambda ev: "är inte godkänd" in text_of(ev), timeout=60)
                 continue
-            # The demo meeting is convened for now, in Swedish time.
-            now = datetime.now(TZ).strftime("%Y-%m-%d %H:%M")
-            await stage.ask(who, template.replace(CONVENED_FOR, now), *mentioned)
+            # The demo meeting is convened for a couple of minutes from now, in Swedish time.
+            soon = (datetime.now(TZ) + timedelta(minutes=2)).strftime("%Y-%m-%d %H:%M")
+            await stage.ask(who, template.replace(CONVENED_FOR, soon), *mentioned)
             await asyncio.sleep(0.3)  # let the answers print before the next line
         await stage.observer.wait_for(lambda ev: ev.get("content", {}).get("msgtype") == "m.file", timeout=60)
         await asyncio.sleep(0.5)

@@ -9,7 +9,6 @@ from typing import Any
 from commands.registry import ArgError, command, no_args, text
 from commands.text import command_key
 from rules.actions import AgendaItem, Convening
-from rules.state import TZ
 
 _KLASSES = ("personuppgifter", "sekretess", "säkerhetsskydd")
 _AGENDA = re.compile(r"^\s*(\d{1,3})\s*[.)]\s*(.+?)\s*(?:\[([^\]]*)\])?\s*$")
@@ -27,7 +26,7 @@ def _read_kalla(rest: str, found: list[str]) -> dict[str, Any]:
         raise ArgError(f"Skriv datum, tid och form på första raden. {_EXAMPLE}")
     day, clock, form = words
     try:
-        start = datetime.strptime(f"{day} {clock.replace('.', ':')}", "%Y-%m-%d %H:%M").replace(tzinfo=TZ)
+        start = datetime.strptime(f"{day} {clock.replace('.', ':')}", "%Y-%m-%d %H:%M")
     except ValueError:
         raise ArgError(f"Datum och tid skrivs ÅÅÅÅ-MM-DD HH:MM. {_EXAMPLE}") from None
     form = form.casefold()

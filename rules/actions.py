@@ -18,7 +18,7 @@ class AgendaItem:
 
 @dataclass(frozen=True)
 class Convening:
-    start: datetime  # aware
+    start: datetime  # naive: wall-clock time on the body's clock (Roster.tz)
     form: str  # distans | hybrid
     motivation: str
     agenda: tuple[AgendaItem, ...]
@@ -47,7 +47,7 @@ class Reply:
     mentions: tuple[str, ...] = ()
     reply: bool = True  # in reply to the command, or a message of its own
     tag: str = ""  # lets the shell recognise answers to this message (a check's ✅)
-    protocol: bool = False  # attach the protocol as it stands after the events
+    attach: str = ""  # "protocol" or "calendar": a file rendered from the meeting after the events
 
 
 @dataclass(frozen=True)

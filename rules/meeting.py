@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 
 from rules.actions import Accepted, Command, Outcome, Refused, Reply
@@ -198,8 +198,15 @@ def decide(m: Meeting | None, roster: Roster, cmd: Command, now: datetime) -> Ou
 def _kalla(m: Meeting | None, r: Roster, cmd: Command, now: datetime) -> Outcome:
     c = cmd.convening
     assert c is not None  # the parser sets it or an error
+    start = c.start.replace(tzinfo=r.tz)
+    if start.astimezone(UTC).astimezone(r.tz).replace(tzinfo=None) != c.start:
+        return Refused(
+            Rule.P1, f"Klockslaget {c.start:%H.%M} finns inte den dagen (sommartiden börjar). Välj en annan tid."
+        )
+    if start <= now:
+        return Refused(Rule.P1, f"Tiden {date_time(start, r.tz)} har redan varit. Kalla till en kommande tid.")
     data = {
-        "start": c.start.isoformat(),
+        "start": start.isoformat(),
         "form": c.form,
         "motivation": c.motivation,
         "agenda": [{"n": i.n, "title": i.title, "klass": i.klass} for i in c.agenda],
@@ -207,7 +214,7 @@ def _kalla(m: Meeting | None, r: Roster, cmd: Command, now: datetime) -> Outcome
     replacing = m is not None and m.phase is Phase.CONVENED
     lines = [
         ("NY KALLELSE (ersätter den tidigare)" if replacing else "KALLELSE")
-        + f" till {r.name}s {c.form}sammanträde {date_time(c.start)}",
+        + f" till {r.name}s {c.form}sammanträde {date_time(start, r.tz)}",
         f"Motivering (§ 1): {c.motivation}",
         "",
         "Föredragningslista:",
@@ -218,9 +225,10 @@ def _kalla(m: Meeting | None, r: Roster, cmd: Command, now: datetime) -> Outcome
         "övriga med ljud (§ 4).",
     ]
     called = tuple(p.user for p in (*r.members, *r.substitutes, *r.attendees))
+    lines.append("Kalenderfil bifogas (.ics).")
     return Accepted(
         events=[("convened", data)],
-        replies=[Reply("\n".join(lines), mentions=called)],
+        replies=[Reply("\n".join(lines), mentions=called, attach="calendar")],
         new_meeting=not replacing,
     )
 
@@ -237,15 +245,15 @@ def _agenda_line(n: int, title: str, klass: str, allowed: str | None, approved: 
 
 def _inställ(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     called = tuple(p.user for p in (*r.members, *r.substitutes, *r.attendees))
-    text = f"{r.name}s sammanträde {date_time(m.start)} är INSTÄLLT." if m.start else ""
+    text = f"{r.name}s sammanträde {date_time(m.start, r.tz)} är INSTÄLLT." if m.start else ""
     if cmd.text:
         text += f" Skäl: {cmd.text}"
-    return Accepted([("cancelled", {"reason": cmd.text})], [Reply(text, mentions=called)])
+    return Accepted([("cancelled", {"reason": cmd.text})], [Reply(text, mentions=called, attach="calendar")])
 
 
 def _öppna(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     text = (
-        f"{r.name}s sammanträde är öppnat kl. {hm(now)}. UPPROP: svara !närvarande.\n"
+        f"{r.name}s sammanträde är öppnat kl. {hm(now, r.tz)}. UPPROP: svara !närvarande.\n"
         "Ledamöter och ersättare intygar därmed att ni är uppkopplade i enrum med fungerande "
         "ljud och bild (§§ 2–3); sekreterare och övriga intygar enrum och ljud (§§ 2, 4)."
     )
@@ -259,7 +267,9 @@ def _närvarande(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     person = r.person(cmd.actor)
     assert person is not None
     if cmd.actor in m.present:
-        return Accepted(replies=[Reply(f"Du är redan antecknad som närvarande sedan kl. {hm(m.present[cmd.actor])}.")])
+        return Accepted(
+            replies=[Reply(f"Du är redan antecknad som närvarande sedan kl. {hm(m.present[cmd.actor], r.tz)}.")]
+        )
     video = person.role in (Role.MEMBER, Role.SUBSTITUTE)
     attests = "enrum, ljud och bild; §§ 2–3" if video else "enrum och ljud; §§ 2, 4"
     return Accepted([("present", {"user": cmd.actor, "attests": attests})])
@@ -387,7 +397,7 @@ def _ajournera(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return Refused(Rule.P10, "Sammanträdet är redan ajournerat. Återuppta med !återuppta.")
     events = _abort_running(m, "avbröts av ajournering")
     events.append(("adjourned", {}))
-    return Accepted(events, [Reply(f"Sammanträdet är ajournerat kl. {hm(now)} (§ 10).")])
+    return Accepted(events, [Reply(f"Sammanträdet är ajournerat kl. {hm(now, r.tz)} (§ 10).")])
 
 
 def _abort_running(m: Meeting, reason: str) -> list:
@@ -410,7 +420,7 @@ def _återuppta(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
             f"{_names(r, lacking)} saknar godtagbar överföring. Sammanträdet återupptas först "
             "när kontakten är återupprättad (!åter) eller en ersättare har trätt in (!ersätt).",
         )
-    return Accepted([("resumed", {})], [Reply(f"Sammanträdet återupptas kl. {hm(now)} (§ 10).")])
+    return Accepted([("resumed", {})], [Reply(f"Sammanträdet återupptas kl. {hm(now, r.tz)} (§ 10).")])
 
 
 # --- who serves (§ 11) -----------------------------------------------------------------------
@@ -486,7 +496,7 @@ def _ersätt(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
             [Reply(text, mentions=(sub,))],
         )
     teknikfel = member in m.present
-    text = f"{r.label(sub)} tjänstgör från kl. {hm(now)} i stället för {r.label(member)}"
+    text = f"{r.label(sub)} tjänstgör från kl. {hm(now, r.tz)} i stället för {r.label(member)}"
     if teknikfel:
         text += (
             ", som är teknikfelsledamot under återstoden av sammanträdet och får yttra sig men "
@@ -524,7 +534,8 @@ def _återinträd(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome
         [("reinstated", {"member": member})],
         [
             Reply(
-                f"{r.label(member)} tjänstgör åter från kl. {hm(now)}; {r.label(sub)} tjänstgör inte längre (§ 11).",
+                f"{r.label(member)} tjänstgör åter från kl. {hm(now, r.tz)}; "
+                f"{r.label(sub)} tjänstgör inte längre (§ 11).",
                 mentions=(member, sub),
             )
         ],
@@ -687,7 +698,7 @@ def _teknikkontroll(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outco
     check_id = len(m.checks) + 1
     text = (
         f"TEKNIKKONTROLL (§ 12) inför beslut i ärende {item.n}. Tjänstgörande ledamöter: svara "
-        f"!ok (eller reagera ✅ på detta meddelande) senast kl. {hms(deadline)} "
+        f"!ok (eller reagera ✅ på detta meddelande) senast kl. {hms(deadline, r.tz)} "
         "om ni ser och hör sammanträdet och själva syns och hörs."
     )
     return Accepted(
@@ -985,7 +996,7 @@ def _reservation(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 
 
 def _dagordning(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
-    lines = [f"Föredragningslista, {r.name} {date_time(m.start) if m.start else ''}:"]
+    lines = [f"Föredragningslista, {r.name} {date_time(m.start, r.tz) if m.start else ''}:"]
     for item in m.items.values():
         mark = " ← uppe nu" if item.n == m.current else ""
         lines.append(_agenda_line(item.n, item.title, item.klass, item.allowed_by, item.approved_by) + mark)
@@ -1044,17 +1055,17 @@ def _status(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 
 def _protokoll(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     final = "Protokollet" if m.phase is Phase.CLOSED else "Protokollet hittills"
-    return Accepted(replies=[Reply(f"{final} för {r.name}s sammanträde bifogas.", protocol=True)])
+    return Accepted(replies=[Reply(f"{final} för {r.name}s sammanträde bifogas.", attach="protocol")])
 
 
 def _avsluta(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     events = _abort_running(m, "avbröts när sammanträdet avslutades")
     events.append(("closed", {}))
     text = (
-        f"Sammanträdet är avslutat kl. {hm(now)}. Protokollet bifogas och justeras av "
+        f"Sammanträdet är avslutat kl. {hm(now, r.tz)}. Protokollet bifogas och justeras av "
         "ordföranden och den utsedda justeraren."
     )
-    return Accepted(events, [Reply(text, protocol=True, mentions=(*r.secretaries,))])
+    return Accepted(events, [Reply(text, attach="protocol", mentions=(*r.secretaries,))])
 
 
 def _names(r: Roster, users) -> str:

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from rules.roster import Roster
-from rules.state import TZ, Meeting, Vote, hm
+from rules.state import Meeting, Vote, hm
 
 FORMATS = ("md", "html", "json")
 
@@ -66,7 +66,7 @@ def build(m: Meeting, r: Roster) -> dict[str, Any]:
                 "teknikkontroller": [
                     {
                         "nr": c.id,
-                        "kl": hm(c.started),
+                        "kl": hm(c.started, r.tz),
                         "resultat": "pågår" if c.running else ("godkänd" if c.passed else "ej godkänd"),
                         "svarade_inte": [r.label(u) for u in c.missing] if c.passed is False else [],
                     }
@@ -77,7 +77,7 @@ def build(m: Meeting, r: Roster) -> dict[str, Any]:
                 "voteringar": [_vote(r, v) for v in item.votes],
                 "beslut": [
                     {
-                        "kl": hm(d.at),
+                        "kl": hm(d.at, r.tz),
                         "beslut": d.text,
                         "deltog": [r.label(u) for u in d.participants],
                         "teknikkontroll": d.check_id,
@@ -91,7 +91,7 @@ def build(m: Meeting, r: Roster) -> dict[str, Any]:
                 "tjänstgörande": [
                     r.label(u) for u in dict.fromkeys(u for d in item.valid_decisions for u in d.participants)
                 ],
-                "förlopp": [f"{hm(j.at)} {j.text}" for j in m.journal if j.item == item.n],
+                "förlopp": [f"{hm(j.at, r.tz)} {j.text}" for j in m.journal if j.item == item.n],
             }
         )
     first_item_at = next((j.at for j in m.journal if j.item is not None), None)
@@ -102,8 +102,8 @@ def build(m: Meeting, r: Roster) -> dict[str, Any]:
         "organ": r.name,
         "sammanträde": m.id,
         "status": m.phase.value,
-        "datum": start.astimezone(TZ).strftime("%Y-%m-%d") if start else None,
-        "tid": (f"{hm(m.opened_at)}–{hm(m.closed_at)}" if m.closed_at else f"{hm(m.opened_at)}–")
+        "datum": start.astimezone(r.tz).strftime("%Y-%m-%d") if start else None,
+        "tid": (f"{hm(m.opened_at, r.tz)}–{hm(m.closed_at, r.tz)}" if m.closed_at else f"{hm(m.opened_at, r.tz)}–")
         if m.opened_at
         else None,
         "form": m.form,
@@ -117,12 +117,12 @@ def build(m: Meeting, r: Roster) -> dict[str, Any]:
         "övriga_närvarande": others,
         "frånvarande": [p.label for p in (*r.members, *r.substitutes) if p.user not in m.present],
         "teknikfelsledamöter": [
-            {"namn": r.label(u), "från": hm(at), "ersatt_av": r.label(m.substituted[u])}
+            {"namn": r.label(u), "från": hm(at, r.tz), "ersatt_av": r.label(m.substituted[u])}
             for u, at in m.teknikfel.items()
         ],
-        "inledning": [f"{hm(j.at)} {j.text}" for j in opening],
+        "inledning": [f"{hm(j.at, r.tz)} {j.text}" for j in opening],
         "ärenden": items,
-        "avslutning": [f"{hm(j.at)} {j.text}" for j in closing],
+        "avslutning": [f"{hm(j.at, r.tz)} {j.text}" for j in closing],
     }
 
 
@@ -261,13 +261,21 @@ def _markdown(blocks: list[tuple[str, Any]]) -> str:
     return "\n".join(out)
 
 
-def _html(title: str, blocks: list[tuple[str, Any]]) -> str:
-    head = f'<meta charset="utf-8"><title>Protokoll – {html.escape(title)}</title>'
-    out = [f'<!doctype html>\n<html lang="sv"><head>{head}</head><body>']
+def html_body(m: Meeting, r: Roster) -> str:
+    """The protocol as HTML without a page around it (for a Matrix message's formatted_body)."""
+    return _html_blocks(_blocks(build(m, r)))
+
+
+def _html_blocks(blocks: list[tuple[str, Any]]) -> str:
+    out = []
     for kind, value in blocks:
         if kind == "ul":
             out.append("<ul>" + "".join(f"<li>{html.escape(v)}</li>" for v in value) + "</ul>")
         else:
             out.append(f"<{kind}>{html.escape(value)}</{kind}>")
-    out.append("</body></html>\n")
     return "\n".join(out)
+
+
+def _html(title: str, blocks: list[tuple[str, Any]]) -> str:
+    head = f'<meta charset="utf-8"><title>Protokoll – {html.escape(title)}</title>'
+    return f'<!doctype html>\n<html lang="sv"><head>{head}</head><body>\n{_html_blocks(blocks)}\n</body></html>\n'

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 class Role(StrEnum):
@@ -44,6 +47,10 @@ class Roster:
     secretaries: tuple[str, ...] = ()
     security_chief: str | None = None
     check_timeout_seconds: int = 60
+    tz: ZoneInfo = STOCKHOLM  # the clock that times are read and written in
+    meeting_minutes: int = 120  # a meeting's expected length, for calendars and reminders
+    reminders_minutes_before: tuple[float, ...] = (1440, 15)
+    place: str = ""  # the meeting room, as configured (for calendars)
     _index: dict[str, Person] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

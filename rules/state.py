@@ -10,15 +10,12 @@ accepted command.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rules.citations import Rule
 from rules.roster import Roster
-
-TZ = ZoneInfo("Europe/Stockholm")
 
 
 class Phase(StrEnum):
@@ -215,17 +212,17 @@ class Meeting:
 # --- the fold --------------------------------------------------------------------------------
 
 
-def hm(at: datetime) -> str:
-    """A time the Swedish way: kl. 18.05."""
-    return at.astimezone(TZ).strftime("%H.%M")
+def hm(at: datetime, tz: tzinfo) -> str:
+    """A time the Swedish way: kl. 18.05, on the body's clock."""
+    return at.astimezone(tz).strftime("%H.%M")
 
 
-def hms(at: datetime) -> str:
-    return at.astimezone(TZ).strftime("%H.%M.%S")
+def hms(at: datetime, tz: tzinfo) -> str:
+    return at.astimezone(tz).strftime("%H.%M.%S")
 
 
-def date_time(at: datetime) -> str:
-    return at.astimezone(TZ).strftime("%Y-%m-%d kl. %H.%M")
+def date_time(at: datetime, tz: tzinfo) -> str:
+    return at.astimezone(tz).strftime("%Y-%m-%d kl. %H.%M")
 
 
 def apply(m: Meeting, roster: Roster, e: Event) -> None:
@@ -243,7 +240,7 @@ def _convened(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
     again = m.convened_at is not None
     m.convened_at = at
     verb = "Ny kallelse" if again else "Kallelse"
-    return f"{verb} till {m.form}sammanträde {date_time(m.start)} (§ 1)."
+    return f"{verb} till {m.form}sammanträde {date_time(m.start, r.tz)} (§ 1)."
 
 
 def _cancelled(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
@@ -332,7 +329,7 @@ def _dropped(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
     user, kind = d["user"], d["kind"]
     m.drops.setdefault(user, set()).add(kind)
     if user in m.serving(r):
-        _spend_check(m, f"{r.name_of(user)} förlorade {kind} kl. {hm(at)}")
+        _spend_check(m, f"{r.name_of(user)} förlorade {kind} kl. {hm(at, r.tz)}")
     what = "ljudet" if kind == "ljud" else "bilden"
     return f"{r.label(user)} förlorade {what} (§§ 5, 10)."
 
@@ -467,7 +464,7 @@ def _decided(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
     item.decisions.append(Decision(d["text"], at, list(d["participants"]), d["check_id"], d.get("vote")))
     if d.get("vote") is None:
         item.propositions.append(f"{d['text']} (bifallet utan votering)")
-    _spend_check(m, f"beslut fattat kl. {hm(at)}")
+    _spend_check(m, f"beslut fattat kl. {hm(at, r.tz)}")
     return f"Beslut: {d['text']}"
 
 

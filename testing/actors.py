@@ -188,18 +188,9 @@ def write_config(path: Path, homeserver_url: str, bot_password: str, data_dir: P
     ]
     for body in bodies:
         lines += ["", "[[bodies]]"]
-        for key in (
-            "id",
-            "name",
-            "room",
-            "chair",
-            "vice_chairs",
-            "secretaries",
-            "security_chief",
-            "check_timeout_seconds",
-        ):
-            if key in body:
-                lines.append(f"{key} = {json.dumps(body[key], ensure_ascii=False)}")
+        for key, value in body.items():
+            if key not in ("members", "substitutes", "attendees"):
+                lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
         for table in ("members", "substitutes", "attendees"):
             for entry in body.get(table, []):
                 lines.append(f"[[bodies.{table}]]")

@@ -42,7 +42,7 @@ CAST = [
 ]
 
 
-def body_config(room_id: str, hs: str = "localhost", check_timeout: int = 8) -> dict[str, Any]:
+def body_config(room_id: str, hs: str = "localhost", check_timeout: int = 8, **settings: Any) -> dict[str, Any]:
     def uid(localpart: str) -> str:
         return f"@{localpart}:{hs}"
 
@@ -65,6 +65,7 @@ def body_config(room_id: str, hs: str = "localhost", check_timeout: int = 8) -> 
             {"user": uid(lp), "name": n, "title": t}
             for lp, n, t in by_role["secretary"] + by_role["attendee"] + by_role["security"]
         ],
+        **settings,
     }
 
 
@@ -95,7 +96,7 @@ class Stage:
     def __getitem__(self, localpart: str) -> Person:
         return self.people[localpart]
 
-    async def new_meeting_room(self, check_timeout: int = 8, start_bot: bool = True) -> str:
+    async def new_meeting_room(self, check_timeout: int = 8, start_bot: bool = True, **settings: Any) -> str:
         """A fresh room with everyone in it, a fresh bot database, and the bot started."""
         if self.bot:
             self.bot.stop()
@@ -109,7 +110,11 @@ class Stage:
         data = self.workdir / f"bot-{self.rooms}"
         data.mkdir(parents=True, exist_ok=True)
         self.config_path = write_config(
-            data / "config.toml", self.hs.url, BOT_PASSWORD, data, [body_config(room_id, check_timeout=check_timeout)]
+            data / "config.toml",
+            self.hs.url,
+            BOT_PASSWORD,
+            data,
+            [body_config(room_id, check_timeout=check_timeout, **settings)],
         )
         self.bot = BotProcess(self.config_path, data / "bot.log")
         if start_bot:

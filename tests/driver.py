@@ -63,7 +63,7 @@ class Driver:
         # Property tests look at each accepted outcome against the state it was decided on.
         self.before_fold = before_fold
         self.m: Meeting | None = None
-        self.now = datetime(2026, 12, 3, 17, 0, tzinfo=UTC)
+        self.now = datetime(2026, 12, 3, 16, 0, tzinfo=UTC)  # 17.00 in Stockholm
         self.log: list[Event] = []
         self.accepted: list[Command] = []
 

@@ -469,14 +469,14 @@ def test_kl_4_22_substitute_not_serving_may_not_move():
 
 def test_kl_6_35_protocol_for_secretary_not_member():
     d = Driver().opened()
-    assert d.ok(SECR, "!protokoll").replies[0].protocol
+    assert d.ok(SECR, "!protokoll").replies[0].attach == "protocol"
     assert d.refused(M3, "!protokoll").rule is Rule.KL_6_35
 
 
 def test_kl_6_33_avsluta_closes_and_attaches_protocol():
     d = Driver().opened()
     out = d.ok(CHAIR, "!avsluta")
-    assert d.m.phase is Phase.CLOSED and out.replies[0].protocol
+    assert d.m.phase is Phase.CLOSED and out.replies[0].attach == "protocol"
     assert d.refused(CHAIR, "!ärende 1").rule is Rule.KL_6_33
 
 

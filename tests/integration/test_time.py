@@ -1,0 +1,41 @@
+"""Time through Matrix: the kallelse's calendar file and a reminder arriving with its mentions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from rules.roster import STOCKHOLM
+from testing.actors import text_of
+from testing.stage import CAST
+
+KALLA = "!kalla {} distans\nMotivering: stormen\n1. Budget 2027"
+
+
+async def test_p1_kallelse_with_calendar_file_and_a_reminder_with_mentions(stage):
+    await stage.new_meeting_room(reminders_minutes_before=[1])
+    try:
+        # Convened two minutes ahead (to the minute): the reminder one minute before comes in 0–60 s.
+        soon = (datetime.now(STOCKHOLM) + timedelta(minutes=2)).strftime("%Y-%m-%d %H:%M")
+        kalla_id = await stage.say("anna", KALLA.format(soon))
+        assert stage.observer
+        ics = await stage.observer.wait_for(
+            lambda ev: (
+                ev.get("content", {}).get("msgtype") == "m.file"
+                and (ev["content"].get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id") == kalla_id
+            )
+        )
+        assert ics["content"]["info"]["mimetype"] == "text/calendar"
+        assert ics["content"]["filename"].endswith(".ics")
+        reminder = await stage.observer.wait_for(
+            lambda ev: ev.get("room_id") == stage.room_id and text_of(ev).startswith("PÅMINNELSE"), timeout=150
+        )
+        assert "börjar om 1 minut, " in text_of(reminder)
+        called = {
+            f"@{lp}:localhost"
+            for lp, _, _, role in CAST
+            if role in ("member", "substitute", "secretary", "attendee", "security")
+        }
+        assert called <= set(reminder["content"]["m.mentions"]["user_ids"])
+        assert "m.relates_to" not in reminder["content"]  # a message of its own, not a reply
+    finally:
+        stage.bot.stop()

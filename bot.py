@@ -26,8 +26,9 @@ import secrets
 import signal
 import sys
 import tomllib
+from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -156,6 +157,7 @@ class Config(BaseSettings):
     matrix: MatrixConfig
     storage: StorageConfig = StorageConfig()
     timezone: str = "Europe/Stockholm"  # the clock of kallelser, reminders and protocols
+    commands_per_minute: int = Field(60, ge=5)  # from one person; more is slowed (flooding)
     bodies: list[BodyConfig] = Field(min_length=1)
 
     @field_validator("timezone")
@@ -280,6 +282,7 @@ class Bot:
         self.lock = asyncio.Lock()
         self.scheduler: AsyncIOScheduler | None = None
         self.outbox_wakeup = asyncio.Event()
+        self.limiter = RateLimiter(config.commands_per_minute)
 
     # --- state ----------------------------------------------------------------------------
 
@@ -330,6 +333,11 @@ class Bot:
     async def _handle(self, body: Body, source: str, msg: Message, sender: str, now: datetime, react: bool) -> None:
         parsed = commands.parse(msg, sender)
         if parsed is None:
+            return
+        slowed = self.limiter.check(sender, now)
+        if slowed is not None:
+            # Recorded as handled either way; told once per burst, then quietly dropped.
+            await self._commit(body, source, now, None, [], [self._notice(body, SLOW_DOWN, source)] if slowed else [])
             return
         m = self.latest(body)
         if isinstance(parsed, commands.Unknown):
@@ -563,16 +571,13 @@ class Bot:
         saved = await self.store.setting("session")
         if saved:
             user_id, device_id, token = saved.split("\n")
-            self.client.restore_login(user_id, device_id, token)
-            if self.client.olm is None and self.client.store is None:
-                self.client.load_store()
+            self.client.restore_login(user_id, device_id, token)  # the same device, its keys from the store
             return
         if mx.access_token:
             self.client.access_token = mx.access_token.get_secret_value()
             resp = await self.client.whoami()
             device_id = getattr(resp, "device_id", None) or ""
             self.client.restore_login(mx.user_id, device_id, mx.access_token.get_secret_value())
-            self.client.load_store()
         else:
             resp = await self.client.login(mx.password.get_secret_value(), device_name=mx.device_name)
             if not isinstance(resp, LoginResponse):
@@ -611,7 +616,6 @@ class Bot:
 
     async def on_sync(self, resp: Any) -> None:
         """Handle one sync response: invites, then each joined room's timeline in order."""
-        from nio import ReactionEvent, RoomMessageText
 
         for room_id in resp.rooms.invite:
             if room_id in self.by_room:
@@ -625,21 +629,42 @@ class Bot:
             if joined.timeline.limited:
                 events = await self._backfill(room_id, joined.timeline.prev_batch, since) + events
             for ev in events:
-                if ev.sender == self.client.user_id or ev.server_timestamp < since:
-                    continue
-                now = datetime.fromtimestamp(ev.server_timestamp / 1000, UTC)
-                if isinstance(ev, RoomMessageText):
-                    relates = ev.source.get("content", {}).get("m.relates_to", {})
-                    if relates.get("rel_type") == "m.replace":
-                        continue  # an edit never runs a command again
-                    content = ev.source.get("content", {})
-                    mention_ids = tuple((content.get("m.mentions") or {}).get("user_ids") or ())
-                    msg = Message(ev.body or "", ev.formatted_body, mention_ids)
-                    await self.handle_command(body, ev.event_id, msg, ev.sender, now)
-                elif isinstance(ev, ReactionEvent) and ev.key.rstrip("\ufe0f") == "✅":
-                    tag = await self.store.tag_of(ev.reacts_to)
-                    if tag and tag.startswith("check:"):
-                        await self.handle_command(body, ev.event_id, Message("!ok"), ev.sender, now, react=False)
+                if ev.sender != self.client.user_id and ev.server_timestamp >= since:
+                    await self._on_event(body, ev)
+
+    async def _on_event(self, body: Body, ev: Any) -> None:
+        from nio import MegolmEvent, ReactionEvent, RoomMessageText
+
+        now = datetime.fromtimestamp(ev.server_timestamp / 1000, UTC)
+        if isinstance(ev, RoomMessageText):
+            content = ev.source.get("content", {})
+            relates = content.get("m.relates_to") or {}
+            if relates.get("rel_type") == "m.replace" or "m.new_content" in content:
+                # An edit never runs a command again, nor undoes one: the log keeps what was applied.
+                if await self.store.is_handled(relates.get("event_id", "")):
+                    await self.handle_note(body, ev.event_id, EDITED, now)
+                return
+            mention_ids = tuple((content.get("m.mentions") or {}).get("user_ids") or ())
+            msg = Message(ev.body or "", ev.formatted_body, mention_ids)
+            await self.handle_command(body, ev.event_id, msg, ev.sender, now)
+        elif isinstance(ev, ReactionEvent) and ev.key.rstrip("\ufe0f") == "✅":
+            tag = await self.store.tag_of(ev.reacts_to)
+            if tag and tag.startswith("check:"):
+                await self.handle_command(body, ev.event_id, Message("!ok"), ev.sender, now, react=False)
+        elif isinstance(ev, MegolmEvent):  # encrypted, and the bot has no key for it
+            log.warning("Kunde inte dekryptera %s från %s (session %s)", ev.event_id, ev.sender, ev.session_id)
+            await self.handle_note(body, ev.event_id, UNDECRYPTABLE, now)
+            try:
+                await self.client.request_room_key(ev)
+            except Exception as e:  # asking twice, or no device to ask: the answer above stands
+                log.info("Nyckelbegäran för %s: %s", ev.event_id, e)
+
+    async def handle_note(self, body: Body, source: str, text: str, now: datetime) -> None:
+        """Answer a message that is no command to act on (an edit, one the bot cannot read), once."""
+        async with self.lock:
+            if not await self.store.is_handled(source):
+                await self._commit(body, source, now, None, [], [self._notice(body, text, source)])
+        self.outbox_wakeup.set()
 
     async def _joined_at(self, room_id: str) -> int:
         """Messages from before the bot joined (or first saw) the room are history, not commands."""
@@ -752,6 +777,41 @@ class Bot:
             if task is not stopping and task.exception():
                 raise task.exception()
         self.scheduler.shutdown(wait=False)
+
+
+EDITED = (
+    "✏️ Ett ändrat kommando verkställs inte, och det som redan verkställts står kvar i protokollet. "
+    "Skriv ett nytt kommando i stället."
+)
+UNDECRYPTABLE = (
+    "⚠️ Jag kunde inte dekryptera ditt meddelande, så om det var ett kommando har det inte verkställts. "
+    "Skriv det igen; hjälper inte det, verifiera din session eller kontakta IT."
+)
+SLOW_DOWN = "⏳ Du skickar kommandon för snabbt. Vänta några sekunder; kommandona verkställdes inte."
+
+
+class RateLimiter:
+    """At most `burst` commands per `window` from one person, by the messages' own timestamps, so
+    one sender cannot flood the room or crowd out the others."""
+
+    def __init__(self, burst: int, window: timedelta = timedelta(minutes=1)) -> None:
+        self.burst, self.window = burst, window
+        self.recent: dict[str, deque[datetime]] = {}
+        self.told: dict[str, datetime] = {}
+
+    def check(self, sender: str, now: datetime) -> bool | None:
+        """None: go ahead. True: slow down, and say so. False: slow down, already said."""
+        times = self.recent.setdefault(sender, deque())
+        while times and now - times[0] >= self.window:
+            times.popleft()
+        if len(times) < self.burst:
+            times.append(now)
+            return None
+        last = self.told.get(sender)
+        if last is not None and now - last < self.window:
+            return False
+        self.told[sender] = now
+        return True
 
 
 class SendError(Exception):

@@ -173,9 +173,11 @@ async def join_all(people: list[Person], room_id: str) -> None:
         await p.client.join(room_id)
 
 
-def write_config(path: Path, homeserver_url: str, bot_password: str, data_dir: Path, bodies: list[dict]) -> Path:
+def write_config(
+    path: Path, homeserver_url: str, bot_password: str, data_dir: Path, bodies: list[dict], **top: Any
+) -> Path:
     """A bot configuration file (TOML), written from plain data."""
-    lines = [
+    lines = [f"{key} = {json.dumps(value)}" for key, value in top.items()] + [
         "[matrix]",
         f'homeserver = "{homeserver_url}"',
         'user_id = "@distansbot:localhost"',

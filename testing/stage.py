@@ -96,7 +96,9 @@ class Stage:
     def __getitem__(self, localpart: str) -> Person:
         return self.people[localpart]
 
-    async def new_meeting_room(self, check_timeout: int = 8, start_bot: bool = True, **settings: Any) -> str:
+    async def new_meeting_room(
+        self, check_timeout: int = 8, start_bot: bool = True, commands_per_minute: int = 1000, **settings: Any
+    ) -> str:
         """A fresh room with everyone in it, a fresh bot database, and the bot started."""
         if self.bot:
             self.bot.stop()
@@ -115,6 +117,8 @@ class Stage:
             BOT_PASSWORD,
             data,
             [body_config(room_id, check_timeout=check_timeout, **settings)],
+            # scripted people type faster than people do
+            commands_per_minute=commands_per_minute,
         )
         self.bot = BotProcess(self.config_path, data / "bot.log")
         if start_bot:

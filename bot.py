@@ -760,6 +760,9 @@ class Bot:
     async def run(self, stop: asyncio.Event) -> None:
         await self.load()
         await self.login()
+        # Device keys go up before the bot joins, so that members' clients share their room keys
+        # with it from the first message on.
+        await self._keys()
         await self.resolve_rooms()
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.scheduler.start()

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nio import AsyncClient, LoginResponse, RoomCreateResponse, RoomSendResponse, SyncResponse
+from nio import AsyncClient, AsyncClientConfig, LoginResponse, RoomCreateResponse, RoomSendResponse, SyncResponse
 
 from testing.homeserver import stop_process
 
@@ -38,14 +38,33 @@ class Person:
         return self.client.user_id
 
 
-async def connect(homeserver_url: str, person: Person, password: str) -> Person:
-    client = AsyncClient(homeserver_url, f"@{person.localpart}:localhost")
+async def connect(homeserver_url: str, person: Person, password: str, store: Path) -> Person:
+    """Log in with an end-to-end encryption capable device (keys kept under `store`)."""
+    await asyncio.to_thread(store.mkdir, parents=True, exist_ok=True)
+    client = AsyncClient(
+        homeserver_url,
+        f"@{person.localpart}:localhost",
+        store_path=str(store),
+        config=AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False),
+    )
     resp = await client.login(password, device_name="test")
     if not isinstance(resp, LoginResponse):
         raise RuntimeError(f"login {person.localpart}: {resp}")
     await client.set_displayname(person.name)
+    await client.keys_upload()
     person.client = client
     return person
+
+
+async def catch_up(client: AsyncClient) -> None:
+    """What a client does between syncs for encryption: keys up, others' devices, sessions out."""
+    if client.should_upload_keys:
+        await client.keys_upload()
+    if client.should_query_keys:
+        await client.keys_query()
+    if client.should_claim_keys:
+        await client.keys_claim(client.get_users_for_key_claiming())
+    await client.send_to_device_messages()
 
 
 def element_message(template: str, *people: Person) -> dict[str, Any]:
@@ -65,9 +84,14 @@ def element_message(template: str, *people: Person) -> dict[str, Any]:
 
 
 async def say(person: Person, room_id: str, template: str, *people: Person) -> str:
-    """Send a message; returns its event id."""
-    assert person.client is not None
-    resp = await person.client.room_send(room_id, "m.room.message", element_message(template, *people))
+    """Send a message (encrypted where the room is); returns its event id."""
+    client = person.client
+    assert client is not None
+    await client.sync(timeout=0, sync_filter={"room": {"timeline": {"limit": 1}}})
+    await catch_up(client)
+    resp = await client.room_send(
+        room_id, "m.room.message", element_message(template, *people), ignore_unverified_devices=True
+    )
     if not isinstance(resp, RoomSendResponse):
         raise RuntimeError(f"send by {person.localpart}: {resp}")
     return resp.event_id
@@ -76,7 +100,7 @@ async def say(person: Person, room_id: str, template: str, *people: Person) -> s
 async def react(person: Person, room_id: str, event_id: str, key: str = "✅") -> str:
     assert person.client is not None
     content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
-    resp = await person.client.room_send(room_id, "m.reaction", content)
+    resp = await person.client.room_send(room_id, "m.reaction", content, ignore_unverified_devices=True)
     assert isinstance(resp, RoomSendResponse), resp
     return resp.event_id
 
@@ -102,7 +126,12 @@ class Observer:
         client = self.person.client
         assert client is not None
         while True:
-            resp = await client.sync(timeout=2000, sync_filter={"room": {"timeline": {"limit": 200}}})
+            try:
+                resp = await client.sync(timeout=2000, sync_filter={"room": {"timeline": {"limit": 200}}})
+                await catch_up(client)
+            except Exception:  # the homeserver is away (outage tests): keep trying
+                await asyncio.sleep(0.5)
+                continue
             if not isinstance(resp, SyncResponse):
                 await asyncio.sleep(0.5)
                 continue
@@ -159,9 +188,12 @@ def text_of(ev: dict[str, Any]) -> str:
     return content.get("body", "")
 
 
-async def create_room(chair: Person, invite: list[str], name: str) -> str:
+ENCRYPTION = {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
+
+
+async def create_room(chair: Person, invite: list[str], name: str, encrypted: bool = False) -> str:
     assert chair.client is not None
-    resp = await chair.client.room_create(name=name, invite=invite)
+    resp = await chair.client.room_create(name=name, invite=invite, initial_state=[ENCRYPTION] if encrypted else [])
     if not isinstance(resp, RoomCreateResponse):
         raise RuntimeError(f"room_create: {resp}")
     return resp.room_id

@@ -88,7 +88,9 @@ class Stage:
         hs.register("distansbot", BOT_PASSWORD)
         for localpart, name, _, _ in CAST:
             hs.register(localpart, PASSWORD)
-            stage.people[localpart] = await connect(hs.url, Person(localpart, name), PASSWORD)
+            stage.people[localpart] = await connect(
+                hs.url, Person(localpart, name), PASSWORD, workdir / "keys" / localpart
+            )
         stage.observer = Observer(stage.people["observer"])
         await stage.observer.start()
         return stage
@@ -97,7 +99,12 @@ class Stage:
         return self.people[localpart]
 
     async def new_meeting_room(
-        self, check_timeout: int = 8, start_bot: bool = True, commands_per_minute: int = 1000, **settings: Any
+        self,
+        check_timeout: int = 8,
+        start_bot: bool = True,
+        commands_per_minute: int = 1000,
+        encrypted: bool = False,
+        **settings: Any,
     ) -> str:
         """A fresh room with everyone in it, a fresh bot database, and the bot started."""
         if self.bot:
@@ -105,7 +112,10 @@ class Stage:
         self.rooms += 1
         others = [p for lp, p in self.people.items() if lp != "anna"]
         room_id = await create_room(
-            self.people["anna"], [p.user_id for p in others] + ["@distansbot:localhost"], f"KS {self.rooms}"
+            self.people["anna"],
+            [p.user_id for p in others] + ["@distansbot:localhost"],
+            f"KS {self.rooms}",
+            encrypted=encrypted,
         )
         await join_all(others, room_id)
         self.room_id = room_id

@@ -1,0 +1,88 @@
+"""An end-to-end encrypted room, as Element makes private rooms: a meeting, the protocol file
+(uploaded encrypted), a restart of the bot on the same device, and a message it cannot read."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import urllib.request
+import uuid
+from urllib.parse import quote
+
+from testing.actors import text_of
+from tests.integration.test_meeting import KALLA, MEMBERS, check_passes, protocol_offline
+
+
+async def test_p1_p12_meeting_in_an_encrypted_room_survives_a_restart(stage):
+    await stage.new_meeting_room(encrypted=True)
+    try:
+        assert stage.observer
+        kalla_id = await stage.say("anna", KALLA)
+        kallelse = await stage.observer.answer(kalla_id)
+        assert kallelse["type"] == "m.room.message" and text_of(kallelse).startswith("KALLELSE")
+        ics = await stage.observer.wait_for(
+            lambda ev: ev.get("content", {}).get("msgtype") == "m.file" and ev.get("room_id") == stage.room_id
+        )
+        assert "file" in ics["content"] and "url" not in ics["content"]  # an encrypted upload
+        assert "UPPROP" in await stage.ask("anna", "!öppna")
+        for who in MEMBERS:
+            assert await stage.ask(who, "!närvarande") == "✅"
+        await stage.ask("anna", "!ärende 1")
+
+        stage.bot.stop()
+        await stage.start_bot()  # same device, keys from its store: it can still read and write
+
+        await check_passes(stage)
+        assert (await stage.ask("anna", "!beslut Budgeten fastställs.")).startswith("BESLUT i ärende 1")
+        closing_id = await stage.say("anna", "!avsluta")
+        protocol_file = await stage.observer.wait_for(
+            lambda ev: (
+                ev.get("content", {}).get("msgtype") == "m.file"
+                and (ev["content"].get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id") == closing_id
+            )
+        )
+        assert protocol_file["content"]["file"]["url"].startswith("mxc://")
+        doc = json.loads(protocol_offline(stage))
+        assert doc["status"] == "avslutat" and doc["ärenden"][0]["beslut"][0]["beslut"] == "Budgeten fastställs."
+        log = stage.bot.log.read_text()
+        assert log.count("distansbot är igång") == 2 and len(set(_devices(log))) == 1
+    finally:
+        stage.bot.stop()
+
+
+async def test_undecryptable_message_is_answered_not_ignored(stage):
+    await stage.new_meeting_room(encrypted=True)
+    try:
+        bo = stage["bo"].client
+        garbage = {
+            "algorithm": "m.megolm.v1.aes-sha2",
+            "ciphertext": base64.b64encode(b"not a megolm message " * 8).decode(),
+            "device_id": "NOSUCHDEVICE",
+            "sender_key": "IlRMeOPX2e0MurIyfWEucYBRVOEEUMrOHqn/8mLqMjA",
+            "session_id": "X3lUlvLELLYxeTx4yOVu6UDpasGEVO0Jbu+QFnm0cKQ",
+        }
+        event_id = await asyncio.to_thread(_raw_send, stage.hs.url, bo.access_token, stage.room_id, garbage)
+        assert stage.observer
+        answer = await stage.observer.answer(event_id)
+        assert text_of(answer).startswith("⚠️ Jag kunde inte dekryptera ditt meddelande")
+        assert "Kunde inte dekryptera" in stage.bot.log.read_text()
+    finally:
+        stage.bot.stop()
+
+
+def _raw_send(url: str, token: str, room_id: str, content: dict) -> str:
+    """An encrypted event the bot has no key for, sent past the client library."""
+    path = f"{url}/_matrix/client/v3/rooms/{quote(room_id)}/send/m.room.encrypted/{uuid.uuid4()}"
+    request = urllib.request.Request(
+        path,
+        data=json.dumps(content).encode(),
+        method="PUT",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as r:
+        return json.load(r)["event_id"]
+
+
+def _devices(log: str) -> list[str]:
+    return [line.split("(enhet ")[1].rstrip(")") for line in log.splitlines() if "(enhet " in line]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from rules.roster import STOCKHOLM as TZ
 from testing.actors import ROOT, text_of
-from testing.script import CONVENED_FOR, SCRIPT
+from testing.script import script_for
 from testing.stage import CAST, PASSWORD, Stage
 
 NAMES = {f"@{lp}:localhost": name for lp, name, _, _ in CAST} | {"@distansbot:localhost": "distansbot"}
@@ -67,14 +67,14 @@ async def play(out: Path, keep: bool) -> int:
         await stage.new_meeting_room(check_timeout=8)
         print(f"Rummet {stage.room_id} är skapat och boten är med. Sammanträdet börjar.\n")
         stage.observer.on_event = show
-        for who, template, mentioned in SCRIPT:
+        # The demo meeting is convened for a couple of minutes from now, in Swedish time.
+        soon = (datetime.now(TZ) + timedelta(minutes=2)).strftime("%Y-%m-%d %H:%M")
+        for who, template, mentioned in script_for(soon):
             if who == "wait":
                 print(f"          (ingen svarar på {template} sekunder …)")
                 await stage.observer.wait_for(lambda ev: "är inte godkänd" in text_of(ev), timeout=60)
                 continue
-            # The demo meeting is convened for a couple of minutes from now, in Swedish time.
-            soon = (datetime.now(TZ) + timedelta(minutes=2)).strftime("%Y-%m-%d %H:%M")
-            await stage.ask(who, template.replace(CONVENED_FOR, soon), *mentioned)
+            await stage.ask(who, template, *mentioned)
             await asyncio.sleep(0.3)  # let the answers print before the next line
         await stage.observer.wait_for(lambda ev: ev.get("content", {}).get("msgtype") == "m.file", timeout=60)
         await asyncio.sleep(0.5)

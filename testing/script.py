@@ -24,6 +24,11 @@ ITEM2 = ("anna", "bo", "erik", "frida", "eva")  # Erik for Cecilia (jäv), Frida
 LATER = ("anna", "bo", "cecilia", "frida", "eva")
 
 
+def script_for(start: str) -> list[tuple[str, str | int, tuple[str, ...]]]:
+    """The script with the meeting convened for `start` (ÅÅÅÅ-MM-DD HH:MM, the body's clock)."""
+    return [(who, t.replace(CONVENED_FOR, start) if isinstance(t, str) else t, m) for who, t, m in SCRIPT]
+
+
 def _check(serving: tuple[str, ...]) -> list[tuple[str, str, tuple[str, ...]]]:
     return [("anna", "!teknikkontroll", ())] + [(who, "!ok", ()) for who in serving]
 

@@ -6,15 +6,19 @@ import asyncio
 import json
 import subprocess
 import sys
+from datetime import datetime, timedelta
 
 import pytest
 import pytest_asyncio
 
+from rules.roster import STOCKHOLM
 from testing.actors import ROOT, react, text_of
 from testing.stage import Stage
 
+# A week ahead, so that the kallelse is never in the past whenever the tests run.
+DAY = (datetime.now(STOCKHOLM) + timedelta(days=7)).strftime("%Y-%m-%d")
 KALLA = (
-    "!kalla 2026-12-03 18:00 distans\nMotivering: smittspridning i kommunen\n1. Budget 2027\n"
+    f"!kalla {DAY} 18:00 distans\nMotivering: smittspridning i kommunen\n1. Budget 2027\n"
     "2. Anställning av förvaltningschef [personuppgifter]\n3. Skyddsobjekt [säkerhetsskydd]"
 )
 MEMBERS = ("anna", "bo", "cecilia", "david", "eva")
@@ -77,7 +81,7 @@ async def test_p1_to_p12_whole_meeting_with_protocol(room):
             and (ev["content"].get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id") == closing_id
         )
     )
-    assert file_event["content"]["filename"].startswith("protokoll-ks-2026-12-03")
+    assert file_event["content"]["filename"] == f"protokoll-ks-{DAY}.md"
     notice = stage.observer.answers_to(closing_id)[0]
     assert "Sammanträdet är avslutat" in notice["content"]["body"]
     assert "<h2>Beslutande</h2>" in notice["content"]["formatted_body"]

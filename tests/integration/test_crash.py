@@ -1,0 +1,115 @@
+"""Crashes and outages: nothing the bot has seen is lost, nothing is applied or answered twice.
+
+The demo meeting's whole command sequence is played against the bot while it is killed with
+SIGKILL at many points (right after a command is sent, or a little later, while it handles it
+or sends its answers), with commands sent while it is down. The final protocol must equal the
+one the rules alone give for the same commands, times aside.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+from datetime import datetime, timedelta
+
+from bot import BodyConfig
+from rules import minutes
+from rules.roster import STOCKHOLM
+from testing.actors import text_of
+from testing.script import script_for
+from testing.stage import body_config
+from tests.driver import Driver
+from tests.integration.test_meeting import KALLA, check_passes, open_meeting, protocol_offline
+
+_TIME = re.compile(r"\b\d{2}\.\d{2}(\.\d{2})?\b")
+
+
+def without_times(doc: dict) -> str:
+    text = json.dumps({k: v for k, v in doc.items() if k not in ("tid", "sammanträde")}, ensure_ascii=False)
+    return _TIME.sub("T", re.sub(r'"kl": "[^"]*"|"från": "[^"]*"', "", text))
+
+
+def reference(script, start: datetime) -> dict:
+    """The protocol of the same commands through the rules alone, no crashes."""
+    d = Driver(BodyConfig(**body_config("!r:localhost")).roster())
+    d.now = start
+    for who, template, mentioned in script:
+        if who == "wait":
+            d.now += timedelta(seconds=template)
+        else:
+            d.say(f"@{who}:localhost", template.format(*(f"@{m}:localhost" for m in mentioned)))
+    return json.loads(minutes.render(d.m, d.roster, "json"))
+
+
+def _no_duplicate_answers(answers: list[dict]) -> bool:
+    kinds = [(ev["type"], ev.get("content", {}).get("msgtype")) for ev in answers]
+    return len(kinds) == len(set(kinds))
+
+
+async def test_sigkill_at_many_points_loses_and_doubles_nothing(stage):
+    await stage.new_meeting_room()
+    assert stage.observer and stage.bot
+    start = (datetime.now(STOCKHOLM) + timedelta(days=7)).replace(hour=18, minute=0, second=0, microsecond=0)
+    script = script_for(start.strftime("%Y-%m-%d %H:%M"))
+    rng = random.Random(2026)
+    sent: list[str] = []
+    kills = 0
+    down = 0  # commands still to send while the bot is down
+    for step, (who, template, mentioned) in enumerate(script):
+        if who == "wait":
+            if down:
+                down = 0
+                await stage.start_bot()
+            await stage.observer.wait_for(lambda ev: "är inte godkänd" in text_of(ev), timeout=60)
+            continue
+        event_id = await stage.say(who, template, *mentioned)
+        sent.append(event_id)
+        if down:
+            down -= 1
+            if not down:
+                await stage.start_bot()
+                for earlier in sent:
+                    await stage.observer.answer(earlier, timeout=60)
+            continue
+        if step % 7 == 3 and step < len(script) - 3:
+            await asyncio.sleep(rng.choice([0, 0.005, 0.02, 0.05, 0.1, 0.25]))
+            stage.bot.kill()
+            kills += 1
+            down = rng.choice([1, 2])
+            continue
+        await stage.observer.answer(event_id)
+    if down:
+        await stage.start_bot()
+    for event_id in sent:
+        await stage.observer.answer(event_id, timeout=60)
+    await stage.observer.wait_for(lambda ev: ev.get("content", {}).get("filename", "").startswith("protokoll"))
+    await asyncio.sleep(1)  # anything sent twice would have arrived by now
+    assert kills >= 12
+    for event_id in sent:
+        assert _no_duplicate_answers(stage.observer.answers_to(event_id)), event_id
+    got = json.loads(protocol_offline(stage))
+    expected = reference(script, datetime.now(STOCKHOLM))
+    assert without_times(got) == without_times(expected)
+    stage.bot.stop()
+
+
+async def test_homeserver_outage_mid_meeting_loses_nothing(stage):
+    await stage.new_meeting_room()
+    assert stage.observer and stage.bot
+    await open_meeting(stage)
+    await stage.ask("anna", "!ärende 1")
+    item_status = await stage.say("cecilia", "!status")
+    stage.hs.stop()  # the answer may or may not have gone out: it must arrive after the outage
+    await asyncio.sleep(8)
+    stage.hs.start()
+    answer = await stage.observer.answer(item_status, timeout=90)
+    assert "Uppe: ärende 1" in text_of(answer)
+    await check_passes(stage)
+    assert (await stage.ask("anna", "!beslut Bifall", timeout=60)).startswith("BESLUT")
+    assert stage.bot.running
+    doc = json.loads(protocol_offline(stage))
+    assert doc["ärenden"][0]["beslut"][0]["beslut"] == "Bifall"
+    assert KALLA.split("\n")[1].split(": ")[1] == doc["motivering"]
+    stage.bot.stop()

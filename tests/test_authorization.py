@@ -1,0 +1,152 @@
+"""Every command × every role: accepted or refused, as the rules say.
+
+Each row sets up a meeting where the command makes sense, then lets each role try it from that
+same state. The roles: chair, vice chair (while the chair is present: a member), member, serving
+substitute, substitute not serving, teknikfelsledamot, secretary, attendee, security chief and
+someone off the roster.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from rules.actions import Accepted
+from rules.meeting import PERMISSIONS
+from tests.driver import CHAIR, KALLA, M3, M4, M5, OUTSIDER, SECR, SSC, SUB1, SUB2, TJP, VICE, Driver
+
+ROLES = {
+    "chair": CHAIR,
+    "vice_chair": VICE,
+    "member": M4,
+    "serving_substitute": SUB1,
+    "substitute": SUB2,
+    "teknikfelsledamot": M3,
+    "secretary": SECR,
+    "attendee": TJP,
+    "security_chief": SSC,
+    "outsider": OUTSIDER,
+}
+ROSTER = set(ROLES) - {"outsider"}
+SERVING = {"chair", "vice_chair", "member", "serving_substitute"}
+LEADERS = {"chair", "secretary"}
+EVERYONE_PRESENT = (CHAIR, VICE, M3, M4, M5, SUB1, SUB2, SECR, TJP, SSC)
+
+
+def fresh(d: Driver) -> None:
+    pass
+
+
+def convened(d: Driver) -> None:
+    d.ok(CHAIR, KALLA)
+
+
+def opened_empty(d: Driver) -> None:
+    convened(d)
+    d.ok(CHAIR, "!öppna")
+
+
+def in_item(d: Driver) -> None:
+    """Open, everyone present, Cecilia replaced by Erik (teknikfel), item 1 up."""
+    opened_empty(d)
+    for user in EVERYONE_PRESENT:
+        d.ok(user, "!närvarande")
+    d.ok(CHAIR, "!ajournera")
+    d.ok(CHAIR, f"!ersätt {M3} {SUB1}")
+    d.ok(CHAIR, "!återuppta")
+    d.ok(CHAIR, "!tillåt 2")
+    d.ok(CHAIR, "!ärende 1")
+
+
+def adjourned(d: Driver) -> None:
+    in_item(d)
+    d.ok(CHAIR, "!ajournera")
+
+
+def dropped(d: Driver) -> None:
+    in_item(d)
+    d.ok(M5, "!avbrott bild")
+
+
+def checking(d: Driver) -> None:
+    in_item(d)
+    d.ok(CHAIR, "!teknikkontroll")
+
+
+def checked(d: Driver) -> None:
+    checking(d)
+    for user in (CHAIR, VICE, M4, M5, SUB1):
+        d.ok(user, "!ok")
+
+
+def decided(d: Driver) -> None:
+    checked(d)
+    d.ok(CHAIR, "!beslut Bifall")
+
+
+def voting(d: Driver) -> None:
+    checked(d)
+    d.ok(CHAIR, "!votering A / B")
+
+
+def voted(d: Driver) -> None:
+    voting(d)
+    d.ok(CHAIR, "!ja")
+
+
+TABLE = [
+    # command, setup, roles that are accepted
+    (KALLA, fresh, {"chair", "vice_chair"}),  # the chair is not present: the vice chair may act
+    ("!inställ", convened, {"chair", "vice_chair"}),
+    ("!öppna", convened, {"chair", "vice_chair"}),
+    ("!närvarande", opened_empty, ROSTER),
+    (f"!lokal {M5}", in_item, {"chair"}),
+    (f"!delad {M4} {M5}", in_item, {"chair"}),
+    ("!ärende 2", in_item, {"chair"}),
+    ("!tillåt 4", in_item, {"chair"}),
+    ("!godkänn 3", in_item, {"security_chief"}),
+    ("!yrka Bifall", in_item, SERVING),
+    ("!ordet", in_item, ROSTER),
+    (f"!tysta {M5}", in_item, LEADERS),
+    (f"!fråntaordet {M5}", in_item, {"chair"}),
+    ("!avbrott bild", in_item, ROSTER),
+    (f"!avbrott ljud {M5}", in_item, LEADERS),
+    (f"!åter {M5}", dropped, LEADERS),
+    ("!ajournera", in_item, {"chair"}),
+    ("!återuppta", adjourned, {"chair"}),
+    (f"!ersätt {M5} {SUB2}", adjourned, {"chair"}),
+    (f"!återinträd {M3}", adjourned, {"chair"}),
+    ("!teknikkontroll", in_item, {"chair"}),
+    ("!ok", checking, SERVING),
+    ("!beslut Bifall", checked, {"chair"}),
+    ("!omtag", decided, {"chair"}),
+    ("!votering A / B", checked, {"chair"}),
+    ("!ja", voting, SERVING),
+    ("!nej", voting, SERVING),
+    ("!avstår", voting, SERVING),
+    ("!votering klar", voted, {"chair"}),
+    ("!reservation", decided, SERVING),
+    ("!jäv", in_item, ROSTER),
+    (f"!jäv {M5}", in_item, {"chair"}),
+    ("!dagordning", in_item, ROSTER),
+    ("!status", in_item, ROSTER),
+    ("!protokoll", in_item, LEADERS),
+    ("!avsluta", in_item, {"chair"}),
+]
+
+
+def test_kl_6_33_table_covers_every_command():
+    covered = {row[0].split()[0].lstrip("!") for row in TABLE}
+    assert covered == set(PERMISSIONS)
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+@pytest.mark.parametrize(("command", "setup", "accepted"), TABLE, ids=[row[0].split("\n")[0] for row in TABLE])
+def test_authorization_table(command, setup, accepted, role):
+    d = Driver()
+    setup(d)
+    outcome = d.say(ROLES[role], command)
+    if role in accepted:
+        assert isinstance(outcome, Accepted), outcome
+    else:
+        assert not isinstance(outcome, Accepted), f"{role} may not {command}"
+        assert outcome.body.startswith("⛔ ") and "§" in outcome.body

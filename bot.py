@@ -24,6 +24,7 @@ import os
 import re
 import secrets
 import signal
+import stat
 import sys
 import tomllib
 from collections import deque
@@ -901,9 +902,10 @@ async def _protocol(config: Config, meeting_id: str | None, fmt: str) -> str:
 
 
 async def _check(config: Config) -> int:
-    from nio import RoomResolveAliasResponse, WhoamiResponse
+    from nio import AsyncClient, RoomResolveAliasResponse, WhoamiResponse
 
-    client = _client(config)
+    # A device of its own, without the bot's key store: the check must not touch the bot's keys.
+    client = AsyncClient(config.matrix.homeserver, config.matrix.user_id)
     mx = config.matrix
     ok = True
     try:
@@ -928,14 +930,34 @@ async def _check(config: Config) -> int:
                 print(f"{body.name} ({body.room}): boten är inte med i rummet (bjud in {mx.user_id})")
                 ok = False
                 continue
-            level = room.power_levels.get_user_level(mx.user_id)
-            enc = "krypterat" if room.encrypted else "INTE krypterat"
-            print(f"{body.name} ({body.room}): med i rummet, {enc}, behörighetsnivå {level}")
+            levels = room.power_levels
+            can_write = levels.can_user_send_message(mx.user_id, "m.room.message") and levels.can_user_send_message(
+                mx.user_id, "m.reaction"
+            )
+            enc = "krypterat" if room.encrypted else "INTE krypterat (gör rummet krypterat: § 7-ärenden)"
+            write = "kan skriva och reagera" if can_write else "KAN INTE SKRIVA: höj botens behörighetsnivå"
+            print(
+                f"{body.name} ({body.room}): med i rummet, {enc}, "
+                f"behörighetsnivå {levels.get_user_level(mx.user_id)}, {write}"
+            )
+            ok = ok and can_write
         if not mx.access_token:
             await client.logout()
     finally:
         await client.close()
     return 0 if ok else 1
+
+
+def _warn_if_readable(path: Path) -> None:
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRGRP | stat.S_IROTH | stat.S_IWGRP | stat.S_IWOTH):
+        log.warning(
+            "Konfigurationsfilen %s kan läsas av andra än botens användare (rättigheter %o) och kan innehålla "
+            "lösenord: kör chmod 600 %s",
+            path,
+            stat.S_IMODE(mode),
+            path,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -951,6 +973,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("nio").setLevel(logging.WARNING)
     try:
         config = load_config(args.config)
+        _warn_if_readable(Path(args.config))
         if args.action == "protokoll":
             sys.stdout.write(asyncio.run(_protocol(config, args.meeting, args.format)))
             return 0

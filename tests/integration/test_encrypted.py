@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import subprocess
+import sys
 import urllib.request
 import uuid
 from urllib.parse import quote
 
-from testing.actors import text_of
+from testing.actors import ROOT, text_of
+from testing.stage import BOT_PASSWORD
 from tests.integration.test_meeting import KALLA, MEMBERS, check_passes, protocol_offline
 
 
@@ -86,3 +89,24 @@ def _raw_send(url: str, token: str, room_id: str, content: dict) -> str:
 
 def _devices(log: str) -> list[str]:
     return [line.split("(enhet ")[1].rstrip(")") for line in log.splitlines() if "(enhet " in line]
+
+
+async def test_check_reports_rooms_and_secrets_stay_out_of_logs(stage):
+    await stage.new_meeting_room(encrypted=True)
+    stage.bot.stop()
+    assert stage.config_path
+    stage.config_path.chmod(0o644)
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, str(ROOT / "bot.py"), "check", "--config", str(stage.config_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    stage.config_path.chmod(0o600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Inloggning som @distansbot:localhost: OK" in done.stdout
+    assert "med i rummet, krypterat, behörighetsnivå 0, kan skriva och reagera" in done.stdout
+    assert "kan läsas av andra" in done.stderr
+    for output in (done.stdout, done.stderr, stage.bot.log.read_text()):
+        assert BOT_PASSWORD not in output

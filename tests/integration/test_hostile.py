@@ -1,0 +1,62 @@
+"""Hostile and careless use through Matrix: edits, redactions, notices, floods, other rooms."""
+
+from __future__ import annotations
+
+import asyncio
+
+from nio import RoomSendResponse
+
+from testing.actors import create_room, say, text_of
+from tests.integration.test_meeting import KALLA, open_meeting
+
+
+async def test_edit_and_redaction_of_an_applied_command_change_nothing(room):
+    stage = room
+    await open_meeting(stage, present=("anna", "bo", "cecilia", "david"))
+    item = await stage.say("anna", "!ärende 1")
+    await stage.observer.answer(item)
+    anna = stage["anna"].client
+    edit = {
+        "msgtype": "m.text",
+        "body": "* !ärende 2",
+        "m.new_content": {"msgtype": "m.text", "body": "!ärende 2"},
+        "m.relates_to": {"rel_type": "m.replace", "event_id": item},
+    }
+    resp = await anna.room_send(stage.room_id, "m.room.message", edit, ignore_unverified_devices=True)
+    assert isinstance(resp, RoomSendResponse)
+    note = await stage.observer.answer(resp.event_id)
+    assert text_of(note).startswith("✏️ Ett ändrat kommando verkställs inte")
+    await anna.room_redact(stage.room_id, item, reason="fel ärende")
+    status = await stage.ask("anna", "!status")
+    assert "Uppe: ärende 1" in status
+
+
+async def test_notices_and_other_bots_are_ignored_and_other_rooms_not_joined(room):
+    stage = room
+    await stage.ask("anna", KALLA)
+    anna = stage["anna"].client
+    notice = {"msgtype": "m.notice", "body": "!öppna"}
+    resp = await anna.room_send(stage.room_id, "m.room.message", notice, ignore_unverified_devices=True)
+    other_room = await create_room(stage["mallory"], ["@distansbot:localhost"], "DM med boten")
+    await say(stage["mallory"], other_room, "!kalla 2030-01-01 10:00 distans\nMotivering: x\n1. A")
+    status = await stage.ask("anna", "!status")
+    assert "sammanträdet kallat" in status  # the notice did not open it
+    assert stage.observer.answers_to(resp.event_id) == []
+    joined = await anna.joined_members(other_room)
+    assert "@distansbot:localhost" not in [m.user_id for m in getattr(joined, "members", [])]
+
+
+async def test_one_person_flooding_is_slowed_and_the_others_are_answered(stage):
+    await stage.new_meeting_room(commands_per_minute=5)
+    try:
+        await stage.ask("anna", KALLA)
+        flood = [await stage.say("mallory", "!status") for _ in range(12)]
+        anna = await stage.say("anna", "!dagordning")
+        assert text_of(await stage.observer.answer(anna)).startswith("Föredragningslista")
+        await asyncio.sleep(1)
+        answers = [stage.observer.answers_to(e) for e in flood]
+        told = [a for a in answers if a and text_of(a[0]).startswith("⏳")]
+        refused = [a for a in answers if a and text_of(a[0]).startswith("⛔ § 2")]
+        assert len(refused) == 5 and len(told) == 1 and sum(1 for a in answers if not a) == 6
+    finally:
+        stage.bot.stop()

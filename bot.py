@@ -17,10 +17,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import hashlib
 import html
 import io
 import logging
 import os
+import pickle
 import re
 import secrets
 import signal
@@ -42,6 +44,7 @@ import commands
 from commands.text import Message
 from rules import calendar, minutes, schedule
 from rules import meeting as rules_meeting
+from rules import state as rules_state
 from rules.actions import Accepted, Command, Refused, Reply
 from rules.roster import STOCKHOLM, Person, Role, Roster
 from rules.state import Event, Meeting, apply
@@ -269,6 +272,7 @@ class Body:
     roster: Roster
     room_id: str = ""
     meetings: list[str] = field(default_factory=list)  # ids, oldest first
+    state_version: str | None = None
 
 
 class Bot:
@@ -278,7 +282,9 @@ class Bot:
         self.client = client
         tz = ZoneInfo(config.timezone)
         self.bodies = {b.id: Body(b, b.roster(tz)) for b in config.bodies}
-        self.meetings: dict[str, Meeting] = {}
+        self.meetings: dict[str, Meeting] = {}  # those loaded
+        self.known: dict[str, str] = {}  # every meeting id -> its body id
+        self.snapshot_at: dict[str, int] = {}
         self.by_room: dict[str, Body] = {}
         self.lock = asyncio.Lock()
         self.scheduler: AsyncIOScheduler | None = None
@@ -288,17 +294,45 @@ class Bot:
     # --- state ----------------------------------------------------------------------------
 
     async def load(self) -> None:
-        """Rebuild every meeting by folding its log (a restart loses nothing)."""
+        """Rebuild each body's latest meeting from its log (a restart loses nothing). Older
+        meetings are closed and are read only when asked for (`meeting()`)."""
         for meeting_id, body_id in await self.store.meetings():
+            self.known[meeting_id] = body_id
             body = self.bodies.get(body_id)
             if body is None:
                 log.warning("Sammanträde %s hör till organet %s som inte längre är konfigurerat", meeting_id, body_id)
                 continue
-            m = Meeting(meeting_id, body_id)
-            for event in await self.store.events(meeting_id):
-                apply(m, body.roster, event)
-            self.meetings[meeting_id] = m
             body.meetings.append(meeting_id)
+        for body in self.bodies.values():
+            if body.meetings:
+                await self.meeting(body.meetings[-1])
+
+    async def meeting(self, meeting_id: str) -> Meeting | None:
+        """A meeting's state: its latest snapshot, if any, with the events after it folded in."""
+        if meeting_id in self.meetings or meeting_id not in self.known:
+            return self.meetings.get(meeting_id)
+        body = self.bodies[self.known[meeting_id]]
+        version = self._state_version(body)
+        saved = await self.store.snapshot(meeting_id, version)
+        m = pickle.loads(saved[1]) if saved else Meeting(meeting_id, body.config.id)
+        for event in await self.store.events(meeting_id, after=m.event_count):
+            apply(m, body.roster, event)
+        self.meetings[meeting_id] = m
+        self.snapshot_at[meeting_id] = m.event_count if saved else 0
+        return m
+
+    def _state_version(self, body: Body) -> str:
+        """Snapshots are valid for the code that folds the log and the roster that names people."""
+        if body.state_version is None:
+            digest = hashlib.sha256(Path(rules_state.__file__).read_bytes())
+            digest.update(repr(body.roster).encode())
+            body.state_version = digest.hexdigest()[:20]
+        return body.state_version
+
+    async def _maybe_snapshot(self, body: Body, m: Meeting) -> None:
+        if m.event_count - self.snapshot_at.get(m.id, 0) >= SNAPSHOT_EVERY:
+            await self.store.save_snapshot(m.id, m.event_count, self._state_version(body), pickle.dumps(m))
+            self.snapshot_at[m.id] = m.event_count
 
     def latest(self, body: Body) -> Meeting | None:
         return self.meetings[body.meetings[-1]] if body.meetings else None
@@ -306,7 +340,7 @@ class Bot:
     def _new_meeting_id(self, body: Body, cmd: Command) -> str:
         assert cmd.convening is not None
         base = f"{body.config.id}-{cmd.convening.start.date().isoformat()}"
-        taken = set(self.meetings)
+        taken = set(self.known)
         return (
             base if base not in taken else next(f"{base}-{i}" for i in range(2, 10_000) if f"{base}-{i}" not in taken)
         )
@@ -411,9 +445,11 @@ class Bot:
         if m is not None and events:
             if new:
                 self.meetings[m.id] = m
+                self.known[m.id] = body.config.id
                 body.meetings.append(m.id)
             for e in events:
                 apply(m, body.roster, e)
+            await self._maybe_snapshot(body, m)
         await self._schedule(body)
 
     def _answers(self, body: Body, source: str, m: Meeting | None, events: list[Event], ok: Accepted) -> list[Outgoing]:
@@ -818,6 +854,10 @@ class RateLimiter:
         return True
 
 
+# A meeting's state is saved every this many events, so a start replays at most that many.
+SNAPSHOT_EVERY = 1000
+
+
 class SendError(Exception):
     """The homeserver did not take a message. Permanent when it answered with an error code
     other than rate limiting; otherwise (no answer, 429) it is worth trying again."""
@@ -889,15 +929,14 @@ async def _protocol(config: Config, meeting_id: str | None, fmt: str) -> str:
     try:
         bot = Bot(config, store)
         await bot.load()
+        if not bot.known:
+            raise ConfigError("Databasen innehåller inga sammanträden.")
+        meeting_id = meeting_id or list(bot.known)[-1]
+        m = await bot.meeting(meeting_id)
+        if m is None:
+            raise ConfigError(f"Sammanträdet {meeting_id} finns inte. Finns: {', '.join(bot.known)}")
     finally:
         await store.close()
-    if not bot.meetings:
-        raise ConfigError("Databasen innehåller inga sammanträden.")
-    if meeting_id is None:
-        meeting_id = list(bot.meetings)[-1]
-    m = bot.meetings.get(meeting_id)
-    if m is None:
-        raise ConfigError(f"Sammanträdet {meeting_id} finns inte. Finns: {', '.join(bot.meetings)}")
     return minutes.render(m, bot.bodies[m.body_id].roster, fmt)
 
 

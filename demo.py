@@ -72,11 +72,11 @@ async def play(out: Path, keep: bool) -> int:
         for who, template, mentioned in script_for(soon):
             if who == "wait":
                 print(f"          (ingen svarar på {template} sekunder …)")
-                await stage.observer.wait_for(lambda ev: "är inte godkänd" in text_of(ev), timeout=60)
+                await stage.wait_for(lambda ev: "är inte godkänd" in text_of(ev), timeout=60)
                 continue
             await stage.ask(who, template, *mentioned)
             await asyncio.sleep(0.3)  # let the answers print before the next line
-        await stage.observer.wait_for(lambda ev: ev.get("content", {}).get("msgtype") == "m.file", timeout=60)
+        await stage.wait_for(lambda ev: ev.get("content", {}).get("msgtype") == "m.file", timeout=60)
         await asyncio.sleep(0.5)
         stage.observer.on_event = None
         assert stage.config_path

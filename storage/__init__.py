@@ -58,6 +58,16 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     );
     """,
+    # A meeting's state folded up to `seq`, so that a start does not replay a long log; `version`
+    # names the code and roster it was folded with, and a snapshot of another version is ignored.
+    """
+    CREATE TABLE snapshots (
+        meeting_id TEXT PRIMARY KEY REFERENCES meetings(id),
+        seq INTEGER NOT NULL,
+        version TEXT NOT NULL,
+        state BLOB NOT NULL
+    );
+    """,
 )
 
 
@@ -109,12 +119,27 @@ class Store:
         async with self.db.execute("SELECT id, body_id FROM meetings ORDER BY rowid") as cur:
             return [(r[0], r[1]) async for r in cur]
 
-    async def events(self, meeting_id: str) -> list[Event]:
-        sql = "SELECT kind, at, actor, data FROM events WHERE meeting_id = ? ORDER BY seq"
-        async with self.db.execute(sql, (meeting_id,)) as cur:
+    async def events(self, meeting_id: str, after: int = 0) -> list[Event]:
+        """The meeting's events from number `after` on (0: all)."""
+        sql = "SELECT kind, at, actor, data FROM events WHERE meeting_id = ? AND seq >= ? ORDER BY seq"
+        async with self.db.execute(sql, (meeting_id, after)) as cur:
             return [
                 Event(kind, datetime.fromisoformat(at), actor, json.loads(data)) async for kind, at, actor, data in cur
             ]
+
+    async def snapshot(self, meeting_id: str, version: str) -> tuple[int, bytes] | None:
+        sql = "SELECT seq, state FROM snapshots WHERE meeting_id = ? AND version = ?"
+        async with self.db.execute(sql, (meeting_id, version)) as cur:
+            row = await cur.fetchone()
+        return (row[0], row[1]) if row else None
+
+    async def save_snapshot(self, meeting_id: str, seq: int, version: str, state: bytes) -> None:
+        await self.db.execute(
+            "INSERT INTO snapshots (meeting_id, seq, version, state) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(meeting_id) DO UPDATE SET seq = excluded.seq, version = excluded.version, "
+            "state = excluded.state",
+            (meeting_id, seq, version, state),
+        )
 
     async def is_handled(self, source: str) -> bool:
         async with self.db.execute("SELECT 1 FROM handled WHERE source = ?", (source,)) as cur:

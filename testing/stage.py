@@ -158,6 +158,12 @@ class Stage:
                 continue
         raise TimeoutError("the bot did not join the room")
 
+    async def wait_for(self, match, timeout: float = 30) -> dict[str, Any]:
+        """The first event in this stage's current room that matches."""
+        assert self.observer
+        room = self.room_id
+        return await self.observer.wait_for(lambda ev: ev.get("room_id") == room and match(ev), timeout)
+
     async def say(self, who: str, template: str, *mentioned: str) -> str:
         return await say(self.people[who], self.room_id, template, *(self.people[m] for m in mentioned))
 

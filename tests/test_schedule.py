@@ -234,3 +234,35 @@ async def test_p12_check_deadline_rebuilt_after_restart(config):
 def test_p1_swedish_times_in_messages():
     d = convened(now=datetime(2026, 11, 29, 12, 0, tzinfo=UTC))
     assert "2026-12-03 kl. 18.00" in d.ok(CHAIR, "!dagordning").replies[0].text
+
+
+async def test_kl_6_35_snapshot_and_replay_give_the_same_meeting(config, monkeypatch):
+    import bot as shell
+    from rules import minutes
+
+    monkeypatch.setattr(shell, "SNAPSHOT_EVERY", 5)
+    now = STOCKHOLM_18 - timedelta(minutes=5)
+    script = [("anna", KALLA), ("anna", "!öppna"), *[(u[1:].split(":")[0], "!närvarande") for u in MEMBERS]]
+    script += [("anna", "!ärende 1"), ("cecilia", "!yrka Bifall"), ("bo", "!ordet")]
+    bot = await started(config)
+    for n, (who, text) in enumerate(script):
+        await bot.handle_command(bot.bodies["ks"], f"$e{n}", Message(text), f"@{who}:localhost", now)
+    expected = minutes.render(bot.latest(bot.bodies["ks"]), bot.bodies["ks"].roster, "json")
+    await bot.store.close()
+
+    bot = await started(config)
+    read = []
+    original = bot.store.events
+
+    async def counting(meeting_id, after=0):
+        events = await original(meeting_id, after)
+        read.append(len(events))
+        return events
+
+    bot.store.events = counting
+    bot.meetings.clear()
+    await bot.meeting(bot.bodies["ks"].meetings[-1])
+    m = bot.latest(bot.bodies["ks"])
+    assert minutes.render(m, bot.bodies["ks"].roster, "json") == expected
+    assert m.event_count == len(script) and read == [len(script) % 5]  # only the tail after the snapshot
+    await bot.store.close()

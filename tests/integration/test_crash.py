@@ -62,7 +62,7 @@ async def test_sigkill_at_many_points_loses_and_doubles_nothing(stage):
             if down:
                 down = 0
                 await stage.start_bot()
-            await stage.observer.wait_for(lambda ev: "är inte godkänd" in text_of(ev), timeout=60)
+            await stage.wait_for(lambda ev: "är inte godkänd" in text_of(ev), timeout=60)
             continue
         event_id = await stage.say(who, template, *mentioned)
         sent.append(event_id)
@@ -84,7 +84,7 @@ async def test_sigkill_at_many_points_loses_and_doubles_nothing(stage):
         await stage.start_bot()
     for event_id in sent:
         await stage.observer.answer(event_id, timeout=60)
-    await stage.observer.wait_for(lambda ev: ev.get("content", {}).get("filename", "").startswith("protokoll"))
+    await stage.wait_for(lambda ev: ev.get("content", {}).get("filename", "").startswith("protokoll"))
     await asyncio.sleep(1)  # anything sent twice would have arrived by now
     assert kills >= 12
     for event_id in sent:

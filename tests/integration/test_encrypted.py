@@ -24,7 +24,7 @@ async def test_p1_p12_meeting_in_an_encrypted_room_survives_a_restart(stage):
         kalla_id = await stage.say("anna", KALLA)
         kallelse = await stage.observer.answer(kalla_id)
         assert kallelse["type"] == "m.room.message" and text_of(kallelse).startswith("KALLELSE")
-        ics = await stage.observer.wait_for(
+        ics = await stage.wait_for(
             lambda ev: ev.get("content", {}).get("msgtype") == "m.file" and ev.get("room_id") == stage.room_id
         )
         assert "file" in ics["content"] and "url" not in ics["content"]  # an encrypted upload
@@ -39,7 +39,7 @@ async def test_p1_p12_meeting_in_an_encrypted_room_survives_a_restart(stage):
         await check_passes(stage)
         assert (await stage.ask("anna", "!beslut Budgeten fastställs.")).startswith("BESLUT i ärende 1")
         closing_id = await stage.say("anna", "!avsluta")
-        protocol_file = await stage.observer.wait_for(
+        protocol_file = await stage.wait_for(
             lambda ev: (
                 ev.get("content", {}).get("msgtype") == "m.file"
                 and (ev["content"].get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id") == closing_id

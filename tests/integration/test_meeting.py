@@ -51,7 +51,7 @@ async def check_passes(stage: Stage, serving=MEMBERS) -> None:
     await react(stage[serving[0]], stage.room_id, check_msg["event_id"])
     for who in serving[1:]:
         assert await stage.ask(who, "!ok") == "✅"
-    await stage.observer.wait_for(lambda ev: "är godkänd" in text_of(ev) and ev.get("room_id") == stage.room_id)
+    await stage.wait_for(lambda ev: "är godkänd" in text_of(ev) and ev.get("room_id") == stage.room_id)
 
 
 async def test_p1_to_p12_whole_meeting_with_protocol(room):
@@ -75,7 +75,7 @@ async def test_p1_to_p12_whole_meeting_with_protocol(room):
 
     closing_id = await stage.say("anna", "!avsluta")
     assert stage.observer
-    file_event = await stage.observer.wait_for(
+    file_event = await stage.wait_for(
         lambda ev: (
             ev.get("content", {}).get("msgtype") == "m.file"
             and (ev["content"].get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id") == closing_id
@@ -105,7 +105,7 @@ async def test_p12_check_times_out_and_names_who_did_not_answer(room):
     for who in ("anna", "bo", "cecilia"):
         assert await stage.ask(who, "!ok") == "✅"
     assert stage.observer
-    result = await stage.observer.wait_for(lambda ev: "är inte godkänd" in text_of(ev), timeout=40)
+    result = await stage.wait_for(lambda ev: "är inte godkänd" in text_of(ev), timeout=40)
     assert "David Dahl (C), Eva Ek (V)" in text_of(result)
     assert {stage["david"].user_id, stage["eva"].user_id} <= set(result["content"]["m.mentions"]["user_ids"])
     assert (await stage.ask("anna", "!beslut Bifall")).startswith("⛔ § 12")
@@ -208,11 +208,11 @@ async def test_kl_4_25_open_vote_tie_settled_by_chair_and_reservation(room):
         assert await stage.ask(who, choice) == "✅"
     assert await stage.ask("anna", "!avstår") == "✅"
     assert stage.observer
-    demand = await stage.observer.wait_for(lambda ev: text_of(ev).startswith("⛔ KL 4 kap. 25 §"))
+    demand = await stage.wait_for(lambda ev: text_of(ev).startswith("⛔ KL 4 kap. 25 §"))
     assert stage["anna"].user_id in demand["content"]["m.mentions"]["user_ids"]
     # the chair's own vote breaks the 2–2 tie of the others
     assert await stage.ask("anna", "!nej") == "✅"
-    result = await stage.observer.wait_for(lambda ev: text_of(ev).startswith("RESULTAT av votering 1"))
+    result = await stage.wait_for(lambda ev: text_of(ev).startswith("RESULTAT av votering 1"))
     assert "2 ja, 3 nej, 0 avstod. Beslut enligt: Avslag (enkel majoritet)" in text_of(result)
     reserved = await stage.ask("bo", "!reservation Förslaget borde bifallas.")
     assert reserved == "Bo Berg (M) reserverar sig mot beslutet i ärende 1 (KL 4 kap. 27 §)."

@@ -18,7 +18,7 @@ async def test_p1_kallelse_with_calendar_file_and_a_reminder_with_mentions(stage
         soon = (datetime.now(STOCKHOLM) + timedelta(minutes=2)).strftime("%Y-%m-%d %H:%M")
         kalla_id = await stage.say("anna", KALLA.format(soon))
         assert stage.observer
-        ics = await stage.observer.wait_for(
+        ics = await stage.wait_for(
             lambda ev: (
                 ev.get("content", {}).get("msgtype") == "m.file"
                 and (ev["content"].get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id") == kalla_id
@@ -26,7 +26,7 @@ async def test_p1_kallelse_with_calendar_file_and_a_reminder_with_mentions(stage
         )
         assert ics["content"]["info"]["mimetype"] == "text/calendar"
         assert ics["content"]["filename"].endswith(".ics")
-        reminder = await stage.observer.wait_for(
+        reminder = await stage.wait_for(
             lambda ev: ev.get("room_id") == stage.room_id and text_of(ev).startswith("PÅMINNELSE"), timeout=150
         )
         assert "börjar om 1 minut, " in text_of(reminder)

@@ -273,6 +273,8 @@ class Body:
     room_id: str = ""
     meetings: list[str] = field(default_factory=list)  # ids, oldest first
     state_version: str | None = None
+    timers_for: tuple | None = None  # what the body's scheduled timers were made from
+    jobs: set[str] = field(default_factory=set)
 
 
 class Bot:
@@ -495,11 +497,18 @@ class Bot:
     async def _schedule(self, body: Body) -> None:
         if self.scheduler is None:
             return
+        m = self.latest(body)
+        # The timers follow from these alone; most commands change none of them.
+        check = (m.check.id, m.check.running) if m and m.check else None
+        shape = (m.id, m.phase, m.start, m.opened_at, check) if m else None
+        if shape == body.timers_for:
+            return
+        body.timers_for = shape
         wanted = dict(await self.timers(body))
-        prefix = f"{body.config.id}|"
-        for job in self.scheduler.get_jobs():
-            if job.id.startswith(prefix) and job.id not in wanted:
-                job.remove()
+        for job_id in body.jobs - wanted.keys():
+            if self.scheduler.get_job(job_id):
+                self.scheduler.remove_job(job_id)
+        body.jobs = set(wanted)
         for job_id, at in wanted.items():
             # One that fell due while the bot was down runs at once (misfire_grace_time=None).
             self.scheduler.add_job(

@@ -1,0 +1,592 @@
+"""Benchmarks: what the bot costs next to the homeserver.
+
+    python bench/run.py [--smoke] [--out bench/RESULTS.md]
+
+Starts its own Synapse on loopback and measures, in one run:
+1. latency, command to answer, for the bot and for a minimal echo bot (the floor);
+2. load: many bodies meeting at once, each driven by a script of real commands;
+3. start-up with a large database, and the cost of one command at that size;
+4. rendering the protocol of a large meeting.
+`--smoke` runs every part at tiny sizes (CI runs it so that the benchmarks keep working).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import pickle
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from nio import AsyncClient, LoginResponse, RoomCreateResponse, SyncResponse  # noqa: E402
+
+import commands  # noqa: E402
+from bot import Bot, Config  # noqa: E402
+from commands.text import Message  # noqa: E402
+from rules import meeting as rules  # noqa: E402
+from rules import minutes  # noqa: E402
+from rules.actions import Accepted  # noqa: E402
+from rules.roster import Person, Role, Roster  # noqa: E402
+from rules.state import Event, Meeting, apply  # noqa: E402
+from storage import Store  # noqa: E402
+from testing.actors import BotProcess, write_config  # noqa: E402
+from testing.homeserver import Homeserver  # noqa: E402
+
+PASSWORD = "bench-lösenord"
+
+
+@dataclass
+class Sizes:
+    latency_commands: int = 500
+    bodies: int = 50
+    members: int = 15
+    load_seconds: int = 180
+    closed_meetings: int = 1000
+    open_events: int = 100_000
+    protocol_members: int = 101
+    protocol_items: int = 60
+
+
+SMOKE = Sizes(20, 2, 5, 10, 10, 500, 11, 3)
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+# --- Matrix plumbing ------------------------------------------------------------------------------
+
+
+async def login(hs: Homeserver, localpart: str) -> AsyncClient:
+    client = AsyncClient(hs.url, f"@{localpart}:localhost")
+    resp = await client.login(PASSWORD, device_name="bench")
+    assert isinstance(resp, LoginResponse), resp
+    return client
+
+
+class Watcher:
+    """One client syncing all the time; notes when the answer to each command arrives."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self.client = client
+        self.arrived: dict[str, float] = {}
+        self.waiting: dict[str, asyncio.Future] = {}
+        self.task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        first = await self.client.sync(timeout=0)
+        self.token = first.next_batch
+        self.task = asyncio.create_task(self._loop())
+
+    async def _loop(self) -> None:
+        while True:
+            resp = await self.client.sync(
+                timeout=30_000, since=self.token, sync_filter={"room": {"timeline": {"limit": 500}}}
+            )
+            now = time.monotonic()
+            if not isinstance(resp, SyncResponse):
+                await asyncio.sleep(0.2)
+                continue
+            self.token = resp.next_batch
+            for joined in resp.rooms.join.values():
+                for ev in joined.timeline.events:
+                    rel = ev.source.get("content", {}).get("m.relates_to") or {}
+                    target = rel.get("event_id") or (rel.get("m.in_reply_to") or {}).get("event_id")
+                    if target and target not in self.arrived:
+                        self.arrived[target] = now
+                        future = self.waiting.pop(target, None)
+                        if future and not future.done():
+                            future.set_result(now)
+
+    async def answered_at(self, event_id: str, timeout: float = 30) -> float | None:
+        if event_id in self.arrived:
+            return self.arrived[event_id]
+        future = asyncio.get_running_loop().create_future()
+        self.waiting[event_id] = future
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            return None
+
+    async def stop(self) -> None:
+        if self.task:
+            self.task.cancel()
+
+
+async def send(client: AsyncClient, room: str, body: str) -> tuple[str, float]:
+    start = time.monotonic()
+    resp = await client.room_send(room, "m.room.message", {"msgtype": "m.text", "body": body})
+    return resp.event_id, start
+
+
+async def ask(client: AsyncClient, room: str, body: str, watcher: Watcher) -> float | None:
+    event_id, start = await send(client, room, body)
+    at = await watcher.answered_at(event_id)
+    return None if at is None else at - start
+
+
+async def make_room(creator: AsyncClient, members: list[AsyncClient], invite_extra: list[str]) -> str:
+    resp = await creator.room_create(invite=[m.user_id for m in members] + invite_extra)
+    assert isinstance(resp, RoomCreateResponse), resp
+    for member in members:
+        await member.join(resp.room_id)
+    return resp.room_id
+
+
+def body_entry(i: int, room: str, people: list[str]) -> dict:
+    return {
+        "id": f"b{i:03d}",
+        "name": f"Nämnd {i}",
+        "room": room,
+        "chair": f"@{people[0]}:localhost",
+        "check_timeout_seconds": 3600,
+        "members": [{"user": f"@{p}:localhost", "name": p.capitalize(), "party": "S"} for p in people],
+    }
+
+
+def kalla(items: int) -> str:
+    day = (datetime.now(UTC) + timedelta(days=3)).strftime("%Y-%m-%d")
+    agenda = "\n".join(f"{n}. Ärende {n}" for n in range(1, items + 1))
+    return f"!kalla {day} 18:00 distans\nMotivering: mätning\n{agenda}"
+
+
+def process_cpu_and_peak(pid: int) -> tuple[float, int]:
+    """CPU seconds (user + system) and peak resident memory in bytes of a process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = (int(fields[11]) + int(fields[12])) / ticks
+    peak = next(
+        int(line.split()[1]) * 1024
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+        if line.startswith("VmHWM:")
+    )
+    return cpu, peak
+
+
+# --- 1. latency -------------------------------------------------------------------------------------
+
+
+async def latency(hs: Homeserver, work: Path, n: int) -> dict:
+    people = ["chair", "m2", "m3", "m4", "m5"]
+    clients = {p: await login(hs, p) for p in people}
+    watcher = Watcher(await login(hs, "watcher"))
+    await watcher.start()
+    members = list(clients.values())
+    bot_room = await make_room(members[0], members[1:] + [watcher.client], ["@distansbot:localhost"])
+    echo_room = await make_room(members[0], members[1:] + [watcher.client], ["@echo:localhost"])
+    config = write_config(
+        work / "latency.toml",
+        hs.url,
+        PASSWORD,
+        work / "latency-data",
+        [body_entry(1, bot_room, people)],
+        commands_per_minute=100_000,
+    )
+    bot = BotProcess(config, work / "latency-bot.log")
+    bot.start()
+    echo = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(ROOT / "bench" / "echo.py"),
+        hs.url,
+        "@echo:localhost",
+        PASSWORD,
+        echo_room,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert echo.stdout and (await echo.stdout.readline()).strip() == b"ready"
+    await asyncio.sleep(3)  # the bot logs in, joins and syncs
+    chair = clients["chair"]
+    for body in (kalla(2), "!öppna", *["!närvarande"] * 0):
+        assert await ask(chair, bot_room, body, watcher) is not None
+    for p in people:
+        await ask(clients[p], bot_room, "!närvarande", watcher)
+    await ask(chair, bot_room, "!ärende 1", watcher)
+    cycle = [
+        ("chair", "!teknikkontroll"),
+        *[(p, "!ok") for p in people],
+        ("chair", "!beslut Bifall"),
+        ("chair", "!beslut Igen"),
+        ("m3", "!status"),
+        ("m4", "!närvarande"),
+    ]
+    kinds: dict[str, dict[str, list[float]]] = {"bot": {}, "echo": {}}
+    lost = {"bot": 0, "echo": 0}
+    done = 0
+    assert bot.proc
+    cpu_start = {"bot": process_cpu_and_peak(bot.proc.pid)[0], "echo": process_cpu_and_peak(echo.pid)[0]}
+    while done < n:
+        for who, body in cycle:
+            for name, room in (("bot", bot_room), ("echo", echo_room)):
+                took = await ask(clients[who], room, body, watcher)
+                if took is None:
+                    lost[name] += 1
+                else:
+                    kinds[name].setdefault(body.split()[0], []).append(took)
+            done += 1
+    cpu = {
+        "bot": process_cpu_and_peak(bot.proc.pid)[0] - cpu_start["bot"],
+        "echo": process_cpu_and_peak(echo.pid)[0] - cpu_start["echo"],
+    }
+    bot.stop()
+    echo.terminate()
+    await echo.wait()
+    for client in [*members, watcher.client]:
+        await client.close()
+    await watcher.stop()
+    result = {}
+    for name in ("bot", "echo"):
+        every = [x for values in kinds[name].values() for x in values]
+        result[name] = {
+            "n": len(every),
+            "p50": pct(every, 50),
+            "p99": pct(every, 99),
+            "lost": lost[name],
+            "cpu_ms_per_command": cpu[name] / max(len(every), 1) * 1000,
+            "by_kind": {k: (len(v), pct(v, 50), pct(v, 99)) for k, v in kinds[name].items()},
+        }
+    return result
+
+
+# --- 2. load ------------------------------------------------------------------------------------------
+
+
+async def load(hs: Homeserver, work: Path, sizes: Sizes) -> dict:
+    people = [f"l{i:02d}" for i in range(1, sizes.members + 1)]
+    clients = {p: await login(hs, p) for p in people}
+    watcher = Watcher(await login(hs, "watcher"))
+    await watcher.start()
+    members = list(clients.values())
+    rooms = [
+        await make_room(members[0], members[1:] + [watcher.client], ["@distansbot:localhost"])
+        for _ in range(sizes.bodies)
+    ]
+    config = write_config(
+        work / "load.toml",
+        hs.url,
+        PASSWORD,
+        work / "load-data",
+        [body_entry(i, room, people) for i, room in enumerate(rooms)],
+        commands_per_minute=100_000,
+    )
+    bot = BotProcess(config, work / "load-bot.log")
+    bot.start()
+    await asyncio.sleep(3 + sizes.bodies * 0.1)  # joins
+    assert bot.proc
+    cpu_before, _ = process_cpu_and_peak(bot.proc.pid)
+    latencies: list[float] = []
+    lost = 0
+    deadline = time.monotonic() + sizes.load_seconds
+
+    async def meeting(room: str) -> None:
+        nonlocal lost
+        chair = clients[people[0]]
+        script = [(people[0], kalla(60)), (people[0], "!öppna"), *[(p, "!närvarande") for p in people]]
+        item = 0
+        while time.monotonic() < deadline:
+            if not script:
+                item = item % 60 + 1
+                script = [
+                    (people[0], f"!ärende {item}"),
+                    (people[0], "!teknikkontroll"),
+                    *[(p, "!ok") for p in people],
+                    (people[1], "!yrka Bifall"),
+                    (people[0], "!beslut Bifall"),
+                    (people[2], "!status"),
+                ]
+            who, body = script.pop(0)
+            took = await ask(clients[who] if who != people[0] else chair, room, body, watcher)
+            if took is None:
+                lost += 1
+            else:
+                latencies.append(took)
+
+    started = time.monotonic()
+    await asyncio.gather(*(meeting(room) for room in rooms))
+    elapsed = time.monotonic() - started
+    cpu_after, peak = process_cpu_and_peak(bot.proc.pid)
+    bot.stop()
+    for client in [*members, watcher.client]:
+        await client.close()
+    await watcher.stop()
+    handled = len(latencies)
+    return {
+        "bodies": sizes.bodies,
+        "members": sizes.members,
+        "seconds": elapsed,
+        "commands": handled,
+        "per_second": handled / elapsed,
+        "cpu_ms_per_command": (cpu_after - cpu_before) / max(handled, 1) * 1000,
+        "peak_mb": peak / 2**20,
+        "lost": lost,
+        "late": sum(1 for x in latencies if x > 5),
+        "p50": pct(latencies, 50) if latencies else 0,
+        "p99": pct(latencies, 99) if latencies else 0,
+    }
+
+
+# --- 3. start-up and replay -----------------------------------------------------------------------------
+
+
+def roster(n: int, body_id: str = "b") -> Roster:
+    members = tuple(Person(f"@p{i}:localhost", f"Person {i}", Role.MEMBER, party="S") for i in range(n))
+    return Roster(body_id, "Nämnden", members[0].user, members, check_timeout_seconds=3600)
+
+
+class Folder:
+    """Decides and folds commands without Matrix, as the bot does, to build large meetings fast."""
+
+    def __init__(self, r: Roster, meeting_id: str) -> None:
+        self.r, self.m, self.now = r, Meeting(meeting_id, r.body_id), datetime(2026, 1, 5, 8, tzinfo=UTC)
+        self.events: list[Event] = []
+
+    def say(self, user: str, body: str) -> None:
+        self.now += timedelta(seconds=1)
+        outcome = rules.decide(self.m, self.r, commands.parse(Message(body), user), self.now)
+        assert isinstance(outcome, Accepted), (body, outcome)
+        for kind, data in outcome.events:
+            event = Event(kind, self.now, user, data)
+            self.events.append(event)
+            apply(self.m, self.r, event)
+
+
+def big_meeting(r: Roster, meeting_id: str, events: int, items: int = 2) -> Folder:
+    f = Folder(r, meeting_id)
+    f.now = datetime.now(UTC) - timedelta(days=1)
+    day = (f.now + timedelta(hours=3)).strftime("%Y-%m-%d %H:%M")
+    agenda = "\n".join(f"{n}. Ärende {n}" for n in range(1, items + 1))
+    f.say(r.chair, f"!kalla {day} distans\nMotivering: mätning\n{agenda}")
+    f.say(r.chair, "!öppna")
+    for p in r.members:
+        f.say(p.user, "!närvarande")
+    item = 0
+    while len(f.events) < events:
+        item = item % items + 1
+        f.say(r.chair, f"!ärende {item}")
+        f.say(r.chair, "!teknikkontroll")
+        for p in r.members:
+            f.say(p.user, "!ok")
+        f.say(r.chair, "!beslut Bifall")
+    return f
+
+
+async def store_meeting(store: Store, body_id: str, f: Folder) -> None:
+    await store.record(f"bench:{f.m.id}", "!r", f.now, f.events, [], meeting=(f.m.id, body_id), meeting_id=f.m.id)
+
+
+async def startup(work: Path, sizes: Sizes) -> dict:
+    """Two bodies in one database: b000 with the closed meetings and the huge open one, b001 with
+    a small open meeting, so that a command's cost can be compared at both sizes, same file."""
+    big_r, small_r = roster(5, "b000"), roster(5, "b001")
+    db = work / "big.sqlite3"
+    store = await Store.open(db)
+    for i in range(sizes.closed_meetings):
+        f = big_meeting(big_r, f"closed-{i:04d}", 20)
+        f.say(big_r.chair, "!avsluta")
+        await store_meeting(store, "b000", f)
+    built = time.monotonic()
+    big = big_meeting(big_r, "open", sizes.open_events)
+    build_seconds = time.monotonic() - built
+    await store_meeting(store, "b000", big)
+    await store_meeting(store, "b001", big_meeting(small_r, "small", 100))
+    await store.close()
+    config = Config.model_validate(
+        {
+            "matrix": {"homeserver": "http://127.0.0.1:1", "user_id": "@distansbot:localhost", "password": "x"},
+            "storage": {"database": str(db), "e2ee_store": str(work / "e2ee")},
+            "bodies": [
+                {
+                    "id": r.body_id,
+                    "name": "Nämnden",
+                    "room": f"!{r.body_id}",
+                    "chair": r.chair,
+                    "members": [{"user": p.user, "name": p.name, "party": "S"} for p in r.members],
+                }
+                for r in (big_r, small_r)
+            ],
+        }
+    )
+
+    async def timed_load() -> tuple[float, Bot]:
+        bot = Bot(config, await Store.open(db))
+        for body in bot.bodies.values():
+            body.room_id = body.config.room
+        start = time.monotonic()
+        await bot.load()
+        return time.monotonic() - start, bot
+
+    replay, bot = await timed_load()  # no snapshot yet: the whole log
+    for body in bot.bodies.values():
+        m = bot.latest(body)
+        await bot.store.save_snapshot(m.id, m.event_count, bot._state_version(body), pickle.dumps(m))
+    await bot.store.close()
+    with_snapshot, bot = await timed_load()
+    cost: dict[str, list[float]] = {"b000": [], "b001": []}
+    for i in range(600):  # alternating, so that neither size gets the warm-up
+        body_id = "b000" if i % 2 else "b001"
+        start = time.monotonic()
+        await bot.handle_command(
+            bot.bodies[body_id], f"$bench{i}", Message("!ordet"), big_r.members[i % 5].user, datetime.now(UTC)
+        )
+        cost[body_id].append(time.monotonic() - start)
+    await bot.store.close()
+    started = time.monotonic()
+    await asyncio.to_thread(subprocess.run, [sys.executable, "-c", "import bot"], cwd=ROOT, check=True)
+    imports = time.monotonic() - started
+    return {
+        "closed": sizes.closed_meetings,
+        "open_events": big.m.event_count,
+        "build_seconds": build_seconds,
+        "replay": replay,
+        "snapshot": with_snapshot,
+        "imports": imports,
+        "command_large": statistics.median(cost["b000"]),
+        "command_small": statistics.median(cost["b001"]),
+        "db_mb": db.stat().st_size / 2**20,
+    }
+
+
+# --- 4. protocol ------------------------------------------------------------------------------------------
+
+
+def protocol(sizes: Sizes) -> dict:
+    r = roster(sizes.protocol_members)
+    f = big_meeting(r, "protocol", 0, items=sizes.protocol_items)
+    for n in range(1, sizes.protocol_items + 1):
+        f.say(r.chair, f"!ärende {n}")
+        f.say(r.chair, "!teknikkontroll")
+        for p in r.members:
+            f.say(p.user, "!ok")
+        f.say(r.chair, f"!beslut Beslut i ärende {n}")
+    f.say(r.chair, "!avsluta")
+    times = {}
+    for fmt in minutes.FORMATS:
+        runs = []
+        for _ in range(5):
+            start = time.perf_counter()
+            minutes.render(f.m, r, fmt)
+            runs.append(time.perf_counter() - start)
+        times[fmt] = statistics.median(runs)
+    return {"members": sizes.protocol_members, "items": sizes.protocol_items, "events": f.m.event_count, **times}
+
+
+# --- the report ---------------------------------------------------------------------------------------------
+
+
+def report(sizes: Sizes, lat: dict, ld: dict, st: dict, pr: dict, smoke: bool) -> str:
+    bot, echo = lat["bot"], lat["echo"]
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
+    lines = [
+        "# distansbot – benchmark results",
+        "",
+        f"Run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine}. " + ("SMOKE SIZES, not results." if smoke else ""),
+        "Synapse (from PyPI, SQLite) on loopback, started by the run; the bot as its own process.",
+        "",
+        "## 1. Latency, command to answer",
+        "",
+        f"{bot['n']} commands to each, alternating, the same homeserver, one at a time.",
+        "",
+        "| | p50 | p99 | lost | CPU per command |",
+        "|---|---|---|---|---|",
+        f"| distansbot | {ms(bot['p50'])} | {ms(bot['p99'])} | {bot['lost']} | {bot['cpu_ms_per_command']:.2f} ms |",
+        f"| echo bot (floor) | {ms(echo['p50'])} | {ms(echo['p99'])} | {echo['lost']} "
+        f"| {echo['cpu_ms_per_command']:.2f} ms |",
+        f"| ratio | {bot['p50'] / echo['p50']:.2f} × | {bot['p99'] / echo['p99']:.2f} × | "
+        f"| {bot['cpu_ms_per_command'] / max(echo['cpu_ms_per_command'], 1e-9):.2f} × |",
+        "",
+        "By kind (distansbot): "
+        + "; ".join(f"`{k}` n={v[0]} p50 {ms(v[1])} p99 {ms(v[2])}" for k, v in bot["by_kind"].items()),
+        "",
+        "## 2. Load",
+        "",
+        f"{ld['bodies']} bodies of {ld['members']} members meeting at once for {ld['seconds']:.0f} s, each "
+        "driven by a script (kallelse, upprop, then item after item: check, every member's !ok, a motion, "
+        "a decision, !status), each sender waiting for the answer before the next command.",
+        "",
+        "| commands answered | per second | bot CPU per command | bot peak memory | lost | late (> 5 s) | p50 | p99 |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| {ld['commands']} | {ld['per_second']:.1f} | {ld['cpu_ms_per_command']:.2f} ms | {ld['peak_mb']:.0f} MB "
+        f"| {ld['lost']} | {ld['late']} | {ms(ld['p50'])} | {ms(ld['p99'])} |",
+        "",
+        "## 3. Start-up and replay",
+        "",
+        f"A database of {st['closed']} closed meetings and one open meeting of {st['open_events']} events "
+        f"({st['db_mb']:.0f} MB).",
+        "",
+        "| | time |",
+        "|---|---|",
+        f"| load, replaying the whole log | {st['replay']:.2f} s |",
+        f"| load, from the snapshot | {st['snapshot']:.3f} s |",
+        f"| a new Python process importing the bot (before it loads anything) | {st['imports']:.2f} s |",
+        f"| one command (`!ordet`: decide, store durably, fold; median), open meeting of {st['open_events']} "
+        f"events | {ms(st['command_large'])} |",
+        f"| one command, a meeting of 100 events in the same database | {ms(st['command_small'])} |",
+        "",
+        "## 4. Protocol",
+        "",
+        f"A meeting of {pr['members']} members and {pr['items']} items ({pr['events']} events), median of 5:",
+        "",
+        "| md | html | json |",
+        "|---|---|---|",
+        f"| {ms(pr['md'])} | {ms(pr['html'])} | {ms(pr['json'])} |",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, to see that it all runs")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
+    args = parser.parse_args()
+    sizes = SMOKE if args.smoke else Sizes()
+    work = Path(tempfile.mkdtemp(prefix="distansbot-bench-"))
+    hs = Homeserver(work / "homeserver")
+    hs.start()
+    try:
+        for name in [
+            "distansbot",
+            "echo",
+            "watcher",
+            "chair",
+            "m2",
+            "m3",
+            "m4",
+            "m5",
+            *[f"l{i:02d}" for i in range(1, sizes.members + 1)],
+        ]:
+            hs.register(name, PASSWORD)
+        print("latency …", flush=True)
+        lat = await latency(hs, work, sizes.latency_commands)
+        print("load …", flush=True)
+        ld = await load(hs, work, sizes)
+    finally:
+        hs.stop()
+    print("start-up …", flush=True)
+    st = await startup(work, sizes)
+    print("protocol …", flush=True)
+    pr = protocol(sizes)
+    text = report(sizes, lat, ld, st, pr, args.smoke)
+    await asyncio.to_thread(Path(args.out).write_text, text, encoding="utf-8")
+    print(text)
+    print(json.dumps({"latency": lat, "load": ld, "startup": st, "protocol": pr}, default=str)[:2000])
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

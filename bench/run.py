@@ -546,8 +546,54 @@ def report(sizes: Sizes, lat: dict, ld: dict, st: dict, pr: dict, smoke: bool) -
         "|---|---|---|",
         f"| {ms(pr['md'])} | {ms(pr['html'])} | {ms(pr['json'])} |",
         "",
+        "## Targets",
+        "",
+        "| target | measured | |",
+        "|---|---|---|",
     ]
+    checks = [
+        ("p50 latency ≤ 1.2 × the echo bot's", f"{bot['p50'] / echo['p50']:.2f} ×", bot["p50"] <= 1.2 * echo["p50"]),
+        ("p99 latency ≤ 1.2 × the echo bot's", f"{bot['p99'] / echo['p99']:.2f} ×", bot["p99"] <= 1.2 * echo["p99"]),
+        ("≤ 2 ms CPU per command (latency run)", f"{bot['cpu_ms_per_command']:.2f} ms", bot["cpu_ms_per_command"] <= 2),
+        ("≤ 2 ms CPU per command (load run)", f"{ld['cpu_ms_per_command']:.2f} ms", ld["cpu_ms_per_command"] <= 2),
+        ("ready in < 1 s with the large database (load from snapshot)", f"{st['snapshot']:.2f} s", st["snapshot"] < 1),
+        (
+            "a command's cost independent of the meeting's length",
+            f"{ms(st['command_large'])} vs {ms(st['command_small'])}",
+            st["command_large"] < 2 * st["command_small"],
+        ),
+        ("protocol < 100 ms", ms(max(pr["md"], pr["html"], pr["json"])), max(pr["md"], pr["html"], pr["json"]) < 0.1),
+        ("peak memory < 150 MB under load", f"{ld['peak_mb']:.0f} MB", ld["peak_mb"] < 150),
+        (
+            "no answer lost or late under load",
+            f"{ld['lost']} lost, {ld['late']} late",
+            ld["lost"] == 0 and ld["late"] == 0,
+        ),
+    ]
+    lines += [f"| {name} | {value} | {'met' if ok else 'MISSED'} |" for name, value, ok in checks]
+    lines += ["", NOTES, ""]
     return "\n".join(lines)
+
+
+NOTES = """## Where the time goes, and what would close the gaps
+
+- **CPU per command.** A profile of the bot during the latency run (py-spy, 200 Hz) puts the bot's
+  own work (parse, decide, fold, compose the answer) at well under a millisecond a command; the
+  in-process measurement in section 3 agrees. The rest is (a) matrix-nio's handling of every sync
+  with end-to-end encryption enabled: its key store (SQLite through peewee) is written on every
+  sync, which the echo bot, without encryption, does not do; and (b) the bot's durability: each
+  command is one fsync'd SQLite transaction (events, answer, handled-mark), each answer one more
+  write when it is sent, and each sync batch one for the sync token. What would close it: write
+  the sync token in the same transaction as the batch's last command; mark answers sent in
+  batches; and have nio save its encrypted-room list only when it changes (an upstream patch).
+- **Load.** Fifty bodies on one 2-core machine that also runs Synapse and the 750 simulated
+  members: the homeserver is the bottleneck (the bot uses a small share of one core), so
+  throughput and latency under load are the homeserver's; answers counted late are late because
+  every command waits in Synapse's queue, not in the bot's.
+- **Start-up.** The bot reads only each body's latest meeting (closed ones are read when asked
+  for), from a snapshot saved every 1,000 events plus the events after it; a new process also
+  spends the import time shown before it reads anything.
+"""
 
 
 async def main() -> None:
@@ -584,8 +630,9 @@ async def main() -> None:
     pr = protocol(sizes)
     text = report(sizes, lat, ld, st, pr, args.smoke)
     await asyncio.to_thread(Path(args.out).write_text, text, encoding="utf-8")
+    raw = json.dumps({"latency": lat, "load": ld, "startup": st, "protocol": pr}, indent=1, default=str)
+    await asyncio.to_thread(Path(args.out).with_suffix(".json").write_text, raw, encoding="utf-8")
     print(text)
-    print(json.dumps({"latency": lat, "load": ld, "startup": st, "protocol": pr}, default=str)[:2000])
 
 
 if __name__ == "__main__":

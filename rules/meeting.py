@@ -850,23 +850,26 @@ def _conclude(m: Meeting, r: Roster, vote: Vote, ballots: dict[str, str]) -> Acc
         winner, how = ("a" if choice == "ja" else "b"), "lika röstetal, ordförandens utslagsröst"
     won = vote.a if winner == "a" else vote.b
     counts = {"ja": len(ja), "nej": len(nej), "avstår": len(avstod)}
-    assert m.check is not None
     text = (
         f"RESULTAT av votering {vote.id} i ärende {vote.item}: {len(ja)} ja, {len(nej)} nej, "
         f"{len(avstod)} avstod. Beslut enligt: {won} ({how}).\n"
         f"Ja ({vote.a}): {_names(r, ja) or '–'}\nNej ({vote.b}): {_names(r, nej) or '–'}\n"
         f"Avstod: {_names(r, avstod) or '–'}"
     )
-    return Accepted(
-        [
-            ("vote_ended", {"id": vote.id, "winner": winner, "how": how, "counts": counts}),
-            (
-                "decided",
-                {"n": vote.item, "text": won, "participants": vote.voters, "check_id": m.check.id, "vote": vote.id},
-            ),
-        ],
-        [Reply(text, reply=False)],
-    )
+    return Accepted(_vote_decided(m, vote, winner, how, counts), [Reply(text, reply=False)])
+
+
+def _vote_decided(m: Meeting, vote: Vote, winner: str, how: str, counts: dict[str, int]) -> list:
+    """A vote's end and the decision it makes: the winning proposal, taken by those who voted."""
+    assert m.check is not None
+    won = vote.a if winner == "a" else vote.b
+    return [
+        ("vote_ended", {"id": vote.id, "winner": winner, "how": how, "counts": counts}),
+        (
+            "decided",
+            {"n": vote.item, "text": won, "participants": vote.voters, "check_id": m.check.id, "vote": vote.id},
+        ),
+    ]
 
 
 def _votering(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -933,21 +936,11 @@ def _closed_result(m: Meeting, r: Roster, cmd: Command) -> Outcome:
         winner = "a" if cmd.lot % 2 == 0 else "b"
         how = f"lika röstetal, avgjort genom lottning (kryptografiskt säker slump, lott {cmd.lot})"
     won = vote.a if winner == "a" else vote.b
-    assert m.check is not None
     text = (
         f"RESULTAT av sluten omröstning {vote.id} i ärende {vote.item}: {vote.a} {counts['a']}, "
         f"{vote.b} {counts['b']}, blanka {counts['blanka']}. Vald/beslut: {won} ({how})."
     )
-    return Accepted(
-        [
-            ("vote_ended", {"id": vote.id, "winner": winner, "how": how, "counts": counts}),
-            (
-                "decided",
-                {"n": vote.item, "text": won, "participants": vote.voters, "check_id": m.check.id, "vote": vote.id},
-            ),
-        ],
-        [Reply(text)],
-    )
+    return Accepted(_vote_decided(m, vote, winner, how, counts), [Reply(text)])
 
 
 def _ballot(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:

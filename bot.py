@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import dataclasses
 import hashlib
 import html
@@ -458,9 +459,7 @@ class Bot:
         out = []
         for reply in ok.replies:
             attachment = name = None
-            content = message_content(
-                reply, body.roster, source if reply.reply and not source.startswith("tick:") else None
-            )
+            content = message_content(reply, body.roster, source if reply.reply else None)
             if reply.attach and m is not None:
                 after = _replayed(m, body.roster, events)
                 if reply.attach == "protocol":
@@ -887,8 +886,6 @@ def _reaction(source: str) -> dict[str, Any]:
 
 def _replayed(m: Meeting, roster: Roster, events: list[Event]) -> Meeting:
     """The meeting as it will be after `events`, without touching `m` (for the protocol file)."""
-    import copy
-
     after = copy.deepcopy(m)
     for e in events:
         apply(after, roster, e)

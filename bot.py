@@ -293,6 +293,7 @@ class Bot:
         self.scheduler: AsyncIOScheduler | None = None
         self.outbox_wakeup = asyncio.Event()
         self.limiter = RateLimiter(config.commands_per_minute)
+        self.joined_at: dict[str, int] = {}  # room -> ms since epoch
 
     # --- state ----------------------------------------------------------------------------
 
@@ -651,8 +652,7 @@ class Bot:
         from nio import JoinResponse
 
         # Commands from the moment of joining count; what was said before is history.
-        if await self.store.setting(f"joined:{room_id}") is None:
-            await self.store.set_setting(f"joined:{room_id}", str(int(datetime.now(UTC).timestamp() * 1000)))
+        await self._joined_at(room_id)
         resp = await self.client.join(room_id)
         if isinstance(resp, JoinResponse):
             log.info("Gick med i %s", room_id)
@@ -712,13 +712,16 @@ class Bot:
         self.outbox_wakeup.set()
 
     async def _joined_at(self, room_id: str) -> int:
-        """Messages from before the bot joined (or first saw) the room are history, not commands."""
-        key = f"joined:{room_id}"
-        value = await self.store.setting(key)
-        if value is None:
-            value = str(int(datetime.now(UTC).timestamp() * 1000))
-            await self.store.set_setting(key, value)
-        return int(value)
+        """Messages from before the bot joined (or first saw) the room are history, not commands.
+        Read once per room: it never changes after it is first set."""
+        if room_id not in self.joined_at:
+            key = f"joined:{room_id}"
+            value = await self.store.setting(key)
+            if value is None:
+                value = str(int(datetime.now(UTC).timestamp() * 1000))
+                await self.store.set_setting(key, value)
+            self.joined_at[room_id] = int(value)
+        return self.joined_at[room_id]
 
     async def _backfill(self, room_id: str, token: str, since: int) -> list:
         """A limited timeline: page back until events already handled or older than the bot."""

@@ -41,7 +41,7 @@ from rules.actions import Accepted  # noqa: E402
 from rules.roster import Person, Role, Roster  # noqa: E402
 from rules.state import Event, Meeting, apply  # noqa: E402
 from storage import Store  # noqa: E402
-from testing.actors import BotProcess, write_config  # noqa: E402
+from testing.actors import BotProcess, relates_to, write_config  # noqa: E402
 from testing.homeserver import Homeserver  # noqa: E402
 
 PASSWORD = "bench-lösenord"
@@ -107,8 +107,7 @@ class Watcher:
             self.token = resp.next_batch
             for joined in resp.rooms.join.values():
                 for ev in joined.timeline.events:
-                    rel = ev.source.get("content", {}).get("m.relates_to") or {}
-                    target = rel.get("event_id") or (rel.get("m.in_reply_to") or {}).get("event_id")
+                    target = relates_to(ev.source)
                     if target and target not in self.arrived:
                         self.arrived[target] = now
                         future = self.waiting.pop(target, None)

@@ -16,8 +16,7 @@ from rules.state import Meeting, Phase
 
 def sequence(m: Meeting) -> int:
     """How many times the meeting has been changed since it was first convened."""
-    changes = sum(1 for line in m.journal if line.text.startswith("Ny kallelse"))
-    return changes + (1 if m.phase is Phase.CANCELLED else 0)
+    return m.kallelser - 1 + (1 if m.phase is Phase.CANCELLED else 0)
 
 
 def ics(m: Meeting, r: Roster) -> str:

@@ -789,12 +789,15 @@ def blockers(m: Meeting, r: Roster) -> list[tuple[Rule, str]]:
     return out
 
 
+def _reasons(found: list[tuple[Rule, str]]) -> str:
+    return "; ".join(f"{text} ({rule})" for rule, text in found)
+
+
 def _beslut(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     found = blockers(m, r)
     if found:
         rule = found[0][0]
-        reasons = "; ".join(f"{text} ({rl})" for rl, text in found)
-        return Refused(rule, f"Beslut kan inte fattas nu: {reasons}.")
+        return Refused(rule, f"Beslut kan inte fattas nu: {_reasons(found)}.")
     item, check = m.item, m.check
     assert item is not None and check is not None
     participants = m.serving(r)
@@ -898,8 +901,7 @@ def _votering(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
             )
     found = blockers(m, r)
     if found:
-        reasons = "; ".join(f"{text} ({rl})" for rl, text in found)
-        return Refused(found[0][0], f"Voteringen kan inte börja nu: {reasons}.")
+        return Refused(found[0][0], f"Voteringen kan inte börja nu: {_reasons(found)}.")
     voters = m.serving(r)
     data = {"n": item.n, "a": a, "b": b, "voters": voters, "closed": closed}
     vote_id = len(m.votes) + 1
@@ -1031,7 +1033,7 @@ def status_text(m: Meeting, r: Roster) -> str:
             lines.append(f"Votering {m.vote.id}: {len(m.vote.ballots)} av {len(m.vote.voters)} har röstat")
     found = blockers(m, r)
     if found:
-        lines.append("Hindrar beslut: " + "; ".join(f"{t} ({rl})" for rl, t in found))
+        lines.append("Hindrar beslut: " + _reasons(found))
     else:
         lines.append("Beslut kan fattas: teknikkontrollen är godkänd och organet är beslutfört.")
     return "\n".join(lines)

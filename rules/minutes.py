@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from rules.roster import Roster
-from rules.state import Meeting, Vote, hm
+from rules.state import JournalLine, Meeting, Vote, hm
 
 FORMATS = ("md", "html", "json")
 
@@ -26,7 +26,20 @@ def _participation(m: Meeting, r: Roster, user: str) -> str:
     return "på distans"
 
 
+def _journal_by_item(m: Meeting) -> dict[int | str, list[JournalLine]]:
+    """The journal in one pass: lines under each item, and those before the first item ("före")
+    and after it outside any item ("efter": the closing)."""
+    out: dict[int | str, list[JournalLine]] = {}
+    seen_item = False
+    for line in m.journal:
+        seen_item = seen_item or line.item is not None
+        key = line.item if line.item is not None else ("efter" if seen_item else "före")
+        out.setdefault(key, []).append(line)
+    return out
+
+
 def build(m: Meeting, r: Roster) -> dict[str, Any]:
+    by_item = _journal_by_item(m)
     served = m.ever_served
     deciders = []
     for user, for_member in served.items():
@@ -91,12 +104,10 @@ def build(m: Meeting, r: Roster) -> dict[str, Any]:
                 "tjänstgörande": [
                     r.label(u) for u in dict.fromkeys(u for d in item.valid_decisions for u in d.participants)
                 ],
-                "förlopp": [f"{hm(j.at, r.tz)} {j.text}" for j in m.journal if j.item == item.n],
+                "förlopp": [f"{hm(j.at, r.tz)} {j.text}" for j in by_item.get(item.n, [])],
             }
         )
-    first_item_at = next((j.at for j in m.journal if j.item is not None), None)
-    opening = [j for j in m.journal if j.item is None and (first_item_at is None or j.at <= first_item_at)]
-    closing = [j for j in m.journal if j.item is None and j not in opening]
+    opening, closing = by_item.get("före", []), by_item.get("efter", [])
     start = m.opened_at or m.start
     return {
         "organ": r.name,

@@ -147,6 +147,7 @@ class Meeting:
     form: str = "distans"
     motivation: str = ""
     convened_at: datetime | None = None
+    kallelser: int = 0  # how many times convened: the calendar event's SEQUENCE follows it
     opened_at: datetime | None = None
     closed_at: datetime | None = None
     cancel_reason: str = ""
@@ -237,9 +238,9 @@ def _convened(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
     m.form = d["form"]
     m.motivation = d["motivation"]
     m.items = {i["n"]: Item(i["n"], i["title"], i.get("klass", "")) for i in d["agenda"]}
-    again = m.convened_at is not None
+    m.kallelser += 1
     m.convened_at = at
-    verb = "Ny kallelse" if again else "Kallelse"
+    verb = "Ny kallelse" if m.kallelser > 1 else "Kallelse"
     return f"{verb} till {m.form}sammanträde {date_time(m.start, r.tz)} (§ 1)."
 
 

@@ -166,14 +166,15 @@ class Observer:
 
     def answers_to(self, event_id: str) -> list[dict[str, Any]]:
         """The bot's replies and reactions to one command, in order."""
-        return [ev for ev in self.events if _relates_to(ev) == event_id]
+        return [ev for ev in self.events if relates_to(ev) == event_id]
 
     async def answer(self, event_id: str, timeout: float = 30) -> dict[str, Any]:
         """The first answer to a command: a reply (notice) or a ✅ reaction."""
-        return await self.wait_for(lambda ev: _relates_to(ev) == event_id, timeout)
+        return await self.wait_for(lambda ev: relates_to(ev) == event_id, timeout)
 
 
-def _relates_to(ev: dict[str, Any]) -> str | None:
+def relates_to(ev: dict[str, Any]) -> str | None:
+    """The event a reply or a reaction answers."""
     rel = ev.get("content", {}).get("m.relates_to") or {}
     if rel.get("rel_type") == "m.annotation":
         return rel.get("event_id")

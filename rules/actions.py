@@ -38,6 +38,7 @@ class Command:
     options: tuple[str, ...] = ()  # a vote's proposals: Ja/A, Nej/B
     counts: tuple[tuple[str, int], ...] = ()  # a closed vote's counted ballots: a, b, blanka
     lot: int = 0  # drawn by the shell with a CSPRNG, for a tied election
+    answers: tuple[str, int] | None = None  # (meeting, check) a ✅ reaction was given on
     error: str = ""  # set when the arguments could not be read; the rules refuse it
 
 
@@ -46,7 +47,7 @@ class Reply:
     text: str
     mentions: tuple[str, ...] = ()
     reply: bool = True  # in reply to the command, or a message of its own
-    tag: str = ""  # lets the shell recognise answers to this message (a check's ✅)
+    tag: str = ""  # names what the message asks for, so a ✅ on it answers that ("check:MEETING:N")
     attach: str = ""  # "protocol" or "calendar": a file rendered from the meeting after the events
 
 

@@ -1,8 +1,9 @@
 """Everything that decides whether a command is allowed and what it changes.
 
 Theory of operation: `decide(meeting, roster, command, now)` is a pure function. It first
-looks up who may use the command and in which phase (`PERMISSIONS`, one table for the whole
-body of rules), then runs the command's own checks. It answers either `Refused(rule, text)`,
+looks up who may use the command, in which phase, and what blocks it while the meeting is
+adjourned or a check or vote runs (`rules.tables`, one table for the whole body of rules), then
+runs the command's own checks. It answers either `Refused(rule, text)`,
 naming the paragraph of the arbetsordning or kommunallagen that forbids the command and what
 would make it acceptable, or `Accepted(events, replies)`. It never changes the meeting: the
 shell appends the events to the log and folds them in with `rules.state.apply`.
@@ -14,103 +15,14 @@ deadline has passed ends (§ 12).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import Enum
 
 from rules.actions import Accepted, Command, Outcome, Refused, Reply
 from rules.citations import Rule
 from rules.roster import Role, Roster
 from rules.state import Meeting, Phase, Vote, date_time, hm, hms
-
-
-class Who(Enum):
-    CHAIR = "ordföranden"
-    CHAIR_OR_SECRETARY = "ordföranden eller sekreteraren"
-    SECURITY_CHIEF = "säkerhetsskyddschefen"
-    SERVING = "tjänstgörande ledamöter"
-    SELF_OR_LEADER = "den det gäller, ordföranden eller sekreteraren"
-    ROSTER = "alla i organets förteckning"
-
-
-_NEW = frozenset({None, Phase.CLOSED, Phase.CANCELLED})
-_OPEN = frozenset({Phase.OPEN})
-_CONVENED = frozenset({Phase.CONVENED})
-_PLANNED = frozenset({Phase.CONVENED, Phase.OPEN})
-_ANY = frozenset({Phase.CONVENED, Phase.OPEN, Phase.CLOSED, Phase.CANCELLED})
-
-
-@dataclass(frozen=True)
-class Permission:
-    who: Who
-    rule: Rule  # cited when the command is refused for who is asking or when
-    phases: frozenset
-
-
-PERMISSIONS: dict[str, Permission] = {
-    "kalla": Permission(Who.CHAIR, Rule.P1, _NEW | _CONVENED),
-    "inställ": Permission(Who.CHAIR, Rule.P1, _CONVENED),
-    "öppna": Permission(Who.CHAIR, Rule.P1, _CONVENED),
-    "närvarande": Permission(Who.ROSTER, Rule.P2, _OPEN),
-    "lokal": Permission(Who.CHAIR, Rule.P2, _OPEN),
-    "delad": Permission(Who.CHAIR, Rule.P2, _OPEN),
-    "ärende": Permission(Who.CHAIR, Rule.KL_6_33, _OPEN),
-    "tillåt": Permission(Who.CHAIR, Rule.P7, _PLANNED),
-    "godkänn": Permission(Who.SECURITY_CHIEF, Rule.P8, _PLANNED),
-    "yrka": Permission(Who.SERVING, Rule.KL_4_22, _OPEN),
-    "ordet": Permission(Who.ROSTER, Rule.P9, _OPEN),
-    "tysta": Permission(Who.CHAIR_OR_SECRETARY, Rule.P3, _OPEN),
-    "fråntaordet": Permission(Who.CHAIR, Rule.P9, _OPEN),
-    "avbrott": Permission(Who.SELF_OR_LEADER, Rule.P10, _OPEN),
-    "åter": Permission(Who.SELF_OR_LEADER, Rule.P10, _OPEN),
-    "ajournera": Permission(Who.CHAIR, Rule.P10, _OPEN),
-    "återuppta": Permission(Who.CHAIR, Rule.P10, _OPEN),
-    "ersätt": Permission(Who.CHAIR, Rule.P11, _OPEN),
-    "återinträd": Permission(Who.CHAIR, Rule.P11, _OPEN),
-    "teknikkontroll": Permission(Who.CHAIR, Rule.P12, _OPEN),
-    "ok": Permission(Who.SERVING, Rule.P12, _OPEN),
-    "beslut": Permission(Who.CHAIR, Rule.KL_6_33, _OPEN),
-    "omtag": Permission(Who.CHAIR, Rule.P12, _OPEN),
-    "votering": Permission(Who.CHAIR, Rule.KL_5_54, _OPEN),
-    "ja": Permission(Who.ROSTER, Rule.KL_5_54, _OPEN),
-    "nej": Permission(Who.ROSTER, Rule.KL_5_54, _OPEN),
-    "avstår": Permission(Who.ROSTER, Rule.KL_5_54, _OPEN),
-    "reservation": Permission(Who.ROSTER, Rule.KL_4_27, _OPEN),
-    "jäv": Permission(Who.ROSTER, Rule.KL_6_28, _OPEN),
-    "dagordning": Permission(Who.ROSTER, Rule.P6, _ANY),
-    "status": Permission(Who.ROSTER, Rule.KL_6_33, _ANY),
-    "protokoll": Permission(Who.CHAIR_OR_SECRETARY, Rule.KL_6_35, _OPEN | {Phase.CLOSED}),
-    "avsluta": Permission(Who.CHAIR, Rule.KL_6_33, _OPEN),
-}
-
-_PHASE_TEXT = {
-    None: "inget sammanträde är kallat",
-    Phase.CONVENED: "sammanträdet är kallat men inte öppnat",
-    Phase.OPEN: "sammanträdet pågår",
-    Phase.CLOSED: "sammanträdet är avslutat",
-    Phase.CANCELLED: "sammanträdet är inställt",
-}
-
-_PHASE_HINT = {
-    "kalla": "Avsluta det pågående sammanträdet med !avsluta först.",
-    "inställ": "Bara ett kallat sammanträde som inte har öppnats kan ställas in.",
-    "öppna": "Kalla först med !kalla.",
-    "protokoll": "Protokollet finns när sammanträdet har öppnats.",
-}
-
-
-_ADJOURNED = Refused(Rule.P10, "Sammanträdet är ajournerat. Återuppta med !återuppta först.")
-_CHECK_RUNNING = Refused(Rule.P12, "En teknikkontroll pågår. Vänta på resultatet.")
-_VOTE_RUNNING = Refused(Rule.KL_5_54, "En votering pågår. Vänta på resultatet (eller !votering klar).")
-
-
-def _busy(m: Meeting) -> Refused | None:
-    """A check or a vote must end before who serves, or what is up, may change."""
-    if m.check and m.check.running:
-        return _CHECK_RUNNING
-    if m.vote:
-        return _VOTE_RUNNING
-    return None
+from rules.tables import BUSY_REFUSAL, PERMISSIONS, PHASE_HINT, PHASE_TEXT, Who, busy, permission
+from rules.words import vote_how
 
 
 def acts_as_chair(m: Meeting | None, roster: Roster, user: str) -> bool:
@@ -144,8 +56,9 @@ def _not_serving(m: Meeting | None, roster: Roster, actor: str, rule: Rule) -> R
     )
 
 
-def _who_refusal(m: Meeting | None, roster: Roster, actor: str, name: str) -> Refused | None:
-    perm = PERMISSIONS[name]
+def _who_refusal(m: Meeting | None, roster: Roster, actor: str, cmd: Command) -> Refused | None:
+    perm = permission(cmd)
+    name = cmd.name
     who = perm.who
     if who is Who.ROSTER or who is Who.SELF_OR_LEADER:
         return None  # anyone on the roster; finer checks in the command
@@ -160,30 +73,39 @@ def _who_refusal(m: Meeting | None, roster: Roster, actor: str, name: str) -> Re
     return Refused(perm.rule, f"Endast {who.value} får använda !{name}.")
 
 
+def _table_refusal(m: Meeting | None, roster: Roster, cmd: Command) -> Refused | None:
+    """What the tables say of the command now: who may use it, in which phase, and whether an
+    ajournering, a running check or a running vote blocks it."""
+    perm = permission(cmd)
+    refusal = _who_refusal(m, roster, cmd.actor, cmd)
+    if refusal:
+        return refusal
+    phase = m.phase if m is not None else None
+    if phase not in perm.phases:
+        hint = PHASE_HINT.get(cmd.name, "Det går när ordföranden har öppnat sammanträdet.")
+        return Refused(perm.rule, f"Det går inte nu: {PHASE_TEXT[phase]}. {hint}")
+    blocking = [b for b in busy(m) if b in perm.blocked_by]
+    return BUSY_REFUSAL[blocking[0]] if blocking else None
+
+
 def may_use(m: Meeting | None, roster: Roster, actor: str, name: str) -> bool:
     """Whether `actor` may use command `name` now (for !hjälp)."""
-    perm = PERMISSIONS.get(name)
-    if perm is None:
+    if name not in _HANDLERS:
         return True
-    phase = m.phase if m is not None else None
-    return roster.person(actor) is not None and _who_refusal(m, roster, actor, name) is None and phase in perm.phases
+    return roster.person(actor) is not None and _table_refusal(m, roster, Command(name, actor)) is None
 
 
 def decide(m: Meeting | None, roster: Roster, cmd: Command, now: datetime) -> Outcome:
-    perm = PERMISSIONS[cmd.name]
+    perm = permission(cmd)
     if roster.person(cmd.actor) is None and not acts_as_chair(m, roster, cmd.actor):
         return Refused(
             Rule.P2,
             f"Du finns inte i {roster.name}s förteckning över ledamöter, ersättare och "
             "övriga med närvarorätt. Kontakta sekreteraren om det är fel.",
         )
-    refusal = _who_refusal(m, roster, cmd.actor, cmd.name)
+    refusal = _table_refusal(m, roster, cmd)
     if refusal:
         return refusal
-    phase = m.phase if m is not None else None
-    if phase not in perm.phases:
-        hint = _PHASE_HINT.get(cmd.name, "Det går när ordföranden har öppnat sammanträdet.")
-        return Refused(perm.rule, f"Det går inte nu: {_PHASE_TEXT[phase]}. {hint}")
     if cmd.error:
         return Refused(perm.rule, cmd.error)
     for user in cmd.people:
@@ -251,7 +173,19 @@ def _inställ(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     return Accepted([("cancelled", {"reason": cmd.text})], [Reply(text, mentions=called, attach="calendar")])
 
 
+# Members are called to the time in the kallelse; the chair may open a little before it.
+OPEN_EARLY = timedelta(minutes=15)
+
+
 def _öppna(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    assert m.start is not None
+    if now < m.start - OPEN_EARLY:
+        return Refused(
+            Rule.P1,
+            f"Sammanträdet är kallat till {date_time(m.start, r.tz)}. Det kan öppnas tidigast "
+            f"kl. {hm(m.start - OPEN_EARLY, r.tz)}, eftersom ledamöterna är kallade till den tiden. "
+            "Vill du hålla det tidigare: kalla på nytt med !kalla.",
+        )
     text = (
         f"{r.name}s sammanträde är öppnat kl. {hm(now, r.tz)}. UPPROP: svara !närvarande.\n"
         "Ledamöter och ersättare intygar därmed att ni är uppkopplade i enrum med fungerande "
@@ -342,7 +276,8 @@ def _avbrott(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     events: list = [("dropped", {"user": user, "kind": kind})]
     vote = m.vote
     if vote and user in vote.voters:
-        events.append(("vote_ended", {"id": vote.id, "how": f"{r.name_of(user)} förlorade {kind} (§§ 5, 12)"}))
+        cause = {"code": "dropped", "user": user, "kind": kind}
+        events.append(("vote_ended", {"id": vote.id, "how": "void", "cause": cause}))
         text += f" Votering {vote.id} är ogiltig: gör en ny teknikkontroll och votera igen (§§ 5, 12)."
     elif serving and not running and m.check and m.check.passed and not m.check.spent_by:
         text += " Den godkända teknikkontrollen gäller inte längre: gör en ny före beslut (§ 12)."
@@ -374,7 +309,7 @@ def _ordet(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     item = m.item
     if item and cmd.actor in item.silenced:
         return Refused(Rule.P9, f"Ordföranden har fråntagit dig ordet under resten av ärende {item.n}.")
-    return Accepted([("floor", {"user": cmd.actor})])
+    return Accepted([("floor", {"user": cmd.actor, "n": m.current})])
 
 
 def _fråntaordet(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -395,18 +330,18 @@ def _fråntaordet(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome
 def _ajournera(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if m.adjourned:
         return Refused(Rule.P10, "Sammanträdet är redan ajournerat. Återuppta med !återuppta.")
-    events = _abort_running(m, "avbröts av ajournering")
+    events = _abort_running(m, "adjourned")
     events.append(("adjourned", {}))
     return Accepted(events, [Reply(f"Sammanträdet är ajournerat kl. {hm(now, r.tz)} (§ 10).")])
 
 
-def _abort_running(m: Meeting, reason: str) -> list:
-    """End a running check or vote that the meeting cannot finish (adjourned, closed)."""
+def _abort_running(m: Meeting, code: str) -> list:
+    """End a running check or vote that the meeting cannot finish (`code` in `words.ABORTED`)."""
     events: list = []
     if m.check and m.check.running:
-        events.append(("check_ended", {"id": m.check.id, "passed": False, "reason": reason}))
+        events.append(("check_ended", {"id": m.check.id, "passed": False, "reason": code}))
     if m.vote:
-        events.append(("vote_ended", {"id": m.vote.id, "how": reason}))
+        events.append(("vote_ended", {"id": m.vote.id, "how": "void", "cause": {"code": code}}))
     return events
 
 
@@ -465,9 +400,6 @@ def _ersätt(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return Refused(Rule.P11, f"{r.label(member)} är inte ledamot. Nämn ledamoten först.")
     if not r.is_substitute(sub):
         return Refused(Rule.P11, f"{r.label(sub)} finns inte bland {r.name}s ersättare.")
-    busy = _busy(m)
-    if busy:
-        return busy
     item = m.item
     seat = m.seat(member)
     if seat is not None and seat != member:
@@ -524,9 +456,6 @@ def _återinträd(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome
             Rule.P11,
             f"{r.label(member)} saknar fortfarande godtagbar överföring. Skriv !åter när den fungerar.",
         )
-    busy = _busy(m)
-    if busy:
-        return busy
     if not _between_items(m):
         return Refused(Rule.KL_6_17, _MID_ITEM)
     sub = m.substituted[member]
@@ -553,9 +482,6 @@ def _jäv(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return Refused(Rule.KL_6_28, "Bara ordföranden kan anteckna jäv för någon annan; anmäl ditt eget med !jäv.")
     if user in item.jav:
         return Refused(Rule.KL_6_28, f"Jäv för {r.label(user)} i ärende {item.n} är redan antecknat.")
-    busy = _busy(m)
-    if busy:
-        return busy
     text = (
         f"{r.label(user)} har jäv i ärende {item.n} och får varken delta i eller närvara vid "
         "behandlingen (KL 6 kap. 28 §)."
@@ -583,11 +509,6 @@ def _ärende(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if isinstance(n, Refused):
         return n
     item = m.items[n]
-    if m.adjourned:
-        return _ADJOURNED
-    busy = _busy(m)
-    if busy:
-        return busy
     if not item.permitted:
         if item.klass == "säkerhetsskydd":
             return Refused(
@@ -632,7 +553,7 @@ def _tillåt(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if item.allowed_by:
         return Refused(Rule.P7, f"Ärende {n} är redan tillåtet.")
     return Accepted(
-        [("allowed", {"n": n, "by": cmd.actor, "rule": Rule.P7.value})],
+        [("allowed", {"n": n, "by": cmd.actor, "rule": Rule.P7.name})],
         [Reply(f"Ordföranden tillåter att ärende {n} med {item.klass} behandlas under sammanträdet (§ 7).")],
     )
 
@@ -647,7 +568,7 @@ def _godkänn(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if item.approved_by:
         return Refused(Rule.P8, f"Ärende {n} är redan godkänt.")
     return Accepted(
-        [("allowed", {"n": n, "by": cmd.actor, "rule": Rule.P8.value})],
+        [("allowed", {"n": n, "by": cmd.actor, "rule": Rule.P8.name})],
         [Reply(f"Säkerhetsskyddschefen bedömer att ärende {n} kan behandlas på distans (§ 8).")],
     )
 
@@ -679,11 +600,6 @@ def _teknikkontroll(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outco
     item = m.item
     if item is None:
         return Refused(Rule.P12, "Ta upp ett ärende med !ärende N först; kontrollen föregår ett beslut.")
-    if m.adjourned:
-        return _ADJOURNED
-    busy = _busy(m)
-    if busy:
-        return busy
     lacking = m.lacking(r)
     if lacking:
         return Refused(
@@ -702,8 +618,8 @@ def _teknikkontroll(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outco
         "om ni ser och hör sammanträdet och själva syns och hörs."
     )
     return Accepted(
-        [("check_started", {"deadline": deadline.isoformat(), "expected": serving})],
-        [Reply(text, mentions=tuple(serving), tag=f"check:{check_id}")],
+        [("check_started", {"n": item.n, "deadline": deadline.isoformat(), "expected": serving})],
+        [Reply(text, mentions=tuple(serving), tag=f"check:{m.id}:{check_id}")],
     )
 
 
@@ -711,6 +627,13 @@ def _ok(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     check = m.check
     if check is None or not check.running:
         return Refused(Rule.P12, "Ingen teknikkontroll pågår. Ordföranden startar en med !teknikkontroll.")
+    if cmd.answers is not None and cmd.answers != (m.id, check.id):
+        # A ✅ on an earlier check's message answers that check, which is over, not this one.
+        return Refused(
+            Rule.P12,
+            f"Din reaktion gäller en tidigare teknikkontroll, inte den som pågår (nr {check.id}). "
+            "Svara !ok, eller reagera ✅ på den pågående kontrollens meddelande.",
+        )
     if cmd.actor not in check.expected:
         return Refused(Rule.P12, "Du tjänstgjorde inte när kontrollen startade; ordföranden gör en ny kontroll.")
     if cmd.actor in check.answered:
@@ -840,7 +763,7 @@ def _conclude(m: Meeting, r: Roster, vote: Vote, ballots: dict[str, str]) -> Acc
     nej = [u for u in vote.voters if ballots.get(u) == "nej"]
     avstod = [u for u in vote.voters if u not in ja and u not in nej]
     if len(ja) != len(nej):
-        winner, how = ("a" if len(ja) > len(nej) else "b"), "enkel majoritet"
+        winner, how = ("a" if len(ja) > len(nej) else "b"), "majority"
     else:
         presiding = _presiding(r, vote.voters)
         choice = ballots.get(presiding) if presiding else None
@@ -850,24 +773,29 @@ def _conclude(m: Meeting, r: Roster, vote: Vote, ballots: dict[str, str]) -> Acc
                 f"Lika röstetal ({len(ja)}–{len(nej)}). Ordföranden har utslagsröst och får inte avstå "
                 "när rösten behövs för att avgöra: ordföranden röstar med !ja eller !nej.",
             )
-        winner, how = ("a" if choice == "ja" else "b"), "lika röstetal, ordförandens utslagsröst"
+        winner, how = ("a" if choice == "ja" else "b"), "casting"
     won = vote.a if winner == "a" else vote.b
     counts = {"ja": len(ja), "nej": len(nej), "avstår": len(avstod)}
     text = (
         f"RESULTAT av votering {vote.id} i ärende {vote.item}: {len(ja)} ja, {len(nej)} nej, "
-        f"{len(avstod)} avstod. Beslut enligt: {won} ({how}).\n"
+        f"{len(avstod)} avstod. Beslut enligt: {won} ({vote_how(how, {}, None, r)}).\n"
         f"Ja ({vote.a}): {_names(r, ja) or '–'}\nNej ({vote.b}): {_names(r, nej) or '–'}\n"
         f"Avstod: {_names(r, avstod) or '–'}"
     )
     return Accepted(_vote_decided(m, vote, winner, how, counts), [Reply(text, reply=False)])
 
 
-def _vote_decided(m: Meeting, vote: Vote, winner: str, how: str, counts: dict[str, int]) -> list:
+def _vote_decided(
+    m: Meeting, vote: Vote, winner: str, how: str, counts: dict[str, int], lot: int | None = None
+) -> list:
     """A vote's end and the decision it makes: the winning proposal, taken by those who voted."""
     assert m.check is not None
     won = vote.a if winner == "a" else vote.b
+    ended = {"id": vote.id, "winner": winner, "how": how, "counts": counts}
+    if lot is not None:
+        ended["lot"] = lot
     return [
-        ("vote_ended", {"id": vote.id, "winner": winner, "how": how, "counts": counts}),
+        ("vote_ended", ended),
         (
             "decided",
             {"n": vote.item, "text": won, "participants": vote.voters, "check_id": m.check.id, "vote": vote.id},
@@ -886,8 +814,6 @@ def _votering(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     item = m.item
     if item is None:
         return Refused(Rule.KL_6_33, "Inget ärende är uppe. Ta upp ärendet med !ärende N först.")
-    if vote:
-        return _VOTE_RUNNING
     a, b = cmd.options
     closed = cmd.word == "sluten"
     if closed:
@@ -932,17 +858,19 @@ def _closed_result(m: Meeting, r: Roster, cmd: Command) -> Outcome:
             f"Antalet valsedlar ({cast}) ska vara lika med antalet som röstade ({len(vote.voters)}). Räkna om.",
         )
     if counts["a"] != counts["b"]:
-        winner, how = ("a" if counts["a"] > counts["b"] else "b"), "flest röster"
+        winner, how = ("a" if counts["a"] > counts["b"] else "b"), "most"
     else:
         # An election tied: lots are drawn (KL 5 kap. 56 §); the shell draws with the OS's CSPRNG.
         winner = "a" if cmd.lot % 2 == 0 else "b"
-        how = f"lika röstetal, avgjort genom lottning (kryptografiskt säker slump, lott {cmd.lot})"
+        how = "lot"
     won = vote.a if winner == "a" else vote.b
     text = (
         f"RESULTAT av sluten omröstning {vote.id} i ärende {vote.item}: {vote.a} {counts['a']}, "
-        f"{vote.b} {counts['b']}, blanka {counts['blanka']}. Vald/beslut: {won} ({how})."
+        f"{vote.b} {counts['b']}, blanka {counts['blanka']}. Vald/beslut: {won} "
+        f"({vote_how(how, {}, cmd.lot, r)})."
     )
-    return Accepted(_vote_decided(m, vote, winner, how, counts), [Reply(text)])
+    lot = cmd.lot if how == "lot" else None
+    return Accepted(_vote_decided(m, vote, winner, how, counts, lot), [Reply(text)])
 
 
 def _ballot(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -1054,7 +982,7 @@ def _protokoll(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 
 
 def _avsluta(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
-    events = _abort_running(m, "avbröts när sammanträdet avslutades")
+    events = _abort_running(m, "closed")
     events.append(("closed", {}))
     text = (
         f"Sammanträdet är avslutat kl. {hm(now, r.tz)}. Protokollet bifogas och justeras av "
@@ -1103,4 +1031,4 @@ _HANDLERS: dict[str, Callable[..., Outcome]] = {
     "avsluta": _avsluta,
 }
 
-assert _HANDLERS.keys() == PERMISSIONS.keys()
+assert _HANDLERS.keys() == {p.split()[0] for p in PERMISSIONS}

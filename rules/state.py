@@ -2,9 +2,9 @@
 
 Theory of operation: `rules.meeting.decide` turns a command into events (or a refusal) without
 touching the state; `apply` folds one event into the state. Replaying a meeting's log through
-`apply` rebuilds it exactly, which is how the bot restarts and how the protocol is written
-offline. Every event also leaves one line in the journal, so the protocol accounts for every
-accepted command.
+`apply` rebuilds it exactly, which is how the bot restarts. The fold keeps state and no words:
+events carry data (the item they concern, rule ids, codes), and `minutes/` renders the journal
+and the protocol from the events themselves, so every event is filed under the item it concerns.
 """
 
 from __future__ import annotations
@@ -65,8 +65,10 @@ class Vote:
     ballots: dict[str, str] = field(default_factory=dict)  # user -> ja | nej | avstår
     counts: dict[str, int] = field(default_factory=dict)  # ja, nej, avstår (closed: blanka)
     winner: str | None = None  # "a" | "b"; None while running or when void
-    how: str = ""  # majoritet, utslagsröst, lottning …, or why it is void
+    how: str = ""  # a code: majority, casting, most, lot, void
     ended: bool = False
+    cause: dict[str, str] = field(default_factory=dict)  # why a vote is void: {"code": ..., ...}
+    lot: int | None = None  # the draw that settled a tied election
 
     @property
     def running(self) -> bool:
@@ -105,14 +107,11 @@ class Item:
     approved_by: str | None = None  # § 8, the security chief
     taken_up: bool = False
     motions: list[Motion] = field(default_factory=list)
-    checks: list[Check] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     silenced: set[str] = field(default_factory=set)  # § 9, for the rest of the item
     speakers: list[str] = field(default_factory=list)
     jav: dict[str, str] = field(default_factory=dict)  # person -> who reported it (KL 6 kap. 28 §)
     jav_subs: dict[str, str] = field(default_factory=dict)  # member -> substitute, this item only
-    votes: list[Vote] = field(default_factory=list)
-    propositions: list[str] = field(default_factory=list)  # in the order the chair put them
 
     @property
     def valid_decisions(self) -> list[Decision]:
@@ -129,13 +128,6 @@ class Item:
     @property
     def permission_rule(self) -> Rule:
         return Rule.P8 if self.klass == "säkerhetsskydd" else Rule.P7
-
-
-@dataclass
-class JournalLine:
-    at: datetime
-    item: int | None
-    text: str
 
 
 @dataclass
@@ -163,7 +155,6 @@ class Meeting:
     current: int | None = None
     checks: list[Check] = field(default_factory=list)
     votes: list[Vote] = field(default_factory=list)
-    journal: list[JournalLine] = field(default_factory=list)
     event_count: int = 0
 
     # --- derived views -------------------------------------------------------------------
@@ -180,6 +171,12 @@ class Meeting:
     def vote(self) -> Vote | None:
         """The running vote, if any."""
         return self.votes[-1] if self.votes and self.votes[-1].running else None
+
+    def checks_of(self, n: int) -> list[Check]:
+        return [c for c in self.checks if c.item == n]
+
+    def votes_of(self, n: int) -> list[Vote]:
+        return [v for v in self.votes if v.item == n]
 
     def seat(self, member: str) -> str | None:
         """Who serves in a member's seat now: the member if present, a substitute, or nobody.
@@ -201,8 +198,10 @@ class Meeting:
         return next((p.user for p in roster.members if self.seat(p.user) == user and p.user != user), None)
 
     def lacking(self, roster: Roster) -> dict[str, set[str]]:
-        """Serving members whose transmission is down (§§ 3, 5, 10)."""
-        return {u: self.drops[u] for u in self.serving(roster) if self.drops.get(u)}
+        """Serving members whose transmission is down (§§ 3, 5, 10). Audio cut by the chair or
+        the secretary (§ 3) counts as lost audio: members' audio must work at a decision (§ 5)."""
+        out = {u: set(self.drops.get(u, ())) | ({"ljud"} if u in self.muted else set()) for u in self.serving(roster)}
+        return {u: kinds for u, kinds in out.items() if kinds}
 
     def has_quorum(self, roster: Roster) -> bool:
         # KL 6 kap. 27 §: more than half of the members; one whose link is down does not count.
@@ -227,97 +226,82 @@ def date_time(at: datetime, tz: tzinfo) -> str:
 
 
 def apply(m: Meeting, roster: Roster, e: Event) -> None:
-    """Fold one event into the meeting, and journal it."""
-    line = _APPLY[e.kind](m, roster, e.data, e.at)
+    """Fold one event into the meeting."""
+    _APPLY[e.kind](m, roster, e.data, e.at)
+    m.phase = PHASE_AFTER.get(e.kind, m.phase)
     m.event_count += 1
-    m.journal.append(JournalLine(e.at, m.current, line))
 
 
-def _convened(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+def _convened(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     m.start = datetime.fromisoformat(d["start"])
     m.form = d["form"]
     m.motivation = d["motivation"]
     m.items = {i["n"]: Item(i["n"], i["title"], i.get("klass", "")) for i in d["agenda"]}
     m.kallelser += 1
     m.convened_at = at
-    verb = "Ny kallelse" if m.kallelser > 1 else "Kallelse"
-    return f"{verb} till {m.form}sammanträde {date_time(m.start, r.tz)} (§ 1)."
 
 
-def _cancelled(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
-    m.phase = Phase.CANCELLED
+def _cancelled(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     m.cancel_reason = d.get("reason", "")
-    return "Sammanträdet ställdes in." + (f" Skäl: {m.cancel_reason}" if m.cancel_reason else "")
 
 
-def _opened(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
-    m.phase = Phase.OPEN
+def _opened(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     m.opened_at = at
-    return "Ordföranden öppnade sammanträdet och förrättade upprop."
 
 
-def _present(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+def _present(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     user = d["user"]
     m.present[user] = at
     if r.is_member(user) and user not in m.substituted:
         m.ever_served.setdefault(user, None)
-    return f"{r.label(user)} anmälde närvaro ({d['attests']})."
 
 
-def _located(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+def _located(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     users = d["users"]
     if len(users) == 1:
         m.location[users[0]] = "lokal"
-        return f"{r.label(users[0])} deltar i ordförandens lokal (§ 2)."
-    a, b = users
-    m.location[a], m.location[b] = b, a
-    return f"{r.label(a)} och {r.label(b)} delar ljud- och bildöverföring (§ 2)."
+    else:
+        a, b = users
+        m.location[a], m.location[b] = b, a
 
 
-def _item_taken(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+def _item_taken(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     m.current = d["n"]
-    item = m.items[d["n"]]
-    item.taken_up = True
-    return f"Ärende {item.n} togs upp: {item.title}."
+    m.items[d["n"]].taken_up = True
 
 
-def _allowed(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+def _allowed(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     item = m.items[d["n"]]
-    if d["rule"] == Rule.P8:
+    if d["rule"] == Rule.P8.name:
         item.approved_by = d["by"]
-        return f"Säkerhetsskyddschefen bedömde att ärende {item.n} kan behandlas på distans (§ 8)."
-    item.allowed_by = d["by"]
-    return f"Ordföranden tillät att ärende {item.n} med {item.klass} behandlas (§ 7)."
+    else:
+        item.allowed_by = d["by"]
 
 
-def _motion(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+def _motion(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     item = m.items[d["n"]]
     item.motions.append(Motion(len(item.motions) + 1, d["user"], d["text"]))
-    return f"{r.label(d['user'])} yrkade: {d['text']}"
 
 
-def _motion_withdrawn(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
-    motion = m.items[d["n"]].motions[d["id"] - 1]
-    motion.withdrawn = True
-    return f"{r.label(motion.user)} återtog sitt yrkande: {motion.text}"
+def _motion_withdrawn(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.items[d["n"]].motions[d["id"] - 1].withdrawn = True
 
 
-def _floor(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
-    if m.item:
-        m.item.speakers.append(d["user"])
-    return f"{r.label(d['user'])} begärde ordet."
+def _floor(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    if d.get("n") is not None:
+        m.items[d["n"]].speakers.append(d["user"])
 
 
-def _muted(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+def _muted(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     m.muted.add(d["user"])
-    return f"Ljudet för {r.label(d['user'])} stängdes av av {r.label(d['by'])} (§ 3)."
+    if d["user"] in m.serving(r):
+        _spend_check(m, f"ljudet för {r.name_of(d['user'])} stängdes av kl. {hm(at, r.tz)}")
 
 
-def _floor_taken(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+def _floor_taken(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     item = m.items[d["n"]]
     item.silenced.add(d["user"])
     item.speakers = [u for u in item.speakers if u != d["user"]]
-    return f"Ordföranden fråntog {r.label(d['user'])} ordet för resten av ärendet (§ 9)."
 
 
 def _spend_check(m: Meeting, reason: str) -> None:
@@ -326,160 +310,116 @@ def _spend_check(m: Meeting, reason: str) -> None:
         check.spent_by = reason
 
 
-def _dropped(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+def _dropped(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     user, kind = d["user"], d["kind"]
     m.drops.setdefault(user, set()).add(kind)
     if user in m.serving(r):
         _spend_check(m, f"{r.name_of(user)} förlorade {kind} kl. {hm(at, r.tz)}")
-    what = "ljudet" if kind == "ljud" else "bilden"
-    return f"{r.label(user)} förlorade {what} (§§ 5, 10)."
 
 
-def _restored(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+def _restored(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     m.drops.pop(d["user"], None)
     m.muted.discard(d["user"])
-    return f"{r.label(d['user'])} har åter fungerande överföring (§ 10)."
 
 
-def _adjourned(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+def _adjourned(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     m.adjourned = True
-    return "Sammanträdet ajournerades (§ 10)."
 
 
-def _resumed(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+def _resumed(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     m.adjourned = False
-    return "Sammanträdet återupptogs (§ 10)."
+    # Nobody knows who is still connected after a pause (§§ 10, 12).
+    _spend_check(m, f"sammanträdet återupptogs kl. {hm(at, r.tz)}")
 
 
-def _replaced(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+def _replaced(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     member, sub = d["member"], d["substitute"]
     m.ever_served.setdefault(sub, member)
     if d.get("for_item"):
         m.items[d["for_item"]].jav_subs[member] = sub
-        return f"{r.label(sub)} tjänstgör under ärendet i stället för {r.label(member)} på grund av jäv."
+        return
     m.substituted[member] = sub
     if d["teknikfel"]:
         m.teknikfel[member] = at
-        return (
-            f"{r.label(sub)} trädde in som tjänstgörande ersättare för {r.label(member)}, "
-            f"som är teknikfelsledamot (§ 11)."
-        )
-    return f"{r.label(sub)} trädde in som tjänstgörande ersättare för {r.label(member)}."
 
 
-def _reinstated(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+def _reinstated(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     member = d["member"]
-    sub = m.substituted.pop(member)
+    del m.substituted[member]
     m.teknikfel.pop(member, None)
     m.ever_served.setdefault(member, None)
-    if d.get("late"):
-        return f"{r.label(member)} har anlänt och tjänstgör från detta ärende i stället för {r.label(sub)}."
-    return f"{r.label(member)} tjänstgör åter i stället för {r.label(sub)} (§ 11)."
 
 
-def _jav(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+def _jav(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     item = m.items[d["n"]]
     item.jav[d["user"]] = d["by"]
     item.speakers = [u for u in item.speakers if u != d["user"]]
-    return f"{r.label(d['user'])} anmälde jäv och deltar inte i ärendet (KL 6 kap. 28 §)."
 
 
-def _vote_started(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
-    item = m.items[d["n"]]
-    vote = Vote(len(m.votes) + 1, d["n"], d["a"], d["b"], list(d["voters"]), closed=d.get("closed", False))
-    m.votes.append(vote)
-    item.votes.append(vote)
-    if vote.closed:
-        item.propositions.append(f"{vote.a} mot {vote.b} (sluten omröstning)")
-        return f"Sluten omröstning {vote.id} på papper i ordförandens lokal: {vote.a} mot {vote.b} (§ 13)."
-    item.propositions.append(f"Ja = {vote.a}, Nej = {vote.b} (votering)")
-    return f"Votering {vote.id}: Ja = {vote.a}, Nej = {vote.b}."
+def _vote_started(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.votes.append(Vote(len(m.votes) + 1, d["n"], d["a"], d["b"], list(d["voters"]), closed=d.get("closed", False)))
 
 
-def _ballot(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
-    vote = m.votes[d["id"] - 1]
-    changed = d["user"] in vote.ballots
-    vote.ballots[d["user"]] = d["choice"]
-    return (
-        f"{r.label(d['user'])} {'ändrade sin röst till' if changed else 'röstade'} {d['choice']} i votering {vote.id}."
-    )
+def _ballot(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.votes[d["id"] - 1].ballots[d["user"]] = d["choice"]
 
 
-def _vote_ended(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+def _vote_ended(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     vote = m.votes[d["id"] - 1]
     vote.ended = True
     vote.winner = d.get("winner")
     vote.how = d["how"]
     vote.counts = dict(d.get("counts", {}))
-    if vote.winner is None:
-        return f"Votering {vote.id} är ogiltig: {vote.how}."
-    won = vote.a if vote.winner == "a" else vote.b
-    return f"Votering {vote.id} avslutad: {_counts(vote)}; {won} bifölls ({vote.how})."
+    vote.cause = dict(d.get("cause", {}))
+    vote.lot = d.get("lot")
 
 
-def _counts(vote: Vote) -> str:
-    c = vote.counts
-    if vote.closed:
-        return f"{vote.a} {c.get('a', 0)}, {vote.b} {c.get('b', 0)}, blanka {c.get('blanka', 0)}"
-    return f"{c.get('ja', 0)} ja, {c.get('nej', 0)} nej, {c.get('avstår', 0)} avstod"
+def _reservation(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.items[d["n"]].decisions[d["index"]].reservations.append((d["user"], d.get("text", "")))
 
 
-def _reservation(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
-    decision = m.items[d["n"]].decisions[d["index"]]
-    decision.reservations.append((d["user"], d.get("text", "")))
-    why = f": {d['text']}" if d.get("text") else ""
-    return f"{r.label(d['user'])} reserverade sig mot beslutet i ärende {d['n']} (KL 4 kap. 27 §){why}"
-
-
-def _check_started(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
-    check = Check(
-        id=len(m.checks) + 1,
-        item=m.current,
-        started=at,
-        deadline=datetime.fromisoformat(d["deadline"]),
-        expected=list(d["expected"]),
+def _check_started(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.checks.append(
+        Check(
+            id=len(m.checks) + 1,
+            item=d["n"],
+            started=at,
+            deadline=datetime.fromisoformat(d["deadline"]),
+            expected=list(d["expected"]),
+        )
     )
-    m.checks.append(check)
-    if m.item:
-        m.item.checks.append(check)
-    return f"Ordföranden begärde teknikkontroll {check.id} (§ 12)."
 
 
-def _check_answered(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+def _check_answered(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     m.checks[d["id"] - 1].answered.append(d["user"])
-    return f"{r.label(d['user'])} bekräftade godtagbar överföring i teknikkontroll {d['id']}."
 
 
-def _check_ended(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
-    check = m.checks[d["id"] - 1]
-    check.passed = d["passed"]
-    if check.passed:
-        return f"Teknikkontroll {check.id} godkänd: alla tjänstgörande ledamöter svarade (§ 12)."
-    names = ", ".join(r.label(u) for u in check.missing)
-    why = d.get("reason") or f"svarade inte: {names}"
-    return f"Teknikkontroll {check.id} ej godkänd; {why} (§ 12)."
+def _check_ended(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.checks[d["id"] - 1].passed = d["passed"]
 
 
-def _decided(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
+def _decided(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     item = m.items[d["n"]]
     item.decisions.append(Decision(d["text"], at, list(d["participants"]), d["check_id"], d.get("vote")))
-    if d.get("vote") is None:
-        item.propositions.append(f"{d['text']} (bifallet utan votering)")
     _spend_check(m, f"beslut fattat kl. {hm(at, r.tz)}")
-    return f"Beslut: {d['text']}"
 
 
-def _retaken(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
-    decision = m.items[d["n"]].decisions[d["index"]]
-    decision.retaken = True
-    return f"Ordföranden förklarade att beslutet tas om (§ 12): {decision.text}"
+def _retaken(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.items[d["n"]].decisions[d["index"]].retaken = True
 
 
-def _closed(m: Meeting, r: Roster, d: dict, at: datetime) -> str:
-    m.phase = Phase.CLOSED
+def _closed(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     m.closed_at = at
     m.current = None
-    return "Ordföranden avslutade sammanträdet."
+
+
+# Which event moves the meeting to which phase; every other event leaves the phase as it is.
+PHASE_AFTER: dict[str, Phase] = {
+    "convened": Phase.CONVENED,
+    "cancelled": Phase.CANCELLED,
+    "opened": Phase.OPEN,
+    "closed": Phase.CLOSED,
+}
 
 
 _APPLY = {

@@ -1,0 +1,92 @@
+"""The one entry point to the rules: a command or a tick of the clock goes in, stamped events
+or a refusal come out, and the events are folded into the meeting.
+
+Theory of operation: like h11's `Connection` or nio's `Client`, the engine holds protocol state
+and does no I/O. The shell (Matrix and SQLite), the test driver and the benchmarks all drive
+this one loop, so they cannot drift apart: the same command at the same time gives the same
+events with the same stamps everywhere. `decide` is pure; `step` and `tick` also fold. A fold
+that fails leaves the meeting half-changed, so it raises `FoldError` and the owner of the
+engine must rebuild the meeting from its log (the shell does; a test fails).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from rules import meeting as rules
+from rules.actions import Accepted, Command, Outcome
+from rules.roster import Roster
+from rules.state import Event, Meeting, apply
+
+BOT = "distansbot"  # the actor of what the clock does
+
+
+class FoldError(Exception):
+    """Folding accepted events failed: the meeting in memory can no longer be trusted."""
+
+
+@dataclass(frozen=True)
+class Step:
+    outcome: Outcome
+    events: tuple[Event, ...] = ()
+    meeting: Meeting | None = None  # the meeting the events were folded into
+    new: bool = False  # a kallelse that began a new meeting
+
+
+def default_name(roster: Roster, cmd: Command) -> str:
+    assert cmd.convening is not None
+    return f"{roster.body_id}-{cmd.convening.start.date().isoformat()}"
+
+
+class Engine:
+    """A body's latest meeting and the rules that move it."""
+
+    def __init__(
+        self,
+        roster: Roster,
+        meeting: Meeting | None = None,
+        name_meeting: Callable[[Roster, Command], str] = default_name,
+        audit: Callable[[Outcome], None] | None = None,
+    ) -> None:
+        self.roster = roster
+        self.meeting = meeting
+        self.name_meeting = name_meeting
+        self.audit = audit  # sees each outcome before it is folded (tests check purity with it)
+
+    def decide(self, cmd: Command, now: datetime) -> Outcome:
+        return rules.decide(self.meeting, self.roster, cmd, now)
+
+    def step(self, cmd: Command, now: datetime) -> Step:
+        outcome = self.decide(cmd, now)
+        if self.audit:
+            self.audit(outcome)
+        if not isinstance(outcome, Accepted):
+            return Step(outcome, meeting=self.meeting)
+        if outcome.new_meeting:
+            self.meeting = Meeting(self.name_meeting(self.roster, cmd), self.roster.body_id)
+        events = tuple(Event(kind, now, cmd.actor, data) for kind, data in outcome.events)
+        self._fold(events)
+        return Step(outcome, events, self.meeting, outcome.new_meeting)
+
+    def tick(self, now: datetime) -> Step | None:
+        """Time has passed: what the clock ends (a check at its deadline) is stamped with the
+        moment it ended, whenever the engine got to notice it."""
+        m = self.meeting
+        outcome = rules.tick(m, self.roster, now)
+        if outcome is None or m is None or m.check is None:
+            return None
+        events = tuple(Event(kind, m.check.deadline, BOT, data) for kind, data in outcome.events)
+        self._fold(events)
+        return Step(outcome, events, m)
+
+    def _fold(self, events: tuple[Event, ...]) -> None:
+        if not events:
+            return
+        assert self.meeting is not None
+        try:
+            for e in events:
+                apply(self.meeting, self.roster, e)
+        except Exception as e:
+            raise FoldError(f"{type(e).__name__}: {e}") from e

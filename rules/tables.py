@@ -1,0 +1,143 @@
+"""The tables that say what may happen when, in the style of h11's `_state.py`.
+
+Theory of operation: every command has one row in `PERMISSIONS`: who may use it, in which
+phases of the meeting, and which of the meeting's busy states block it. A busy state is a
+condition that holds for a while and stops some commands: an ajournering (§ 10: only what
+manages the pause, transmission and substitutes, and what only reads, goes on), a running
+technical check (§ 12) and a running vote (KL 5 kap. 54 §): neither who serves nor what is up
+may change under them. `rules.meeting.decide` consults the row before a command's own checks,
+so no handler tests these conditions itself. Which event moves the phase is
+`rules.state.PHASE_AFTER`.
+
+A command whose sub-word changes what it does has a row of its own, keyed "name word"
+(`votering klar` may be said while a vote runs; `votering` may not).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from rules.actions import Command, Refused
+from rules.citations import Rule
+from rules.state import Meeting, Phase
+
+
+class Who(Enum):
+    CHAIR = "ordföranden"
+    CHAIR_OR_SECRETARY = "ordföranden eller sekreteraren"
+    SECURITY_CHIEF = "säkerhetsskyddschefen"
+    SERVING = "tjänstgörande ledamöter"
+    SELF_OR_LEADER = "den det gäller, ordföranden eller sekreteraren"
+    ROSTER = "alla i organets förteckning"
+
+
+class Busy(Enum):
+    ADJOURNED = "ajournerat"
+    CHECK = "teknikkontroll pågår"
+    VOTE = "votering pågår"
+
+
+BUSY_REFUSAL = {
+    Busy.ADJOURNED: Refused(
+        Rule.P10,
+        "Sammanträdet är ajournerat. Under ajourneringen går bara det som hör till pausen "
+        "(!återuppta, !ersätt, !återinträd, !åter, !avbrott, !närvarande) och det som visar läget "
+        "(!status, !dagordning, !protokoll). Återuppta med !återuppta först.",
+    ),
+    Busy.CHECK: Refused(Rule.P12, "En teknikkontroll pågår. Vänta på resultatet."),
+    Busy.VOTE: Refused(Rule.KL_5_54, "En votering pågår. Vänta på resultatet (eller !votering klar)."),
+}
+
+
+def busy(m: Meeting | None) -> list[Busy]:
+    """The busy states the meeting is in now, in the order their refusals are given."""
+    if m is None:
+        return []
+    out = []
+    if m.adjourned:
+        out.append(Busy.ADJOURNED)
+    if m.check and m.check.running:
+        out.append(Busy.CHECK)
+    if m.vote:
+        out.append(Busy.VOTE)
+    return out
+
+
+_NEW = frozenset({None, Phase.CLOSED, Phase.CANCELLED})
+_OPEN = frozenset({Phase.OPEN})
+_CONVENED = frozenset({Phase.CONVENED})
+_PLANNED = frozenset({Phase.CONVENED, Phase.OPEN})
+_ANY = frozenset({Phase.CONVENED, Phase.OPEN, Phase.CLOSED, Phase.CANCELLED})
+
+_FREE: frozenset[Busy] = frozenset()  # never blocked: reads, and what manages a pause
+_PAUSE = frozenset({Busy.ADJOURNED})  # handling the matter: not during an ajournering
+_SEATS = frozenset({Busy.CHECK, Busy.VOTE})  # who serves: not under a check or a vote
+_ALL = frozenset(Busy)
+
+
+@dataclass(frozen=True)
+class Permission:
+    who: Who
+    rule: Rule  # cited when the command is refused for who is asking or when
+    phases: frozenset
+    blocked_by: frozenset[Busy] = _FREE
+
+
+PERMISSIONS: dict[str, Permission] = {
+    "kalla": Permission(Who.CHAIR, Rule.P1, _NEW | _CONVENED),
+    "inställ": Permission(Who.CHAIR, Rule.P1, _CONVENED),
+    "öppna": Permission(Who.CHAIR, Rule.P1, _CONVENED),
+    "närvarande": Permission(Who.ROSTER, Rule.P2, _OPEN),
+    "lokal": Permission(Who.CHAIR, Rule.P2, _OPEN),
+    "delad": Permission(Who.CHAIR, Rule.P2, _OPEN),
+    "ärende": Permission(Who.CHAIR, Rule.KL_6_33, _OPEN, _ALL),
+    "tillåt": Permission(Who.CHAIR, Rule.P7, _PLANNED),
+    "godkänn": Permission(Who.SECURITY_CHIEF, Rule.P8, _PLANNED),
+    "yrka": Permission(Who.SERVING, Rule.KL_4_22, _OPEN, _PAUSE),
+    "ordet": Permission(Who.ROSTER, Rule.P9, _OPEN, _PAUSE),
+    "tysta": Permission(Who.CHAIR_OR_SECRETARY, Rule.P3, _OPEN, _PAUSE),
+    "fråntaordet": Permission(Who.CHAIR, Rule.P9, _OPEN, _PAUSE),
+    "avbrott": Permission(Who.SELF_OR_LEADER, Rule.P10, _OPEN),
+    "åter": Permission(Who.SELF_OR_LEADER, Rule.P10, _OPEN),
+    "ajournera": Permission(Who.CHAIR, Rule.P10, _OPEN),
+    "återuppta": Permission(Who.CHAIR, Rule.P10, _OPEN),
+    "ersätt": Permission(Who.CHAIR, Rule.P11, _OPEN, _SEATS),
+    "återinträd": Permission(Who.CHAIR, Rule.P11, _OPEN, _SEATS),
+    "teknikkontroll": Permission(Who.CHAIR, Rule.P12, _OPEN, _ALL),
+    "ok": Permission(Who.SERVING, Rule.P12, _OPEN, _PAUSE),
+    "beslut": Permission(Who.CHAIR, Rule.KL_6_33, _OPEN, _ALL),
+    "omtag": Permission(Who.CHAIR, Rule.P12, _OPEN, _ALL),
+    "votering": Permission(Who.CHAIR, Rule.KL_5_54, _OPEN, _ALL),
+    "votering klar": Permission(Who.CHAIR, Rule.KL_5_54, _OPEN, _PAUSE),
+    "votering resultat": Permission(Who.CHAIR, Rule.P13, _OPEN, _PAUSE),
+    "ja": Permission(Who.ROSTER, Rule.KL_5_54, _OPEN, _PAUSE),
+    "nej": Permission(Who.ROSTER, Rule.KL_5_54, _OPEN, _PAUSE),
+    "avstår": Permission(Who.ROSTER, Rule.KL_5_54, _OPEN, _PAUSE),
+    "reservation": Permission(Who.ROSTER, Rule.KL_4_27, _OPEN, _PAUSE),
+    "jäv": Permission(Who.ROSTER, Rule.KL_6_28, _OPEN, _ALL),
+    "dagordning": Permission(Who.ROSTER, Rule.P6, _ANY),
+    "status": Permission(Who.ROSTER, Rule.KL_6_33, _ANY),
+    "protokoll": Permission(Who.CHAIR_OR_SECRETARY, Rule.KL_6_35, _OPEN | {Phase.CLOSED}),
+    "avsluta": Permission(Who.CHAIR, Rule.KL_6_33, _OPEN),
+}
+
+
+def permission(cmd: Command) -> Permission:
+    return PERMISSIONS.get(f"{cmd.name} {cmd.word}") or PERMISSIONS[cmd.name]
+
+
+PHASE_TEXT = {
+    None: "inget sammanträde är kallat",
+    Phase.CONVENED: "sammanträdet är kallat men inte öppnat",
+    Phase.OPEN: "sammanträdet pågår",
+    Phase.CLOSED: "sammanträdet är avslutat",
+    Phase.CANCELLED: "sammanträdet är inställt",
+}
+
+PHASE_HINT = {
+    "kalla": "Avsluta det pågående sammanträdet med !avsluta först.",
+    "inställ": "Bara ett kallat sammanträde som inte har öppnats kan ställas in.",
+    "öppna": "Kalla först med !kalla.",
+    "protokoll": "Protokollet finns när sammanträdet har öppnats.",
+}

@@ -1,0 +1,32 @@
+"""Wordings that both the rules' answers and the minutes use, for what events store as codes.
+
+Events keep codes (`"how": "casting"`), never text, so a wording can change here without
+touching a stored log.
+"""
+
+from __future__ import annotations
+
+from rules.roster import Roster
+
+# Why a running check or vote was ended before its time.
+ABORTED = {
+    "adjourned": "avbröts av ajournering",
+    "closed": "avbröts när sammanträdet avslutades",
+}
+
+VOTE_HOW = {
+    "majority": "enkel majoritet",
+    "casting": "lika röstetal, ordförandens utslagsröst",
+    "most": "flest röster",
+}
+
+
+def vote_how(how: str, cause: dict, lot: int | None, r: Roster) -> str:
+    """How a vote ended: its rule of decision, or why it is void."""
+    if how == "lot":
+        return f"lika röstetal, avgjort genom lottning (kryptografiskt säker slump, lott {lot})"
+    if how == "void":
+        if cause.get("code") == "dropped":
+            return f"{r.name_of(cause['user'])} förlorade {cause['kind']} (§§ 5, 12)"
+        return ABORTED[cause["code"]]
+    return VOTE_HOW[how]

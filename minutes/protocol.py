@@ -1,18 +1,27 @@
-"""The protocol: a projection of a meeting's state, as data (json) and as md and html.
+"""The protocol: a projection of a meeting's event log, as data (json) and as md and html.
 
 The structure follows a Swedish protocol: heading, who took part and how (KL 5 kap. 65–67 §§
 via 6 kap. 35 §), then one paragraph per item taken up. Each item's "Förlopp" lists every
-event of the log that happened under it, so the protocol accounts for every accepted command.
+event of the log that concerns that item (`minutes.journal`), so the protocol accounts for
+every accepted command, each under its own item.
+
+What people wrote (motions, decisions, reservations, the motivation) is their text and nothing
+else in every format: the Markdown renderer escapes every character that could open a heading,
+a list, a link or emphasis, and keeps a multi-line text inside its own list item.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import re
+from collections.abc import Iterable
 from typing import Any
 
+from minutes.journal import AFTER, BEFORE, Entry, replay, stamp
 from rules.roster import Roster
-from rules.state import JournalLine, Meeting, Vote, hm
+from rules.state import Event, Meeting, Vote, hm
+from rules.words import vote_how
 
 FORMATS = ("md", "html", "json")
 
@@ -26,20 +35,42 @@ def _participation(m: Meeting, r: Roster, user: str) -> str:
     return "på distans"
 
 
-def _journal_by_item(m: Meeting) -> dict[int | str, list[JournalLine]]:
-    """The journal in one pass: lines under each item, and those before the first item ("före")
-    and after it outside any item ("efter": the closing)."""
-    out: dict[int | str, list[JournalLine]] = {}
-    seen_item = False
-    for line in m.journal:
-        seen_item = seen_item or line.item is not None
-        key = line.item if line.item is not None else ("efter" if seen_item else "före")
-        out.setdefault(key, []).append(line)
+def _by_section(entries: list[Entry], m: Meeting, r: Roster) -> dict[int | str, list[str]]:
+    """Lines by section; what concerns an item never taken up (a § 7 permission given ahead)
+    has no section of its own and stands with the opening."""
+    out: dict[int | str, list[str]] = {}
+    for e in entries:
+        section = e.section if isinstance(e.section, str) or m.items[e.section].taken_up else BEFORE
+        out.setdefault(section, []).append(f"{stamp(e.at, m, r)} {e.text}")
     return out
 
 
-def build(m: Meeting, r: Roster) -> dict[str, Any]:
-    by_item = _journal_by_item(m)
+def _propositions(m: Meeting, n: int, events: list[Event]) -> list[str]:
+    """The questions the chair put in item n, in order; one put again (a retaken decision) once."""
+    out: list[str] = []
+    for e in events:
+        d = e.data
+        if d.get("n") != n:
+            continue
+        if e.kind == "vote_started":
+            prop = (
+                f"{d['a']} mot {d['b']} (sluten omröstning)"
+                if d.get("closed")
+                else f"Ja = {d['a']}, Nej = {d['b']} (votering)"
+            )
+        elif e.kind == "decided" and d.get("vote") is None:
+            prop = f"{d['text']} (bifallet utan votering)"
+        else:
+            continue
+        if prop not in out:
+            out.append(prop)
+    return out
+
+
+def build(meeting_id: str, body_id: str, events: Iterable[Event], r: Roster) -> dict[str, Any]:
+    events = list(events)
+    m, entries = replay(meeting_id, body_id, events, r)
+    by_item = _by_section(entries, m, r)
     served = m.ever_served
     deciders = []
     for user, for_member in served.items():
@@ -83,11 +114,11 @@ def build(m: Meeting, r: Roster) -> dict[str, Any]:
                         "resultat": "pågår" if c.running else ("godkänd" if c.passed else "ej godkänd"),
                         "svarade_inte": [r.label(u) for u in c.missing] if c.passed is False else [],
                     }
-                    for c in item.checks
+                    for c in m.checks_of(item.n)
                 ],
                 "jäv": [r.label(u) for u in item.jav],
-                "propositionsordning": list(item.propositions),
-                "voteringar": [_vote(r, v) for v in item.votes],
+                "propositionsordning": _propositions(m, item.n, events),
+                "voteringar": [_vote(r, v) for v in m.votes_of(item.n)],
                 "beslut": [
                     {
                         "kl": hm(d.at, r.tz),
@@ -104,10 +135,9 @@ def build(m: Meeting, r: Roster) -> dict[str, Any]:
                 "tjänstgörande": [
                     r.label(u) for u in dict.fromkeys(u for d in item.valid_decisions for u in d.participants)
                 ],
-                "förlopp": [f"{hm(j.at, r.tz)} {j.text}" for j in by_item.get(item.n, [])],
+                "förlopp": by_item.get(item.n, []),
             }
         )
-    opening, closing = by_item.get("före", []), by_item.get("efter", [])
     start = m.opened_at or m.start
     return {
         "organ": r.name,
@@ -131,9 +161,9 @@ def build(m: Meeting, r: Roster) -> dict[str, Any]:
             {"namn": r.label(u), "från": hm(at, r.tz), "ersatt_av": r.label(m.substituted[u])}
             for u, at in m.teknikfel.items()
         ],
-        "inledning": [f"{hm(j.at, r.tz)} {j.text}" for j in opening],
+        "inledning": by_item.get(BEFORE, []),
         "ärenden": items,
-        "avslutning": [f"{hm(j.at, r.tz)} {j.text}" for j in closing],
+        "avslutning": by_item.get(AFTER, []),
     }
 
 
@@ -149,12 +179,12 @@ def _vote(r: Roster, v: Vote) -> dict[str, Any]:
         "röster": {} if v.closed else ballots,
         "antal": v.counts,
         "resultat": "pågår" if v.running else ("ogiltig" if v.winner is None else (v.a if v.winner == "a" else v.b)),
-        "hur": v.how,
+        "hur": vote_how(v.how, v.cause, v.lot, r) if v.ended else "",
     }
 
 
-def render(m: Meeting, r: Roster, fmt: str = "md") -> str:
-    doc = build(m, r)
+def render(meeting_id: str, body_id: str, events: Iterable[Event], r: Roster, fmt: str = "md") -> str:
+    doc = build(meeting_id, body_id, events, r)
     if fmt == "json":
         return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     blocks = _blocks(doc)
@@ -241,7 +271,7 @@ def _blocks(doc: dict[str, Any]) -> list[tuple[str, Any]]:
         )
     b.append(("h2", "Justering"))
     b.append(("p", "Protokollet justeras inom fjorton dagar av ordföranden och justeraren."))
-    b.append(("ul", ["Ordförande: ____________________", "Justerare: ____________________"]))
+    b.append(("sign", ["Ordförande: ____________________", "Justerare: ____________________"]))
     return b
 
 
@@ -258,32 +288,57 @@ def _vote_row(v: dict[str, Any]) -> str:
     return f"{head}. Resultat: {v['resultat']} ({v['hur']})."
 
 
+# Inline markup and headings: escaped wherever they stand (`_start` does what opens a line).
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#!|~&])")
+_MD_ORDERED = re.compile(r"^(\d+)([.)])(?=\s|$)")
+
+
+def _start(line: str) -> str:
+    if _MD_ORDERED.match(line):
+        return _MD_ORDERED.sub(r"\1\\\2", line)
+    return re.sub(r"^([=+\-])", r"\\\1", line)
+
+
+def md_text(text: str) -> str:
+    """Text as Markdown that shows exactly that text: markup escaped, and each line of a
+    multi-line text kept inside the same block (hard line breaks, no blank lines)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    escaped = [_start(_MD_SPECIAL.sub(r"\\\1", line)) for line in lines]
+    return "\\\n  ".join(escaped)
+
+
 def _markdown(blocks: list[tuple[str, Any]]) -> str:
     out = []
     for kind, value in blocks:
         if kind == "h1":
-            out.append(f"# {value}\n")
+            out.append(f"# {md_text(value)}\n")
         elif kind == "h2":
-            out.append(f"## {value}\n")
+            out.append(f"## {md_text(value)}\n")
         elif kind == "p":
-            out.append(f"{value}\n")
-        else:
+            out.append(f"{md_text(value)}\n")
+        elif kind == "sign":  # the bot's own signature lines: lines to write on, not text
             out.append("\n".join(f"- {v}" for v in value) + "\n")
+        else:
+            out.append("\n".join(f"- {md_text(v)}" for v in value) + "\n")
     return "\n".join(out)
 
 
-def html_body(m: Meeting, r: Roster) -> str:
+def _html_text(text: str) -> str:
+    return "<br>".join(html.escape(line.strip()) for line in text.splitlines() if line.strip())
+
+
+def html_body(meeting_id: str, body_id: str, events: Iterable[Event], r: Roster) -> str:
     """The protocol as HTML without a page around it (for a Matrix message's formatted_body)."""
-    return _html_blocks(_blocks(build(m, r)))
+    return _html_blocks(_blocks(build(meeting_id, body_id, events, r)))
 
 
 def _html_blocks(blocks: list[tuple[str, Any]]) -> str:
     out = []
     for kind, value in blocks:
-        if kind == "ul":
-            out.append("<ul>" + "".join(f"<li>{html.escape(v)}</li>" for v in value) + "</ul>")
+        if kind in ("ul", "sign"):
+            out.append("<ul>" + "".join(f"<li>{_html_text(v)}</li>" for v in value) + "</ul>")
         else:
-            out.append(f"<{kind}>{html.escape(value)}</{kind}>")
+            out.append(f"<{kind}>{_html_text(value)}</{kind}>")
     return "\n".join(out)
 
 

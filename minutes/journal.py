@@ -1,0 +1,188 @@
+"""The journal: one line per event, filed under the item the event concerns.
+
+An event names its item (`"n"`), or a check or vote that belongs to one; an event about the
+meeting as a whole (presence, transmission, ajournering) is filed under the item that was up
+when it happened. `entries` replays the log to know, for each event, the state it happened in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from rules.citations import Rule
+from rules.roster import Roster
+from rules.state import Event, Meeting, apply, date_time
+from rules.words import ABORTED, vote_how
+
+BEFORE, AFTER = "före", "efter"
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: datetime
+    section: int | str  # an item's number, BEFORE the first item, or AFTER the closing
+    text: str
+
+
+def replay(meeting_id: str, body_id: str, events: Iterable[Event], r: Roster) -> tuple[Meeting, list[Entry]]:
+    """The meeting the events make, and the journal of it."""
+    m = Meeting(meeting_id, body_id)
+    out: list[Entry] = []
+    for e in events:
+        section = _section(m, e)
+        text = _LINE[e.kind](m, r, e.data)  # rendered against the state the event happened in
+        apply(m, r, e)
+        out.append(Entry(e.at, section, text))
+    return m, out
+
+
+def _section(m: Meeting, e: Event) -> int | str:
+    d = e.data
+    if e.kind in ("check_answered", "check_ended"):
+        n = m.checks[d["id"] - 1].item
+    elif e.kind in ("ballot", "vote_ended"):
+        n = m.votes[d["id"] - 1].item
+    else:
+        n = d.get("for_item") or d.get("n")
+    if n is None:
+        n = m.current
+    if e.kind == "closed" or (n is None and m.closed_at is not None):
+        return AFTER
+    return BEFORE if n is None else n
+
+
+def stamp(at: datetime, m: Meeting, r: Roster) -> str:
+    """A line's time: the clock alone within the meeting, date and clock outside it."""
+    inside = m.opened_at is not None and m.opened_at <= at and (m.closed_at is None or at <= m.closed_at)
+    return at.astimezone(r.tz).strftime("%H.%M") if inside else date_time(at, r.tz)
+
+
+def _convened(m: Meeting, r: Roster, d: dict) -> str:
+    verb = "Ny kallelse" if m.kallelser else "Kallelse"
+    start = datetime.fromisoformat(d["start"])
+    return f"{verb} till {d['form']}sammanträde {date_time(start, r.tz)} (§ 1)."
+
+
+def _cancelled(m: Meeting, r: Roster, d: dict) -> str:
+    reason = d.get("reason", "")
+    return "Sammanträdet ställdes in." + (f" Skäl: {reason}" if reason else "")
+
+
+def _located(m: Meeting, r: Roster, d: dict) -> str:
+    users = d["users"]
+    if len(users) == 1:
+        return f"{r.label(users[0])} deltar i ordförandens lokal (§ 2)."
+    return f"{r.label(users[0])} och {r.label(users[1])} delar ljud- och bildöverföring (§ 2)."
+
+
+def _allowed(m: Meeting, r: Roster, d: dict) -> str:
+    item = m.items[d["n"]]
+    if d["rule"] == Rule.P8.name:
+        return f"Säkerhetsskyddschefen bedömde att ärende {item.n} kan behandlas på distans (§ 8)."
+    return f"Ordföranden tillät att ärende {item.n} med {item.klass} behandlas (§ 7)."
+
+
+def _motion_withdrawn(m: Meeting, r: Roster, d: dict) -> str:
+    motion = m.items[d["n"]].motions[d["id"] - 1]
+    return f"{r.label(motion.user)} återtog sitt yrkande: {motion.text}"
+
+
+def _dropped(m: Meeting, r: Roster, d: dict) -> str:
+    what = "ljudet" if d["kind"] == "ljud" else "bilden"
+    return f"{r.label(d['user'])} förlorade {what} (§§ 5, 10)."
+
+
+def _replaced(m: Meeting, r: Roster, d: dict) -> str:
+    member, sub = r.label(d["member"]), r.label(d["substitute"])
+    if d.get("for_item"):
+        return f"{sub} tjänstgör under ärendet i stället för {member} på grund av jäv."
+    if d["teknikfel"]:
+        return f"{sub} trädde in som tjänstgörande ersättare för {member}, som är teknikfelsledamot (§ 11)."
+    return f"{sub} trädde in som tjänstgörande ersättare för {member}."
+
+
+def _reinstated(m: Meeting, r: Roster, d: dict) -> str:
+    member, sub = r.label(d["member"]), r.label(m.substituted[d["member"]])
+    if d.get("late"):
+        return f"{member} har anlänt och tjänstgör från detta ärende i stället för {sub}."
+    return f"{member} tjänstgör åter i stället för {sub} (§ 11)."
+
+
+def _vote_started(m: Meeting, r: Roster, d: dict) -> str:
+    n = len(m.votes) + 1
+    if d.get("closed"):
+        return f"Sluten omröstning {n} på papper i ordförandens lokal: {d['a']} mot {d['b']} (§ 13)."
+    return f"Votering {n}: Ja = {d['a']}, Nej = {d['b']}."
+
+
+def _ballot(m: Meeting, r: Roster, d: dict) -> str:
+    verb = "ändrade sin röst till" if d["user"] in m.votes[d["id"] - 1].ballots else "röstade"
+    return f"{r.label(d['user'])} {verb} {d['choice']} i votering {d['id']}."
+
+
+def _vote_ended(m: Meeting, r: Roster, d: dict) -> str:
+    vote = m.votes[d["id"] - 1]
+    how = vote_how(d["how"], d.get("cause", {}), d.get("lot"), r)
+    if d.get("winner") is None:
+        return f"Votering {vote.id} är ogiltig: {how}."
+    c = d.get("counts", {})
+    if vote.closed:
+        counted = f"{vote.a} {c.get('a', 0)}, {vote.b} {c.get('b', 0)}, blanka {c.get('blanka', 0)}"
+    else:
+        counted = f"{c.get('ja', 0)} ja, {c.get('nej', 0)} nej, {c.get('avstår', 0)} avstod"
+    won = vote.a if d["winner"] == "a" else vote.b
+    return f"Votering {vote.id} avslutad: {counted}; {won} bifölls ({how})."
+
+
+def _reservation(m: Meeting, r: Roster, d: dict) -> str:
+    why = f": {d['text']}" if d.get("text") else ""
+    return f"{r.label(d['user'])} reserverade sig mot beslutet i ärende {d['n']} (KL 4 kap. 27 §){why}"
+
+
+def _check_ended(m: Meeting, r: Roster, d: dict) -> str:
+    check = m.checks[d["id"] - 1]
+    if d["passed"]:
+        return f"Teknikkontroll {check.id} godkänd: alla tjänstgörande ledamöter svarade (§ 12)."
+    why = ABORTED.get(d.get("reason", "")) or "svarade inte: " + ", ".join(r.label(u) for u in check.missing)
+    return f"Teknikkontroll {check.id} ej godkänd; {why} (§ 12)."
+
+
+def _retaken(m: Meeting, r: Roster, d: dict) -> str:
+    return f"Ordföranden förklarade att beslutet tas om (§ 12): {m.items[d['n']].decisions[d['index']].text}"
+
+
+_LINE = {
+    "convened": _convened,
+    "cancelled": _cancelled,
+    "opened": lambda m, r, d: "Ordföranden öppnade sammanträdet och förrättade upprop.",
+    "present": lambda m, r, d: f"{r.label(d['user'])} anmälde närvaro ({d['attests']}).",
+    "located": _located,
+    "item_taken": lambda m, r, d: f"Ärende {d['n']} togs upp: {m.items[d['n']].title}.",
+    "allowed": _allowed,
+    "motion": lambda m, r, d: f"{r.label(d['user'])} yrkade: {d['text']}",
+    "motion_withdrawn": _motion_withdrawn,
+    "floor": lambda m, r, d: f"{r.label(d['user'])} begärde ordet.",
+    "muted": lambda m, r, d: f"Ljudet för {r.label(d['user'])} stängdes av av {r.label(d['by'])} (§ 3).",
+    "floor_taken": lambda m, r, d: f"Ordföranden fråntog {r.label(d['user'])} ordet för resten av ärendet (§ 9).",
+    "dropped": _dropped,
+    "restored": lambda m, r, d: f"{r.label(d['user'])} har åter fungerande överföring (§ 10).",
+    "adjourned": lambda m, r, d: "Sammanträdet ajournerades (§ 10).",
+    "resumed": lambda m, r, d: "Sammanträdet återupptogs (§ 10).",
+    "replaced": _replaced,
+    "reinstated": _reinstated,
+    "jav": lambda m, r, d: f"{r.label(d['user'])} anmälde jäv och deltar inte i ärendet (KL 6 kap. 28 §).",
+    "vote_started": _vote_started,
+    "ballot": _ballot,
+    "vote_ended": _vote_ended,
+    "reservation": _reservation,
+    "check_started": lambda m, r, d: f"Ordföranden begärde teknikkontroll {len(m.checks) + 1} (§ 12).",
+    "check_answered": lambda m, r, d: (
+        f"{r.label(d['user'])} bekräftade godtagbar överföring i teknikkontroll {d['id']}."
+    ),
+    "check_ended": _check_ended,
+    "decided": lambda m, r, d: f"Beslut: {d['text']}",
+    "retaken": _retaken,
+    "closed": lambda m, r, d: "Ordföranden avslutade sammanträdet.",
+}

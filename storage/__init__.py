@@ -76,7 +76,7 @@ class Outgoing:
     """A message or reaction the bot owes, kept until the homeserver has taken it."""
 
     room_id: str
-    kind: str  # "m.room.message" | "m.reaction"
+    kind: str  # "m.room.message" | "m.reaction" | "file" (attachment, sent as an m.file message)
     content: dict[str, Any]
     attachment_name: str | None = None
     attachment: str | None = None
@@ -180,9 +180,15 @@ class Store:
         meeting_id: str | None = None,
         next_seq: int = 0,
     ) -> bool:
-        """Store one handled command (or timer) atomically. False if `source` was handled before."""
+        """Store one handled command (or timer) atomically. False if `source` was handled
+        before; any other failure (a full disk, a locked or read-only file, a constraint) raises,
+        and nothing of it is stored."""
         try:
             await self.db.execute("BEGIN IMMEDIATE")
+            async with self.db.execute("SELECT 1 FROM handled WHERE source = ?", (source,)) as cur:
+                if await cur.fetchone() is not None:
+                    await self.db.rollback()
+                    return False
             await self.db.execute(
                 "INSERT INTO handled (source, room_id, at) VALUES (?, ?, ?)", (source, room_id, at.isoformat())
             )
@@ -198,19 +204,30 @@ class Store:
                     for i, e in enumerate(events)
                 ],
             )
-            await self.db.executemany(
-                "INSERT INTO outbox (room_id, kind, content, attachment_name, attachment, tag) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [(o.room_id, o.kind, json.dumps(o.content), o.attachment_name, o.attachment, o.tag) for o in outgoing],
-            )
+            await self._insert_outgoing(outgoing)
             await self.db.commit()
             return True
-        except aiosqlite.IntegrityError:
-            await self.db.rollback()
-            return False
+        except BaseException:
+            if self.db.in_transaction:
+                await self.db.rollback()
+            raise
+
+    async def enqueue(self, outgoing: list[Outgoing]) -> None:
+        """Answers owed without a handled mark: a "⚠ not recorded" to a command that was not
+        applied, which may then be sent again and applied."""
+        await self.db.execute("BEGIN IMMEDIATE")
+        try:
+            await self._insert_outgoing(outgoing)
+            await self.db.commit()
         except BaseException:
             await self.db.rollback()
             raise
+
+    async def _insert_outgoing(self, outgoing: list[Outgoing]) -> None:
+        await self.db.executemany(
+            "INSERT INTO outbox (room_id, kind, content, attachment_name, attachment, tag) VALUES (?, ?, ?, ?, ?, ?)",
+            [(o.room_id, o.kind, json.dumps(o.content), o.attachment_name, o.attachment, o.tag) for o in outgoing],
+        )
 
     async def mark_sent(self, outbox_id: int, event_id: str) -> None:
         await self.db.execute("UPDATE outbox SET sent_event_id = ? WHERE id = ?", (event_id, outbox_id))

@@ -1,0 +1,208 @@
+"""The configuration: the TOML file (and DISTANSBOT_ environment variables) as validated
+settings, with errors in Swedish that name the key. See config.example.toml."""
+
+from __future__ import annotations
+
+import re
+import stat
+import tomllib
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from rules.roster import STOCKHOLM, Person, Role, Roster
+
+_MXID = r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(:\d+)?$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MatrixConfig(_Strict):
+    homeserver: str = Field(pattern=r"^https?://")
+    user_id: str = Field(pattern=_MXID)
+    password: SecretStr | None = None
+    access_token: SecretStr | None = None
+    device_name: str = "distansbot"
+
+    @model_validator(mode="after")
+    def _credentials(self) -> MatrixConfig:
+        if not self.password and not self.access_token:
+            raise ValueError("ange password eller access_token (eller DISTANSBOT_MATRIX__PASSWORD)")
+        return self
+
+
+class StorageConfig(_Strict):
+    database: Path = Path("data/distansbot.sqlite3")
+    e2ee_store: Path = Path("data/e2ee")
+
+
+class PersonConfig(_Strict):
+    user: str = Field(pattern=_MXID)
+    name: str = Field(min_length=1)
+    party: str = ""
+
+
+class AttendeeConfig(_Strict):
+    user: str = Field(pattern=_MXID)
+    name: str = Field(min_length=1)
+    title: str = ""
+
+
+class BodyConfig(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9_\-]+$")
+    name: str = Field(min_length=1)
+    room: str = Field(pattern=r"^(![^\s]+|#[^:\s]+:\S+)$")  # room ids of v12 rooms have no server part
+    chair: str = Field(pattern=_MXID)
+    vice_chairs: list[str] = []
+    secretaries: list[str] = []
+    security_chief: str | None = None
+    check_timeout_seconds: int = Field(60, ge=5, le=3600)
+    meeting_minutes: int = Field(120, ge=10, le=1440)  # expected length, for calendars and reminders
+    reminders_minutes_before: list[float] = [1440, 15]  # the day before, and time to connect
+    members: list[PersonConfig] = Field(min_length=1)
+    substitutes: list[PersonConfig] = []
+    attendees: list[AttendeeConfig] = []
+
+    @field_validator("vice_chairs", "secretaries")
+    @classmethod
+    def _ids(cls, users: list[str]) -> list[str]:
+        for user in users:
+            if not re.match(_MXID, user):
+                raise ValueError(f"{user!r} är inget Matrix-id (@namn:server)")
+        return users
+
+    @field_validator("reminders_minutes_before")
+    @classmethod
+    def _positive(cls, minutes: list[float]) -> list[float]:
+        if any(x <= 0 for x in minutes):
+            raise ValueError("påminnelser anges i minuter före start, större än 0")
+        return sorted(set(minutes), reverse=True)
+
+    @model_validator(mode="after")
+    def _roster(self) -> BodyConfig:
+        members = [p.user for p in self.members]
+        if self.chair not in members:
+            raise ValueError(f"ordföranden {self.chair} måste också finnas bland members")
+        for vice in self.vice_chairs:
+            if vice not in members:
+                raise ValueError(f"vice ordföranden {vice} måste också finnas bland members")
+        people = members + [p.user for p in self.substitutes]
+        dupes = sorted({u for u in people if people.count(u) > 1})
+        if dupes:
+            raise ValueError(f"{', '.join(dupes)} står mer än en gång bland members och substitutes")
+        return self
+
+    def roster(self, tz: ZoneInfo = STOCKHOLM) -> Roster:
+        return Roster(
+            body_id=self.id,
+            name=self.name,
+            chair=self.chair,
+            members=tuple(Person(p.user, p.name, Role.MEMBER, party=p.party) for p in self.members),
+            substitutes=tuple(Person(p.user, p.name, Role.SUBSTITUTE, party=p.party) for p in self.substitutes),
+            attendees=tuple(Person(p.user, p.name, Role.ATTENDEE, title=p.title) for p in self.attendees),
+            vice_chairs=tuple(self.vice_chairs),
+            secretaries=tuple(self.secretaries),
+            security_chief=self.security_chief,
+            check_timeout_seconds=self.check_timeout_seconds,
+            tz=tz,
+            meeting_minutes=self.meeting_minutes,
+            reminders_minutes_before=tuple(self.reminders_minutes_before),
+            place=self.room,
+        )
+
+
+class Config(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DISTANSBOT_", env_nested_delimiter="__", extra="forbid")
+
+    matrix: MatrixConfig
+    storage: StorageConfig = StorageConfig()
+    timezone: str = "Europe/Stockholm"  # the clock of kallelser, reminders and protocols
+    commands_per_minute: int = Field(60, ge=5)  # from one person; more is slowed (flooding)
+    bodies: list[BodyConfig] = Field(min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"okänd tidszon {name!r} (t.ex. Europe/Stockholm)") from None
+        return name
+
+    @model_validator(mode="after")
+    def _unique(self) -> Config:
+        for key in ("id", "room"):
+            values = [getattr(b, key) for b in self.bodies]
+            dupes = sorted({v for v in values if values.count(v) > 1})
+            if dupes:
+                raise ValueError(f"bodies: {key} {', '.join(dupes)} förekommer mer än en gång")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment wins over the file, so secrets need not be written in it.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+_ERROR_SV = {
+    "missing": "saknas",
+    "extra_forbidden": "okänd nyckel (felstavad?)",
+    "string_pattern_mismatch": "har fel form",
+    "string_type": "ska vara text",
+    "int_parsing": "ska vara ett heltal",
+    "int_type": "ska vara ett heltal",
+    "greater_than_equal": "är för litet",
+    "less_than_equal": "är för stort",
+    "too_short": "får inte vara tom",
+    "list_type": "ska vara en lista",
+}
+
+
+class ConfigError(Exception):
+    pass
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate the file; a bad one raises ConfigError naming the key, in Swedish."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"Konfigurationsfilen {path} finns inte.")
+
+    class FileConfig(Config):  # the file is read by the settings source named in model_config
+        model_config = SettingsConfigDict(**{**Config.model_config, "toml_file": path})
+
+    try:
+        return FileConfig()
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path} är inte giltig TOML: {e}") from None
+    except ValidationError as e:
+        lines = []
+        for err in e.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "(filen)"
+            text = _ERROR_SV.get(err["type"], "")
+            if err["type"] == "value_error":
+                text = str(err.get("ctx", {}).get("error", err["msg"]))
+            lines.append(f"  {key}: {text or err['msg']}")
+        raise ConfigError(f"Fel i konfigurationen {path}:\n" + "\n".join(lines)) from None
+
+
+def readable_by_others(path: Path) -> str | None:
+    """A warning when the file (which may hold a password) can be read by other users."""
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRGRP | stat.S_IROTH | stat.S_IWGRP | stat.S_IWOTH):
+        return (
+            f"Konfigurationsfilen {path} kan läsas av andra än botens användare (rättigheter "
+            f"{stat.S_IMODE(mode):o}) och kan innehålla lösenord: kör chmod 600 {path}"
+        )
+    return None

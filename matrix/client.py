@@ -1,0 +1,333 @@
+"""The Matrix side of the bot: login on one device kept across restarts, end-to-end encryption,
+the sync loop with backoff, backfill of a limited timeline, and sending what the shell owes.
+
+What a room says is handed to the shell as plain data (a `Message`, a reaction, a note that a
+message could not be acted on); what decides about it lives in `shell` and `rules`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    JoinResponse,
+    LoginResponse,
+    MegolmEvent,
+    ReactionEvent,
+    RoomMessagesResponse,
+    RoomMessageText,
+    RoomResolveAliasResponse,
+    RoomSendResponse,
+    SyncResponse,
+    UploadResponse,
+    WhoamiResponse,
+)
+
+from commands.text import Message
+from config import Config
+from matrix import content as shapes
+from storage import Outgoing, Store
+
+log = logging.getLogger("distansbot")
+
+
+class Inbound(Protocol):
+    """What the transport hands over: the shell implements it."""
+
+    async def on_message(self, room_id: str, event_id: str, msg: Message, sender: str, now: datetime) -> None: ...
+
+    async def on_reaction(
+        self, room_id: str, event_id: str, reacts_to: str, key: str, sender: str, now: datetime
+    ) -> None: ...
+
+    async def on_note(self, room_id: str, event_id: str, note: str, now: datetime) -> None: ...
+
+
+EDITED = "edited"
+UNDECRYPTABLE = "undecryptable"
+
+
+class SendError(Exception):
+    """The homeserver did not take a message. Permanent when it answered with an error code
+    other than rate limiting; otherwise (no answer, 429) it is worth trying again."""
+
+    def __init__(self, resp: Any) -> None:
+        super().__init__(str(resp))
+        self.errcode = getattr(resp, "status_code", None) or ""
+        self.permanent = bool(self.errcode) and self.errcode != "M_LIMIT_EXCEEDED"
+
+
+async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass
+
+
+class Transport:
+    def __init__(self, config: Config, store: Store) -> None:
+        self.config = config
+        self.store = store
+        e2ee = config.storage.e2ee_store
+        e2ee.mkdir(parents=True, exist_ok=True)
+        self.client = AsyncClient(
+            config.matrix.homeserver,
+            config.matrix.user_id,
+            store_path=str(e2ee),
+            config=AsyncClientConfig(store_sync_tokens=False, encryption_enabled=True),
+        )
+        self.rooms: set[str] = set()  # the bodies' rooms, resolved
+        self.joined_at: dict[str, int] = {}  # room -> ms since epoch
+
+    @property
+    def whoami(self) -> tuple[str, str]:
+        return self.client.user_id, self.client.device_id
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    # --- start ---------------------------------------------------------------------------------
+
+    async def start(self, rooms: list[str]) -> dict[str, str]:
+        """Log in, upload device keys, join the rooms; returns each configured room's id."""
+        await self._login()
+        # Device keys go up before the bot joins, so that members' clients share their room keys
+        # with it from the first message on.
+        await self.keys()
+        resolved = {}
+        for room in rooms:
+            room_id = room
+            if room.startswith("#"):
+                resp = await self.client.room_resolve_alias(room)
+                if not isinstance(resp, RoomResolveAliasResponse):
+                    log.error("Rummet %s kunde inte slås upp: %s", room, resp)
+                    continue
+                room_id = resp.room_id
+            resolved[room] = room_id
+            self.rooms.add(room_id)
+            if room_id not in self.client.rooms:
+                await self._join(room_id)
+        return resolved
+
+    async def _login(self) -> None:
+        mx = self.config.matrix
+        saved = await self.store.setting("session")
+        if saved:
+            user_id, device_id, token = saved.split("\n")
+            self.client.restore_login(user_id, device_id, token)  # the same device, its keys from the store
+            return
+        if mx.access_token:
+            self.client.access_token = mx.access_token.get_secret_value()
+            resp = await self.client.whoami()
+            device_id = getattr(resp, "device_id", None) or ""
+            self.client.restore_login(mx.user_id, device_id, mx.access_token.get_secret_value())
+        else:
+            resp = await self.client.login(mx.password.get_secret_value(), device_name=mx.device_name)
+            if not isinstance(resp, LoginResponse):
+                raise SystemExit(f"Inloggningen som {mx.user_id} misslyckades: {getattr(resp, 'message', resp)}")
+        await self.store.set_setting(
+            "session", f"{self.client.user_id}\n{self.client.device_id}\n{self.client.access_token}"
+        )
+
+    async def _join(self, room_id: str) -> None:
+        # Commands from the moment of joining count; what was said before is history.
+        await self._joined_at(room_id)
+        resp = await self.client.join(room_id)
+        if isinstance(resp, JoinResponse):
+            log.info("Gick med i %s", room_id)
+        else:
+            log.warning("Kunde inte gå med i %s än (%s): väntar på inbjudan", room_id, getattr(resp, "message", resp))
+
+    async def _joined_at(self, room_id: str) -> int:
+        """Messages from before the bot joined (or first saw) the room are history, not commands.
+        Read once per room: it never changes after it is first set."""
+        if room_id not in self.joined_at:
+            key = f"joined:{room_id}"
+            value = await self.store.setting(key)
+            if value is None:
+                value = str(int(datetime.now(UTC).timestamp() * 1000))
+                await self.store.set_setting(key, value)
+            self.joined_at[room_id] = int(value)
+        return self.joined_at[room_id]
+
+    async def keys(self) -> None:
+        """Keep end-to-end encryption keys flowing (what nio's sync_forever would do)."""
+        if self.client.olm is None:
+            return
+        if self.client.should_upload_keys:
+            await self.client.keys_upload()
+        if self.client.should_query_keys:
+            await self.client.keys_query()
+        if self.client.should_claim_keys:
+            await self.client.keys_claim(self.client.get_users_for_key_claiming())
+        await self.client.send_to_device_messages()
+
+    # --- receiving -----------------------------------------------------------------------------
+
+    async def sync_forever(self, stop: asyncio.Event, inbound: Inbound, synced: asyncio.Event) -> None:
+        """Sync until `stop`; each batch is handed over before its token is saved, so a crash
+        re-reads it (the shell's handled marks keep each command to one application)."""
+        token = await self.store.setting("sync_token")
+        first = token is None
+        backoff = 1.0
+        # All members are loaded (no lazy loading): encrypted messages must reach every device.
+        sync_filter = {"room": {"timeline": {"limit": 100}}}
+        while not stop.is_set():
+            try:
+                resp = await self.client.sync(timeout=30_000, since=token, sync_filter=sync_filter, full_state=first)
+                if not isinstance(resp, SyncResponse):
+                    raise SendError(resp)
+                await self._on_sync(resp, inbound)
+            except Exception as e:  # the homeserver is away, or the batch failed: not stored, so not lost
+                log.warning("Synk misslyckades (%s: %s); nytt försök om %.0f s", type(e).__name__, e, backoff)
+                await sleep_or_stop(stop, backoff)
+                backoff = min(backoff * 2, 60)
+                continue
+            backoff = 1.0
+            first = False
+            await self.keys()
+            token = resp.next_batch
+            await self.store.set_setting("sync_token", token)
+            synced.set()
+
+    async def _on_sync(self, resp: SyncResponse, inbound: Inbound) -> None:
+        for room_id in resp.rooms.invite:
+            if room_id in self.rooms:
+                await self._join(room_id)
+        for room_id, joined in resp.rooms.join.items():
+            if room_id not in self.rooms:
+                continue
+            since = await self._joined_at(room_id)
+            events = list(joined.timeline.events)
+            if joined.timeline.limited:
+                events = await self._backfill(room_id, joined.timeline.prev_batch, since) + events
+            for ev in events:
+                if ev.sender != self.client.user_id and ev.server_timestamp >= since:
+                    await self._on_event(room_id, ev, inbound)
+
+    async def _backfill(self, room_id: str, token: str, since: int) -> list:
+        """A limited timeline: page back until events already handled or older than the bot."""
+        older: list = []
+        while token:
+            resp = await self.client.room_messages(room_id, start=token, limit=100)
+            if not isinstance(resp, RoomMessagesResponse) or not resp.chunk:
+                break
+            done = False
+            for ev in resp.chunk:  # newest first
+                if ev.server_timestamp < since or await self.store.is_handled(ev.event_id):
+                    done = True
+                    break
+                older.append(ev)
+            if done:
+                break
+            token = resp.end
+        return list(reversed(older))
+
+    async def _on_event(self, room_id: str, ev: Any, inbound: Inbound) -> None:
+        now = datetime.fromtimestamp(ev.server_timestamp / 1000, UTC)
+        if isinstance(ev, RoomMessageText):
+            content = ev.source.get("content", {})
+            relates = content.get("m.relates_to") or {}
+            if relates.get("rel_type") == "m.replace" or "m.new_content" in content:
+                # An edit never runs a command again, nor undoes one: the log keeps what was applied.
+                if await self.store.is_handled(relates.get("event_id", "")):
+                    await inbound.on_note(room_id, ev.event_id, EDITED, now)
+                return
+            mention_ids = tuple((content.get("m.mentions") or {}).get("user_ids") or ())
+            msg = Message(ev.body or "", ev.formatted_body, mention_ids)
+            await inbound.on_message(room_id, ev.event_id, msg, ev.sender, now)
+        elif isinstance(ev, ReactionEvent):
+            await inbound.on_reaction(room_id, ev.event_id, ev.reacts_to, ev.key, ev.sender, now)
+        elif isinstance(ev, MegolmEvent):  # encrypted, and the bot has no key for it
+            log.warning("Kunde inte dekryptera %s från %s (session %s)", ev.event_id, ev.sender, ev.session_id)
+            await inbound.on_note(room_id, ev.event_id, UNDECRYPTABLE, now)
+            try:
+                await self.client.request_room_key(ev)
+            except Exception as e:  # asking twice, or no device to ask: the answer above stands
+                log.info("Nyckelbegäran för %s: %s", ev.event_id, e)
+
+    # --- sending -------------------------------------------------------------------------------
+
+    async def send(self, out: Outgoing) -> str:
+        """Send one owed message, reaction or file; the transaction id makes a resend after a
+        crash land once on the homeserver."""
+        txn = f"distansbot-{out.id}"
+        if out.kind != "file":
+            return await self._room_send(out.room_id, out.kind, out.content, txn)
+        assert out.attachment is not None and out.attachment_name is not None
+        data = out.attachment.encode()
+        mimetype = "text/calendar" if out.attachment_name.endswith(".ics") else "text/markdown"
+        resp, keys = await self.client.upload(
+            io.BytesIO(data),
+            content_type=mimetype,
+            filename=out.attachment_name,
+            filesize=len(data),
+            encrypt=self._encrypted(out.room_id),
+        )
+        if not isinstance(resp, UploadResponse):
+            raise SendError(resp)
+        relates = out.content.get("m.relates_to")
+        file_content = shapes.file(out.attachment_name, mimetype, len(data), resp.content_uri, keys, relates)
+        return await self._room_send(out.room_id, "m.room.message", file_content, txn)
+
+    async def _room_send(self, room_id: str, kind: str, content: dict, txn: str) -> str:
+        resp = await self.client.room_send(room_id, kind, content, tx_id=txn, ignore_unverified_devices=True)
+        if not isinstance(resp, RoomSendResponse):
+            raise SendError(resp)
+        return resp.event_id
+
+    def _encrypted(self, room_id: str) -> bool:
+        room = self.client.rooms.get(room_id)
+        return bool(room and room.encrypted)
+
+
+async def check(config: Config) -> int:
+    """`bot.py check`: log in on a device of its own (never touching the bot's keys) and report on
+    each configured room: joined, encrypted, may the bot write."""
+    client = AsyncClient(config.matrix.homeserver, config.matrix.user_id)
+    mx = config.matrix
+    ok = True
+    try:
+        if mx.access_token:
+            client.access_token = mx.access_token.get_secret_value()
+            resp = await client.whoami()
+        else:
+            resp = await client.login(mx.password.get_secret_value(), device_name=f"{mx.device_name} (check)")
+        if isinstance(resp, WhoamiResponse) or getattr(resp, "access_token", None):
+            print(f"Inloggning som {mx.user_id}: OK")
+        else:
+            print(f"Inloggning som {mx.user_id}: MISSLYCKADES ({getattr(resp, 'message', resp)})")
+            return 1
+        await client.sync(timeout=0, full_state=True)
+        for body in config.bodies:
+            room_id = body.room
+            if room_id.startswith("#"):
+                r = await client.room_resolve_alias(room_id)
+                room_id = r.room_id if isinstance(r, RoomResolveAliasResponse) else ""
+            room = client.rooms.get(room_id)
+            if room is None:
+                print(f"{body.name} ({body.room}): boten är inte med i rummet (bjud in {mx.user_id})")
+                ok = False
+                continue
+            levels = room.power_levels
+            can_write = levels.can_user_send_message(mx.user_id, "m.room.message") and levels.can_user_send_message(
+                mx.user_id, "m.reaction"
+            )
+            enc = "krypterat" if room.encrypted else "INTE krypterat (gör rummet krypterat: § 7-ärenden)"
+            write = "kan skriva och reagera" if can_write else "KAN INTE SKRIVA: höj botens behörighetsnivå"
+            print(
+                f"{body.name} ({body.room}): med i rummet, {enc}, "
+                f"behörighetsnivå {levels.get_user_level(mx.user_id)}, {write}"
+            )
+            ok = ok and can_write
+        if not mx.access_token:
+            await client.logout()
+    finally:
+        await client.close()
+    return 0 if ok else 1

@@ -1,0 +1,492 @@
+"""The imperative shell: takes what the transport hears, runs it through the engine, stores,
+sends and schedules. No rule is decided here.
+
+Order of effects for one command, under one lock: is it handled already? -> let the clock tick
+-> parse -> `Engine.step` (decide, stamp, fold into memory) -> render the answers from the new
+state -> store events, answers and the "handled" mark in one transaction -> send from the
+outbox. If the fold or the store fails, the meeting in memory is rebuilt from the log, so
+memory is never ahead of or behind it, and the person is answered "⚠ not recorded". A command
+that was stored is applied exactly once, across crashes: the handled mark is in the same
+transaction as its events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import logging
+import secrets
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from pydantic import TypeAdapter
+
+import commands
+from commands.text import Message
+from config import BodyConfig, Config
+from matrix import content as shapes
+from minutes import calendar, protocol
+from rules import schedule
+from rules import state as rules_state
+from rules.actions import Accepted, Command, Refused, Reply
+from rules.engine import Engine, FoldError, Step
+from rules.roster import Roster
+from rules.state import Meeting
+from storage import Outgoing, Store
+
+log = logging.getLogger("distansbot")
+
+EDITED = (
+    "✏️ Ett ändrat kommando verkställs inte, och det som redan verkställts står kvar i protokollet. "
+    "Skriv ett nytt kommando i stället."
+)
+UNDECRYPTABLE = (
+    "⚠️ Jag kunde inte dekryptera ditt meddelande, så om det var ett kommando har det inte verkställts. "
+    "Skriv det igen; hjälper inte det, verifiera din session eller kontakta IT."
+)
+NOTES = {"edited": EDITED, "undecryptable": UNDECRYPTABLE}
+SLOW_DOWN = "⏳ Du skickar kommandon för snabbt. Vänta några sekunder; kommandona verkställdes inte."
+NOT_RECORDED = (
+    "⚠️ Kommandot kunde inte sparas och har INTE verkställts (ett fel i botens lagring). "
+    "Inget har ändrats. Försök igen om en stund; kvarstår felet, kontakta IT."
+)
+TOO_BIG = "Protokollet är för stort för ett meddelande och finns i sin helhet i den bifogade filen."
+
+# A meeting's state is saved every this many events, so a start replays at most that many.
+SNAPSHOT_EVERY = 1000
+# Snapshots are JSON of the meeting's state (never pickle: a pickle read back runs code).
+SNAPSHOT_FORMAT = 1
+_MEETING_JSON = TypeAdapter(Meeting)
+
+
+@dataclass
+class Body:
+    config: BodyConfig
+    roster: Roster
+    engine: Engine
+    room_id: str = ""
+    meetings: list[str] = field(default_factory=list)  # ids, oldest first
+    state_version: str | None = None
+    timers_for: tuple | None = None  # what the body's scheduled timers were made from
+    jobs: set[str] = field(default_factory=set)
+
+
+class RateLimiter:
+    """At most `burst` commands per `window` from one person, by the messages' own timestamps, so
+    one sender cannot flood the room or crowd out the others."""
+
+    def __init__(self, burst: int, window: timedelta = timedelta(minutes=1)) -> None:
+        self.burst, self.window = burst, window
+        self.recent: dict[str, deque[datetime]] = {}
+        self.told: dict[str, datetime] = {}
+
+    def check(self, sender: str, now: datetime) -> bool | None:
+        """None: go ahead. True: slow down, and say so. False: slow down, already said."""
+        times = self.recent.setdefault(sender, deque())
+        while times and now - times[0] >= self.window:
+            times.popleft()
+        if len(times) < self.burst:
+            times.append(now)
+            return None
+        last = self.told.get(sender)
+        if last is not None and now - last < self.window:
+            return False
+        self.told[sender] = now
+        return True
+
+
+class Shell:
+    def __init__(self, config: Config, store: Store) -> None:
+        self.config = config
+        self.store = store
+        tz = ZoneInfo(config.timezone)
+        self.bodies: dict[str, Body] = {}
+        for b in config.bodies:
+            roster = b.roster(tz)
+            self.bodies[b.id] = Body(b, roster, Engine(roster, name_meeting=self._name_meeting))
+        self.meetings: dict[str, Meeting] = {}  # those loaded
+        self.known: dict[str, str] = {}  # every meeting id -> its body id
+        self.snapshot_at: dict[str, int] = {}
+        self.by_room: dict[str, Body] = {}
+        self.lock = asyncio.Lock()
+        self.scheduler: AsyncIOScheduler | None = None
+        self.outbox_wakeup = asyncio.Event()
+        self.limiter = RateLimiter(config.commands_per_minute)
+
+    # --- state ---------------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Rebuild each body's latest meeting from its log (a restart loses nothing). Older
+        meetings are closed and are read only when asked for (`meeting()`)."""
+        for meeting_id, body_id in await self.store.meetings():
+            self.known[meeting_id] = body_id
+            body = self.bodies.get(body_id)
+            if body is None:
+                log.warning("Sammanträde %s hör till organet %s som inte längre är konfigurerat", meeting_id, body_id)
+                continue
+            body.meetings.append(meeting_id)
+        for body in self.bodies.values():
+            body.engine.meeting = await self.meeting(body.meetings[-1]) if body.meetings else None
+
+    async def meeting(self, meeting_id: str) -> Meeting | None:
+        """A meeting's state: its latest snapshot, if any, with the events after it folded in."""
+        if meeting_id in self.meetings or meeting_id not in self.known:
+            return self.meetings.get(meeting_id)
+        body = self.bodies[self.known[meeting_id]]
+        saved = await self.store.snapshot(meeting_id, self._state_version(body))
+        m = _MEETING_JSON.validate_json(saved[1]) if saved else Meeting(meeting_id, body.config.id)
+        for event in await self.store.events(meeting_id, after=m.event_count):
+            rules_state.apply(m, body.roster, event)
+        self.meetings[meeting_id] = m
+        self.snapshot_at[meeting_id] = m.event_count if saved else 0
+        return m
+
+    def _state_version(self, body: Body) -> str:
+        """Snapshots are valid for the format, the code that folds the log and the roster."""
+        if body.state_version is None:
+            digest = hashlib.sha256(f"json-{SNAPSHOT_FORMAT}".encode())
+            digest.update(Path(rules_state.__file__).read_bytes())
+            digest.update(repr(body.roster).encode())
+            body.state_version = digest.hexdigest()[:20]
+        return body.state_version
+
+    async def _maybe_snapshot(self, body: Body, m: Meeting, force: bool = False) -> None:
+        if force or m.event_count - self.snapshot_at.get(m.id, 0) >= SNAPSHOT_EVERY:
+            state = _MEETING_JSON.dump_json(m)
+            await self.store.save_snapshot(m.id, m.event_count, self._state_version(body), state)
+            self.snapshot_at[m.id] = m.event_count
+
+    async def _reload(self, body: Body) -> None:
+        """Memory back to exactly what the log holds, after a fold or a store failed."""
+        for meeting_id in body.meetings:
+            self.meetings.pop(meeting_id, None)
+        body.engine.meeting = await self.meeting(body.meetings[-1]) if body.meetings else None
+        body.timers_for = None
+
+    def _name_meeting(self, roster: Roster, cmd: Command) -> str:
+        assert cmd.convening is not None
+        base = f"{roster.body_id}-{cmd.convening.start.date().isoformat()}"
+        taken = set(self.known)
+        return (
+            base if base not in taken else next(f"{base}-{i}" for i in range(2, 10_000) if f"{base}-{i}" not in taken)
+        )
+
+    # --- what the transport hands over ---------------------------------------------------------
+
+    async def on_message(self, room_id: str, event_id: str, msg: Message, sender: str, now: datetime) -> None:
+        body = self.by_room.get(room_id)
+        if body is not None:
+            await self.handle(body, event_id, msg, sender, now)
+
+    async def on_reaction(
+        self, room_id: str, event_id: str, reacts_to: str, key: str, sender: str, now: datetime
+    ) -> None:
+        """A ✅ on a check's message answers that check, and only that one: the rules are told
+        which check it was given on (`Command.answers`)."""
+        body = self.by_room.get(room_id)
+        if body is None or key.rstrip("\ufe0f") != "✅":
+            return
+        tag = await self.store.tag_of(reacts_to)
+        if tag and tag.startswith("check:"):
+            meeting_id, _, n = tag.removeprefix("check:").rpartition(":")
+            await self.handle(body, event_id, Message("!ok"), sender, now, answers=(meeting_id, int(n)))
+
+    async def on_note(self, room_id: str, event_id: str, note: str, now: datetime) -> None:
+        """Answer a message that is no command to act on (an edit, one the bot cannot read), once."""
+        body = self.by_room.get(room_id)
+        if body is None:
+            return
+        async with self.lock:
+            if not await self.store.is_handled(event_id):
+                await self._record_answers(body, event_id, now, [self._notice(body, NOTES[note], event_id)])
+        self.outbox_wakeup.set()
+
+    # --- one command ---------------------------------------------------------------------------
+
+    async def handle(
+        self,
+        body: Body,
+        source: str,
+        msg: Message,
+        sender: str,
+        now: datetime,
+        answers: tuple[str, int] | None = None,
+    ) -> None:
+        """One chat message (or ✅ on a check) in a body's room: parse, step, store, answer."""
+        async with self.lock:
+            if await self.store.is_handled(source):
+                return
+            await self._tick(body, now)
+            parsed = commands.parse(msg, sender)
+            if parsed is None:
+                return
+            slowed = self.limiter.check(sender, now)
+            if slowed is not None:
+                # Recorded as handled either way; told once per burst, then quietly dropped.
+                await self._record_answers(body, source, now, [self._notice(body, SLOW_DOWN, source)] if slowed else [])
+            elif isinstance(parsed, commands.Unknown):
+                await self._record_answers(body, source, now, [self._notice(body, parsed.body, source)])
+            elif parsed.name == "hjälp":
+                text = commands.help_text(body.engine.meeting, body.roster, sender)
+                await self._record_answers(body, source, now, [self._notice(body, text, source)])
+            else:
+                if parsed.name == "votering":
+                    # A tied election is settled by lot (KL 5 kap. 56 §): the rules stay pure, so
+                    # the shell draws here, from the operating system's CSPRNG; the event keeps it.
+                    parsed = dataclasses.replace(parsed, lot=secrets.randbelow(2**32))
+                if answers is not None:
+                    parsed = dataclasses.replace(parsed, answers=answers)
+                await self._step(body, source, parsed, now, react=answers is None)
+        self.outbox_wakeup.set()
+
+    async def _step(self, body: Body, source: str, cmd: Command, now: datetime, react: bool) -> None:
+        try:
+            step = body.engine.step(cmd, now)
+        except FoldError:
+            log.exception("Händelserna från %s kunde inte läggas in; sammanträdet läses om från loggen", source)
+            await self._fault(body, source)
+            return
+        if isinstance(step.outcome, Refused):
+            await self._record_answers(body, source, now, [self._notice(body, step.outcome.body, source)])
+            return
+        # An accepted command that gets no reply of its own is confirmed with ✅ (a reaction
+        # answering a check gets none: the ✅ is already there).
+        confirm = react and not any(r.reply for r in step.outcome.replies)
+        await self._commit(body, source, now, step, confirm)
+
+    async def _tick(self, body: Body, now: datetime) -> None:
+        """Let time pass for the body's meeting before anything else is decided."""
+        try:
+            step = body.engine.tick(now)
+        except FoldError:
+            log.exception("Tidens händelser kunde inte läggas in; sammanträdet läses om från loggen")
+            await self._reload(body)
+            return
+        if step is not None:
+            m = step.meeting
+            assert m is not None and m.check is not None
+            await self._commit(body, f"tick:{m.id}:check:{m.check.id}", now, step, confirm=False)
+
+    async def _commit(self, body: Body, source: str, now: datetime, step: Step, confirm: bool) -> None:
+        """Store what the step folded, atomically; on any failure, memory goes back to the log."""
+        m = step.meeting
+        assert m is not None and isinstance(step.outcome, Accepted)
+        try:
+            outgoing = await self._answers(body, source, step)
+            if confirm:
+                outgoing.insert(0, Outgoing(body.room_id, "m.reaction", shapes.reaction(source)))
+            stored = await self.store.record(
+                source,
+                body.room_id,
+                now,
+                list(step.events),
+                outgoing,
+                meeting=(m.id, body.config.id) if step.new else None,
+                meeting_id=m.id,
+                next_seq=m.event_count - len(step.events),
+            )
+        except Exception:
+            log.exception("Kommandot %s kunde inte sparas; sammanträdet läses om från loggen", source)
+            await self._fault(body, source)
+            return
+        if not stored:  # handled after all (cannot happen under the lock, but never fold twice)
+            log.error("Kommandot %s var redan behandlat; sammanträdet läses om från loggen", source)
+            await self._reload(body)
+            return
+        if step.new:
+            self.meetings[m.id] = m
+            self.known[m.id] = body.config.id
+            body.meetings.append(m.id)
+        await self._maybe_snapshot(body, m)
+        await self._schedule(body)
+
+    async def _fault(self, body: Body, source: str) -> None:
+        """Loud, and nothing changed: memory rebuilt from the log, the person told."""
+        await self._reload(body)
+        if source.startswith("$"):  # a person's command, not the clock's
+            try:
+                await self.store.enqueue([self._notice(body, NOT_RECORDED, source)])
+            except Exception:
+                log.exception("Inte ens felmeddelandet om %s kunde sparas", source)
+
+    async def _record_answers(self, body: Body, source: str, now: datetime, outgoing: list[Outgoing]) -> None:
+        """A command that changes no meeting: its answers and its handled mark."""
+        try:
+            await self.store.record(source, body.room_id, now, [], outgoing)
+        except Exception:
+            log.exception("Svaret på %s kunde inte sparas", source)
+            await self._fault(body, source)
+
+    async def _answers(self, body: Body, source: str, step: Step) -> list[Outgoing]:
+        m = step.meeting
+        assert m is not None and isinstance(step.outcome, Accepted)
+        out = []
+        for reply in step.outcome.replies:
+            in_reply_to = source if reply.reply else None
+            content = shapes.message(reply, body.roster, in_reply_to)
+            file = None
+            if reply.attach == "protocol":
+                events = [*await self.store.events(m.id), *step.events]
+                text = protocol.render(m.id, m.body_id, events, body.roster, "md")
+                html_text = protocol.html_body(m.id, m.body_id, events, body.roster)
+                content = shapes.with_document(content, text, html_text, TOO_BIG)
+                file = (f"protokoll-{m.id}.md", text)
+            elif reply.attach == "calendar":
+                file = (f"kallelse-{m.id}.ics", calendar.ics(m, body.roster))
+            out.append(Outgoing(body.room_id, "m.room.message", content, tag=reply.tag))
+            if file:
+                # A row of its own: the file goes out even if the homeserver refuses the message.
+                relates = {"m.relates_to": content["m.relates_to"]} if in_reply_to else {}
+                out.append(Outgoing(body.room_id, "file", relates, file[0], file[1]))
+        return out
+
+    def _notice(self, body: Body, text: str, source: str) -> Outgoing:
+        return Outgoing(body.room_id, "m.room.message", shapes.message(Reply(text), body.roster, source))
+
+    # --- time ----------------------------------------------------------------------------------
+
+    async def timers(self, body: Body) -> list[tuple[str, datetime]]:
+        """What the body's meeting is waiting for, by job id: a running check's deadline (§ 12)
+        and the reminders not yet handled. Derived from the stored state, so a restart rebuilds it."""
+        m = body.engine.meeting
+        if m is None:
+            return []
+        out = []
+        if m.check and m.check.running:
+            out.append((f"{body.config.id}|check|{m.check.id}", m.check.deadline))
+        for rem in schedule.reminders(m, body.roster):
+            if not await self.store.is_handled(_reminder_source(m, rem.key)):
+                out.append((f"{body.config.id}|reminder|{rem.key}", rem.at))
+        return out
+
+    async def _schedule(self, body: Body) -> None:
+        if self.scheduler is None:
+            return
+        m = body.engine.meeting
+        # The timers follow from these alone; most commands change none of them.
+        check = (m.check.id, m.check.running) if m and m.check else None
+        shape = (m.id, m.phase, m.start, m.opened_at, check) if m else None
+        if shape == body.timers_for:
+            return
+        body.timers_for = shape
+        wanted = dict(await self.timers(body))
+        for job_id in body.jobs - wanted.keys():
+            if self.scheduler.get_job(job_id):
+                self.scheduler.remove_job(job_id)
+        body.jobs = set(wanted)
+        for job_id, at in wanted.items():
+            # One that fell due while the bot was down runs at once (misfire_grace_time=None).
+            self.scheduler.add_job(
+                self.on_timer,
+                "date",
+                run_date=at,
+                args=[job_id],
+                id=job_id,
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
+
+    async def on_timer(self, job_id: str, now: datetime | None = None) -> None:
+        body_id, kind, key = job_id.split("|", 2)
+        body = self.bodies[body_id]
+        now = now or datetime.now(UTC)
+        async with self.lock:
+            if kind == "check":
+                await self._tick(body, now)
+            else:
+                await self._remind(body, key, now)
+        self.outbox_wakeup.set()
+
+    async def _remind(self, body: Body, key: str, now: datetime) -> None:
+        m = body.engine.meeting
+        if m is None:
+            return
+        source = _reminder_source(m, key)
+        if await self.store.is_handled(source):
+            return
+        reply = schedule.remind(m, body.roster, key, now)
+        # A reminder that no longer matters is recorded all the same, so it is not tried again.
+        outgoing = [Outgoing(body.room_id, "m.room.message", shapes.message(reply, body.roster, None))] if reply else []
+        await self._record_answers(body, source, now, outgoing)
+
+    # --- running -------------------------------------------------------------------------------
+
+    async def send_outbox(self, transport: Any) -> None:
+        """Send every answer owed, in order; each is marked sent only when the server took it."""
+        from matrix.client import SendError
+
+        for out in await self.store.unsent():
+            try:
+                event_id = await transport.send(out)
+            except SendError as e:
+                if not e.permanent:
+                    raise
+                # The homeserver will never take it (e.g. forbidden): log it, do not block the rest.
+                log.error("Svar %s kunde inte skickas och ges upp: %s", out.id, e)
+                event_id = f"failed:{e.errcode}"
+            await self.store.mark_sent(out.id, event_id)
+
+    async def outbox_forever(self, transport: Any, stop: asyncio.Event) -> None:
+        from matrix.client import sleep_or_stop
+
+        backoff = 1.0
+        while not stop.is_set():
+            await self.outbox_wakeup.wait()
+            self.outbox_wakeup.clear()
+            try:
+                await self.send_outbox(transport)
+                backoff = 1.0
+            except Exception as e:  # keep what is owed; it goes out when the server answers
+                log.warning("Kunde inte skicka (%s); nytt försök om %.0f s", e, backoff)
+                await sleep_or_stop(stop, backoff)
+                backoff = min(backoff * 2, 60)
+                self.outbox_wakeup.set()
+
+    async def run(self, transport: Any, stop: asyncio.Event) -> None:
+        await self.load()
+        resolved = await transport.start([b.config.room for b in self.bodies.values()])
+        for body in self.bodies.values():
+            if body.config.room in resolved:
+                body.room_id = resolved[body.config.room]
+                self.by_room[body.room_id] = body
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.scheduler.start()
+        for body in self.bodies.values():
+            await self._schedule(body)
+        self.outbox_wakeup.set()
+        log.info("distansbot är igång som %s (enhet %s)", *transport.whoami)
+        tasks = [
+            asyncio.create_task(transport.sync_forever(stop, self, self.outbox_wakeup)),
+            asyncio.create_task(self.outbox_forever(transport, stop)),
+        ]
+        stopping = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([stopping, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        for task in [stopping, *tasks]:
+            task.cancel()
+        await asyncio.gather(stopping, *tasks, return_exceptions=True)
+        for task in done:
+            if task is not stopping and task.exception():
+                raise task.exception()
+        self.scheduler.shutdown(wait=False)
+
+    async def protocol_text(self, meeting_id: str | None, fmt: str) -> str:
+        """`bot.py protokoll`: a meeting's protocol from the log alone."""
+        from config import ConfigError
+
+        if not self.known:
+            raise ConfigError("Databasen innehåller inga sammanträden.")
+        meeting_id = meeting_id or list(self.known)[-1]
+        if meeting_id not in self.known:
+            raise ConfigError(f"Sammanträdet {meeting_id} finns inte. Finns: {', '.join(self.known)}")
+        roster = self.bodies[self.known[meeting_id]].roster
+        return protocol.render(meeting_id, self.known[meeting_id], await self.store.events(meeting_id), roster, fmt)
+
+
+def _reminder_source(m: Meeting, key: str) -> str:
+    return f"reminder:{m.id}:{key}"

@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import json
 import os
-import pickle
 import platform
 import statistics
 import subprocess
@@ -33,13 +32,14 @@ sys.path.insert(0, str(ROOT))
 from nio import AsyncClient, LoginResponse, RoomCreateResponse, SyncResponse  # noqa: E402
 
 import commands  # noqa: E402
-from bot import Bot, Config  # noqa: E402
 from commands.text import Message  # noqa: E402
-from rules import meeting as rules  # noqa: E402
-from rules import minutes  # noqa: E402
+from config import Config  # noqa: E402
+from minutes import protocol as protocol_module  # noqa: E402
 from rules.actions import Accepted  # noqa: E402
+from rules.engine import Engine  # noqa: E402
 from rules.roster import Person, Role, Roster  # noqa: E402
-from rules.state import Event, Meeting, apply  # noqa: E402
+from rules.state import Event, Meeting  # noqa: E402
+from shell import Shell  # noqa: E402
 from storage import Store  # noqa: E402
 from testing.actors import BotProcess, relates_to, write_config  # noqa: E402
 from testing.homeserver import Homeserver  # noqa: E402
@@ -353,26 +353,29 @@ def roster(n: int, body_id: str = "b") -> Roster:
 
 
 class Folder:
-    """Decides and folds commands without Matrix, as the bot does, to build large meetings fast."""
+    """Steps commands through the bot's engine without Matrix, to build large meetings fast."""
 
     def __init__(self, r: Roster, meeting_id: str) -> None:
-        self.r, self.m, self.now = r, Meeting(meeting_id, r.body_id), datetime(2026, 1, 5, 8, tzinfo=UTC)
+        self.r, self.now = r, datetime(2026, 1, 5, 8, tzinfo=UTC)
+        self.engine = Engine(r, name_meeting=lambda roster, cmd: meeting_id)
         self.events: list[Event] = []
+
+    @property
+    def m(self) -> Meeting:
+        assert self.engine.meeting is not None
+        return self.engine.meeting
 
     def say(self, user: str, body: str) -> None:
         self.now += timedelta(seconds=1)
-        outcome = rules.decide(self.m, self.r, commands.parse(Message(body), user), self.now)
-        assert isinstance(outcome, Accepted), (body, outcome)
-        for kind, data in outcome.events:
-            event = Event(kind, self.now, user, data)
-            self.events.append(event)
-            apply(self.m, self.r, event)
+        step = self.engine.step(commands.parse(Message(body), user), self.now)
+        assert isinstance(step.outcome, Accepted), (body, step.outcome)
+        self.events.extend(step.events)
 
 
 def big_meeting(r: Roster, meeting_id: str, events: int, items: int = 2) -> Folder:
     f = Folder(r, meeting_id)
     f.now = datetime.now(UTC) - timedelta(days=1)
-    day = (f.now + timedelta(hours=3)).strftime("%Y-%m-%d %H:%M")
+    day = (f.now + timedelta(minutes=10)).astimezone(r.tz).strftime("%Y-%m-%d %H:%M")  # may be opened at once
     agenda = "\n".join(f"{n}. Ärende {n}" for n in range(1, items + 1))
     f.say(r.chair, f"!kalla {day} distans\nMotivering: mätning\n{agenda}")
     f.say(r.chair, "!öppna")
@@ -426,8 +429,8 @@ async def startup(work: Path, sizes: Sizes) -> dict:
         }
     )
 
-    async def timed_load() -> tuple[float, Bot]:
-        bot = Bot(config, await Store.open(db))
+    async def timed_load() -> tuple[float, Shell]:
+        bot = Shell(config, await Store.open(db))
         for body in bot.bodies.values():
             body.room_id = body.config.room
         start = time.monotonic()
@@ -436,21 +439,20 @@ async def startup(work: Path, sizes: Sizes) -> dict:
 
     replay, bot = await timed_load()  # no snapshot yet: the whole log
     for body in bot.bodies.values():
-        m = bot.latest(body)
-        await bot.store.save_snapshot(m.id, m.event_count, bot._state_version(body), pickle.dumps(m))
+        await bot._maybe_snapshot(body, body.engine.meeting, force=True)
     await bot.store.close()
     with_snapshot, bot = await timed_load()
     cost: dict[str, list[float]] = {"b000": [], "b001": []}
     for i in range(600):  # alternating, so that neither size gets the warm-up
         body_id = "b000" if i % 2 else "b001"
         start = time.monotonic()
-        await bot.handle_command(
+        await bot.handle(
             bot.bodies[body_id], f"$bench{i}", Message("!ordet"), big_r.members[i % 5].user, datetime.now(UTC)
         )
         cost[body_id].append(time.monotonic() - start)
     await bot.store.close()
     started = time.monotonic()
-    await asyncio.to_thread(subprocess.run, [sys.executable, "-c", "import bot"], cwd=ROOT, check=True)
+    await asyncio.to_thread(subprocess.run, [sys.executable, "-c", "import bot, matrix.client"], cwd=ROOT, check=True)
     imports = time.monotonic() - started
     return {
         "closed": sizes.closed_meetings,
@@ -479,11 +481,11 @@ def protocol(sizes: Sizes) -> dict:
         f.say(r.chair, f"!beslut Beslut i ärende {n}")
     f.say(r.chair, "!avsluta")
     times = {}
-    for fmt in minutes.FORMATS:
+    for fmt in protocol_module.FORMATS:
         runs = []
         for _ in range(5):
             start = time.perf_counter()
-            minutes.render(f.m, r, fmt)
+            protocol_module.render(f.m.id, f.m.body_id, f.events, r, fmt)
             runs.append(time.perf_counter() - start)
         times[fmt] = statistics.median(runs)
     return {"members": sizes.protocol_members, "items": sizes.protocol_items, "events": f.m.event_count, **times}

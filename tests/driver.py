@@ -8,10 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import commands
 from commands.text import Message
-from rules import meeting as rules
+from minutes import protocol
 from rules.actions import Accepted, Command, Refused
+from rules.engine import Engine
 from rules.roster import Person, Role, Roster
-from rules.state import Event, Meeting, apply
+from rules.state import Event, Meeting
+from shell import Shell
+from storage import Store
 
 CHAIR = "@anna:ex.se"
 VICE = "@bo:ex.se"
@@ -56,16 +59,22 @@ KALLA = (
 
 
 class Driver:
-    """A meeting in memory. `say` parses and decides like the bot; accepted events are folded."""
+    """A meeting in memory, driven through the same engine as the bot: `say` parses and steps."""
 
     def __init__(self, roster: Roster = ROSTER, before_fold: Callable[[Driver, Accepted], None] | None = None) -> None:
         self.roster = roster
         # Property tests look at each accepted outcome against the state it was decided on.
         self.before_fold = before_fold
-        self.m: Meeting | None = None
-        self.now = datetime(2026, 12, 3, 16, 0, tzinfo=UTC)  # 17.00 in Stockholm
+        self.engine = Engine(roster, name_meeting=lambda r, cmd: f"{r.body_id}-1", audit=self._audit)
+        # Ten minutes before the meeting that KALLA convenes (18.00 in Stockholm): it may be opened.
+        self.now = datetime(2026, 12, 3, 16, 50, tzinfo=UTC)
         self.log: list[Event] = []
         self.accepted: list[Command] = []
+        self._before: Meeting | None = None
+
+    @property
+    def m(self) -> Meeting | None:
+        return self.engine.meeting
 
     def say(self, sender: str, body: str, formatted: str | None = None) -> Accepted | Refused:
         self.now += timedelta(seconds=1)
@@ -74,30 +83,27 @@ class Driver:
         assert cmd is not None and not isinstance(cmd, commands.Unknown), body
         return self.decide(cmd)
 
+    def _audit(self, outcome: Accepted | Refused) -> None:
+        assert self.m == self._before, "decide changed the meeting"
+        if self.before_fold and isinstance(outcome, Accepted):
+            self.before_fold(self, outcome)
+
     def decide(self, cmd: Command) -> Accepted | Refused:
-        before = copy.deepcopy(self.m)
-        outcome = rules.decide(self.m, self.roster, cmd, self.now)
-        assert self.m == before, "decide changed the meeting"
-        if isinstance(outcome, Accepted):
-            if self.before_fold:
-                self.before_fold(self, outcome)
-            if outcome.new_meeting:
-                self.m = Meeting("ks-1", "ks")
-            self._fold(outcome, cmd.actor)
+        self._before = copy.deepcopy(self.m)
+        step = self.engine.step(cmd, self.now)
+        self.log.extend(step.events)
+        if isinstance(step.outcome, Accepted):
             self.accepted.append(cmd)
-        return outcome
+        return step.outcome
 
     def tick(self) -> None:
-        outcome = rules.tick(self.m, self.roster, self.now)
-        if outcome:
-            self._fold(outcome, "distansbot")
+        step = self.engine.tick(self.now)
+        if step:
+            self.log.extend(step.events)
 
-    def _fold(self, outcome: Accepted, actor: str) -> None:
+    def protocol(self, fmt: str = "md") -> str:
         assert self.m is not None
-        for kind, data in outcome.events:
-            event = Event(kind, self.now, actor, data)
-            self.log.append(event)
-            apply(self.m, self.roster, event)
+        return protocol.render(self.m.id, self.m.body_id, self.log, self.roster, fmt)
 
     def ok(self, sender: str, body: str, formatted: str | None = None) -> Accepted:
         outcome = self.say(sender, body, formatted)
@@ -124,3 +130,11 @@ class Driver:
             self.ok(user, "!ok")
         assert self.m.check is not None and self.m.check.passed
         return self
+
+
+async def started(config) -> Shell:
+    bot = Shell(config, await Store.open(config.storage.database))
+    await bot.load()
+    bot.bodies["ks"].room_id = "!room:localhost"
+    bot.by_room["!room:localhost"] = bot.bodies["ks"]
+    return bot

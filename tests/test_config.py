@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import ConfigError, load_config
+from config import ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = (ROOT / "config.example.toml").read_text(encoding="utf-8")

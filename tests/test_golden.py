@@ -1,23 +1,27 @@
-"""The demo meeting's protocol, played through the rules alone, against a golden file.
+"""The demo meeting's protocol, played through the rules alone, against a golden file, and the
+invariants a golden file cannot guard by itself: every time lies within the meeting, and each
+item's section speaks only of that item.
 
-Regenerate after an intended change with: UPDATE_GOLDEN=1 pytest tests/test_golden.py
+Regenerate after an intended change with: UPDATE_GOLDEN=1 pytest tests/test_golden.py, and read
+the diff line by line as the secretary who files the protocol would.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot import BodyConfig
-from rules import minutes
+from config import BodyConfig
+from minutes import protocol
 from rules.actions import Refused
 from testing.script import SCRIPT
 from testing.stage import body_config
 from tests.driver import Driver
+from tests.invariants import assert_protocol_invariants
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -30,10 +34,15 @@ def play() -> tuple[Driver, list[str]]:
     """The script through the rules; returns the meeting and the rules its refusals cited."""
     roster = BodyConfig(**body_config("!demo:localhost")).roster()
     d = Driver(roster)
+    d.now = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # the kallelse goes out two days ahead, at 09.00
     refused = []
     for who, template, mentioned in SCRIPT:
         if who == "wait":
             d.now += timedelta(seconds=template)
+            continue
+        if who == "start":
+            assert d.m is not None and d.m.start is not None
+            d.now = d.m.start - timedelta(seconds=1)  # the next command comes at the time called
             continue
         outcome = d.say(uid(who), template.format(*(uid(m) for m in mentioned)))
         if isinstance(outcome, Refused):
@@ -41,10 +50,10 @@ def play() -> tuple[Driver, list[str]]:
     return d, refused
 
 
-@pytest.mark.parametrize("fmt", minutes.FORMATS)
+@pytest.mark.parametrize("fmt", protocol.FORMATS)
 def test_kl_6_35_demo_meeting_protocol_matches_golden_file(fmt):
     d, _ = play()
-    text = minutes.render(d.m, d.roster, fmt)
+    text = d.protocol(fmt)
     path = GOLDEN / f"demo-protocol.{fmt}"
     if os.environ.get("UPDATE_GOLDEN"):
         path.parent.mkdir(exist_ok=True)
@@ -55,9 +64,21 @@ def test_kl_6_35_demo_meeting_protocol_matches_golden_file(fmt):
 def test_p1_to_p13_demo_script_uses_every_paragraph():
     d, refused = play()
     assert refused == ["§ 8", "§ 12", "§ 6", "KL 6 kap. 17 §", "§ 10", "§ 11", "§ 9", "§ 13", "§ 2"]
-    protocol = minutes.render(d.m, d.roster, "md")
+    text = d.protocol("md")
     for n in range(1, 14):
         paragraph = f"§ {n}"
-        cited = re.search(rf"§§? [0-9, –]*\b{n}\b", protocol) or paragraph in refused
+        cited = re.search(rf"§§? [0-9, –]*\b{n}\b", text) or paragraph in refused
         assert cited, paragraph
     assert d.m.phase.value == "avslutat"
+
+
+def test_kl_6_35_every_time_in_the_protocol_lies_within_the_meeting_and_each_item_speaks_of_itself():
+    d, _ = play()
+    doc = assert_protocol_invariants(d)
+    start, end = doc["tid"].split("–")
+    assert (start, end) == ("18.00", "18.01")  # the meeting was convened for 18.00
+    assert d.m.start - timedelta(minutes=15) <= d.m.opened_at  # never opened before the kallelse allows
+    # the § 7 permission for item 2, given while item 1 was up, is filed under item 2
+    item1, item2 = doc["ärenden"][0], doc["ärenden"][1]
+    assert not any("tillät" in line for line in item1["förlopp"])
+    assert any("Ordföranden tillät att ärende 2" in line for line in item2["förlopp"])

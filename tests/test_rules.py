@@ -5,7 +5,8 @@ Test names carry the citation: test_p12_… is § 12, test_kl_6_27_… is KL 6 k
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -72,8 +73,22 @@ def test_p1_new_kalla_replaces_before_open_and_is_refused_after():
     out = d.ok(CHAIR, KALLA.replace("18:00", "19:00"))
     assert not out.new_meeting and "NY KALLELSE" in out.replies[0].text
     assert d.m.start.hour == 19
+    d.now = d.m.start - timedelta(minutes=15)
     d.ok(CHAIR, "!öppna")
     assert d.refused(CHAIR, KALLA).rule is Rule.P1
+
+
+def test_p1_meeting_cannot_be_opened_before_the_time_members_were_called_to():
+    d = Driver()
+    d.now = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # a week before the meeting KALLA convenes
+    d.ok(CHAIR, KALLA)
+    refusal = d.refused(CHAIR, "!öppna")
+    assert refusal.rule is Rule.P1 and "tidigast kl. 17.45" in refusal.text
+    assert d.m.phase is Phase.CONVENED and d.m.opened_at is None
+    d.now = datetime(2026, 12, 3, 16, 44, 58, tzinfo=UTC)  # 17.44.59 in Stockholm: a second too early
+    assert d.refused(CHAIR, "!öppna").rule is Rule.P1
+    d.ok(CHAIR, "!öppna")  # 17.45.00: fifteen minutes before the time in the kallelse
+    assert d.m.phase is Phase.OPEN
 
 
 def test_p1_inställ_cancels_convened_meeting():
@@ -100,8 +115,9 @@ def test_p2_outsider_is_refused():
 
 def test_p2_p3_p4_presence_attests_audio_and_video_for_members_audio_for_others():
     d = Driver().opened()
-    assert "enrum, ljud och bild" in d.m.journal[2].text  # the chair, first to answer
-    secretary_line = next(j.text for j in d.m.journal if "sekr" in j.text)
+    opening = json.loads(d.protocol("json"))["inledning"]
+    assert "Anna Andersson (S) anmälde närvaro (enrum, ljud och bild; §§ 2–3)" in opening[2]  # the chair, first
+    secretary_line = next(line for line in opening if "sekr" in line)
     assert "enrum och ljud" in secretary_line and "bild" not in secretary_line  # § 4
 
 
@@ -328,7 +344,7 @@ def test_p12_check_passes_when_all_answer_and_decision_is_recorded():
     d = Driver().opened()
     d.ok(CHAIR, "!ärende 1")
     start = d.ok(CHAIR, "!teknikkontroll")
-    assert start.replies[0].tag == "check:1" and set(start.replies[0].mentions) == set(MEMBERS)
+    assert start.replies[0].tag == "check:ks-1:1" and set(start.replies[0].mentions) == set(MEMBERS)
     for user in MEMBERS[:-1]:
         assert d.ok(user, "!ok").replies == []  # a ✅ reaction
     last = d.ok(MEMBERS[-1], "!ok")

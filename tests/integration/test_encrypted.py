@@ -14,14 +14,14 @@ from urllib.parse import quote
 
 from testing.actors import ROOT, text_of
 from testing.stage import BOT_PASSWORD
-from tests.integration.test_meeting import KALLA, MEMBERS, check_passes, protocol_offline
+from tests.integration.test_meeting import MEMBERS, check_passes, kalla, protocol_offline
 
 
 async def test_p1_p12_meeting_in_an_encrypted_room_survives_a_restart(stage):
     await stage.new_meeting_room(encrypted=True)
     try:
         assert stage.observer
-        kalla_id = await stage.say("anna", KALLA)
+        kalla_id = await stage.say("anna", kalla())
         kallelse = await stage.observer.answer(kalla_id)
         assert kallelse["type"] == "m.room.message" and text_of(kallelse).startswith("KALLELSE")
         ics = await stage.wait_for(

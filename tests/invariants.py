@@ -1,0 +1,59 @@
+"""What every protocol must satisfy, whatever meeting made it: checked beside the golden files
+and over random meetings."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+
+from minutes.journal import replay
+from tests.driver import Driver
+
+_STAMP = re.compile(r"^(?:(\d{4}-\d{2}-\d{2}) kl\. )?(\d{2})\.(\d{2}) ")
+
+
+def _hm(at: datetime, d: Driver) -> str:
+    return at.astimezone(d.roster.tz).strftime("%H.%M")
+
+
+def assert_protocol_invariants(d: Driver) -> dict:
+    """The protocol accounts for every event, files each under its own item, and dates only what
+    happened outside the meeting; returns the json protocol."""
+    assert d.m is not None
+    doc = json.loads(d.protocol("json"))
+    _, entries = replay(d.m.id, d.m.body_id, d.log, d.roster)
+    assert len(entries) == len(d.log)
+    sections = {"före": doc["inledning"], "efter": doc["avslutning"]}
+    sections |= {item["nummer"]: item["förlopp"] for item in doc["ärenden"]}
+    for entry in entries:  # every event has its line, in the section it concerns
+        section = entry.section if entry.section in sections else "före"  # an item never taken up
+        assert any(line.endswith(entry.text) for line in sections[section]), entry
+    m = d.m
+    for item in doc["ärenden"]:
+        checks = {c["nr"] for c in item["teknikkontroller"]}
+        votes = {v["nr"] for v in item["voteringar"]}
+        for line in item["förlopp"]:
+            for n in re.findall(r"ärende (\d+)", line, re.IGNORECASE):
+                assert int(n) == item["nummer"], line
+            for n in re.findall(r"teknikkontroll (\d+)", line, re.IGNORECASE):
+                assert int(n) in checks, line
+            for n in re.findall(r"votering (\d+)", line, re.IGNORECASE):
+                assert int(n) in votes, line
+        assert len(item["propositionsordning"]) == len(set(item["propositionsordning"]))
+    if m.opened_at is None:
+        return doc
+    opened, closed = _hm(m.opened_at, d), _hm(m.closed_at or d.now, d)
+    lines = doc["inledning"] + doc["avslutning"] + [x for item in doc["ärenden"] for x in item["förlopp"]]
+    for line in lines:
+        found = _STAMP.match(line)
+        assert found, line
+        day, hh, mm = found.groups()
+        if day:  # only what happened before the meeting is dated
+            assert datetime.fromisoformat(f"{day}T{hh}:{mm}").replace(tzinfo=d.roster.tz) <= m.opened_at, line
+        else:
+            assert opened <= f"{hh}.{mm}" <= closed, line
+    for item in doc["ärenden"]:
+        for x in item["teknikkontroller"] + item["beslut"]:
+            assert opened <= x["kl"] <= closed, x
+    return doc

@@ -1,0 +1,117 @@
+"""The shell over a real SQLite store, without Matrix: what is stored is what is in memory, a
+fault is loud and changes nothing, and what is owed to the room fits a Matrix event."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import aiosqlite
+
+from commands.text import Message
+from matrix.content import MAX_CONTENT_BYTES, size
+from shell import NOT_RECORDED, TOO_BIG
+from tests.driver import KALLA, started
+from tests.test_schedule import STOCKHOLM_18
+
+ROOM = "!room:localhost"
+EVERYONE = ("anna", "bo", "cecilia", "david", "eva")
+
+
+async def opened(bot, kalla: str = KALLA):
+    body = bot.bodies["ks"]
+    now = STOCKHOLM_18 - timedelta(minutes=5)
+    await bot.handle(body, "$kalla", Message(kalla), "@anna:localhost", now)
+    await bot.handle(body, "$open", Message("!öppna"), "@anna:localhost", now)
+    for who in EVERYONE:
+        await bot.handle(body, f"$here-{who}", Message("!närvarande"), f"@{who}:localhost", now)
+    await bot.handle(body, "$item", Message("!ärende 1"), "@anna:localhost", now)
+    return body, now
+
+
+async def test_kl_6_35_a_command_that_cannot_be_stored_is_refused_loudly_and_changes_nothing(config, caplog):
+    bot = await started(config)
+    body, now = await opened(bot)
+    # The storage itself fails (as a full disk would): SQLite aborts the write of a motion.
+    await bot.store.db.execute(
+        "CREATE TRIGGER disk_full BEFORE INSERT ON events WHEN NEW.kind = 'motion' "
+        "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+    )
+    with caplog.at_level(logging.ERROR, logger="distansbot"):
+        await bot.handle(body, "$motion", Message("!yrka Avslag"), "@bo:localhost", now)
+    assert any("kunde inte sparas" in r.message for r in caplog.records)
+    assert not await bot.store.is_handled("$motion")  # not applied, so it may come again
+    assert body.engine.meeting.items[1].motions == []  # memory is not ahead of the log
+    owed = [o for o in await bot.store.unsent() if o.content.get("body") == NOT_RECORDED]
+    assert len(owed) == 1 and owed[0].content["m.relates_to"]["m.in_reply_to"]["event_id"] == "$motion"
+    # The fault clears; the same command (redelivered by sync) is applied, once.
+    await bot.store.db.execute("DROP TRIGGER disk_full")
+    await bot.handle(body, "$motion", Message("!yrka Avslag"), "@bo:localhost", now)
+    await bot.handle(body, "$motion", Message("!yrka Avslag"), "@bo:localhost", now)
+    assert [x.text for x in body.engine.meeting.items[1].motions] == ["Avslag"]
+    stored = await bot.store.events(body.engine.meeting.id)
+    assert [e.kind for e in stored].count("motion") == 1
+    await bot.store.close()
+
+
+async def test_kl_6_35_a_locked_database_is_a_fault_not_a_command_already_handled(config, caplog):
+    bot = await started(config)
+    body, now = await opened(bot)
+    other = await aiosqlite.connect(config.storage.database, timeout=0)
+    await other.execute("BEGIN EXCLUSIVE")  # another process holds the file
+    await bot.store.db.execute("PRAGMA busy_timeout = 0")
+    with caplog.at_level(logging.ERROR, logger="distansbot"):
+        await bot.handle(body, "$motion", Message("!yrka Avslag"), "@bo:localhost", now)
+    await other.rollback()
+    await other.close()
+    assert body.engine.meeting.items[1].motions == []
+    assert not await bot.store.is_handled("$motion")
+    assert any("kunde inte sparas" in r.message for r in caplog.records)
+    await bot.handle(body, "$motion2", Message("!yrka Avslag"), "@bo:localhost", now)
+    assert len(body.engine.meeting.items[1].motions) == 1
+    await bot.store.close()
+
+
+async def test_kl_6_35_a_protocol_larger_than_a_matrix_event_is_still_posted(config):
+    bot = await started(config)
+    agenda = "\n".join(
+        f"{n}. Ärende nummer {n} med en lång rubrik om detaljplan och exploatering" for n in range(1, 61)
+    )
+    kalla = KALLA.split("\n1.")[0] + "\n" + agenda
+    body, now = await opened(bot, kalla)
+    for n in range(1, 61):
+        now += timedelta(seconds=3)  # no faster than one person may go (commands_per_minute)
+        if n > 1:
+            await bot.handle(body, f"$i{n}", Message(f"!ärende {n}"), "@anna:localhost", now)
+        for who in EVERYONE:
+            text = f"!yrka Yrkande från {who} i ärende {n}: " + "bifall med tillägg om uppföljning " * 4
+            await bot.handle(body, f"$y{n}{who}", Message(text), f"@{who}:localhost", now)
+    await bot.handle(body, "$proto", Message("!protokoll"), "@anna:localhost", now)
+    owed = await bot.store.unsent()
+    message = next((o for o in owed if "Protokollet hittills" in o.content.get("body", "")), None)
+    assert message, [o.content.get("body", "")[:200] for o in owed[-3:]]
+    file = next(o for o in owed if o.kind == "file" and o.attachment_name.startswith("protokoll"))
+    assert size(message.content) <= MAX_CONTENT_BYTES < len(file.attachment.encode())
+    assert TOO_BIG in message.content["body"] and TOO_BIG in message.content["formatted_body"]
+    assert "## Ärende 60. Ärende nummer 60" in file.attachment  # the whole protocol is in the file
+    # the file is a row of its own, so it is sent even if the homeserver refuses the message
+    assert file.id > message.id and file.content["m.relates_to"]["m.in_reply_to"]["event_id"] == "$proto"
+    await bot.store.close()
+
+
+async def test_p12_a_check_ended_by_its_deadline_reacts_to_no_pseudo_event(config):
+    bot = await started(config)
+    body, now = await opened(bot)
+    await bot.handle(body, "$check", Message("!teknikkontroll"), "@anna:localhost", now)
+    deadline = body.engine.meeting.check.deadline
+    await bot.on_timer("ks|check|1", now=deadline + timedelta(seconds=3))
+    check = body.engine.meeting.check
+    assert check.passed is False
+    owed = await bot.store.unsent()
+    reactions = [o.content["m.relates_to"]["event_id"] for o in owed if o.kind == "m.reaction"]
+    assert reactions and all(event_id.startswith("$") for event_id in reactions)
+    assert any("är inte godkänd" in o.content.get("body", "") for o in owed)
+    # the check ended at its deadline, whenever the bot noticed: the stamp the engine gives everywhere
+    ended = [e for e in await bot.store.events(body.engine.meeting.id) if e.kind == "check_ended"]
+    assert ended[0].at == deadline
+    await bot.store.close()

@@ -333,8 +333,8 @@ class Shell:
             file = None
             if reply.attach == "protocol":
                 events = [*await self.store.events(m.id), *step.events]
-                text = protocol.render(m.id, m.body_id, events, body.roster, "md")
-                html_text = protocol.html_body(m.id, m.body_id, events, body.roster)
+                doc = protocol.build(m.id, m.body_id, events, body.roster)  # the log replayed once
+                text, html_text = protocol.render_doc(doc, "md"), protocol.html_body(doc)
                 content = shapes.with_document(content, text, html_text, TOO_BIG)
                 file = (f"protokoll-{m.id}.md", text)
             elif reply.attach == "calendar":

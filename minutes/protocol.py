@@ -184,7 +184,11 @@ def _vote(r: Roster, v: Vote) -> dict[str, Any]:
 
 
 def render(meeting_id: str, body_id: str, events: Iterable[Event], r: Roster, fmt: str = "md") -> str:
-    doc = build(meeting_id, body_id, events, r)
+    return render_doc(build(meeting_id, body_id, events, r), fmt)
+
+
+def render_doc(doc: dict[str, Any], fmt: str = "md") -> str:
+    """A built protocol in one format (build once, render several)."""
     if fmt == "json":
         return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     blocks = _blocks(doc)
@@ -327,9 +331,9 @@ def _html_text(text: str) -> str:
     return "<br>".join(html.escape(line.strip()) for line in text.splitlines() if line.strip())
 
 
-def html_body(meeting_id: str, body_id: str, events: Iterable[Event], r: Roster) -> str:
-    """The protocol as HTML without a page around it (for a Matrix message's formatted_body)."""
-    return _html_blocks(_blocks(build(meeting_id, body_id, events, r)))
+def html_body(doc: dict[str, Any]) -> str:
+    """A built protocol as HTML without a page around it (for a Matrix message's formatted_body)."""
+    return _html_blocks(_blocks(doc))
 
 
 def _html_blocks(blocks: list[tuple[str, Any]]) -> str:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from commands import arenden, beslut, kallelse, narvaro, ordning  # noqa: F401  (they register)
-from commands.registry import SPECS, ArgError, lookup
-from commands.text import MAX_BODY, Message, mentioned, strip_reply_fallback
+from commands.registry import SPECS, ArgError, Args, lookup
+from commands.text import MAX_BODY, Message, read_mentions, strip_reply_fallback
 from rules.actions import Command
 from rules.meeting import may_use
 from rules.roster import Roster
@@ -28,18 +28,24 @@ class Unknown:
 
 def parse(msg: Message, actor: str) -> Command | Unknown | None:
     """None when the message is no command (it does not start with '!')."""
-    body = strip_reply_fallback(msg.body[:MAX_BODY]).strip()
+    body = strip_reply_fallback(msg.body).strip()
     if not body.startswith("!") or len(body) < 2:
         return None
     head, _, rest = body[1:].partition("\n")
     word, _, first_rest = head.partition(" ")
     rest = first_rest + ("\n" + rest if rest else "")
-    spec = lookup(word.strip())
+    spec = lookup(word.strip()[:40])
     if spec is None:
         return Unknown("!" + word.strip())
-    people = mentioned(msg, rest)
+    if len(body) > MAX_BODY or len(msg.formatted_body or "") > 4 * MAX_BODY:
+        return Command(
+            spec.name,
+            actor,
+            error=f"Meddelandet är för långt ({len(body)} tecken, högst {MAX_BODY}) och har inte lästs. Dela upp det.",
+        )
+    people, plain = read_mentions(msg, rest)
     try:
-        fields = spec.read(rest, people)
+        fields = spec.read(Args(rest, tuple(people), plain))
     except ArgError as e:
         return Command(spec.name, actor, error=f"{e} Så här: {spec.usage}")
     return Command(spec.name, actor, **fields)

@@ -3,28 +3,38 @@
 import re
 from typing import Any
 
-from commands.registry import ArgError, command, no_args, people, text
+from commands.registry import ArgError, Args, command, item_number, no_args, people, word_or_people
 from commands.text import command_key
 
 
-def _read_yrka(rest: str, found: list[str]) -> dict[str, Any]:
-    if command_key(rest.strip()) == command_key("återta"):
+def _read_yrka(a: Args) -> dict[str, Any]:
+    rest = a.rest.strip()
+    if command_key(rest) == command_key("återta"):
         return {"word": "återta"}
-    if not rest.strip():
+    if not rest:
         raise ArgError("Skriv yrkandet efter !yrka, eller !yrka återta.")
-    return {"text": rest.strip()}
+    return {"text": rest}
 
 
-def _read_beslut(rest: str, found: list[str]) -> dict[str, Any]:
-    if not rest.strip():
+def _read_beslut(a: Args) -> dict[str, Any]:
+    if not a.rest.strip():
         raise ArgError("Skriv beslutet efter !beslut.")
-    return {"text": rest.strip()}
+    return {"text": a.rest.strip()}
+
+
+def _read_reservation(a: Args) -> dict[str, Any]:
+    """`[ärende N] [motivering]`: against the current item's decision, or item N's."""
+    words = a.rest.split(maxsplit=2)
+    if words and command_key(words[0]) == command_key("ärende"):
+        return {"number": item_number(words[1:2]), "text": words[2].strip() if len(words) > 2 else ""}
+    return {"text": a.rest.strip()}
 
 
 _COUNT = re.compile(r"^(a|b|blanka)\s*=\s*(\d{1,4})$", re.IGNORECASE)
 
 
-def _read_votering(rest: str, found: list[str]) -> dict[str, Any]:
+def _read_votering(a: Args) -> dict[str, Any]:
+    rest = a.rest
     words = rest.split()
     keys = [command_key(w) for w in words]
     if keys == ["klar"]:
@@ -66,5 +76,22 @@ command(
 command("ja", "!ja", "röstar ja i voteringen", no_args)
 command("nej", "!nej", "röstar nej i voteringen", no_args)
 command("avstår", "!avstår", "avstår från att rösta", no_args)
-command("reservation", "!reservation [motivering]", "reserverar dig mot det senaste beslutet", text(required=False))
-command("jäv", "!jäv | !jäv @person", "anmäler jäv i ärendet som är uppe", people(1, optional=True))
+command(
+    "reservation",
+    "!reservation [ärende N] [motivering]",
+    "reserverar dig mot beslutet i ärendet som är uppe, eller i ärende N",
+    _read_reservation,
+)
+command(
+    "jäv",
+    "!jäv | !jäv @person | !jäv återta",
+    "anmäler jäv i ärendet som är uppe, eller återtar ditt eget",
+    word_or_people("återta", 1),
+)
+command(
+    "ordförande",
+    "!ordförande @ledamot",
+    "utser en tjänstgörande ledamot att vara ordförande i ärendet när varken ordföranden eller "
+    "en vice ordförande kan (KL 6 kap. 33 §)",
+    people(1),
+)

@@ -18,3 +18,9 @@ command(
     word_then_person(("ljud", "bild")),
 )
 command("åter", "!åter [@person]", "överföringen fungerar igen (§ 10)", people(1, optional=True))
+command(
+    "lämnar",
+    "!lämnar [@person]",
+    "antecknar att du (eller personen) lämnar sammanträdet från nu (KL 6 kap. 27 §)",
+    people(1, optional=True),
+)

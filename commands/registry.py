@@ -12,13 +12,28 @@ from typing import Any
 
 from commands.text import command_key
 
-# An argument reader gets the text after the command word and the people mentioned, and
-# returns the Command fields, or raises ArgError with what is wrong.
-ArgReader = Callable[[str, list[str]], dict[str, Any]]
+
+@dataclass(frozen=True)
+class Args:
+    """What follows the command word: the text as written, the people it mentions, and the
+    text besides the mentions (`plain`), which a command that takes people must not have."""
+
+    rest: str
+    people: tuple[str, ...] = ()
+    plain: str = ""
+
+
+# An argument reader returns the Command fields, or raises ArgError with what is wrong. A
+# command is read whole: a reader refuses words it does not take, it never guesses.
+ArgReader = Callable[[Args], dict[str, Any]]
 
 
 class ArgError(ValueError):
     pass
+
+
+def not_understood(extra: str) -> ArgError:
+    return ArgError(f"Jag förstod inte «{extra[:60]}».")
 
 
 @dataclass(frozen=True)
@@ -46,47 +61,74 @@ def lookup(word: str) -> Spec | None:
 # --- argument shapes --------------------------------------------------------------------------
 
 
-def no_args(rest: str, people: list[str]) -> dict[str, Any]:
+def no_args(a: Args) -> dict[str, Any]:
+    if a.rest.strip():
+        raise ArgError(f"Jag förstod inte «{a.rest.strip()[:60]}»: kommandot tar inga tillägg.")
     return {}
 
 
+_NAME_IT = "Nämn personen med @ och välj namnet i listan (ett namn utan @ räcker inte)."
+
+
 def people(count: int, optional: bool = False) -> ArgReader:
-    def read(rest: str, found: list[str]) -> dict[str, Any]:
-        if optional and not found:
+    def read(a: Args) -> dict[str, Any]:
+        if a.plain:
+            raise ArgError(f"{not_understood(a.plain)} {_NAME_IT}")
+        if optional and not a.people:
             return {}
-        if len(found) != count:
+        if len(a.people) != count:
             want = "en person" if count == 1 else f"{count} personer"
             raise ArgError(f"Nämn {want} (skriv @ och välj namnet).")
-        return {"people": tuple(found)}
+        return {"people": a.people}
 
     return read
 
 
 def text(required: bool = True) -> ArgReader:
-    def read(rest: str, found: list[str]) -> dict[str, Any]:
-        if required and not rest.strip():
+    def read(a: Args) -> dict[str, Any]:
+        if required and not a.rest.strip():
             raise ArgError("Skriv texten efter kommandot.")
-        return {"text": rest.strip()}
+        return {"text": a.rest.strip()}
 
     return read
 
 
-def number(rest: str, found: list[str]) -> dict[str, Any]:
-    word = rest.split(maxsplit=1)[0] if rest.split() else ""
-    if not word.isascii() or not word.isdigit():
-        raise ArgError("Ange ärendets nummer på föredragningslistan.")
-    return {"number": int(word)}
+def item_number(words: list[str]) -> int:
+    """An item's number, the one word given; anything else is not understood."""
+    if len(words) != 1 or not words[0].isascii() or not words[0].isdigit():
+        raise ArgError("Ange ärendets nummer på föredragningslistan, och inget mer.")
+    return int(words[0])
+
+
+def number(a: Args) -> dict[str, Any]:
+    return {"number": item_number(a.rest.split())}
 
 
 def word_then_person(choices: tuple[str, ...]) -> ArgReader:
-    def read(rest: str, found: list[str]) -> dict[str, Any]:
-        words = rest.split()
+    def read(a: Args) -> dict[str, Any]:
+        words = a.plain.split()
         first = command_key(words[0]) if words else ""
         match = next((c for c in choices if command_key(c) == first), None)
         if match is None:
             raise ArgError(f"Ange {' eller '.join(choices)}.")
-        if len(found) > 1:
+        if len(words) > 1:
+            raise ArgError(f"{not_understood(' '.join(words[1:]))} {_NAME_IT}")
+        if len(a.people) > 1:
             raise ArgError("Nämn högst en person.")
-        return {"word": match, "people": tuple(found)}
+        return {"word": match, "people": a.people}
+
+    return read
+
+
+def word_or_people(word: str, count: int) -> ArgReader:
+    """`word` alone (`!jäv återta`), or up to `count` people (`!jäv @person`), or nothing."""
+    by_people = people(count, optional=True)
+
+    def read(a: Args) -> dict[str, Any]:
+        if command_key(a.plain) == command_key(word):
+            if a.people:
+                raise ArgError(f"«{word}» gäller det du själv har anmält: nämn ingen person.")
+            return {"word": word}
+        return by_people(a)
 
     return read

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import unquote
 
-# A body longer than this is cut before parsing: no command needs more.
+# No command needs a longer body; a longer one is refused whole, never cut and half-read.
 MAX_BODY = 8000
 
 _USER_ID = re.compile(r"@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(?::\d+)?")
@@ -39,11 +39,13 @@ def strip_reply_fallback(body: str) -> str:
 
 
 class _Links(HTMLParser):
-    """Collects mentions from formatted_body in order: matrix.to links and typed ids in text."""
+    """Collects mentions from formatted_body in order (matrix.to links and typed ids in text),
+    and the text outside the links, which is what the command says besides whom it names."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.people: list[str] = []
+        self.outside: list[str] = []
         self._in_link = 0
         self._in_reply = 0
 
@@ -66,21 +68,30 @@ class _Links(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self._in_link and not self._in_reply:
             self.people.extend(_USER_ID.findall(data))
+            self.outside.append(data)
 
 
 def mentioned(msg: Message, body: str) -> list[str]:
     """The people a message names, in the order it names them."""
+    return read_mentions(msg, body)[0]
+
+
+def read_mentions(msg: Message, body: str) -> tuple[list[str], str]:
+    """The people a message names, in order, and what `body` (the text after the command word)
+    says besides them. A client that sends only `m.mentions` puts display names in the body,
+    which cannot be told from other words, so then nothing is left over."""
     people: list[str] = []
+    rest = body
     if msg.formatted_body:
         parser = _Links()
-        parser.feed(msg.formatted_body[:MAX_BODY])
+        parser.feed(msg.formatted_body)
         people = parser.people
+        if people:  # the formatted text outside the links, after the command word
+            words = "".join(parser.outside).split(maxsplit=1)
+            rest = words[1] if len(words) > 1 else ""
     if not people:
         people = _USER_ID.findall(body)
-    if not people:
-        people = list(msg.mention_ids)
-    seen: list[str] = []
-    for user in people:
-        if user not in seen:
-            seen.append(user)
-    return seen
+        rest = body
+    if not people and msg.mention_ids:
+        people, rest = list(msg.mention_ids), ""
+    return list(dict.fromkeys(people)), _USER_ID.sub(" ", rest).strip()

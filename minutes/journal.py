@@ -98,9 +98,31 @@ def _replaced(m: Meeting, r: Roster, d: dict) -> str:
     member, sub = r.label(d["member"]), r.label(d["substitute"])
     if d.get("for_item"):
         return f"{sub} tjänstgör under ärendet i stället för {member} på grund av jäv."
+    if d.get("replaces"):
+        out = r.label(d["replaces"])
+        return (
+            f"{sub} trädde in som tjänstgörande ersättare för {member} i stället för {out}, "
+            "som är teknikfelsledamot (§ 11)."
+        )
     if d["teknikfel"]:
         return f"{sub} trädde in som tjänstgörande ersättare för {member}, som är teknikfelsledamot (§ 11)."
     return f"{sub} trädde in som tjänstgörande ersättare för {member}."
+
+
+def _present(m: Meeting, r: Roster, d: dict) -> str:
+    if d.get("returned"):
+        return f"{r.label(d['user'])} återkom till sammanträdet ({d['attests']})."
+    return f"{r.label(d['user'])} anmälde närvaro ({d['attests']})."
+
+
+def _jav(m: Meeting, r: Roster, d: dict) -> str:
+    item = m.items[d["n"]]
+    line = f"{r.label(d['user'])} anmälde jäv och deltar inte i ärendet (KL 6 kap. 28 §)."
+    if d["by"] != d["user"]:
+        line = f"Ordföranden antecknade jäv för {r.label(d['user'])}, som inte deltar i ärendet (KL 6 kap. 28 §)."
+    if any(d["user"] in x.participants for x in item.valid_decisions):
+        line += " Jävet anmäldes efter beslutet, som hen deltog i: beslutet ska tas om."
+    return line
 
 
 def _reinstated(m: Meeting, r: Roster, d: dict) -> str:
@@ -124,7 +146,7 @@ def _ballot(m: Meeting, r: Roster, d: dict) -> str:
 
 def _vote_ended(m: Meeting, r: Roster, d: dict) -> str:
     vote = m.votes[d["id"] - 1]
-    how = vote_how(d["how"], d.get("cause", {}), d.get("lot"), r)
+    how = vote_how(d["how"], d.get("cause", {}), d.get("lot"), r, d.get("presiding"))
     if d.get("winner") is None:
         return f"Votering {vote.id} är ogiltig: {how}."
     c = d.get("counts", {})
@@ -157,7 +179,12 @@ _LINE = {
     "convened": _convened,
     "cancelled": _cancelled,
     "opened": lambda m, r, d: "Ordföranden öppnade sammanträdet och förrättade upprop.",
-    "present": lambda m, r, d: f"{r.label(d['user'])} anmälde närvaro ({d['attests']}).",
+    "present": _present,
+    "left": lambda m, r, d: f"{r.label(d['user'])} lämnade sammanträdet (KL 6 kap. 27 §).",
+    "presiding_named": lambda m, r, d: (
+        f"{r.label(d['user'])} utsågs att vara ordförande, då varken ordföranden eller en vice "
+        "ordförande kunde (KL 6 kap. 33 §)."
+    ),
     "located": _located,
     "item_taken": lambda m, r, d: f"Ärende {d['n']} togs upp: {m.items[d['n']].title}.",
     "allowed": _allowed,
@@ -172,7 +199,8 @@ _LINE = {
     "resumed": lambda m, r, d: "Sammanträdet återupptogs (§ 10).",
     "replaced": _replaced,
     "reinstated": _reinstated,
-    "jav": lambda m, r, d: f"{r.label(d['user'])} anmälde jäv och deltar inte i ärendet (KL 6 kap. 28 §).",
+    "jav": _jav,
+    "jav_withdrawn": lambda m, r, d: f"{r.label(d['user'])} återtog sin jävsanmälan och deltar i ärendet.",
     "vote_started": _vote_started,
     "ballot": _ballot,
     "vote_ended": _vote_ended,

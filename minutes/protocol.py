@@ -20,19 +20,40 @@ from typing import Any
 
 from minutes.journal import AFTER, BEFORE, Entry, replay, stamp
 from rules.roster import Roster
-from rules.state import Event, Meeting, Vote, hm
+from rules.state import Event, Meeting, Vote, date_time, hm
 from rules.words import vote_how
 
 FORMATS = ("md", "html", "json")
 
 
-def _participation(m: Meeting, r: Roster, user: str) -> str:
+def _participation(m: Meeting, r: Roster, user: str, comings: dict[str, list[str]]) -> str:
     where = m.location.get(user)
     if where == "lokal":
-        return "i ordförandens lokal"
-    if where:
-        return f"delad överföring med {r.name_of(where)}"
-    return "på distans"
+        how = "i ordförandens lokal"
+    elif where:
+        how = f"delad överföring med {r.name_of(where)}"
+    else:
+        how = "på distans"
+    return "; ".join([how, *comings.get(user, [])])
+
+
+def _other_role(r: Roster, user: str) -> str:
+    # A member who came while a substitute served and never took over is here, not absent.
+    if r.is_member(user):
+        return "ledamot, tjänstgjorde inte"
+    return "" if r.office(user) in r.label(user) else r.office(user)
+
+
+def _comings_and_goings(events: list[Event], r: Roster) -> dict[str, list[str]]:
+    """Who left the meeting and came back, when and during which item (KL 6 kap. 27 §)."""
+    out: dict[str, list[str]] = {}
+    for e in events:
+        if e.kind == "left":
+            during = f" under ärende {e.data['n']}" if e.data.get("n") is not None else ""
+            out.setdefault(e.data["user"], []).append(f"lämnade sammanträdet kl. {hm(e.at, r.tz)}{during}")
+        elif e.kind == "present" and e.data.get("returned"):
+            out.setdefault(e.data["user"], []).append(f"återkom kl. {hm(e.at, r.tz)}")
+    return out
 
 
 def _by_section(entries: list[Entry], m: Meeting, r: Roster) -> dict[int | str, list[str]]:
@@ -71,22 +92,23 @@ def build(meeting_id: str, body_id: str, events: Iterable[Event], r: Roster) -> 
     events = list(events)
     m, entries = replay(meeting_id, body_id, events, r)
     by_item = _by_section(entries, m, r)
+    comings = _comings_and_goings(events, r)
     served = m.ever_served
     deciders = []
-    for user, for_member in served.items():
-        if for_member:
-            role = f"tjänstgörande ersättare för {r.label(for_member)}"
+    for user, for_members in served.items():
+        if for_members:
+            role = "tjänstgörande ersättare för " + " och ".join(r.label(u) for u in for_members)
         else:
             role = "ordförande" if user == r.chair else "ledamot"
-        deciders.append({"namn": r.label(user), "roll": role, "deltagande": _participation(m, r, user)})
+        deciders.append({"namn": r.label(user), "roll": role, "deltagande": _participation(m, r, user, comings)})
     others = [
         {
             "namn": r.label(u),
-            "roll": "" if r.office(u) in r.label(u) else r.office(u),
-            "deltagande": _participation(m, r, u),
+            "roll": _other_role(r, u),
+            "deltagande": _participation(m, r, u, comings),
         }
         for u in m.present
-        if not r.is_member(u) and not r.is_substitute(u)
+        if not r.is_substitute(u) and u not in served
     ]
     items = []
     for item in m.items.values():
@@ -97,14 +119,24 @@ def build(meeting_id: str, body_id: str, events: Iterable[Event], r: Roster) -> 
             permission = "Säkerhetsskyddschefen bedömde att ärendet kan behandlas på distans (§ 8)."
         elif item.allowed_by:
             permission = f"Ordföranden tillät att ärendet med {item.klass} behandlas (§ 7)."
+        presided = [d.presiding for d in item.valid_decisions if d.presiding and d.presiding != r.chair]
         items.append(
             {
                 "nummer": item.n,
                 "rubrik": item.title,
+                "dnr": item.dnr or None,
                 "klass": item.klass or None,
                 "tillstånd": permission,
+                # KL 6 kap. 33 §: who led the item when it was not the ordförande
+                "ordförande": [r.label(u) for u in dict.fromkeys(presided)],
                 "yrkanden": [
-                    {"nr": x.id, "av": r.label(x.user), "yrkande": x.text, "återtaget": x.withdrawn}
+                    {
+                        "nr": x.id,
+                        "av": r.label(x.user),
+                        "yrkande": x.text,
+                        "återtaget": x.withdrawn,
+                        "förfallet_jäv": x.fallen,
+                    }
                     for x in item.motions
                 ],
                 "teknikkontroller": [
@@ -127,13 +159,14 @@ def build(meeting_id: str, body_id: str, events: Iterable[Event], r: Roster) -> 
                         "teknikkontroll": d.check_id,
                         "votering": d.vote_id,
                         "taget_om": d.retaken,
+                        "jäv_efter_beslutet": [r.label(u) for u in d.participants if u in item.jav],
                         "reservationer": [{"av": r.label(u), "motivering": t} for u, t in d.reservations],
                     }
                     for d in item.decisions
                 ],
-                # KL 5 kap. 66 §: who took part, from the decisions that stand
+                # KL 5 kap. 66 §: who served, from the decisions that stand
                 "tjänstgörande": [
-                    r.label(u) for u in dict.fromkeys(u for d in item.valid_decisions for u in d.participants)
+                    r.label(u) for u in dict.fromkeys(u for d in item.valid_decisions for u in d.serving)
                 ],
                 "förlopp": by_item.get(item.n, []),
             }
@@ -147,18 +180,19 @@ def build(meeting_id: str, body_id: str, events: Iterable[Event], r: Roster) -> 
         "tid": (f"{hm(m.opened_at, r.tz)}–{hm(m.closed_at, r.tz)}" if m.closed_at else f"{hm(m.opened_at, r.tz)}–")
         if m.opened_at
         else None,
+        "kallelse": date_time(m.convened_at, r.tz) if m.convened_at else None,
         "form": m.form,
         "motivering": m.motivation,
         "beslutande": deciders,
         "ej_tjänstgörande_ersättare": [
-            {"namn": p.label, "deltagande": _participation(m, r, p.user)}
+            {"namn": p.label, "deltagande": _participation(m, r, p.user, comings)}
             for p in r.substitutes
             if p.user in m.present and p.user not in served
         ],
         "övriga_närvarande": others,
         "frånvarande": [p.label for p in (*r.members, *r.substitutes) if p.user not in m.present],
         "teknikfelsledamöter": [
-            {"namn": r.label(u), "från": hm(at, r.tz), "ersatt_av": r.label(m.substituted[u])}
+            {"namn": r.label(u), "från": hm(at, r.tz), "ersatt_av": r.label(m.replaced_by.get(u) or m.substituted[u])}
             for u, at in m.teknikfel.items()
         ],
         "inledning": by_item.get(BEFORE, []),
@@ -168,9 +202,12 @@ def build(meeting_id: str, body_id: str, events: Iterable[Event], r: Roster) -> 
 
 
 def _vote(r: Roster, v: Vote) -> dict[str, Any]:
-    ballots = {"ja": [], "nej": [], "avstår": []}
+    # One who gave no vote took no part in the decision (KL 4 kap. 27 §): never an abstention.
+    ballots: dict[str, list[str]] = {"ja": [], "nej": [], "avstår": [], "röstade inte": []}
     for user in v.voters:
-        ballots[v.ballots.get(user, "avstår")].append(r.label(user))
+        ballots[v.ballots.get(user, "röstade inte")].append(r.label(user))
+    if not ballots["röstade inte"]:
+        del ballots["röstade inte"]
     return {
         "nr": v.id,
         "sluten": v.closed,
@@ -179,7 +216,7 @@ def _vote(r: Roster, v: Vote) -> dict[str, Any]:
         "röster": {} if v.closed else ballots,
         "antal": v.counts,
         "resultat": "pågår" if v.running else ("ogiltig" if v.winner is None else (v.a if v.winner == "a" else v.b)),
-        "hur": vote_how(v.how, v.cause, v.lot, r) if v.ended else "",
+        "hur": vote_how(v.how, v.cause, v.lot, r, v.presiding) if v.ended else "",
     }
 
 
@@ -203,6 +240,7 @@ def _blocks(doc: dict[str, Any]) -> list[tuple[str, Any]]:
     head = [
         f"Datum: {doc['datum'] or '–'}",
         f"Tid: {'kl. ' + doc['tid'] if doc['tid'] else '–'}",
+        f"Kallelse utfärdad: {doc['kallelse'] or '–'}",
         f"Form: {doc['form']}sammanträde",
         f"Motivering för distanssammanträde (§ 1): {doc['motivering']}",
     ]
@@ -230,14 +268,18 @@ def _blocks(doc: dict[str, Any]) -> list[tuple[str, Any]]:
     )
     people("Sammanträdets öppnande", doc["inledning"])
     for item in doc["ärenden"]:
-        b.append(("h2", f"Ärende {item['nummer']}. {item['rubrik']}"))
+        dnr = f" ({item['dnr']})" if item["dnr"] else ""
+        b.append(("h2", f"Ärende {item['nummer']}. {item['rubrik']}{dnr}"))
         rows = []
+        if item["ordförande"]:
+            rows.append(f"Ordförande i ärendet (KL 6 kap. 33 §): {', '.join(item['ordförande'])}")
         if item["klass"]:
             rows.append(f"Uppgifter: {item['klass']}. {item['tillstånd'] or ''}".strip())
         if item["jäv"]:
             rows.append(f"Jäv (KL 6 kap. 28 §): {', '.join(item['jäv'])} deltog inte i handläggningen.")
         for x in item["yrkanden"]:
-            rows.append(f"Yrkande {x['nr']} ({x['av']}): {x['yrkande']}" + (" (återtaget)" if x["återtaget"] else ""))
+            state = " (återtaget)" if x["återtaget"] else " (förfallet, jäv)" if x["förfallet_jäv"] else ""
+            rows.append(f"Yrkande {x['nr']} ({x['av']}): {x['yrkande']}{state}")
         for n, prop in enumerate(item["propositionsordning"], 1):
             rows.append(f"Proposition {n}: {prop}")
         for c in item["teknikkontroller"]:
@@ -254,6 +296,11 @@ def _blocks(doc: dict[str, Any]) -> list[tuple[str, Any]]:
                 f"Deltog i beslutet: {', '.join(d['deltog'])} "
                 f"(efter godkänd teknikkontroll {d['teknikkontroll']}, § 12)."
             )
+            if d["jäv_efter_beslutet"]:
+                rows.append(
+                    f"Jäv anmäldes efter beslutet för {', '.join(d['jäv_efter_beslutet'])}, som deltog i det: "
+                    "beslutet ska tas om (KL 6 kap. 28 §)."
+                )
             for res in d["reservationer"]:
                 why = f": {res['motivering']}" if res["motivering"] else ""
                 rows.append(f"Reservation (KL 4 kap. 27 §): {res['av']}{why}")

@@ -14,6 +14,7 @@ class AgendaItem:
     n: int
     title: str
     klass: str = ""  # "", personuppgifter, sekretess, säkerhetsskydd
+    dnr: str = ""  # the diarienummer, "Dnr KS 2026/123", or none
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,42 @@ from rules.words import vote_how
 
 
 def acts_as_chair(m: Meeting | None, roster: Roster, user: str) -> bool:
-    """The chair, or a vice chair while the chair is not present."""
-    if user == roster.chair:
-        return True
-    return user in roster.vice_chairs and (m is None or roster.chair not in m.present)
+    """While the meeting is open, the member presiding over the item (KL 6 kap. 33 §); before
+    and after it, the ordförande, who alone convenes (§ 1)."""
+    if m is not None and m.phase is Phase.OPEN:
+        return user == m.presiding(roster)
+    return user == roster.chair
+
+
+def chair_now(m: Meeting | None, roster: Roster) -> str:
+    """Whom to mention as the chair: the presiding member, or the ordförande when none presides."""
+    return (m.presiding(roster) if m is not None and m.phase is Phase.OPEN else None) or roster.chair
+
+
+def _not_presiding(m: Meeting | None, roster: Roster, actor: str, rule: Rule) -> Refused:
+    """Why `actor` may not act as the chair now."""
+    if m is None or m.phase is not Phase.OPEN:
+        return Refused(rule, "Endast ordföranden får det (§ 1).")
+    item = m.item
+    presiding = m.presiding(roster)
+    if item is not None and actor in item.jav:
+        why, rule = f"Du har jäv i ärende {item.n} och får inte leda det.", Rule.KL_6_28
+    elif actor in m.teknikfel:
+        why, rule = "Du är teknikfelsledamot och tjänstgör inte.", Rule.P11
+    elif actor in m.left:
+        why, rule = "Du har lämnat sammanträdet.", Rule.KL_6_27
+    elif actor in (roster.chair, *roster.vice_chairs) and actor not in m.serving(roster):
+        why = "Du tjänstgör inte nu (anmäl närvaro med !närvarande)."
+    else:
+        why = ""
+    if presiding is None:
+        return Refused(
+            rule if rule in (Rule.KL_6_28, Rule.P11, Rule.KL_6_27) else Rule.KL_6_33,
+            f"{why} Ingen leder sammanträdet just nu: varken ordföranden eller en vice ordförande "
+            "tjänstgör. Ordföranden eller sekreteraren utser en tjänstgörande ledamot med "
+            "!ordförande @ledamot (KL 6 kap. 33 §).".strip(),
+        )
+    return Refused(rule, f"{why} Det är {roster.label(presiding)} som är ordförande nu.".strip())
 
 
 def _is_serving(m: Meeting | None, roster: Roster, user: str) -> bool:
@@ -43,6 +75,8 @@ def _not_serving(m: Meeting | None, roster: Roster, actor: str, rule: Rule) -> R
     item = m.item if m is not None else None
     if item is not None and actor in item.jav:
         return Refused(Rule.KL_6_28, f"Du har jäv i ärende {item.n} och deltar inte i det.")
+    if m is not None and actor in m.left:
+        return Refused(Rule.KL_6_27, "Du har lämnat sammanträdet. Anmäl närvaro med !närvarande om du är tillbaka.")
     if m is not None and actor in m.teknikfel:
         return Refused(
             Rule.P11,
@@ -62,9 +96,17 @@ def _who_refusal(m: Meeting | None, roster: Roster, actor: str, cmd: Command) ->
     who = perm.who
     if who is Who.ROSTER or who is Who.SELF_OR_LEADER:
         return None  # anyone on the roster; finer checks in the command
-    if who is Who.CHAIR and acts_as_chair(m, roster, actor):
-        return None
+    if who is Who.CHAIR and Phase.OPEN not in perm.phases:  # convening (§ 1): the ordförande's own
+        return None if actor == roster.chair else Refused(perm.rule, f"Endast ordföranden får använda !{name} (§ 1).")
+    if who is Who.CHAIR:
+        return None if acts_as_chair(m, roster, actor) else _not_presiding(m, roster, actor, perm.rule)
     if who is Who.CHAIR_OR_SECRETARY and (acts_as_chair(m, roster, actor) or roster.is_secretary(actor)):
+        return None
+    if who is Who.CHAIR_OR_VICE and actor in (roster.chair, *roster.vice_chairs):
+        return None
+    if who is Who.APPOINTER and (
+        actor == roster.chair or acts_as_chair(m, roster, actor) or roster.is_secretary(actor)
+    ):
         return None
     if who is Who.SECURITY_CHIEF and actor == roster.security_chief:
         return None
@@ -131,7 +173,7 @@ def _kalla(m: Meeting | None, r: Roster, cmd: Command, now: datetime) -> Outcome
         "start": start.isoformat(),
         "form": c.form,
         "motivation": c.motivation,
-        "agenda": [{"n": i.n, "title": i.title, "klass": i.klass} for i in c.agenda],
+        "agenda": [{"n": i.n, "title": i.title, "klass": i.klass, "dnr": i.dnr} for i in c.agenda],
     }
     replacing = m is not None and m.phase is Phase.CONVENED
     lines = [
@@ -140,7 +182,7 @@ def _kalla(m: Meeting | None, r: Roster, cmd: Command, now: datetime) -> Outcome
         f"Motivering (§ 1): {c.motivation}",
         "",
         "Föredragningslista:",
-        *(_agenda_line(i.n, i.title, i.klass, None, None) for i in c.agenda),
+        *(_agenda_line(i.n, i.title, i.klass, i.dnr, None, None) for i in c.agenda),
         "",
         "Anslut i enrum, så att ingen obehörig kan se eller höra (§ 2). Ledamöter och "
         "tjänstgörande ersättare deltar med ljud och rörlig bild (§ 3); sekreterare och "
@@ -155,14 +197,15 @@ def _kalla(m: Meeting | None, r: Roster, cmd: Command, now: datetime) -> Outcome
     )
 
 
-def _agenda_line(n: int, title: str, klass: str, allowed: str | None, approved: str | None) -> str:
+def _agenda_line(n: int, title: str, klass: str, dnr: str, allowed: str | None, approved: str | None) -> str:
+    head = f"{n}. {title}" + (f" ({dnr})" if dnr else "")
     if not klass:
-        return f"{n}. {title}"
+        return head
     if klass == "säkerhetsskydd":
         state = "godkänt av säkerhetsskyddschefen" if approved else "kräver säkerhetsskyddschefens !godkänn"
-        return f"{n}. {title} [säkerhetsskydd – {state} (§ 8)]"
+        return f"{head} [säkerhetsskydd – {state} (§ 8)]"
     state = "tillåtet av ordföranden" if allowed else "kräver ordförandens !tillåt"
-    return f"{n}. {title} [{klass} – {state} (§ 7)]"
+    return f"{head} [{klass} – {state} (§ 7)]"
 
 
 def _inställ(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -179,6 +222,12 @@ OPEN_EARLY = timedelta(minutes=15)
 
 def _öppna(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     assert m.start is not None
+    if cmd.actor != r.chair and now < m.start:
+        return Refused(
+            Rule.P1,
+            "Ordföranden öppnar sammanträdet. En vice ordförande kan öppna det när ordföranden inte "
+            f"kan, från kl. {hm(m.start, r.tz)} då ledamöterna är kallade.",
+        )
     if now < m.start - OPEN_EARLY:
         return Refused(
             Rule.P1,
@@ -200,19 +249,43 @@ def _öppna(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 def _närvarande(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     person = r.person(cmd.actor)
     assert person is not None
+    if cmd.actor in m.left:
+        return Accepted(
+            [("present", {"user": cmd.actor, "attests": _attests(person.role), "returned": True})],
+            [Reply(f"{r.label(cmd.actor)} är tillbaka kl. {hm(now, r.tz)}.")],
+        )
     if cmd.actor in m.present:
         return Accepted(
             replies=[Reply(f"Du är redan antecknad som närvarande sedan kl. {hm(m.present[cmd.actor], r.tz)}.")]
         )
-    video = person.role in (Role.MEMBER, Role.SUBSTITUTE)
-    attests = "enrum, ljud och bild; §§ 2–3" if video else "enrum och ljud; §§ 2, 4"
-    return Accepted([("present", {"user": cmd.actor, "attests": attests})])
+    return Accepted([("present", {"user": cmd.actor, "attests": _attests(person.role)})])
+
+
+def _attests(role: Role) -> str:
+    video = role in (Role.MEMBER, Role.SUBSTITUTE)
+    return "enrum, ljud och bild; §§ 2–3" if video else "enrum och ljud; §§ 2, 4"
+
+
+def _placed(m: Meeting, r: Roster, user: str) -> Refused | None:
+    """Whether `user` can be placed in the chair's room or a shared transmission (§ 2): one who
+    is here and not placed already (a share is between two, never a chain)."""
+    if not m.here(user):
+        return Refused(Rule.P2, f"{r.label(user)} är inte närvarande (!närvarande).")
+    where = m.location.get(user)
+    if where == "lokal":
+        return Refused(Rule.P2, f"{r.label(user)} deltar redan i ordförandens lokal.")
+    if where:
+        return Refused(Rule.P2, f"{r.label(user)} delar redan överföring med {r.label(where)}.")
+    return None
 
 
 def _lokal(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if len(cmd.people) != 1:
         return Refused(Rule.P2, "Nämn en person: !lokal @person.")
     user = cmd.people[0]
+    refusal = _placed(m, r, user)
+    if refusal:
+        return refusal
     return Accepted(
         [("located", {"users": [user]})],
         [Reply(f"{r.label(user)} deltar i ordförandens lokal (§ 2).")],
@@ -223,6 +296,9 @@ def _delad(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if len(cmd.people) != 2 or cmd.people[0] == cmd.people[1]:
         return Refused(Rule.P2, "Nämn två olika personer: !delad @person @person.")
     a, b = cmd.people
+    refusal = _placed(m, r, a) or _placed(m, r, b)
+    if refusal:
+        return refusal
     return Accepted(
         [("located", {"users": [a, b]})],
         [
@@ -244,6 +320,8 @@ def _target(m: Meeting, r: Roster, cmd: Command, rule: Rule) -> str | Refused:
         return Refused(rule, "Bara ordföranden eller sekreteraren får anmäla detta för någon annan.")
     if user not in m.present:
         return Refused(rule, f"{r.label(user)} har inte anmält närvaro (!närvarande).")
+    if user in m.left:
+        return Refused(rule, f"{r.label(user)} har lämnat sammanträdet.")
     return user
 
 
@@ -281,7 +359,7 @@ def _avbrott(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         text += f" Votering {vote.id} är ogiltig: gör en ny teknikkontroll och votera igen (§§ 5, 12)."
     elif serving and not running and m.check and m.check.passed and not m.check.spent_by:
         text += " Den godkända teknikkontrollen gäller inte längre: gör en ny före beslut (§ 12)."
-    return Accepted(events, [Reply(text, mentions=(r.chair,))])
+    return Accepted(events, [Reply(text, mentions=(chair_now(m, r),))])
 
 
 def _åter(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -306,9 +384,13 @@ def _tysta(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 def _ordet(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if cmd.actor not in m.present:
         return Refused(Rule.P9, "Anmäl närvaro med !närvarande först.")
+    if cmd.actor in m.left:
+        return Refused(Rule.KL_6_27, "Du har lämnat sammanträdet. Anmäl närvaro med !närvarande om du är tillbaka.")
     item = m.item
     if item and cmd.actor in item.silenced:
         return Refused(Rule.P9, f"Ordföranden har fråntagit dig ordet under resten av ärende {item.n}.")
+    if item and cmd.actor in item.jav:
+        return Refused(Rule.KL_6_28, f"Du har jäv i ärende {item.n} och får inte delta i det, inte heller yttra dig.")
     return Accepted([("floor", {"user": cmd.actor, "n": m.current})])
 
 
@@ -363,16 +445,18 @@ def _återuppta(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 
 def next_in_turn(m: Meeting, r: Roster, member: str) -> str | None:
     """The substitute whose turn it is to serve for `member` (KL 6 kap. 17 §): first the
-    member's own party in list order, then the others in list order, among those present,
-    with working transmission, not serving and without jäv on the current item."""
+    member's own party in list order, then the others in list order, among those here, with
+    working transmission, not serving, not replaced for teknikfel and without jäv on the
+    current item."""
     serving = set(m.serving(r))
     item = m.item
     free = [
         s
         for s in r.substitutes
-        if s.user in m.present
+        if m.here(s.user)
         and not m.drops.get(s.user)
         and s.user not in serving
+        and s.user not in m.teknikfel
         and not (item and s.user in item.jav)
     ]
     person = r.person(member)
@@ -395,22 +479,34 @@ _MID_ITEM = (
 def _ersätt(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if len(cmd.people) != 2:
         return Refused(Rule.P11, "Nämn ledamoten och sedan ersättaren: !ersätt @ledamot @ersättare.")
-    member, sub = cmd.people
-    if not r.is_member(member):
-        return Refused(Rule.P11, f"{r.label(member)} är inte ledamot. Nämn ledamoten först.")
+    first, sub = cmd.people
+    # The seat is a member's; the one replaced is whoever fills it: the member or a substitute.
+    member = first if r.is_member(first) else m.serving_for(first, r)
+    if member is None:
+        return Refused(
+            Rule.P11,
+            f"{r.label(first)} är varken ledamot eller tjänstgörande ersättare. Nämn ledamoten "
+            "(eller ersättaren som tjänstgör för hen) först.",
+        )
+    holder = m.seat(member)
     if not r.is_substitute(sub):
         return Refused(Rule.P11, f"{r.label(sub)} finns inte bland {r.name}s ersättare.")
+    if sub in m.serving(r):
+        return Refused(Rule.P11, f"{r.label(sub)} tjänstgör redan.")
+    if not m.here(sub):
+        return Refused(Rule.P11, f"{r.label(sub)} är inte närvarande (!närvarande) och kan inte tjänstgöra.")
     item = m.item
-    seat = m.seat(member)
-    if seat is not None and seat != member:
-        return Refused(Rule.P11, f"{r.label(seat)} tjänstgör redan för {r.label(member)}.")
-    # An empty seat during an item whose regular holder has jäv: a substitute for this item only.
-    holder = m.substituted.get(member) or member
-    for_jav = item is not None and seat is None and holder in item.jav
-    if member in m.substituted and not for_jav:
-        return Refused(Rule.P11, f"{r.label(m.substituted[member])} är redan ersättare för {r.label(member)}.")
-    if sub not in m.present:
-        return Refused(Rule.P11, f"{r.label(sub)} har inte anmält närvaro (!närvarande) och kan inte tjänstgöra.")
+    regular = m.substituted.get(member) or (member if m.here(member) else None)
+    for_jav = item is not None and holder is None and regular is not None and regular in item.jav
+    if holder is not None and not m.drops.get(holder):
+        also = f" tjänstgör för {r.label(member)} och" if holder != member else ""
+        return Refused(
+            Rule.P11,
+            f"{r.label(holder)}{also} har fungerande överföring och kan inte ersättas. § 11 gäller "
+            "den som har återkommande svårigheter med överföringen: anteckna avbrottet först "
+            "(!avbrott ljud|bild @person). Den som går antecknas med !lämnar; sedan kan en ersättare "
+            "tjänstgöra.",
+        )
     if not for_jav and not _between_items(m):
         return Refused(Rule.KL_6_17, _MID_ITEM)
     turn = next_in_turn(m, r, member)
@@ -422,25 +518,30 @@ def _ersätt(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
             "sedan de andra, i den ordning fullmäktige bestämt.",
         )
     if for_jav:
-        text = f"{r.label(sub)} tjänstgör under ärende {item.n} i stället för {r.label(holder)} (jäv, KL 6 kap. 28 §)."
+        assert item is not None and regular is not None
+        text = f"{r.label(sub)} tjänstgör under ärende {item.n} i stället för {r.label(regular)} (jäv, KL 6 kap. 28 §)."
         return Accepted(
             [("replaced", {"member": member, "substitute": sub, "teknikfel": False, "for_item": item.n})],
             [Reply(text, mentions=(sub,))],
         )
-    teknikfel = member in m.present
-    text = f"{r.label(sub)} tjänstgör från kl. {hm(now, r.tz)} i stället för {r.label(member)}"
-    if teknikfel:
-        text += (
-            ", som är teknikfelsledamot under återstoden av sammanträdet och får yttra sig men "
-            "inte yrka eller delta i beslut (§ 11). Ordföranden kan låta ledamoten tjänstgöra "
-            "igen med !återinträd."
-        )
+    data = {"member": member, "substitute": sub, "teknikfel": holder is not None}
+    text = f"{r.label(sub)} tjänstgör från kl. {hm(now, r.tz)} i stället för "
+    if holder is None:
+        gone = "som har lämnat sammanträdet" if member in m.left else "som inte är närvarande"
+        text += f"{r.label(member)}, {gone}. Om ledamoten kommer tar hen över vid nästa ärende."
     else:
-        text += ". Om ledamoten kommer tar hen över vid nästa ärende."
-    return Accepted(
-        [("replaced", {"member": member, "substitute": sub, "teknikfel": teknikfel})],
-        [Reply(text, mentions=(member, sub))],
-    )
+        if holder != member:
+            data["replaces"] = holder
+            text += f"{r.label(holder)}, som tjänstgjorde för {r.label(member)} och "
+        else:
+            text += f"{r.label(member)}, som "
+        text += (
+            "är teknikfelsledamot under återstoden av sammanträdet och får yttra sig men "
+            "inte yrka eller delta i beslut (§ 11)."
+        )
+        if holder == member:
+            text += " Ordföranden kan låta ledamoten tjänstgöra igen med !återinträd."
+    return Accepted([("replaced", data)], [Reply(text, mentions=tuple(u for u in (holder, sub) if u))])
 
 
 def _återinträd(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -449,8 +550,8 @@ def _återinträd(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome
     member = cmd.people[0]
     if member not in m.substituted:
         return Refused(Rule.P11, f"{r.label(member)} är inte ersatt.")
-    if member not in m.present:
-        return Refused(Rule.P11, f"{r.label(member)} har inte anmält närvaro (!närvarande).")
+    if not m.here(member):
+        return Refused(Rule.P11, f"{r.label(member)} är inte närvarande (!närvarande).")
     if m.drops.get(member):
         return Refused(
             Rule.P11,
@@ -471,10 +572,77 @@ def _återinträd(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome
     )
 
 
+def _lämnar(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    user = _target(m, r, cmd, Rule.KL_6_27)
+    if isinstance(user, Refused):
+        return user
+    where = f" under ärende {m.current}" if m.current is not None else ""
+    text = f"{r.label(user)} lämnar sammanträdet kl. {hm(now, r.tz)}{where}."
+    member = next((p.user for p in r.members if m.seat(p.user) == user), None)
+    if member is not None:
+        text += " Hen tjänstgör inte längre och räknas inte i beslutförheten (KL 6 kap. 27 §)."
+        counted = [u for u in m.serving(r) if u != user and "ljud" not in m.drops.get(u, set())]
+        if len(counted) * 2 <= len(r.members):
+            text += f" Organet är inte beslutfört: {len(counted)} av {len(r.members)} ledamöter tjänstgör."
+        turn = next_in_turn(m, r, member)
+        if turn:
+            text += f" {r.label(turn)} står på tur att tjänstgöra för {r.label(member)} (!ersätt)."
+    chair = m.presiding(r, excluding=user) or r.chair
+    return Accepted([("left", {"user": user, "n": m.current})], [Reply(text, mentions=(chair,))])
+
+
+def _ordförande(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    if len(cmd.people) != 1:
+        return Refused(Rule.KL_6_33, "Nämn ledamoten: !ordförande @ledamot.")
+    user = cmd.people[0]
+    serving = m.serving(r)
+    by_office = next((u for u in (r.chair, *r.vice_chairs) if u in serving), None)
+    if by_office is not None:
+        return Refused(
+            Rule.KL_6_33,
+            f"{r.label(by_office)} tjänstgör och är ordförande. !ordförande används bara när varken "
+            "ordföranden eller en vice ordförande kan leda ärendet (jäv, frånvaro, teknikfel).",
+        )
+    if user not in serving:
+        return Refused(
+            Rule.KL_6_33,
+            f"{r.label(user)} tjänstgör inte nu och kan inte vara ordförande. Nämn en tjänstgörande ledamot.",
+        )
+    text = (
+        f"{r.label(user)} är ordförande och leder sammanträdet så länge varken ordföranden eller en "
+        "vice ordförande kan; hen har utslagsrösten vid lika röstetal (KL 6 kap. 33 §, 5 kap. 56 §)."
+    )
+    return Accepted([("presiding_named", {"user": user, "n": m.current})], [Reply(text, mentions=(user,))])
+
+
+def _tainted(m: Meeting) -> list[tuple[int, list[str]]]:
+    """Decisions that stand though someone who took part has jäv in the item: (item, who)."""
+    return [
+        (n, [u for u in d.participants if u in item.jav])
+        for n, item in m.items.items()
+        for d in item.valid_decisions
+        if any(u in item.jav for u in d.participants)
+    ]
+
+
+def _retake_first(m: Meeting, r: Roster) -> Refused | None:
+    found = _tainted(m)
+    if not found:
+        return None
+    n, users = found[0]
+    return Refused(
+        Rule.KL_6_28,
+        f"Beslutet i ärende {n} fattades med {_names(r, users)}, som har jäv i ärendet. Det ska tas om "
+        "först: !omtag, ny !teknikkontroll och nytt beslut (KL 13 kap. 8 §).",
+    )
+
+
 def _jäv(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     item = m.item
     if item is None:
         return Refused(Rule.KL_6_28, "Inget ärende är uppe. Jäv anmäls för det ärende som behandlas.")
+    if cmd.word == "återta":
+        return _jäv_återta(m, r, cmd, item)
     if len(cmd.people) > 1:
         return Refused(Rule.KL_6_28, "Nämn högst en person: !jäv @person.")
     user = cmd.people[0] if cmd.people else cmd.actor
@@ -486,12 +654,48 @@ def _jäv(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         f"{r.label(user)} har jäv i ärende {item.n} och får varken delta i eller närvara vid "
         "behandlingen (KL 6 kap. 28 §)."
     )
+    if any(x.user == user and not x.withdrawn for x in item.motions):
+        text += " Hens yrkanden i ärendet faller."
+    decided = [d for d in item.valid_decisions if user in d.participants]
+    if decided:
+        text += (
+            f" {r.label(user)} deltog i beslutet i ärendet, som därför ska tas om: !omtag, ny "
+            "!teknikkontroll och nytt beslut. Jäv som upptäcks efter beslutet gör det angripbart "
+            "(KL 13 kap. 8 §)."
+        )
+    presiding = m.presiding(r)
+    if user == presiding:
+        after = m.presiding(r, excluding=user)
+        text += (
+            f" {r.label(after)} är ordförande i ärendet."
+            if after
+            else " Ingen vice ordförande kan leda ärendet: ordföranden eller sekreteraren utser en "
+            "tjänstgörande ledamot med !ordförande @ledamot (KL 6 kap. 33 §)."
+        )
     seat = next((p.user for p in r.members if m.seat(p.user) == user), None)
     if seat is not None:
         turn = next_in_turn(m, r, seat)
         if turn:
             text += f" {r.label(turn)} står på tur att tjänstgöra under ärendet (!ersätt)."
-    return Accepted([("jav", {"n": item.n, "user": user, "by": cmd.actor})], [Reply(text, mentions=(user, r.chair))])
+    mentions = tuple(dict.fromkeys((user, presiding or r.chair)))
+    return Accepted([("jav", {"n": item.n, "user": user, "by": cmd.actor})], [Reply(text, mentions=mentions)])
+
+
+def _jäv_återta(m: Meeting, r: Roster, cmd: Command, item) -> Outcome:
+    by = item.jav.get(cmd.actor)
+    if by is None:
+        return Refused(Rule.KL_6_28, f"Du har inget jäv antecknat i ärende {item.n}.")
+    if by != cmd.actor:
+        return Refused(
+            Rule.KL_6_28,
+            f"Jävet antecknades av {r.label(by)}, inte av dig; bara den egna anmälan kan återtas.",
+        )
+    if item.valid_decisions:
+        return Refused(Rule.KL_6_28, f"Ärende {item.n} är redan beslutat; jävet kan inte återtas efter beslutet.")
+    return Accepted(
+        [("jav_withdrawn", {"n": item.n, "user": cmd.actor})],
+        [Reply(f"{r.label(cmd.actor)} har återtagit sin jävsanmälan i ärende {item.n} och deltar i ärendet.")],
+    )
 
 
 # --- items and their classes (§§ 6–8) --------------------------------------------------------
@@ -525,11 +729,12 @@ def _ärende(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         )
     if m.current == n:
         return Refused(Rule.KL_6_33, f"Ärende {n} är redan uppe.")
+    refusal = _retake_first(m, r) or _no_quorum(m, r, f"Ärende {n} kan inte tas upp")
+    if refusal:
+        return refusal
     # A member who arrived late takes over from the substitute at the next item.
     late = [
-        member
-        for member in m.substituted
-        if member in m.present and member not in m.teknikfel and not m.drops.get(member)
+        member for member in m.substituted if m.here(member) and member not in m.teknikfel and not m.drops.get(member)
     ]
     lines = [f"Ärende {n}: {item.title}"]
     lines += [f"{r.label(u)} tjänstgör från detta ärende i stället för {r.label(m.substituted[u])}." for u in late]
@@ -590,9 +795,31 @@ def _yrka(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         )
     if cmd.actor in item.silenced:
         return Refused(Rule.P9, f"Ordföranden har fråntagit dig ordet under resten av ärende {item.n}.")
+    refusal = _no_quorum(m, r, "Yrkanden kan inte göras")
+    if refusal:
+        return refusal
     return Accepted(
         [("motion", {"n": item.n, "user": cmd.actor, "text": cmd.text})],
         [Reply(f"Yrkande {len(item.motions) + 1} i ärende {item.n} av {r.label(cmd.actor)}: {cmd.text}")],
+    )
+
+
+def _quorum_text(m: Meeting, r: Roster) -> str | None:
+    """What is missing for quorum (KL 6 kap. 27 §), or None when the body has it."""
+    if m.has_quorum(r):
+        return None
+    n = len(r.members) // 2 + 1
+    return f"beslutförhet saknas: {len(m.serving(r))} av {len(r.members)} ledamöter tjänstgör, minst {n} krävs"
+
+
+def _no_quorum(m: Meeting, r: Roster, what: str) -> Refused | None:
+    """A body handles matters only with quorum (KL 6 kap. 27 §): taking up and moving included."""
+    missing = _quorum_text(m, r)
+    if missing is None:
+        return None
+    return Refused(
+        Rule.KL_6_27,
+        f"{what}: {missing} (ledamöter med förlorat ljud räknas inte). Ersättare kan träda in med !ersätt.",
     )
 
 
@@ -686,14 +913,11 @@ def blockers(m: Meeting, r: Roster) -> list[tuple[Rule, str]]:
         out.append((Rule.P10, "sammanträdet är ajournerat (!återuppta)"))
     if not item.permitted:
         out.append((item.permission_rule, f"ärende {item.n} är inte tillåtet på distans"))
-    if not m.has_quorum(r):
-        n = len(r.members) // 2 + 1
-        out.append(
-            (
-                Rule.KL_6_27,
-                f"beslutförhet saknas: {len(m.serving(r))} av {len(r.members)} ledamöter tjänstgör, minst {n} krävs",
-            )
-        )
+    missing = _quorum_text(m, r)
+    if missing:
+        out.append((Rule.KL_6_27, missing))
+    if m.presiding(r) is None:
+        out.append((Rule.KL_6_33, "ingen leder ärendet (!ordförande @ledamot)"))
     for user, kinds in m.lacking(r).items():
         out.append((Rule.P5, f"{r.label(user)} saknar {' och '.join(sorted(kinds))}"))
     if m.vote:
@@ -724,8 +948,16 @@ def _beslut(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     item, check = m.item, m.check
     assert item is not None and check is not None
     participants = m.serving(r)
+    data = {
+        "n": item.n,
+        "text": cmd.text,
+        "participants": participants,
+        "serving": participants,
+        "check_id": check.id,
+        "presiding": m.presiding(r),
+    }
     return Accepted(
-        [("decided", {"n": item.n, "text": cmd.text, "participants": participants, "check_id": check.id})],
+        [("decided", data)],
         [
             Reply(
                 f"BESLUT i ärende {item.n}: {cmd.text}\nDeltog i beslutet: "
@@ -752,55 +984,67 @@ def _omtag(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     )
 
 
-def _presiding(r: Roster, voters: list[str]) -> str | None:
-    """Who has the casting vote: the chair, or else a vice chair, among those voting."""
-    return next((u for u in (r.chair, *r.vice_chairs) if u in voters), None)
-
-
 def _conclude(m: Meeting, r: Roster, vote: Vote, ballots: dict[str, str]) -> Accepted | Refused:
-    """The result of an open vote: simple majority; on a tie, the chair's vote decides."""
+    """The result of an open vote: simple majority; on a tie, the presiding member's vote
+    decides (KL 5 kap. 56 §). One who gave no vote took no part (KL 4 kap. 27 §)."""
     ja = [u for u in vote.voters if ballots.get(u) == "ja"]
     nej = [u for u in vote.voters if ballots.get(u) == "nej"]
-    avstod = [u for u in vote.voters if u not in ja and u not in nej]
+    avstod = [u for u in vote.voters if ballots.get(u) == "avstår"]
+    silent = [u for u in vote.voters if u not in ballots]
+    presiding = m.presiding(r)
     if len(ja) != len(nej):
         winner, how = ("a" if len(ja) > len(nej) else "b"), "majority"
     else:
-        presiding = _presiding(r, vote.voters)
-        choice = ballots.get(presiding) if presiding else None
+        choice = ballots.get(presiding) if presiding in vote.voters else None
         if choice not in ("ja", "nej"):
+            who = r.label(presiding) if presiding else "ordföranden"
             return Refused(
                 Rule.KL_4_25,
-                f"Lika röstetal ({len(ja)}–{len(nej)}). Ordföranden har utslagsröst och får inte avstå "
-                "när rösten behövs för att avgöra: ordföranden röstar med !ja eller !nej.",
+                f"Lika röstetal ({len(ja)}–{len(nej)}). Ordföranden ({who}) har utslagsröst och får inte "
+                "avstå när rösten behövs för att avgöra: ordföranden röstar med !ja eller !nej.",
             )
         winner, how = ("a" if choice == "ja" else "b"), "casting"
     won = vote.a if winner == "a" else vote.b
     counts = {"ja": len(ja), "nej": len(nej), "avstår": len(avstod)}
     text = (
         f"RESULTAT av votering {vote.id} i ärende {vote.item}: {len(ja)} ja, {len(nej)} nej, "
-        f"{len(avstod)} avstod. Beslut enligt: {won} ({vote_how(how, {}, None, r)}).\n"
+        f"{len(avstod)} avstod. Beslut enligt: {won} ({vote_how(how, {}, None, r, presiding)}).\n"
         f"Ja ({vote.a}): {_names(r, ja) or '–'}\nNej ({vote.b}): {_names(r, nej) or '–'}\n"
         f"Avstod: {_names(r, avstod) or '–'}"
     )
-    return Accepted(_vote_decided(m, vote, winner, how, counts), [Reply(text, reply=False)])
+    if silent:
+        text += f"\nRöstade inte och deltog inte i beslutet: {_names(r, silent)}"
+    voted = [u for u in vote.voters if u in ballots]
+    return Accepted(_vote_decided(m, r, vote, winner, how, counts, voted), [Reply(text, reply=False)])
 
 
 def _vote_decided(
-    m: Meeting, vote: Vote, winner: str, how: str, counts: dict[str, int], lot: int | None = None
+    m: Meeting,
+    r: Roster,
+    vote: Vote,
+    winner: str,
+    how: str,
+    counts: dict[str, int],
+    participants: list[str],
+    lot: int | None = None,
 ) -> list:
     """A vote's end and the decision it makes: the winning proposal, taken by those who voted."""
     assert m.check is not None
     won = vote.a if winner == "a" else vote.b
-    ended = {"id": vote.id, "winner": winner, "how": how, "counts": counts}
+    presiding = m.presiding(r)
+    ended = {"id": vote.id, "winner": winner, "how": how, "counts": counts, "presiding": presiding}
     if lot is not None:
         ended["lot"] = lot
-    return [
-        ("vote_ended", ended),
-        (
-            "decided",
-            {"n": vote.item, "text": won, "participants": vote.voters, "check_id": m.check.id, "vote": vote.id},
-        ),
-    ]
+    decided = {
+        "n": vote.item,
+        "text": won,
+        "participants": participants,
+        "serving": vote.voters,
+        "check_id": m.check.id,
+        "vote": vote.id,
+        "presiding": presiding,
+    }
+    return [("vote_ended", ended), ("decided", decided)]
 
 
 def _votering(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -870,7 +1114,7 @@ def _closed_result(m: Meeting, r: Roster, cmd: Command) -> Outcome:
         f"({vote_how(how, {}, cmd.lot, r)})."
     )
     lot = cmd.lot if how == "lot" else None
-    return Accepted(_vote_decided(m, vote, winner, how, counts, lot), [Reply(text)])
+    return Accepted(_vote_decided(m, r, vote, winner, how, counts, vote.voters, lot), [Reply(text)])
 
 
 def _ballot(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -889,24 +1133,38 @@ def _ballot(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return Accepted(events)
     result = _conclude(m, r, vote, ballots)
     if isinstance(result, Refused):  # a tie the chair must settle: tell the chair, keep the vote open
-        return Accepted(events, [Reply(result.body, mentions=(r.chair,), reply=False)])
+        return Accepted(events, [Reply(result.body, mentions=(chair_now(m, r),), reply=False)])
     return Accepted(events + result.events, result.replies)
 
 
-def _last_decision(m: Meeting) -> tuple[int, int] | None:
-    """(item, index) of the latest decision that stands."""
-    found = [(d.at, n, i) for n, item in m.items.items() for i, d in enumerate(item.decisions) if not d.retaken]
-    return max(found)[1:] if found else None
-
-
 def _reservation(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
-    last = _last_decision(m)
-    if last is None:
-        return Refused(Rule.KL_4_27, "Det finns inget beslut att reservera sig mot.")
-    n, index = last
-    decision = m.items[n].decisions[index]
+    """Against the latest standing decision in the current item, or in item N, until the
+    meeting ends (KL 4 kap. 27 §)."""
+    if cmd.number is not None:
+        n = _find_item(m, cmd, Rule.KL_4_27)
+        if isinstance(n, Refused):
+            return n
+    elif m.current is None:
+        return Refused(Rule.KL_4_27, "Inget ärende är uppe. Ange ärendet: !reservation ärende N [motivering].")
+    else:
+        n = m.current
+    item = m.items[n]
+    standing = [i for i, d in enumerate(item.decisions) if not d.retaken]
+    if not standing:
+        return Refused(
+            Rule.KL_4_27,
+            f"Det finns inget beslut i ärende {n} att reservera sig mot. Gäller det ett annat ärende: "
+            "!reservation ärende N [motivering].",
+        )
+    index = standing[-1]
+    decision = item.decisions[index]
+    if cmd.actor in item.jav:
+        return Refused(Rule.KL_6_28, f"Du har jäv i ärende {n} och deltar inte i det, inte heller med reservation.")
     if cmd.actor not in decision.participants:
-        return Refused(Rule.KL_4_27, "Endast den som deltog i beslutet får reservera sig mot det.")
+        return Refused(
+            Rule.KL_4_27,
+            "Endast den som deltog i beslutet får reservera sig mot det; den som inte röstade deltog inte.",
+        )
     if any(user == cmd.actor for user, _ in decision.reservations):
         return Refused(Rule.KL_4_27, "Din reservation mot beslutet är redan antecknad.")
     return Accepted(
@@ -922,7 +1180,7 @@ def _dagordning(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     lines = [f"Föredragningslista, {r.name} {date_time(m.start, r.tz) if m.start else ''}:"]
     for item in m.items.values():
         mark = " ← uppe nu" if item.n == m.current else ""
-        lines.append(_agenda_line(item.n, item.title, item.klass, item.allowed_by, item.approved_by) + mark)
+        lines.append(_agenda_line(item.n, item.title, item.klass, item.dnr, item.allowed_by, item.approved_by) + mark)
     return Accepted(replies=[Reply("\n".join(lines))])
 
 
@@ -982,6 +1240,9 @@ def _protokoll(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 
 
 def _avsluta(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    refusal = _retake_first(m, r)
+    if refusal:
+        return refusal
     events = _abort_running(m, "closed")
     events.append(("closed", {}))
     text = (
@@ -1015,6 +1276,8 @@ _HANDLERS: dict[str, Callable[..., Outcome]] = {
     "återuppta": _återuppta,
     "ersätt": _ersätt,
     "återinträd": _återinträd,
+    "lämnar": _lämnar,
+    "ordförande": _ordförande,
     "teknikkontroll": _teknikkontroll,
     "ok": _ok,
     "beslut": _beslut,

@@ -39,16 +39,19 @@ class Motion:
     user: str
     text: str
     withdrawn: bool = False
+    fallen: bool = False  # the mover was found jävig in the item (KL 6 kap. 28 §)
 
 
 @dataclass
 class Decision:
     text: str
     at: datetime
-    participants: list[str]
+    participants: list[str]  # who took part: the serving, or in a vote those who gave a vote
     check_id: int
     vote_id: int | None = None
     retaken: bool = False
+    serving: list[str] = field(default_factory=list)  # who served when it was taken
+    presiding: str | None = None  # who led the item (KL 6 kap. 33 §)
     reservations: list[tuple[str, str]] = field(default_factory=list)  # (user, motivation)
 
 
@@ -69,6 +72,7 @@ class Vote:
     ended: bool = False
     cause: dict[str, str] = field(default_factory=dict)  # why a vote is void: {"code": ..., ...}
     lot: int | None = None  # the draw that settled a tied election
+    presiding: str | None = None  # whose casting vote settled a tie (KL 5 kap. 56 §)
 
     @property
     def running(self) -> bool:
@@ -103,6 +107,7 @@ class Item:
     n: int
     title: str
     klass: str
+    dnr: str = ""
     allowed_by: str | None = None  # § 7, the chair
     approved_by: str | None = None  # § 8, the security chief
     taken_up: bool = False
@@ -147,8 +152,11 @@ class Meeting:
     present: dict[str, datetime] = field(default_factory=dict)
     location: dict[str, str] = field(default_factory=dict)  # user -> "lokal" | partner id
     substituted: dict[str, str] = field(default_factory=dict)  # member -> serving substitute
-    teknikfel: dict[str, datetime] = field(default_factory=dict)  # § 11
-    ever_served: dict[str, str | None] = field(default_factory=dict)  # user -> for whom
+    teknikfel: dict[str, datetime] = field(default_factory=dict)  # § 11: member or substitute
+    replaced_by: dict[str, str] = field(default_factory=dict)  # teknikfelsledamot -> who took the seat
+    ever_served: dict[str, list[str]] = field(default_factory=dict)  # user -> the members served for
+    left: dict[str, datetime] = field(default_factory=dict)  # who has left the meeting (KL 6 kap. 27 §)
+    named_chair: str | None = None  # named with !ordförande, while no one leads by office
     drops: dict[str, set[str]] = field(default_factory=dict)  # user -> {"ljud", "bild"}
     muted: set[str] = field(default_factory=set)
     adjourned: bool = False
@@ -178,15 +186,22 @@ class Meeting:
     def votes_of(self, n: int) -> list[Vote]:
         return [v for v in self.votes if v.item == n]
 
+    def here(self, user: str) -> bool:
+        """Present at the meeting now: reported present and not left since."""
+        return user in self.present and user not in self.left
+
     def seat(self, member: str) -> str | None:
-        """Who serves in a member's seat now: the member if present, a substitute, or nobody.
+        """Who serves in a member's seat now: the member if here, a substitute, or nobody.
 
         A substitute entered for the member serves until the member is reinstated; one entered
-        because the person serving has jäv serves for the current item only (KL 6 kap. 28 §)."""
+        because the person serving has jäv serves for the current item only. Jäv is personal: a
+        jävig substitute does not serve in the item either (KL 6 kap. 28 §)."""
         server = self.substituted.get(member) or (member if member in self.present else None)
         item = self.item
         if item is not None and (server in item.jav or (server is None and member in item.jav_subs)):
             server = item.jav_subs.get(member)
+        if server in self.left or (item is not None and server in item.jav):
+            return None
         return server
 
     def serving(self, roster: Roster) -> list[str]:
@@ -196,6 +211,18 @@ class Meeting:
     def serving_for(self, user: str, roster: Roster) -> str | None:
         """The member whose seat a serving substitute fills."""
         return next((p.user for p in roster.members if self.seat(p.user) == user and p.user != user), None)
+
+    def presiding(self, roster: Roster, excluding: str | None = None) -> str | None:
+        """Who leads the current item (KL 6 kap. 33 §): the ordförande while serving in it, else
+        the first vice chair serving, else the member named with !ordförande for this item. One
+        who is jävig, has left, is absent or is a teknikfelsledamot does not serve, so does not
+        lead; `excluding` asks who would lead without that person. A naming lapses when an item
+        is taken up that someone leads by office or that the named member does not serve in."""
+        serving = [u for u in self.serving(roster) if u != excluding]
+        by_office = next((u for u in (roster.chair, *roster.vice_chairs) if u in serving), None)
+        if by_office is not None:
+            return by_office
+        return self.named_chair if self.named_chair in serving else None
 
     def lacking(self, roster: Roster) -> dict[str, set[str]]:
         """Serving members whose transmission is down (§§ 3, 5, 10). Audio cut by the chair or
@@ -236,7 +263,7 @@ def _convened(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     m.start = datetime.fromisoformat(d["start"])
     m.form = d["form"]
     m.motivation = d["motivation"]
-    m.items = {i["n"]: Item(i["n"], i["title"], i.get("klass", "")) for i in d["agenda"]}
+    m.items = {i["n"]: Item(i["n"], i["title"], i.get("klass", ""), i.get("dnr", "")) for i in d["agenda"]}
     m.kallelser += 1
     m.convened_at = at
 
@@ -251,9 +278,21 @@ def _opened(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
 
 def _present(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     user = d["user"]
-    m.present[user] = at
+    m.present.setdefault(user, at)
+    m.left.pop(user, None)  # one who left and comes back
     if r.is_member(user) and user not in m.substituted:
-        m.ever_served.setdefault(user, None)
+        m.ever_served.setdefault(user, [])
+
+
+def _left(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    user = d["user"]
+    if user in m.serving(r):
+        _spend_check(m, f"{r.name_of(user)} lämnade sammanträdet kl. {hm(at, r.tz)}")
+    m.left[user] = at
+
+
+def _presiding_named(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.named_chair = d["user"]
 
 
 def _located(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
@@ -266,8 +305,12 @@ def _located(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
 
 
 def _item_taken(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    # A check is valid for the item it was taken in while that item stays up (§ 12).
+    _spend_check(m, f"ärende {d['n']} togs upp kl. {hm(at, r.tz)}")
     m.current = d["n"]
     m.items[d["n"]].taken_up = True
+    if m.named_chair is not None and m.presiding(r) != m.named_chair:
+        m.named_chair = None
 
 
 def _allowed(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
@@ -334,26 +377,38 @@ def _resumed(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
 
 def _replaced(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     member, sub = d["member"], d["substitute"]
-    m.ever_served.setdefault(sub, member)
+    served = m.ever_served.setdefault(sub, [])
+    if member not in served:
+        served.append(member)
     if d.get("for_item"):
         m.items[d["for_item"]].jav_subs[member] = sub
         return
     m.substituted[member] = sub
     if d["teknikfel"]:
-        m.teknikfel[member] = at
+        out = d.get("replaces") or member  # a serving substitute may be the one replaced
+        m.teknikfel[out] = at
+        m.replaced_by[out] = sub
 
 
 def _reinstated(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     member = d["member"]
     del m.substituted[member]
     m.teknikfel.pop(member, None)
-    m.ever_served.setdefault(member, None)
+    m.replaced_by.pop(member, None)
+    m.ever_served.setdefault(member, [])
 
 
 def _jav(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     item = m.items[d["n"]]
     item.jav[d["user"]] = d["by"]
     item.speakers = [u for u in item.speakers if u != d["user"]]
+    for motion in item.motions:  # a jävig person's motions fall with their part in the item
+        if motion.user == d["user"] and not motion.withdrawn:
+            motion.fallen = True
+
+
+def _jav_withdrawn(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    del m.items[d["n"]].jav[d["user"]]
 
 
 def _vote_started(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
@@ -372,6 +427,7 @@ def _vote_ended(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     vote.counts = dict(d.get("counts", {}))
     vote.cause = dict(d.get("cause", {}))
     vote.lot = d.get("lot")
+    vote.presiding = d.get("presiding")
 
 
 def _reservation(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
@@ -400,7 +456,18 @@ def _check_ended(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
 
 def _decided(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     item = m.items[d["n"]]
-    item.decisions.append(Decision(d["text"], at, list(d["participants"]), d["check_id"], d.get("vote")))
+    participants = list(d["participants"])
+    item.decisions.append(
+        Decision(
+            d["text"],
+            at,
+            participants,
+            d["check_id"],
+            d.get("vote"),
+            serving=list(d.get("serving", participants)),
+            presiding=d.get("presiding"),
+        )
+    )
     _spend_check(m, f"beslut fattat kl. {hm(at, r.tz)}")
 
 
@@ -427,6 +494,8 @@ _APPLY = {
     "cancelled": _cancelled,
     "opened": _opened,
     "present": _present,
+    "left": _left,
+    "presiding_named": _presiding_named,
     "located": _located,
     "item_taken": _item_taken,
     "allowed": _allowed,
@@ -446,6 +515,7 @@ _APPLY = {
     "check_ended": _check_ended,
     "decided": _decided,
     "jav": _jav,
+    "jav_withdrawn": _jav_withdrawn,
     "vote_started": _vote_started,
     "ballot": _ballot,
     "vote_ended": _vote_ended,

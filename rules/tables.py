@@ -24,8 +24,12 @@ from rules.state import Meeting, Phase
 
 
 class Who(Enum):
+    # While the meeting is open "the chair" is the presiding member (`Meeting.presiding`);
+    # before and after it, the ordförande alone (§ 1).
     CHAIR = "ordföranden"
     CHAIR_OR_SECRETARY = "ordföranden eller sekreteraren"
+    CHAIR_OR_VICE = "ordföranden eller en vice ordförande"  # !öppna: the vice when the chair does not
+    APPOINTER = "ordföranden (även när hen inte kan leda ärendet) eller sekreteraren"
     SECURITY_CHIEF = "säkerhetsskyddschefen"
     SERVING = "tjänstgörande ledamöter"
     SELF_OR_LEADER = "den det gäller, ordföranden eller sekreteraren"
@@ -42,7 +46,8 @@ BUSY_REFUSAL = {
     Busy.ADJOURNED: Refused(
         Rule.P10,
         "Sammanträdet är ajournerat. Under ajourneringen går bara det som hör till pausen "
-        "(!återuppta, !ersätt, !återinträd, !åter, !avbrott, !närvarande) och det som visar läget "
+        "(!återuppta, !ersätt, !återinträd, !åter, !avbrott, !närvarande, !lämnar, !ordförande) och det "
+        "som visar läget "
         "(!status, !dagordning, !protokoll). Återuppta med !återuppta först.",
     ),
     Busy.CHECK: Refused(Rule.P12, "En teknikkontroll pågår. Vänta på resultatet."),
@@ -87,10 +92,12 @@ class Permission:
 PERMISSIONS: dict[str, Permission] = {
     "kalla": Permission(Who.CHAIR, Rule.P1, _NEW | _CONVENED),
     "inställ": Permission(Who.CHAIR, Rule.P1, _CONVENED),
-    "öppna": Permission(Who.CHAIR, Rule.P1, _CONVENED),
+    "öppna": Permission(Who.CHAIR_OR_VICE, Rule.P1, _CONVENED),
     "närvarande": Permission(Who.ROSTER, Rule.P2, _OPEN),
     "lokal": Permission(Who.CHAIR, Rule.P2, _OPEN),
     "delad": Permission(Who.CHAIR, Rule.P2, _OPEN),
+    "lämnar": Permission(Who.SELF_OR_LEADER, Rule.KL_6_27, _OPEN, _SEATS),
+    "ordförande": Permission(Who.APPOINTER, Rule.KL_6_33, _OPEN, _SEATS),
     "ärende": Permission(Who.CHAIR, Rule.KL_6_33, _OPEN, _ALL),
     "tillåt": Permission(Who.CHAIR, Rule.P7, _PLANNED),
     "godkänn": Permission(Who.SECURITY_CHIEF, Rule.P8, _PLANNED),
@@ -116,6 +123,7 @@ PERMISSIONS: dict[str, Permission] = {
     "avstår": Permission(Who.ROSTER, Rule.KL_5_54, _OPEN, _PAUSE),
     "reservation": Permission(Who.ROSTER, Rule.KL_4_27, _OPEN, _PAUSE),
     "jäv": Permission(Who.ROSTER, Rule.KL_6_28, _OPEN, _ALL),
+    "jäv återta": Permission(Who.ROSTER, Rule.KL_6_28, _OPEN, _ALL),
     "dagordning": Permission(Who.ROSTER, Rule.P6, _ANY),
     "status": Permission(Who.ROSTER, Rule.KL_6_33, _ANY),
     "protokoll": Permission(Who.CHAIR_OR_SECRETARY, Rule.KL_6_35, _OPEN | {Phase.CLOSED}),

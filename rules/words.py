@@ -21,8 +21,11 @@ VOTE_HOW = {
 }
 
 
-def vote_how(how: str, cause: dict, lot: int | None, r: Roster) -> str:
-    """How a vote ended: its rule of decision, or why it is void."""
+def vote_how(how: str, cause: dict, lot: int | None, r: Roster, presiding: str | None = None) -> str:
+    """How a vote ended: its rule of decision, or why it is void. A tie is settled by whoever
+    presided (KL 5 kap. 56 §), named when that was not the ordförande."""
+    if how == "casting" and presiding and presiding != r.chair:
+        return f"lika röstetal, utslagsröst av {r.name_of(presiding)} som ordförande i ärendet"
     if how == "lot":
         return f"lika röstetal, avgjort genom lottning (kryptografiskt säker slump, lott {lot})"
     if how == "void":

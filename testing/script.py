@@ -14,9 +14,9 @@ KALLA = (
     f"!kalla {CONVENED_FOR} distans\n"
     "Motivering: Risk för smittspridning och stängda vägar efter stormen; ordföranden beslutar om "
     "distanssammanträde (§ 1).\n"
-    "1. Budget 2027\n"
-    "2. Anställning av förvaltningschef [personuppgifter]\n"
-    "3. Skalskydd vid vattenverket [säkerhetsskydd]\n"
+    "1. Budget 2027 (Dnr KS 2026/112)\n"
+    "2. Anställning av förvaltningschef [personuppgifter] (Dnr KS 2026/140)\n"
+    "3. Skalskydd vid vattenverket [säkerhetsskydd] (Dnr KS 2026/151)\n"
     "4. Val av ombud till kommunförbundet"
 )
 

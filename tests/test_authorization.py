@@ -50,8 +50,10 @@ def in_item(d: Driver) -> None:
     opened_empty(d)
     for user in EVERYONE_PRESENT:
         d.ok(user, "!närvarande")
+    d.ok(M3, "!avbrott ljud")
     d.ok(CHAIR, "!ajournera")
     d.ok(CHAIR, f"!ersätt {M3} {SUB1}")
+    d.ok(M3, "!åter")
     d.ok(CHAIR, "!återuppta")
     d.ok(CHAIR, "!tillåt 2")
     d.ok(CHAIR, "!ärende 1")
@@ -60,6 +62,19 @@ def in_item(d: Driver) -> None:
 def adjourned(d: Driver) -> None:
     in_item(d)
     d.ok(CHAIR, "!ajournera")
+
+
+def adjourned_after_drop(d: Driver) -> None:
+    in_item(d)
+    d.ok(M5, "!avbrott ljud")
+    d.ok(CHAIR, "!ajournera")
+
+
+def leaderless(d: Driver) -> None:
+    """Both the chair and the vice chair are jävig in the item: nobody leads it by office."""
+    in_item(d)
+    d.ok(CHAIR, "!jäv")
+    d.ok(VICE, "!jäv")
 
 
 def dropped(d: Driver) -> None:
@@ -95,9 +110,10 @@ def voted(d: Driver) -> None:
 
 TABLE = [
     # command, setup, roles that are accepted
-    (KALLA, fresh, {"chair", "vice_chair"}),  # the chair is not present: the vice chair may act
-    ("!inställ", convened, {"chair", "vice_chair"}),
-    ("!öppna", convened, {"chair", "vice_chair"}),
+    (KALLA, fresh, {"chair"}),  # § 1: the ordförande convenes
+    ("!inställ", convened, {"chair"}),
+    ("!öppna", convened, {"chair"}),  # a vice chair only from the time called to
+
     ("!närvarande", opened_empty, ROSTER),
     (f"!lokal {M5}", in_item, {"chair"}),
     (f"!delad {M4} {M5}", in_item, {"chair"}),
@@ -113,7 +129,7 @@ TABLE = [
     (f"!åter {M5}", dropped, LEADERS),
     ("!ajournera", in_item, {"chair"}),
     ("!återuppta", adjourned, {"chair"}),
-    (f"!ersätt {M5} {SUB2}", adjourned, {"chair"}),
+    (f"!ersätt {M5} {SUB2}", adjourned_after_drop, {"chair"}),
     (f"!återinträd {M3}", adjourned, {"chair"}),
     ("!teknikkontroll", in_item, {"chair"}),
     ("!ok", checking, SERVING),
@@ -131,6 +147,9 @@ TABLE = [
     ("!status", in_item, ROSTER),
     ("!protokoll", in_item, LEADERS),
     ("!avsluta", in_item, {"chair"}),
+    ("!lämnar", in_item, ROSTER),
+    (f"!lämnar {M5}", in_item, LEADERS),
+    (f"!ordförande {M4}", leaderless, LEADERS),
 ]
 
 

@@ -53,7 +53,8 @@ def test_kl_5_54_votering_klar_counts_those_who_voted():
     d.ok(M4, "!nej")
     d.ok(CHAIR, "!ja")
     out = d.ok(CHAIR, "!votering klar")
-    assert d.m.votes[0].winner == "b" and "2 avstod" in out.replies[0].text
+    assert d.m.votes[0].winner == "b" and "0 avstod" in out.replies[0].text
+    assert "Röstade inte och deltog inte i beslutet: Bo Berg (M), Eva Ek (V)" in out.replies[0].text
 
 
 def test_kl_5_54_only_serving_members_vote():
@@ -230,6 +231,7 @@ def test_kl_6_17_own_party_first_then_list_order():
 def test_kl_6_17_change_of_who_serves_between_items_or_when_adjourned():
     d = Driver().opened()
     d.ok(CHAIR, "!ärende 1")
+    d.ok(M3, "!avbrott ljud")
     assert d.refused(CHAIR, f"!ersätt {M3} {SUB1}").rule is Rule.KL_6_17
     d.ok(CHAIR, "!ajournera")
     d.ok(CHAIR, f"!ersätt {M3} {SUB1}")

@@ -58,12 +58,27 @@ def test_p1_motivation_is_required():
     assert refusal.rule is Rule.P1 and "Motivering" in refusal.text
 
 
-def test_p1_vice_chair_convenes_when_chair_absent():
+def test_p1_only_the_ordforande_convenes_cancels_or_rewrites_the_kallelse():
     d = Driver()
-    d.ok(VICE, KALLA)
+    assert d.refused(VICE, KALLA).rule is Rule.P1
+    d.ok(CHAIR, KALLA)
+    assert d.refused(VICE, KALLA.replace("18:00", "19:00")).rule is Rule.P1
+    assert d.refused(VICE, "!inställ").rule is Rule.P1
+    assert d.refused(VICE, "!tillåt 2").rule is Rule.P7
+    assert d.m.start.hour == 18 and d.m.phase.value == "kallat"  # as the ordförande convened it
+
+
+def test_p1_vice_chair_opens_only_from_the_time_called_to_then_the_chair_presides_when_here():
+    d = Driver()
+    d.ok(CHAIR, KALLA)
+    refusal = d.refused(VICE, "!öppna")  # 17.50: the ordförande may still come and open
+    assert refusal.rule is Rule.P1 and "18.00" in refusal.text
+    d.now = d.m.start
     d.ok(VICE, "!öppna")
+    d.ok(VICE, "!närvarande")
+    d.ok(VICE, "!lokal @bo:ex.se")  # the vice chair presides while the chair is not here
     d.ok(CHAIR, "!närvarande")
-    # the chair is present now: the vice chair no longer acts as chair
+    # the chair is here and serving now: the vice chair no longer acts as chair
     assert d.refused(VICE, "!ärende 1").rule is Rule.KL_6_33
 
 
@@ -283,6 +298,7 @@ def test_p9_only_chair_takes_the_floor():
 def test_p11_replaced_member_is_teknikfelsledamot_who_speaks_but_does_not_move_or_decide():
     d = Driver().opened()
     d.ok(CHAIR, "!ärende 1")
+    d.ok(M3, "!avbrott ljud")
     d.ok(CHAIR, "!ajournera")
     d.ok(CHAIR, f"!ersätt {M3} {SUB1}")
     d.ok(CHAIR, "!återuppta")
@@ -305,6 +321,7 @@ def test_p11_substitute_must_be_present_and_on_list():
 
 def test_p11_order_of_people_is_the_order_in_the_message():
     d = Driver().opened()
+    d.ok(M3, "!avbrott bild")
     # Element: display names in the body, links in formatted_body, in the order written
     d.ok(CHAIR, "!ersätt Cecilia Erik", f"!ersätt {pill(M3, 'Cecilia')} {pill(SUB1, 'Erik')}")
     assert d.m.substituted == {M3: SUB1}
@@ -312,7 +329,9 @@ def test_p11_order_of_people_is_the_order_in_the_message():
 
 def test_p11_reinstated_member_serves_again():
     d = Driver().opened()
+    d.ok(M3, "!avbrott bild")
     d.ok(CHAIR, f"!ersätt {M3} {SUB1}")
+    d.ok(M3, "!åter")
     d.ok(CHAIR, f"!återinträd {M3}")
     assert M3 in d.m.serving(d.roster) and SUB1 not in d.m.serving(d.roster) and M3 not in d.m.teknikfel
 
@@ -384,6 +403,7 @@ def test_p12_one_check_one_decision():
 def test_p12_change_of_who_serves_voids_check():
     d = Driver().opened().checked()
     d.ok(CHAIR, "!ajournera")
+    d.ok(M3, "!avbrott ljud")
     d.ok(CHAIR, f"!ersätt {M3} {SUB1}")
     d.ok(CHAIR, "!återuppta")
     refusal = d.refused(CHAIR, "!beslut x")
@@ -429,8 +449,9 @@ def test_p13_closed_vote_refused_at_a_distance():
 
 
 def test_kl_6_27_no_decision_without_quorum():
-    d = Driver().opened(present=(CHAIR, VICE))
+    d = Driver().opened(present=(CHAIR, VICE, M3))
     d.ok(CHAIR, "!ärende 1")
+    d.ok(M3, "!lämnar")
     d.ok(CHAIR, "!teknikkontroll")
     d.ok(CHAIR, "!ok")
     d.ok(VICE, "!ok")
@@ -497,8 +518,9 @@ def test_kl_6_33_avsluta_closes_and_attaches_protocol():
 
 
 def test_kl_6_33_status_names_what_blocks_a_decision():
-    d = Driver().opened(present=(CHAIR, VICE))
+    d = Driver().opened(present=(CHAIR, VICE, M3))
     d.ok(CHAIR, "!ärende 1")
+    d.ok(M3, "!lämnar")
     text = d.ok(M3, "!status").replies[0].text
     assert "Hindrar beslut" in text and "KL 6 kap. 27 §" in text and "§ 12" in text
 

@@ -99,6 +99,7 @@ def test_p1_chair_reminded_when_not_opened_and_when_open_long_after_end():
     assert "inte öppnat" in reply.text and reply.mentions[0] == CHAIR
     d.now = late.at + timedelta(minutes=1)
     d.ok(CHAIR, "!öppna")
+    d.ok(CHAIR, "!närvarande")
     assert schedule.remind(d.m, d.roster, late.key, late.at + timedelta(minutes=2)) is None
     (overdue,) = schedule.reminders(d.m, d.roster)
     assert overdue.at == d.m.opened_at + timedelta(minutes=120 + 60)

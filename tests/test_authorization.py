@@ -113,7 +113,6 @@ TABLE = [
     (KALLA, fresh, {"chair"}),  # § 1: the ordförande convenes
     ("!inställ", convened, {"chair"}),
     ("!öppna", convened, {"chair"}),  # a vice chair only from the time called to
-
     ("!närvarande", opened_empty, ROSTER),
     (f"!lokal {M5}", in_item, {"chair"}),
     (f"!delad {M4} {M5}", in_item, {"chair"}),

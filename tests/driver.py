@@ -71,6 +71,7 @@ class Driver:
         self.log: list[Event] = []
         self.accepted: list[Command] = []
         self._before: Meeting | None = None
+        self.pending: Command | None = None
 
     @property
     def m(self) -> Meeting | None:
@@ -90,6 +91,7 @@ class Driver:
 
     def decide(self, cmd: Command) -> Accepted | Refused:
         self._before = copy.deepcopy(self.m)
+        self.pending = cmd  # what `before_fold` is looking at
         step = self.engine.step(cmd, self.now)
         self.log.extend(step.events)
         if isinstance(step.outcome, Accepted):

@@ -41,6 +41,7 @@ def assert_protocol_invariants(d: Driver) -> dict:
             for n in re.findall(r"votering (\d+)", line, re.IGNORECASE):
                 assert int(n) in votes, line
         assert len(item["propositionsordning"]) == len(set(item["propositionsordning"]))
+        _assert_who_took_part(d, item)
     if m.opened_at is None:
         return doc
     opened, closed = _hm(m.opened_at, d), _hm(m.closed_at or d.now, d)
@@ -57,3 +58,22 @@ def assert_protocol_invariants(d: Driver) -> dict:
         for x in item["teknikkontroller"] + item["beslut"]:
             assert opened <= x["kl"] <= closed, x
     return doc
+
+
+def _assert_who_took_part(d: Driver, item: dict) -> None:
+    """Each open vote lists every voter under the vote they gave, or as not voting; each
+    decision lists exactly who took part; a jävig participant is flagged (KL 4 kap. 27 §, 6 kap. 28 §)."""
+    m, r = d.m, d.roster
+    n = item["nummer"]
+    for vote, row in zip(m.votes_of(n), item["voteringar"], strict=True):
+        if vote.closed:
+            continue
+        for user in vote.voters:
+            assert r.label(user) in row["röster"][vote.ballots.get(user, "röstade inte")], (user, row)
+        assert sum(len(names) for names in row["röster"].values()) == len(vote.voters)
+    jav = set(m.items[n].jav)
+    for decision, row in zip(m.items[n].decisions, item["beslut"], strict=True):
+        assert row["deltog"] == [r.label(u) for u in decision.participants]
+        assert row["jäv_efter_beslutet"] == [r.label(u) for u in decision.participants if u in jav]
+        if decision.vote_id is not None and not m.votes[decision.vote_id - 1].closed:
+            assert set(decision.participants) == set(m.votes[decision.vote_id - 1].ballots)

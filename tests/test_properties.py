@@ -1,9 +1,12 @@
 """Property tests: random command sequences from random people against the rules.
 
-Invariants: no decision without quorum and a valid technical check (§ 12, KL 6 kap. 27 §);
-a teknikfelsledamot never moves or decides (§ 11); a refusal changes nothing (the driver checks
-that `decide` leaves the meeting as it was); the protocol accounts for every event; no input
-makes the rules raise.
+Invariants: no decision without quorum and a valid technical check taken in the same item,
+with no other item up since (§ 12, KL 6 kap. 27 §); a teknikfelsledamot never moves or decides
+(§ 11); no jävig person serves in their item (KL 6 kap. 28 §); whoever acts as the chair is the
+lawful presiding member (KL 6 kap. 33 §); every decision lists as taking part exactly those who
+served, or in a vote exactly those who voted, as they voted (KL 4 kap. 27 §); a refusal changes
+nothing (the driver checks that `decide` leaves the meeting as it was); the protocol accounts
+for every event; no input makes the rules raise.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from rules.actions import Accepted, Refused
+from rules.state import Phase
+from rules.tables import Who, permission
 from tests.driver import CHAIR, KALLA, MEMBERS, OUTSIDER, SECR, SSC, SUB1, SUB2, TJP, VICE, Driver
 from tests.invariants import assert_protocol_invariants
 
@@ -53,8 +58,16 @@ COMMAND = st.one_of(
             "!votering sluten resultat A=2 B=2 blanka=1",
             "!votering sluten resultat A=3 B=1 blanka=1",
             "!yrka Bifall",
+            "!lämnar",
+            "!jäv återta",
+            "!jäv David Dahl",
+            "!avsluta inte än",
+            "!nej tack, jag avstår",
         ]
     ),
+    st.builds("!reservation ärende {}".format, item),
+    st.builds("!lämnar {}".format, someone),
+    st.builds("!ordförande {}".format, someone),
     st.builds("!ärende {}".format, item),
     st.builds("!tillåt {}".format, item),
     st.builds("!godkänn {}".format, item),
@@ -83,6 +96,13 @@ OPENING = [(CHAIR, KALLA), (CHAIR, "!öppna")] + [(u, "!närvarande") for u in (
 def check_outcome(d: Driver, outcome: Accepted) -> None:
     """Re-derive from the log, independently of rules.blockers, what a lawful decision needs."""
     m, r = d.m, d.roster
+    cmd = d.pending
+    if m is not None and m.phase is Phase.OPEN and cmd is not None and permission(cmd).who is Who.CHAIR:
+        presiding = m.presiding(r)
+        assert cmd.actor == presiding, "KL 6 kap. 33 §: someone not presiding acted as the chair"
+        assert presiding in m.serving(r) and presiding not in m.teknikfel and presiding not in m.left
+        assert not (m.item and presiding in m.item.jav), "KL 6 kap. 28 §: a jävig member presided"
+        event("the presiding member acted")
     ballots = dict(m.vote.ballots) if m is not None and m.vote else {}
     for kind, data in outcome.events:
         if kind == "ballot":
@@ -95,7 +115,8 @@ def check_outcome(d: Driver, outcome: Accepted) -> None:
             if ja != nej:
                 assert data["winner"] == ("a" if ja > nej else "b"), "KL 5 kap. 54 §: majority ignored"
             else:  # a tie is always settled, and only by the presiding member's own vote
-                presiding = next(u for u in (r.chair, *r.vice_chairs) if u in vote.voters)
+                presiding = m.presiding(r)
+                assert presiding in vote.voters and data["presiding"] == presiding, "KL 5 kap. 56 §"
                 assert ballots.get(presiding) == ("ja" if data["winner"] == "a" else "nej"), "KL 4 kap. 25 §"
             event("a vote was decided")
         if kind == "replaced":
@@ -109,7 +130,14 @@ def check_outcome(d: Driver, outcome: Accepted) -> None:
         assert len(counted) * 2 > len(r.members), "KL 6 kap. 27 §: decision without quorum"
         assert not any(m.drops.get(u) or u in m.muted for u in serving), "§ 5: decision with a drop"
         assert not set(data["participants"]) & set(m.teknikfel), "§ 11: a teknikfelsledamot decided"
-        assert set(data["participants"]) == set(serving)
+        assert not set(serving) & set(m.items[data["n"]].jav), "KL 6 kap. 28 §: a jävig person served"
+        assert data["presiding"] == m.presiding(r) and data["presiding"] in serving, "KL 6 kap. 33 §"
+        if data.get("vote") is None:
+            assert set(data["participants"]) == set(serving)
+        else:  # exactly those who gave a vote took part (KL 4 kap. 27 §)
+            vote = m.votes[data["vote"] - 1]
+            voted = set(vote.voters) if vote.closed else set(ballots)
+            assert set(data["participants"]) == voted, "KL 4 kap. 27 §: silence counted as taking part"
         passed = [i for i, e in enumerate(d.log) if e.kind == "check_ended" and e.data["passed"]]
         assert passed, "§ 12: decision without a passed check"
         assert d.log[passed[-1]].data["id"] == data["check_id"]
@@ -118,6 +146,8 @@ def check_outcome(d: Driver, outcome: Accepted) -> None:
         assert not any(e.kind == "dropped" and e.data["user"] in serving for e in since), "§ 12: drop since check"
         check = m.checks[data["check_id"] - 1]
         assert sorted(check.expected) == sorted(serving) and check.item == m.current
+        started = [i for i, e in enumerate(d.log) if e.kind == "check_started"][check.id - 1]
+        assert not any(e.kind == "item_taken" for e in d.log[started:]), "§ 12: a check from another item"
         event("a decision was taken")
 
 

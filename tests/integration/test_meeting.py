@@ -155,6 +155,7 @@ async def test_p12_a_reaction_on_an_earlier_checks_message_answers_nothing(room)
 async def refusing(stage):
     await stage.new_meeting_room(check_timeout=600)
     await open_meeting(stage, present=("anna", "bo", "cecilia", "erik", "sara"))
+    await stage.ask("cecilia", "!avbrott ljud")  # § 11: a member is replaced after a recorded loss
     await stage.ask("anna", "!ersätt {} {}", "cecilia", "erik")
     await stage.ask("anna", "!ärende 1")
     yield stage
@@ -278,6 +279,28 @@ async def test_kl_6_28_jav_with_a_substitute_serving_for_the_item(room):
     await stage.ask("anna", "!ärende 2")
     status = await stage.ask("anna", "!status")
     assert "Cecilia Carlsson (S)" in status.split("\n")[1] and "Erik" not in status.split("\n")[1]
+
+
+async def test_p8_kl_6_28_agenda_lines_and_mentions_are_read_whole_or_refused(room):
+    """The kallelse line keeps its class with a Dnr after it, a line with words after the class is
+    refused whole, and a name typed without a mention records nobody's jäv."""
+    stage = room
+    head = kalla().split("\n")[0] + "\nMotivering: stormen\n"
+    refused = await stage.ask("anna", head + "1. Skyddsobjekt [säkerhetsskydd] vid vattenverket\n2. Budget 2027")
+    assert refused.startswith("⛔ § 1") and "kunde inte läsas helt" in refused
+    kallelse = await stage.ask("anna", head + "1. Skyddsobjekt [säkerhetsskydd] (Dnr KS 2026/1)\n2. Budget 2027")
+    assert kallelse.startswith("KALLELSE")
+    assert "1. Skyddsobjekt (Dnr KS 2026/1) [säkerhetsskydd – kräver säkerhetsskyddschefens !godkänn (§ 8)]" in kallelse
+    assert "UPPROP" in await stage.ask("anna", "!öppna")
+    for who in ("anna", "bo", "cecilia", "david"):
+        assert await stage.ask(who, "!närvarande") == "✅"
+    assert (await stage.ask("anna", "!ärende 1")).startswith("⛔ § 8")
+    assert "Ärende 2" in await stage.ask("anna", "!ärende 2")
+    typed = await stage.ask("anna", "!jäv David Dahl")
+    assert typed.startswith("⛔ KL 6 kap. 28 §") and "«David Dahl»" in typed
+    assert "David Dahl (C) har jäv i ärende 2" in await stage.ask("anna", "!jäv {}", "david")
+    status = await stage.ask("bo", "!status")
+    assert "Jäv (KL 6 kap. 28 §): David Dahl (C)" in status and "Anna" not in status.split("Jäv")[1]
 
 
 async def test_p13_closed_vote_refused_at_a_distance_accepted_in_the_chairs_room(room):

@@ -236,7 +236,8 @@ def _öppna(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
             "Vill du hålla det tidigare: kalla på nytt med !kalla.",
         )
     text = (
-        f"{r.name}s sammanträde är öppnat kl. {hm(now, r.tz)}. UPPROP: svara !närvarande.\n"
+        f"{r.name}s sammanträde är öppnat kl. {hm(now, r.tz)}. UPPROP: svara !närvarande "
+        "(ordföranden också: den som leder sammanträdet ska själv vara anmäld och tjänstgöra).\n"
         "Ledamöter och ersättare intygar därmed att ni är uppkopplade i enrum med fungerande "
         "ljud och bild (§§ 2–3); sekreterare och övriga intygar enrum och ljud (§§ 2, 4)."
     )
@@ -1193,18 +1194,27 @@ def status_text(m: Meeting, r: Roster) -> str:
         f"Tjänstgör ({len(serving)} av {len(r.members)}): "
         + (", ".join(_serving_label(m, r, u) for u in serving) or "ingen")
     )
+    presiding = m.presiding(r)
+    if presiding != r.chair:
+        lines.append(
+            f"Ordförande (KL 6 kap. 33 §): {r.label(presiding)}"
+            if presiding
+            else "Ingen leder sammanträdet: utse en tjänstgörande ledamot med !ordförande @ledamot (KL 6 kap. 33 §)"
+        )
     if m.teknikfel:
         lines.append("Teknikfelsledamöter (§ 11): " + ", ".join(r.label(u) for u in m.teknikfel))
     absent = [p.label for p in r.members if p.user not in m.present and p.user not in m.substituted]
     if absent:
         lines.append("Ej närvarande ledamöter: " + ", ".join(absent))
+    if m.left:
+        lines.append("Har lämnat sammanträdet: " + _names(r, m.left))
     drops = [f"{r.label(u)} ({' och '.join(sorted(k))})" for u, k in m.drops.items() if k]
     if drops:
         lines.append("Avbrott: " + ", ".join(drops))
     item = m.item
     if item:
         lines.append(f"Uppe: ärende {item.n}. {item.title}")
-        motions = [f"{x.id}) {r.label(x.user)}: {x.text}" for x in item.motions if not x.withdrawn]
+        motions = [f"{x.id}) {r.label(x.user)}: {x.text}" for x in item.motions if not (x.withdrawn or x.fallen)]
         if motions:
             lines.append("Yrkanden: " + "; ".join(motions))
         if item.speakers:

@@ -155,10 +155,12 @@ def test_kl_5_56_a_tie_is_settled_by_the_member_named_to_preside_when_neither_ch
     out = d.ok(VICE, "!jäv")
     assert "!ordförande" in out.replies[0].text
     assert d.m.presiding(d.roster) is None
+    assert "Ingen leder sammanträdet" in d.ok(M3, "!status").replies[0].text
     assert d.refused(VICE, "!teknikkontroll").rule is Rule.KL_6_28
     assert d.refused(M3, f"!ordförande {M4}").rule is Rule.KL_6_33  # not the ordförande nor a secretary
     assert d.refused(SECR, f"!ordförande {SUB1}").rule is Rule.KL_6_33  # not serving
     d.ok(SECR, f"!ordförande {M4}")
+    assert "Ordförande (KL 6 kap. 33 §): David Dahl (C)" in d.ok(M3, "!status").replies[0].text
     d.ok(M4, f"!ersätt {CHAIR} {SUB1}")
     d.ok(M4, f"!ersätt {VICE} {SUB2}")
     d.ok(M4, "!teknikkontroll")
@@ -352,6 +354,7 @@ def test_kl_6_27_a_member_who_leaves_is_not_teknikfel_and_lawful_decisions_go_on
     out = d.ok(CHAIR, f"!lämnar {M5}")
     assert "räknas inte i beslutförheten" in out.replies[0].text
     assert M5 not in d.m.teknikfel and M5 not in _serving(d) and d.m.has_quorum(d.roster)
+    assert "Har lämnat sammanträdet: Eva Ek (V)" in d.ok(M3, "!status").replies[0].text
     assert d.refused(M5, "!ok").rule is Rule.KL_6_27
     d.checked(item=1)
     d.ok(CHAIR, "!beslut Bifall")  # four of five serve: a lawful decision

@@ -360,7 +360,9 @@ def _avbrott(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         text += f" Votering {vote.id} är ogiltig: gör en ny teknikkontroll och votera igen (§§ 5, 12)."
     elif serving and not running and m.check and m.check.passed and not m.check.spent_by:
         text += " Den godkända teknikkontrollen gäller inte längre: gör en ny före beslut (§ 12)."
-    return Accepted(events, [Reply(text, mentions=(chair_now(m, r),))])
+    # One recorded by someone else hears of it at once, and can answer with !åter.
+    mentions = (chair_now(m, r),) if user == cmd.actor else tuple(dict.fromkeys((chair_now(m, r), user)))
+    return Accepted(events, [Reply(text, mentions=mentions)])
 
 
 def _åter(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -589,7 +591,8 @@ def _lämnar(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         if turn:
             text += f" {r.label(turn)} står på tur att tjänstgöra för {r.label(member)} (!ersätt)."
     chair = m.presiding(r, excluding=user) or r.chair
-    return Accepted([("left", {"user": user, "n": m.current})], [Reply(text, mentions=(chair,))])
+    mentions = tuple(dict.fromkeys((chair, user) if user != cmd.actor else (chair,)))
+    return Accepted([("left", {"user": user, "n": m.current})], [Reply(text, mentions=mentions)])
 
 
 def _ordförande(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -1053,6 +1056,16 @@ def _votering(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if cmd.word == "klar":
         if vote is None or vote.closed:
             return Refused(Rule.KL_5_54, "Ingen öppen votering pågår.")
+        # Every serving member gets the same time to vote as to answer a check; until then only
+        # a vote all have given ends it, so the chair cannot close it on the first ja.
+        open_until = (vote.started or now) + timedelta(seconds=r.check_timeout_seconds)
+        if now < open_until and len(vote.ballots) < len(vote.voters):
+            return Refused(
+                Rule.KL_5_54,
+                f"Alla tjänstgörande ska hinna rösta: {len(vote.ballots)} av {len(vote.voters)} har röstat. "
+                f"Voteringen kan avslutas med !votering klar från kl. {hms(open_until, r.tz)}, "
+                "eller när alla har röstat.",
+            )
         return _conclude(m, r, vote, vote.ballots)
     if cmd.word == "resultat":
         return _closed_result(m, r, cmd)
@@ -1161,6 +1174,8 @@ def _reservation(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     decision = item.decisions[index]
     if cmd.actor in item.jav:
         return Refused(Rule.KL_6_28, f"Du har jäv i ärende {n} och deltar inte i det, inte heller med reservation.")
+    if cmd.actor in m.left:
+        return Refused(Rule.KL_4_27, "Du har lämnat sammanträdet; en reservation anmäls på sammanträdet.")
     if cmd.actor not in decision.participants:
         return Refused(
             Rule.KL_4_27,

@@ -73,6 +73,7 @@ class Vote:
     cause: dict[str, str] = field(default_factory=dict)  # why a vote is void: {"code": ..., ...}
     lot: int | None = None  # the draw that settled a tied election
     presiding: str | None = None  # whose casting vote settled a tie (KL 5 kap. 56 §)
+    started: datetime | None = None
 
     @property
     def running(self) -> bool:
@@ -412,7 +413,9 @@ def _jav_withdrawn(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
 
 
 def _vote_started(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
-    m.votes.append(Vote(len(m.votes) + 1, d["n"], d["a"], d["b"], list(d["voters"]), closed=d.get("closed", False)))
+    m.votes.append(
+        Vote(len(m.votes) + 1, d["n"], d["a"], d["b"], list(d["voters"]), closed=d.get("closed", False), started=at)
+    )
 
 
 def _ballot(m: Meeting, r: Roster, d: dict, at: datetime) -> None:

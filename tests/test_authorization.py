@@ -8,6 +8,8 @@ someone off the roster.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from rules.actions import Accepted
@@ -106,6 +108,7 @@ def voting(d: Driver) -> None:
 def voted(d: Driver) -> None:
     voting(d)
     d.ok(CHAIR, "!ja")
+    d.now += timedelta(seconds=60)
 
 
 TABLE = [

@@ -5,6 +5,8 @@ Test names carry the citation: test_kl_5_54_… is KL 5 kap. 54 §, test_p13_…
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from rules.actions import Accepted, Command
 from rules.citations import Rule
 from rules.meeting import next_in_turn
@@ -52,6 +54,9 @@ def test_kl_5_54_votering_klar_counts_those_who_voted():
     d.ok(M3, "!nej")
     d.ok(M4, "!nej")
     d.ok(CHAIR, "!ja")
+    refusal = d.refused(CHAIR, "!votering klar")  # the others have not had their time to vote
+    assert refusal.rule is Rule.KL_5_54 and "3 av 5 har röstat" in refusal.text and d.m.vote is not None
+    d.now += timedelta(seconds=60)
     out = d.ok(CHAIR, "!votering klar")
     assert d.m.votes[0].winner == "b" and "0 avstod" in out.replies[0].text
     assert "Röstade inte och deltog inte i beslutet: Bo Berg (M), Eva Ek (V)" in out.replies[0].text

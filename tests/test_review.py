@@ -61,6 +61,16 @@ def test_kl_6_28_a_javig_persons_motion_falls():
 # --- 2. the chair removing a healthy member ---------------------------------------------------------
 
 
+def test_p11_a_loss_or_a_departure_recorded_by_the_chair_is_told_to_the_member_at_once():
+    d = Driver().opened()
+    out = d.ok(CHAIR, f"!avbrott ljud {M5}")
+    assert M5 in out.replies[0].mentions  # she can answer !åter before anyone replaces her
+    d.ok(M5, "!åter")
+    assert d.refused(CHAIR, f"!ersätt {M5} {SUB1}").rule is Rule.P11
+    out = d.ok(CHAIR, f"!lämnar {M4}")
+    assert M4 in out.replies[0].mentions
+
+
 def test_p11_a_member_with_working_transmission_cannot_be_replaced():
     d = Driver().opened()
     refusal = d.refused(CHAIR, f"!ersätt {M5} {SUB1}")
@@ -283,7 +293,8 @@ def test_kl_4_27_who_gave_no_vote_took_no_part_and_cannot_reserve():
     d.ok(VICE, "!nej")
     d.ok(M3, "!ja")
     d.ok(M4, "!avstår")
-    d.ok(CHAIR, "!votering klar")  # Eva gave no vote
+    d.now += timedelta(seconds=60)
+    d.ok(CHAIR, "!votering klar")  # Eva gave no vote in the minute all had
     decided = d.m.items[1].decisions[0]
     assert M5 not in decided.participants and M4 in decided.participants and M5 in decided.serving
     assert d.refused(M5, "!reservation").rule is Rule.KL_4_27
@@ -292,6 +303,26 @@ def test_kl_4_27_who_gave_no_vote_took_no_part_and_cannot_reserve():
     assert vote["röster"]["avstår"] == ["David Dahl (C)"] and vote["röster"]["röstade inte"] == ["Eva Ek (V)"]
     assert "Eva Ek (V)" not in _decision(d, 1)["beslut"][0]["deltog"]
     assert "röstade inte: Eva Ek (V)" in d.protocol("md")
+
+
+def test_kl_5_54_the_chair_cannot_close_a_vote_on_the_first_ja():
+    d = Driver().opened().checked()
+    d.ok(CHAIR, "!votering A / B")
+    d.ok(CHAIR, "!ja")
+    refusal = d.refused(CHAIR, "!votering klar")
+    assert refusal.rule is Rule.KL_5_54 and "17.51" in refusal.text and d.m.vote is not None
+    started = d.m.vote.started
+    d.now = started + timedelta(seconds=58)  # each command comes a second after the last
+    assert d.refused(CHAIR, "!votering klar").rule is Rule.KL_5_54
+    d.ok(CHAIR, "!votering klar")  # a minute after the vote began
+    assert d.log[-1].at == started + timedelta(seconds=60)
+
+
+def test_kl_4_27_one_who_left_cannot_reserve():
+    d = Driver().opened().checked()
+    d.ok(CHAIR, "!beslut Bifall")
+    d.ok(M5, "!lämnar")
+    assert d.refused(M5, "!reservation").rule is Rule.KL_4_27
 
 
 # --- 11. reservation against any decision until the meeting ends ------------------------------------------

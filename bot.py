@@ -1,8 +1,9 @@
 """distansbot: the command line.
 
     python bot.py --config PATH                          run the bot
-    python bot.py protokoll --config PATH [--meeting ID] [--format md|html|json]
+    python bot.py protokoll --config PATH [--meeting ID] [--format md|html|json|pdf]
     python bot.py check --config PATH                    validate, log in, report on rooms
+    python bot.py verify --config PATH [--meeting ID]    the log unbroken, the justerat protocol unchanged
 
 The bot itself is `shell.Shell` (what happens to a command) over `matrix.client.Transport`
 (the homeserver), with every rule in `rules/`.
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from config import Config, ConfigError, load_config, readable_by_others
 from minutes import protocol
-from shell import Shell
+from shell import Shell, verify
 from storage import Store
 
 log = logging.getLogger("distansbot")
@@ -43,7 +44,7 @@ async def _run(config: Config) -> None:
         await store.close()
 
 
-async def _protocol(config: Config, meeting_id: str | None, fmt: str) -> str:
+async def _protocol(config: Config, meeting_id: str | None, fmt: str) -> str | bytes:
     store = await Store.open(config.storage.database)
     try:
         shell = Shell(config, store)
@@ -53,9 +54,21 @@ async def _protocol(config: Config, meeting_id: str | None, fmt: str) -> str:
         await store.close()
 
 
+async def _verify(config: Config, meeting_id: str | None) -> int:
+    store = await Store.open(config.storage.database)
+    try:
+        shell = Shell(config, store)
+        await shell.load()
+        ok, lines = await verify(store, shell, meeting_id)
+        print("\n".join(lines))
+        return 0 if ok else 1
+    finally:
+        await store.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description="distansbot – distanssammanträden på Matrix")
-    parser.add_argument("action", nargs="?", choices=["run", "protokoll", "check"], default="run")
+    parser.add_argument("action", nargs="?", choices=["run", "protokoll", "check", "verify"], default="run")
     parser.add_argument("--config", required=True, help="konfigurationsfil (TOML)")
     parser.add_argument("--meeting", help="sammanträdets id (protokoll); standard: det senaste")
     parser.add_argument("--format", choices=protocol.FORMATS, default="md")
@@ -70,8 +83,14 @@ def main(argv: list[str] | None = None) -> int:
         if warning:
             log.warning(warning)
         if args.action == "protokoll":
-            sys.stdout.write(asyncio.run(_protocol(config, args.meeting, args.format)))
+            out = asyncio.run(_protocol(config, args.meeting, args.format))
+            if isinstance(out, bytes):  # pdf
+                sys.stdout.buffer.write(out)
+            else:
+                sys.stdout.write(out)
             return 0
+        if args.action == "verify":
+            return asyncio.run(_verify(config, args.meeting))
         if args.action == "check":
             from matrix.client import check
 

@@ -7,6 +7,7 @@ import re
 import stat
 import tomllib
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -66,6 +67,9 @@ class BodyConfig(_Strict):
     members: list[PersonConfig] = Field(min_length=1)
     substitutes: list[PersonConfig] = []
     attendees: list[AttendeeConfig] = []
+    first_paragraph: int = Field(1, ge=1)  # the first protocol paragraph number this calendar year
+    protocol_kept_at: str = Field("Kommunkansliet", min_length=1)  # named in the anslag
+    video: Literal["extern", "element-call"] = "extern"
 
     @field_validator("vice_chairs", "secretaries")
     @classmethod
@@ -112,6 +116,8 @@ class BodyConfig(_Strict):
             meeting_minutes=self.meeting_minutes,
             reminders_minutes_before=tuple(self.reminders_minutes_before),
             place=self.room,
+            first_paragraph=self.first_paragraph,
+            protocol_kept_at=self.protocol_kept_at,
         )
 
 
@@ -166,6 +172,7 @@ _ERROR_SV = {
     "less_than_equal": "är för stort",
     "too_short": "får inte vara tom",
     "list_type": "ska vara en lista",
+    "literal_error": "har ett värde som inte finns (se config.example.toml)",
 }
 
 

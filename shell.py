@@ -242,6 +242,12 @@ class Shell:
                     parsed = dataclasses.replace(parsed, lot=secrets.randbelow(2**32))
                 if answers is not None:
                     parsed = dataclasses.replace(parsed, answers=answers)
+                parsed = dataclasses.replace(parsed, event_id=source)
+                if parsed.name == "justera" and body.engine.meeting is not None:
+                    # What the signature is on: the rules stay pure, so the shell hashes the log.
+                    m = body.engine.meeting
+                    fp = protocol.fingerprint_for(m, await self.store.events(m.id), body.roster)
+                    parsed = dataclasses.replace(parsed, fingerprint=fp)
                 await self._step(body, source, parsed, now, react=answers is None)
         self.outbox_wakeup.set()
 
@@ -330,13 +336,19 @@ class Shell:
         for reply in step.outcome.replies:
             in_reply_to = source if reply.reply else None
             content = shapes.message(reply, body.roster, in_reply_to)
-            file = None
-            if reply.attach == "protocol":
+            file: tuple[str, str | bytes] | None = None
+            if reply.attach in ("protocol", "pdf") or reply.attach.startswith("extract:"):
                 events = [*await self.store.events(m.id), *step.events]
                 doc = protocol.build(m.id, m.body_id, events, body.roster)  # the log replayed once
-                text, html_text = protocol.render_doc(doc, "md"), protocol.html_body(doc)
-                content = shapes.with_document(content, text, html_text, TOO_BIG)
-                file = (f"protokoll-{m.id}.md", text)
+                if reply.attach == "protocol":
+                    text, html_text = protocol.render_doc(doc, "md"), protocol.html_body(doc)
+                    content = shapes.with_document(content, text, html_text, TOO_BIG)
+                    file = (f"protokoll-{m.id}.md", text)
+                elif reply.attach == "pdf":
+                    file = (f"protokoll-{m.id}.pdf", protocol.render_doc(doc, "pdf"))
+                else:
+                    n = int(reply.attach.split(":")[1])
+                    file = (f"protokollsutdrag-{m.id}-ärende-{n}.pdf", protocol.extract_pdf(doc, n))
             elif reply.attach == "calendar":
                 file = (f"kallelse-{m.id}.ics", calendar.ics(m, body.roster))
             out.append(Outgoing(body.room_id, "m.room.message", content, tag=reply.tag))
@@ -486,6 +498,40 @@ class Shell:
             raise ConfigError(f"Sammanträdet {meeting_id} finns inte. Finns: {', '.join(self.known)}")
         roster = self.bodies[self.known[meeting_id]].roster
         return protocol.render(meeting_id, self.known[meeting_id], await self.store.events(meeting_id), roster, fmt)
+
+
+async def verify(store: Store, shell: Shell, meeting_id: str | None) -> tuple[bool, list[str]]:
+    """`bot.py verify`: each meeting's log is unbroken, and the protocol it gives now has the
+    fingerprint that was signed (the whole protocol, and each omedelbart justerad paragraph)."""
+    ids = [meeting_id] if meeting_id else list(shell.known)
+    ok, lines = True, []
+    for mid in ids:
+        if mid not in shell.known:
+            return False, [f"Sammanträdet {mid} finns inte."]
+        events = await store.events(mid)
+        breaks = await store.breaks(mid)
+        for b in breaks[:1]:
+            lines.append(f"FEL {mid}: händelse {b.seq} ({b.kind}): {b.why}.")
+        doc = protocol.build(mid, shell.known[mid], events, shell.bodies[shell.known[mid]].roster)
+        found = [f"händelse {b.seq}" for b in breaks]
+        for e in events:
+            if e.kind == "justerad" and e.data["fingerprint"] != doc["fingeravtryck"]:
+                found.append("protokollet")
+                lines.append(
+                    f"FEL {mid}: protokollet som loggen ger nu har fingeravtrycket {doc['fingeravtryck']}, "
+                    f"men det som justerades hade {e.data['fingerprint']}."
+                )
+            if e.kind == "paragraph_justerad":
+                item = next(i for i in doc["ärenden"] if i["nummer"] == e.data["n"])
+                if item["fingeravtryck"] != e.data["fingerprint"]:
+                    found.append(f"§ {item['paragraf']}")
+                    lines.append(f"FEL {mid}: § {item['paragraf']} stämmer inte med den omedelbart justerade lydelsen.")
+        if found:
+            ok = False
+            continue
+        state = f"justerat, fingeravtryck {doc['fingeravtryck']} stämmer" if doc["justering"] else "ej justerat"
+        lines.append(f"OK {mid}: {len(events)} händelser, kedjan är hel; protokollet {state}.")
+    return ok, lines
 
 
 def _reminder_source(m: Meeting, key: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from commands import arenden, beslut, kallelse, narvaro, ordning  # noqa: F401  (they register)
+from commands import arenden, beslut, justering, kallelse, narvaro, ordning  # noqa: F401  (they register)
 from commands.registry import SPECS, ArgError, Args, lookup
 from commands.text import MAX_BODY, Message, read_mentions, strip_reply_fallback
 from rules.actions import Command

@@ -34,6 +34,8 @@ from config import Config
 from matrix import content as shapes
 from storage import Outgoing, Store
 
+_MIMETYPES = {"ics": "text/calendar", "md": "text/markdown", "pdf": "application/pdf"}
+
 log = logging.getLogger("distansbot")
 
 
@@ -261,8 +263,8 @@ class Transport:
         if out.kind != "file":
             return await self._room_send(out.room_id, out.kind, out.content, txn)
         assert out.attachment is not None and out.attachment_name is not None
-        data = out.attachment.encode()
-        mimetype = "text/calendar" if out.attachment_name.endswith(".ics") else "text/markdown"
+        data = out.attachment if isinstance(out.attachment, bytes) else out.attachment.encode()
+        mimetype = _MIMETYPES[out.attachment_name.rsplit(".", 1)[-1]]
         resp, keys = await self.client.upload(
             io.BytesIO(data),
             content_type=mimetype,

@@ -48,7 +48,7 @@ def _section(m: Meeting, e: Event) -> int | str:
         n = d.get("for_item") or d.get("n")
     if n is None:
         n = m.current
-    if e.kind == "closed" or (n is None and m.closed_at is not None):
+    if e.kind == "closed" or m.closed_at is not None:  # after the close: justering, rättelse
         return AFTER
     return BEFORE if n is None else n
 
@@ -213,4 +213,21 @@ _LINE = {
     "decided": lambda m, r, d: f"Beslut: {d['text']}",
     "retaken": _retaken,
     "closed": lambda m, r, d: "Ordföranden avslutade sammanträdet.",
+    "justerare": lambda m, r, d: (
+        "Utsågs att justera protokollet: " + ", ".join(r.label(u) for u in d["users"]) + " (KL 5 kap. 69 §)."
+    ),
+    "signed": lambda m, r, d: (
+        f"{r.label(d['user'])} signerade "
+        + (f"§ {m.items[d['n']].paragraph} för omedelbar justering" if d.get("n") else "protokollet")
+        + f" (fingeravtryck {d['fingerprint'][:16]}…)."
+    ),
+    "paragraph_justerad": lambda m, r, d: f"§ {m.items[d['n']].paragraph} justerades omedelbart (KL 5 kap. 69 §).",
+    "corrected": lambda m, r, d: (
+        f"{r.label(d['by'])} rättade beslutet i § {m.items[d['n']].paragraph}: «{d['text']}» "
+        f"(tidigare: «{m.items[d['n']].decisions[d['index']].text}»)."
+    ),
+    "justerad": lambda m, r, d: (
+        f"Protokollet justerades (fingeravtryck {d['fingerprint'][:16]}…); anslaget sattes upp "
+        f"{d['anslag']['anslaget']} (KL 8 kap. 12 §)."
+    ),
 }

@@ -12,18 +12,19 @@ a list, a link or emphasis, and keeps a multi-line text inside its own list item
 
 from __future__ import annotations
 
-import html
+import hashlib
 import json
 import re
 from collections.abc import Iterable
 from typing import Any
 
+from minutes import layout, page, pdf
 from minutes.journal import AFTER, BEFORE, Entry, replay, stamp
 from rules.roster import Roster
-from rules.state import Event, Meeting, Vote, date_time, hm
-from rules.words import vote_how
+from rules.state import SIGNING_KINDS, Event, Meeting, Phase, Vote, date_time, hm
+from rules.words import anslag_lines, vote_how
 
-FORMATS = ("md", "html", "json")
+FORMATS = ("md", "html", "json", "pdf")
 
 
 def _participation(m: Meeting, r: Roster, user: str, comings: dict[str, list[str]]) -> str:
@@ -88,8 +89,49 @@ def _propositions(m: Meeting, n: int, events: list[Event]) -> list[str]:
     return out
 
 
+def canonical(content: Any) -> bytes:
+    """The canonical form of protocol content: its json with sorted keys and no spaces."""
+    return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _sha256(content: Any) -> str:
+    return hashlib.sha256(canonical(content)).hexdigest()
+
+
 def build(meeting_id: str, body_id: str, events: Iterable[Event], r: Roster) -> dict[str, Any]:
+    """The protocol as data. Its `fingeravtryck` is the SHA-256 of what is signed: the protocol
+    built from the log without the signatures and the justering themselves (`SIGNING_KINDS`),
+    so the same log always gives the same fingerprint and a signature never changes what it
+    signs. Each item carries the fingerprint of its paragraph (for omedelbar justering)."""
     events = list(events)
+    content_events = [e for e in events if e.kind not in SIGNING_KINDS]
+    content = _doc(meeting_id, body_id, content_events, r, "")
+    fp = _sha256(content)
+    doc = _doc(meeting_id, body_id, events, r, fp) if len(content_events) < len(events) else content
+    doc["fingeravtryck"] = fp
+    for item, signed in zip(doc["ärenden"], content["ärenden"], strict=True):
+        item["fingeravtryck"] = paragraph_fingerprint(content, signed)
+    return doc
+
+
+def fingerprint_for(m: Meeting, events: Iterable[Event], r: Roster) -> str:
+    """What a !justera now signs: the protocol, or while the meeting is open the paragraph up."""
+    doc = build(m.id, m.body_id, events, r)
+    if m.phase is Phase.OPEN:
+        return next((i["fingeravtryck"] for i in doc["ärenden"] if i["nummer"] == m.current), "")
+    return doc["fingeravtryck"]
+
+
+def paragraph_fingerprint(doc: dict[str, Any], item: dict[str, Any]) -> str:
+    """What an omedelbar justering signs: the paragraph as its extract shows it (rubrik, decision,
+    beslutsgång), with the body and the meeting; not the course of events, which goes on."""
+    paragraph = {k: v for k, v in item.items() if k not in ("förlopp", "omedelbart_justerad", "fingeravtryck")}
+    return _sha256(
+        {"organ": doc["organ"], "sammanträde": doc["sammanträde"], "datum": doc["datum"], "ärende": paragraph}
+    )
+
+
+def _doc(meeting_id: str, body_id: str, events: list[Event], r: Roster, fp: str) -> dict[str, Any]:
     m, entries = replay(meeting_id, body_id, events, r)
     by_item = _by_section(entries, m, r)
     comings = _comings_and_goings(events, r)
@@ -123,6 +165,8 @@ def build(meeting_id: str, body_id: str, events: Iterable[Event], r: Roster) -> 
         items.append(
             {
                 "nummer": item.n,
+                "paragraf": item.paragraph,
+                "omedelbart_justerad": date_time(item.justerad, r.tz) if item.justerad else None,
                 "rubrik": item.title,
                 "dnr": item.dnr or None,
                 "klass": item.klass or None,
@@ -160,6 +204,9 @@ def build(meeting_id: str, body_id: str, events: Iterable[Event], r: Roster) -> 
                         "votering": d.vote_id,
                         "taget_om": d.retaken,
                         "jäv_efter_beslutet": [r.label(u) for u in d.participants if u in item.jav],
+                        "rättelser": [
+                            {"tidigare": c.old, "av": r.label(c.by), "kl": date_time(c.at, r.tz)} for c in d.corrections
+                        ],
                         "reservationer": [{"av": r.label(u), "motivering": t} for u, t in d.reservations],
                     }
                     for d in item.decisions
@@ -172,6 +219,7 @@ def build(meeting_id: str, body_id: str, events: Iterable[Event], r: Roster) -> 
             }
         )
     start = m.opened_at or m.start
+    numbers = [i.paragraph for i in m.items.values() if i.taken_up and i.paragraph is not None]
     return {
         "organ": r.name,
         "sammanträde": m.id,
@@ -198,7 +246,46 @@ def build(meeting_id: str, body_id: str, events: Iterable[Event], r: Roster) -> 
         "inledning": by_item.get(BEFORE, []),
         "ärenden": items,
         "avslutning": by_item.get(AFTER, []),
+        "justerare": [r.label(u) for u in m.justerare],
+        "paragrafer": _span(numbers),
+        "justering": (
+            f"Digitalt i {r.name}s sammanträdesrum, {date_time(m.justerad_at, r.tz)}" if m.justerad_at else None
+        ),
+        "underskrifter": _signatures(m, r, fp),
+        "anslag": (
+            anslag_lines(r, start.astimezone(r.tz).date().isoformat(), m.anslag["anslaget"], m.anslag)
+            if m.anslag and start
+            else None
+        ),
     }
+
+
+def _span(numbers: list[int]) -> str | None:
+    if not numbers:
+        return None
+    low, high = min(numbers), max(numbers)
+    return f"§ {low}" if low == high else f"§§ {low}–{high}"
+
+
+def _signatures(m: Meeting, r: Roster, fp: str) -> list[dict[str, Any]]:
+    """The signature block: sekreterare, ordförande, justerare, each with the digital signature
+    on the protocol as it reads now (one on an earlier wording, before a rättelse, does not count)."""
+    chair = m.closed_presiding or r.chair
+    secretaries = [s.user for s in m.signatures if r.is_secretary(s.user)] or list(r.secretaries[:1])
+    rows = [("Sekreterare", u) for u in dict.fromkeys(secretaries)]
+    rows += [("Ordförande", chair)] + [("Justerare", u) for u in m.justerare if u != chair]
+    out = []
+    for role, user in rows:
+        signature = next((s for s in reversed(m.signatures) if s.user == user and s.fingerprint == fp), None)
+        out.append(
+            {
+                "roll": role,
+                "namn": r.label(user),
+                "signerat": date_time(signature.at, r.tz) if signature else None,
+                "händelse": signature.event_id if signature else None,
+            }
+        )
+    return out
 
 
 def _vote(r: Roster, v: Vote) -> dict[str, Any]:
@@ -220,123 +307,30 @@ def _vote(r: Roster, v: Vote) -> dict[str, Any]:
     }
 
 
-def render(meeting_id: str, body_id: str, events: Iterable[Event], r: Roster, fmt: str = "md") -> str:
+def render(meeting_id: str, body_id: str, events: Iterable[Event], r: Roster, fmt: str = "md") -> str | bytes:
     return render_doc(build(meeting_id, body_id, events, r), fmt)
 
 
-def render_doc(doc: dict[str, Any], fmt: str = "md") -> str:
-    """A built protocol in one format (build once, render several)."""
+def render_doc(doc: dict[str, Any], fmt: str = "md") -> str | bytes:
+    """A built protocol in one format (build once, render several); pdf gives bytes."""
     if fmt == "json":
         return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
-    blocks = _blocks(doc)
-    return _markdown(blocks) if fmt == "md" else _html(doc["organ"], blocks)
+    if fmt == "pdf":
+        return pdf.render(layout.blocks(doc), doc, f"Protokoll – {doc['organ']} {doc['datum'] or ''}")
+    if fmt == "html":
+        return page.render(layout.blocks(doc), f"Protokoll – {doc['organ']}")
+    return _markdown(layout.blocks(doc))
 
 
-# A protocol as blocks: ("h1"|"h2"|"p", text) or ("ul", [texts]); both renderers read them.
+def extract_pdf(doc: dict[str, Any], n: int) -> bytes:
+    """The protokollsutdrag of an omedelbart justerad paragraph, as PDF/A."""
+    item = next(i for i in doc["ärenden"] if i["nummer"] == n)
+    return pdf.render(layout.extract(doc, n), doc, f"Protokollsutdrag – {doc['organ']} § {item['paragraf']}")
 
 
-def _blocks(doc: dict[str, Any]) -> list[tuple[str, Any]]:
-    b: list[tuple[str, Any]] = [("h1", f"Protokoll – {doc['organ']}")]
-    head = [
-        f"Datum: {doc['datum'] or '–'}",
-        f"Tid: {'kl. ' + doc['tid'] if doc['tid'] else '–'}",
-        f"Kallelse utfärdad: {doc['kallelse'] or '–'}",
-        f"Form: {doc['form']}sammanträde",
-        f"Motivering för distanssammanträde (§ 1): {doc['motivering']}",
-    ]
-    if doc["status"] != "avslutat":
-        head.append(f"Status: sammanträdet {doc['status']} (protokollet är inte slutligt)")
-    b.append(("ul", head))
-
-    def people(title: str, rows: list[str]) -> None:
-        b.append(("h2", title))
-        b.append(("ul", rows) if rows else ("p", "–"))
-
-    people("Beslutande", [f"{x['namn']}, {x['roll']}, {x['deltagande']}" for x in doc["beslutande"]])
-    people(
-        "Ej tjänstgörande ersättare",
-        [f"{x['namn']}, {x['deltagande']}" for x in doc["ej_tjänstgörande_ersättare"]],
-    )
-    people(
-        "Övriga närvarande",
-        [", ".join(v for v in (x["namn"], x["roll"], x["deltagande"]) if v) for x in doc["övriga_närvarande"]],
-    )
-    people("Frånvarande", doc["frånvarande"])
-    people(
-        "Teknikfelsledamöter (§ 11)",
-        [f"{x['namn']}, från kl. {x['från']}, ersatt av {x['ersatt_av']}" for x in doc["teknikfelsledamöter"]],
-    )
-    people("Sammanträdets öppnande", doc["inledning"])
-    for item in doc["ärenden"]:
-        dnr = f" ({item['dnr']})" if item["dnr"] else ""
-        b.append(("h2", f"Ärende {item['nummer']}. {item['rubrik']}{dnr}"))
-        rows = []
-        if item["ordförande"]:
-            rows.append(f"Ordförande i ärendet (KL 6 kap. 33 §): {', '.join(item['ordförande'])}")
-        if item["klass"]:
-            rows.append(f"Uppgifter: {item['klass']}. {item['tillstånd'] or ''}".strip())
-        if item["jäv"]:
-            rows.append(f"Jäv (KL 6 kap. 28 §): {', '.join(item['jäv'])} deltog inte i handläggningen.")
-        for x in item["yrkanden"]:
-            state = " (återtaget)" if x["återtaget"] else " (förfallet, jäv)" if x["förfallet_jäv"] else ""
-            rows.append(f"Yrkande {x['nr']} ({x['av']}): {x['yrkande']}{state}")
-        for n, prop in enumerate(item["propositionsordning"], 1):
-            rows.append(f"Proposition {n}: {prop}")
-        for c in item["teknikkontroller"]:
-            missing = f"; svarade inte: {', '.join(c['svarade_inte'])}" if c["svarade_inte"] else ""
-            rows.append(f"Teknikkontroll {c['nr']} (§ 12) kl. {c['kl']}: {c['resultat']}{missing}")
-        for v in item["voteringar"]:
-            rows.append(_vote_row(v))
-        for d in item["beslut"]:
-            if d["taget_om"]:
-                rows.append(f"Beslut kl. {d['kl']} togs om och gäller inte (§ 12): {d['beslut']}")
-                continue
-            rows.append(f"Beslut kl. {d['kl']}: {d['beslut']}")
-            rows.append(
-                f"Deltog i beslutet: {', '.join(d['deltog'])} "
-                f"(efter godkänd teknikkontroll {d['teknikkontroll']}, § 12)."
-            )
-            if d["jäv_efter_beslutet"]:
-                rows.append(
-                    f"Jäv anmäldes efter beslutet för {', '.join(d['jäv_efter_beslutet'])}, som deltog i det: "
-                    "beslutet ska tas om (KL 6 kap. 28 §)."
-                )
-            for res in d["reservationer"]:
-                why = f": {res['motivering']}" if res["motivering"] else ""
-                rows.append(f"Reservation (KL 4 kap. 27 §): {res['av']}{why}")
-        if not any(not d["taget_om"] for d in item["beslut"]):
-            rows.append("Inget beslut fattades i ärendet.")
-        b.append(("ul", rows))
-        b.append(("p", "Förlopp:"))
-        b.append(("ul", item["förlopp"]))
-    people("Sammanträdets avslutning", doc["avslutning"])
-    served = {tuple(item["tjänstgörande"]) for item in doc["ärenden"] if item["tjänstgörande"]}
-    if len(served) > 1:  # KL 5 kap. 66 §: who served in which items, when it changed
-        people(
-            "Tjänstgörande per ärende",
-            [
-                f"Ärende {item['nummer']}: {', '.join(item['tjänstgörande'])}"
-                for item in doc["ärenden"]
-                if item["tjänstgörande"]
-            ],
-        )
-    b.append(("h2", "Justering"))
-    b.append(("p", "Protokollet justeras inom fjorton dagar av ordföranden och justeraren."))
-    b.append(("sign", ["Ordförande: ____________________", "Justerare: ____________________"]))
-    return b
-
-
-def _vote_row(v: dict[str, Any]) -> str:
-    if v["sluten"]:
-        c = v["antal"]
-        counted = f"{v['ja_förslag']} {c.get('a', 0)}, {v['nej_förslag']} {c.get('b', 0)}, blanka {c.get('blanka', 0)}"
-        head = f"Sluten omröstning {v['nr']} med valsedlar i ordförandens lokal (§ 13): {counted}"
-    else:
-        votes = "; ".join(f"{k}: {', '.join(names) or '–'}" for k, names in v["röster"].items())
-        head = f"Votering {v['nr']} (Ja = {v['ja_förslag']}, Nej = {v['nej_förslag']}): {votes}"
-    if v["resultat"] in ("pågår", "ogiltig"):
-        return f"{head}. Resultat: {v['resultat']}" + (f" ({v['hur']})." if v["hur"] else ".")
-    return f"{head}. Resultat: {v['resultat']} ({v['hur']})."
+def html_body(doc: dict[str, Any]) -> str:
+    """A built protocol as HTML without a page around it (for a Matrix message's formatted_body)."""
+    return page.render(layout.blocks(doc), "", whole=False)
 
 
 # Inline markup and headings: escaped wherever they stand (`_start` does what opens a line).
@@ -358,41 +352,30 @@ def md_text(text: str) -> str:
     return "\\\n  ".join(escaped)
 
 
-def _markdown(blocks: list[tuple[str, Any]]) -> str:
+def _markdown(blocks: list[layout.Block]) -> str:
     out = []
-    for kind, value in blocks:
-        if kind == "h1":
-            out.append(f"# {md_text(value)}\n")
-        elif kind == "h2":
-            out.append(f"## {md_text(value)}\n")
-        elif kind == "p":
-            out.append(f"{md_text(value)}\n")
-        elif kind == "sign":  # the bot's own signature lines: lines to write on, not text
-            out.append("\n".join(f"- {v}" for v in value) + "\n")
-        else:
-            out.append("\n".join(f"- {md_text(v)}" for v in value) + "\n")
+    for kind, title, lines in blocks:
+        if kind == "title":
+            out.append(f"# Protokoll – {md_text(title)}\n" + "".join(f"\n{md_text(x)}\n" for x in lines))
+        elif kind == "head":  # a value per line; several values as a list under their label
+            rows = []
+            for label, values in lines:
+                if len(values) == 1:
+                    rows.append(f"- {md_text(label)}: {md_text(values[0])}")
+                else:
+                    rows.append(f"- {md_text(label)}:" + "".join(f"\n  - {md_text(v)}" for v in values))
+            out.append("\n".join(rows) + "\n")
+        elif kind in ("h2", "paragraph"):
+            out.append(f"## {md_text(title)}\n" + "".join(f"\n{md_text(x)}\n" for x in lines))
+        elif kind in ("note", "p"):
+            out.append(f"{md_text(title)}\n")
+        elif kind == "decision":  # no emphasis of the bot's own: md carries only escaped text
+            out.append(f"{md_text(title)}\n\n" + "\n".join(f"- {md_text(x)}" for x in lines) + ("\n" if lines else ""))
+        elif kind == "signatures":  # the bot's own lines to sign on, not text
+            out.append(
+                "\n".join(f"- {role}: {name} {signed or '____________________'}" for role, name, signed in lines) + "\n"
+            )
+        else:  # list, small, box: a titled list
+            rows = "\n".join(f"- {md_text(x)}" for x in lines) if lines else "–"
+            out.append(f"{md_text(title)}:\n\n{rows}\n" if title else f"{rows}\n")
     return "\n".join(out)
-
-
-def _html_text(text: str) -> str:
-    return "<br>".join(html.escape(line.strip()) for line in text.splitlines() if line.strip())
-
-
-def html_body(doc: dict[str, Any]) -> str:
-    """A built protocol as HTML without a page around it (for a Matrix message's formatted_body)."""
-    return _html_blocks(_blocks(doc))
-
-
-def _html_blocks(blocks: list[tuple[str, Any]]) -> str:
-    out = []
-    for kind, value in blocks:
-        if kind in ("ul", "sign"):
-            out.append("<ul>" + "".join(f"<li>{_html_text(v)}</li>" for v in value) + "</ul>")
-        else:
-            out.append(f"<{kind}>{_html_text(value)}</{kind}>")
-    return "\n".join(out)
-
-
-def _html(title: str, blocks: list[tuple[str, Any]]) -> str:
-    head = f'<meta charset="utf-8"><title>Protokoll – {html.escape(title)}</title>'
-    return f'<!doctype html>\n<html lang="sv"><head>{head}</head><body>\n{_html_blocks(blocks)}\n</body></html>\n'

@@ -40,6 +40,8 @@ class Command:
     counts: tuple[tuple[str, int], ...] = ()  # a closed vote's counted ballots: a, b, blanka
     lot: int = 0  # drawn by the shell with a CSPRNG, for a tied election
     answers: tuple[str, int] | None = None  # (meeting, check) a ✅ reaction was given on
+    event_id: str = ""  # the Matrix event the command came in (a signature records it)
+    fingerprint: str = ""  # for !justera: the shell's SHA-256 of the protocol (or paragraph) now
     error: str = ""  # set when the arguments could not be read; the rules refuse it
 
 

@@ -27,6 +27,8 @@ class Rule(StrEnum):
     KL_4_25 = "KL 4 kap. 25 §"
     # Reservation: only one who took part in the decision, announced before the meeting ends.
     KL_4_27 = "KL 4 kap. 27 §"
+    # Justering: the chair and at least one justerare check the protocol.
+    KL_5_69 = "KL 5 kap. 69 §"
     # Votes: open, except elections and appointments, which are closed (for nämnder via 6:33).
     KL_5_54 = "KL 5 kap. 54 §"
     # Substitutes serve in the order set, first from the member's own party.
@@ -38,3 +40,6 @@ class Rule(StrEnum):
     KL_6_33 = "KL 6 kap. 33 §"
     # The protocol (KL 5 kap. 65–69 §§ for nämnder).
     KL_6_35 = "KL 6 kap. 35 §"
+    # The justering is announced on the anslagstavla; the appeal time runs from that day.
+    KL_8_12 = "KL 8 kap. 12 §"
+    KL_13_5 = "KL 13 kap. 5 §"

@@ -18,11 +18,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from rules.actions import Accepted, Command, Outcome, Refused, Reply
+from rules.anslag import anslag_dates
 from rules.citations import Rule
 from rules.roster import Role, Roster
 from rules.state import Meeting, Phase, Vote, date_time, hm, hms
 from rules.tables import BUSY_REFUSAL, PERMISSIONS, PHASE_HINT, PHASE_TEXT, Who, busy, permission
-from rules.words import vote_how
+from rules.words import anslag_lines, vote_how
 
 
 def acts_as_chair(m: Meeting | None, roster: Roster, user: str) -> bool:
@@ -30,7 +31,14 @@ def acts_as_chair(m: Meeting | None, roster: Roster, user: str) -> bool:
     and after it, the ordförande, who alone convenes (§ 1)."""
     if m is not None and m.phase is Phase.OPEN:
         return user == m.presiding(roster)
+    if m is not None and m.phase is Phase.CLOSED:
+        return user == signing_chair(m, roster)
     return user == roster.chair
+
+
+def signing_chair(m: Meeting, roster: Roster) -> str:
+    """Who justerar as the chair: whoever presided when the meeting was closed."""
+    return m.closed_presiding or roster.chair
 
 
 def chair_now(m: Meeting | None, roster: Roster) -> str:
@@ -110,6 +118,8 @@ def _who_refusal(m: Meeting | None, roster: Roster, actor: str, cmd: Command) ->
         return None
     if who is Who.SECURITY_CHIEF and actor == roster.security_chief:
         return None
+    if who is Who.SECRETARY and roster.is_secretary(actor):
+        return None
     if who is Who.SERVING:
         return _not_serving(m, roster, actor, perm.rule)
     return Refused(perm.rule, f"Endast {who.value} får använda !{name}.")
@@ -169,13 +179,14 @@ def _kalla(m: Meeting | None, r: Roster, cmd: Command, now: datetime) -> Outcome
         )
     if start <= now:
         return Refused(Rule.P1, f"Tiden {date_time(start, r.tz)} har redan varit. Kalla till en kommande tid.")
+    replacing = m is not None and m.phase is Phase.CONVENED
     data = {
         "start": start.isoformat(),
         "form": c.form,
         "motivation": c.motivation,
         "agenda": [{"n": i.n, "title": i.title, "klass": i.klass, "dnr": i.dnr} for i in c.agenda],
+        "first_paragraph": _first_paragraph(m, r, start, replacing),
     }
-    replacing = m is not None and m.phase is Phase.CONVENED
     lines = [
         ("NY KALLELSE (ersätter den tidigare)" if replacing else "KALLELSE")
         + f" till {r.name}s {c.form}sammanträde {date_time(start, r.tz)}",
@@ -195,6 +206,17 @@ def _kalla(m: Meeting | None, r: Roster, cmd: Command, now: datetime) -> Outcome
         replies=[Reply("\n".join(lines), mentions=called, attach="calendar")],
         new_meeting=not replacing,
     )
+
+
+def _first_paragraph(m: Meeting | None, r: Roster, start: datetime, replacing: bool) -> int:
+    """Paragraphs run per body and calendar year across meetings: on from the body's previous
+    meeting in the same year, from 1 in a new year, from `first_paragraph` at the first."""
+    if m is None:
+        return r.first_paragraph
+    if replacing:
+        return m.first_paragraph
+    same_year = m.start is not None and m.start.astimezone(r.tz).year == start.year
+    return m.next_paragraph if same_year else 1
 
 
 def _agenda_line(n: int, title: str, klass: str, dnr: str, allowed: str | None, approved: str | None) -> str:
@@ -625,7 +647,7 @@ def _tainted(m: Meeting) -> list[tuple[int, list[str]]]:
         (n, [u for u in d.participants if u in item.jav])
         for n, item in m.items.items()
         for d in item.valid_decisions
-        if any(u in item.jav for u in d.participants)
+        if any(u in item.jav for u in d.participants) and not item.justerad
     ]
 
 
@@ -740,9 +762,11 @@ def _ärende(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     late = [
         member for member in m.substituted if m.here(member) and member not in m.teknikfel and not m.drops.get(member)
     ]
-    lines = [f"Ärende {n}: {item.title}"]
+    paragraph = item.paragraph or m.next_paragraph
+    lines = [f"Ärende {n}: {item.title} (§ {paragraph})"]
     lines += [f"{r.label(u)} tjänstgör från detta ärende i stället för {r.label(m.substituted[u])}." for u in late]
-    events = [("reinstated", {"member": u, "late": True}) for u in late] + [("item_taken", {"n": n})]
+    taken = ("item_taken", {"n": n, "paragraph": paragraph})
+    events = [("reinstated", {"member": u, "late": True}) for u in late] + [taken]
     return Accepted(events, [Reply("\n".join(lines), mentions=tuple(late))])
 
 
@@ -917,6 +941,8 @@ def blockers(m: Meeting, r: Roster) -> list[tuple[Rule, str]]:
         out.append((Rule.P10, "sammanträdet är ajournerat (!återuppta)"))
     if not item.permitted:
         out.append((item.permission_rule, f"ärende {item.n} är inte tillåtet på distans"))
+    if item.justerad:
+        out.append((Rule.KL_5_69, f"§ {item.paragraph} är omedelbart justerad"))
     missing = _quorum_text(m, r)
     if missing:
         out.append((Rule.KL_6_27, missing))
@@ -976,6 +1002,8 @@ def _omtag(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     valid = [i for i, d in enumerate(item.decisions) if not d.retaken] if item else []
     if item is None or not valid:
         return Refused(Rule.P12, "Det finns inget beslut i det aktuella ärendet att ta om.")
+    if item.justerad:
+        return Refused(Rule.KL_5_69, f"§ {item.paragraph} är omedelbart justerad; beslutet kan inte tas om.")
     decision = item.decisions[valid[-1]]
     return Accepted(
         [("retaken", {"n": item.n, "index": valid[-1]})],
@@ -1172,6 +1200,10 @@ def _reservation(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         )
     index = standing[-1]
     decision = item.decisions[index]
+    if item.justerad:
+        return Refused(
+            Rule.KL_5_69, f"§ {item.paragraph} är omedelbart justerad; reservationen anmäls före justeringen."
+        )
     if cmd.actor in item.jav:
         return Refused(Rule.KL_6_28, f"Du har jäv i ärende {n} och deltar inte i det, inte heller med reservation.")
     if cmd.actor in m.left:
@@ -1269,12 +1301,153 @@ def _avsluta(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if refusal:
         return refusal
     events = _abort_running(m, "closed")
-    events.append(("closed", {}))
-    text = (
-        f"Sammanträdet är avslutat kl. {hm(now, r.tz)}. Protokollet bifogas och justeras av "
-        "ordföranden och den utsedda justeraren."
+    presiding = m.presiding(r)
+    events.append(("closed", {"presiding": presiding}))
+    text = f"Sammanträdet är avslutat kl. {hm(now, r.tz)}. Protokollet bifogas. "
+    if m.justerare:
+        text += (
+            f"Det justeras av ordföranden ({r.label(presiding or r.chair)}) och {_names(r, m.justerare)}: "
+            "var och en signerar med !justera (KL 5 kap. 69 §)."
+        )
+    else:
+        text += "Ordföranden utser justerare med !justerare @person; sedan justeras det med !justera (KL 5 kap. 69 §)."
+    mentions = tuple(dict.fromkeys((*r.secretaries, *m.justerare)))
+    return Accepted(events, [Reply(text, attach="protocol", mentions=mentions)])
+
+
+# --- justering and anslag (KL 5 kap. 69 §, 8 kap. 12 §) -----------------------------------------
+
+
+def _justerare(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    if m.justerad_at:
+        return Refused(Rule.KL_5_69, "Protokollet är redan justerat.")
+    chair = m.presiding(r) if m.phase is Phase.OPEN else signing_chair(m, r)
+    # Serving members and substitutes; after the close, those who served in the meeting.
+    eligible = m.serving(r) if m.phase is Phase.OPEN else list(m.ever_served)
+    for user in cmd.people:
+        if user in (chair, r.chair):
+            return Refused(Rule.KL_5_69, f"{r.label(user)} justerar som ordförande och kan inte också vara justerare.")
+        if user not in eligible:
+            return Refused(
+                Rule.KL_5_69,
+                f"{r.label(user)} tjänstgör inte och kan inte vara justerare: välj tjänstgörande ledamöter "
+                "eller ersättare.",
+            )
+    return Accepted(
+        [("justerare", {"users": list(cmd.people)})],
+        [Reply(f"Utses att justera protokollet: {_names(r, cmd.people)} (KL 5 kap. 69 §).", mentions=cmd.people)],
     )
-    return Accepted(events, [Reply(text, attach="protocol", mentions=(*r.secretaries,))])
+
+
+def _signers(m: Meeting, r: Roster, chair: str) -> list[str]:
+    return [chair, *(u for u in m.justerare if u != chair)]
+
+
+def _justera(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    if cmd.word == "omedelbart":
+        return _justera_omedelbart(m, r, cmd, now)
+    if m.justerad_at:
+        return Refused(Rule.KL_5_69, f"Protokollet är redan justerat {m.justerad_at.astimezone(r.tz):%Y-%m-%d}.")
+    if not m.justerare:
+        return Refused(Rule.KL_5_69, "Inga justerare är utsedda. Ordföranden utser dem med !justerare @person.")
+    chair = signing_chair(m, r)
+    required = _signers(m, r, chair)
+    if cmd.actor not in required and not r.is_secretary(cmd.actor):
+        return Refused(
+            Rule.KL_5_69,
+            f"Protokollet justeras av ordföranden ({r.label(chair)}) och justerarna ({_names(r, m.justerare)}); "
+            "sekreteraren får också signera.",
+        )
+    return _sign(m, r, cmd, now, required, m.signatures, None)
+
+
+def _justera_omedelbart(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    item = m.item
+    if item is None or not item.valid_decisions:
+        return Refused(
+            Rule.KL_5_69, "Omedelbar justering gäller ärendet som är uppe, efter att beslutet i det har fattats."
+        )
+    if item.justerad:
+        return Refused(Rule.KL_5_69, f"§ {item.paragraph} är redan omedelbart justerad.")
+    if not m.justerare:
+        return Refused(Rule.KL_5_69, "Inga justerare är utsedda. Ordföranden utser dem med !justerare @person.")
+    chair = m.presiding(r) or r.chair
+    required = _signers(m, r, chair)
+    if cmd.actor not in required:
+        return Refused(
+            Rule.KL_5_69,
+            f"Paragrafen justeras omedelbart av ordföranden ({r.label(chair)}) och justerarna "
+            f"({_names(r, m.justerare)}).",
+        )
+    if cmd.actor != chair and not any(s.user == chair and s.fingerprint == cmd.fingerprint for s in item.signatures):
+        return Refused(Rule.KL_5_69, "Ordföranden begär först omedelbar justering med !justera omedelbart.")
+    return _sign(m, r, cmd, now, required, item.signatures, item.n)
+
+
+def _sign(m: Meeting, r: Roster, cmd: Command, now: datetime, required: list[str], signatures, n) -> Outcome:
+    """A signature on what the fingerprint names; justerat when every required signer has signed
+    that same fingerprint. A signature on an earlier wording (before a rättelse) does not count."""
+    fp = cmd.fingerprint
+    if not fp:
+        return Refused(Rule.KL_5_69, "Protokollets fingeravtryck kunde inte beräknas. Försök igen.")
+    if any(s.user == cmd.actor and s.fingerprint == fp for s in signatures):
+        return Refused(Rule.KL_5_69, f"Du har redan signerat den här lydelsen (fingeravtryck {fp[:16]}…).")
+    signed = {s.user for s in signatures if s.fingerprint == fp} | {cmd.actor}
+    missing = [u for u in required if u not in signed]
+    data = {"user": cmd.actor, "event_id": cmd.event_id, "fingerprint": fp}
+    what = "Protokollet" if n is None else f"§ {m.items[n].paragraph} (ärende {n})"
+    text = f"{what} är signerat av {r.label(cmd.actor)} kl. {hm(now, r.tz)}. Fingeravtryck (SHA-256): {fp}"
+    if n is not None:
+        data["n"] = n
+    events: list = [("signed", data)]
+    if missing:
+        text += f"\nÅterstår att signera: {_names(r, missing)} (!justera{' omedelbart' if n else ''})."
+        return Accepted(events, [Reply(text, mentions=tuple(missing))])
+    if n is not None:
+        events.append(("paragraph_justerad", {"n": n, "fingerprint": fp}))
+        text += f"\n{what} är omedelbart justerad (KL 5 kap. 69 §). Protokollsutdrag bifogas."
+        return Accepted(events, [Reply(text, attach=f"extract:{n}", mentions=(*r.secretaries,))])
+    posted = now.astimezone(r.tz).date()
+    anslag = anslag_dates(posted)
+    events.append(("justerad", {"fingerprint": fp, "anslag": anslag}))
+    text += "\nPROTOKOLLET ÄR JUSTERAT (KL 5 kap. 69 §). Det bifogas som PDF/A. Anslaget följer."
+    meeting_day = (m.opened_at or m.start or now).astimezone(r.tz).date()
+    notice = "\n".join(anslag_lines(r, meeting_day.isoformat(), posted.isoformat(), anslag))
+    return Accepted(
+        events,
+        [Reply(text, attach="pdf", mentions=(*r.secretaries,)), Reply(notice, reply=False)],
+    )
+
+
+def _rättelse(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    if m.justerad_at:
+        return Refused(Rule.KL_5_69, "Protokollet är redan justerat och kan inte rättas här.")
+    n = _find_item(m, cmd, Rule.KL_5_69)
+    if isinstance(n, Refused):
+        return n
+    item = m.items[n]
+    standing = [i for i, d in enumerate(item.decisions) if not d.retaken]
+    if not standing:
+        return Refused(Rule.KL_5_69, f"Ärende {n} har inget beslut att rätta.")
+    if item.justerad:
+        return Refused(Rule.KL_5_69, f"§ {item.paragraph} är omedelbart justerad och kan inte rättas.")
+    index = standing[-1]
+    old = item.decisions[index].text
+    signed = list(dict.fromkeys(s.user for s in m.signatures))
+    text = (
+        f"Beslutet i § {item.paragraph} (ärende {n}) är rättat av {r.label(cmd.actor)}: «{cmd.text}» "
+        f"(tidigare: «{old}»)."
+    )
+    if signed:
+        text += (
+            f" Signaturerna som gavs före rättelsen gäller inte längre: {_names(r, signed)} signerar den nya "
+            "lydelsen med !justera."
+        )
+    chair = signing_chair(m, r)
+    return Accepted(
+        [("corrected", {"n": n, "index": index, "text": cmd.text, "by": cmd.actor})],
+        [Reply(text, mentions=tuple(dict.fromkeys((*signed, chair, *m.justerare))))],
+    )
 
 
 def _names(r: Roster, users) -> str:
@@ -1317,6 +1490,9 @@ _HANDLERS: dict[str, Callable[..., Outcome]] = {
     "status": _status,
     "protokoll": _protokoll,
     "avsluta": _avsluta,
+    "justerare": _justerare,
+    "justera": _justera,
+    "rättelse": _rättelse,
 }
 
 assert _HANDLERS.keys() == {p.split()[0] for p in PERMISSIONS}

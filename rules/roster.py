@@ -51,6 +51,8 @@ class Roster:
     meeting_minutes: int = 120  # a meeting's expected length, for calendars and reminders
     reminders_minutes_before: tuple[float, ...] = (1440, 15)
     place: str = ""  # the meeting room, as configured (for calendars)
+    first_paragraph: int = 1  # the body's first protocol paragraph number in the first year it meets here
+    protocol_kept_at: str = "Kommunkansliet"  # where the justerat protocol is kept (the anslag says)
     _index: dict[str, Person] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -43,6 +43,26 @@ class Motion:
 
 
 @dataclass
+class Signature:
+    """A digital justering: the signer's !justera in the room (KL 5 kap. 69 §)."""
+
+    user: str
+    at: datetime
+    event_id: str  # the Matrix event of the !justera
+    fingerprint: str  # SHA-256 of the protocol content (or the paragraph's) that was signed
+
+
+@dataclass
+class Correction:
+    """A rättelse of a decision's wording after the meeting, before justering."""
+
+    old: str
+    new: str
+    by: str
+    at: datetime
+
+
+@dataclass
 class Decision:
     text: str
     at: datetime
@@ -52,6 +72,7 @@ class Decision:
     retaken: bool = False
     serving: list[str] = field(default_factory=list)  # who served when it was taken
     presiding: str | None = None  # who led the item (KL 6 kap. 33 §)
+    corrections: list[Correction] = field(default_factory=list)
     reservations: list[tuple[str, str]] = field(default_factory=list)  # (user, motivation)
 
 
@@ -118,6 +139,9 @@ class Item:
     speakers: list[str] = field(default_factory=list)
     jav: dict[str, str] = field(default_factory=dict)  # person -> who reported it (KL 6 kap. 28 §)
     jav_subs: dict[str, str] = field(default_factory=dict)  # member -> substitute, this item only
+    paragraph: int | None = None  # the protocol's § number, given when the item is taken up
+    justerad: datetime | None = None  # omedelbart justerad (KL 5 kap. 69 §)
+    signatures: list[Signature] = field(default_factory=list)  # for omedelbar justering
 
     @property
     def valid_decisions(self) -> list[Decision]:
@@ -158,6 +182,13 @@ class Meeting:
     ever_served: dict[str, list[str]] = field(default_factory=dict)  # user -> the members served for
     left: dict[str, datetime] = field(default_factory=dict)  # who has left the meeting (KL 6 kap. 27 §)
     named_chair: str | None = None  # named with !ordförande, while no one leads by office
+    first_paragraph: int = 1  # this meeting's first § number (numbering runs per body and year)
+    justerare: list[str] = field(default_factory=list)
+    closed_presiding: str | None = None  # who presided at the close: signs as the chair
+    signatures: list[Signature] = field(default_factory=list)
+    justerad_at: datetime | None = None
+    fingerprint: str = ""  # of the justerat protocol
+    anslag: dict[str, str] = field(default_factory=dict)  # KL 8 kap. 12 §: dates, ÅÅÅÅ-MM-DD
     drops: dict[str, set[str]] = field(default_factory=dict)  # user -> {"ljud", "bild"}
     muted: set[str] = field(default_factory=set)
     adjourned: bool = False
@@ -180,6 +211,10 @@ class Meeting:
     def vote(self) -> Vote | None:
         """The running vote, if any."""
         return self.votes[-1] if self.votes and self.votes[-1].running else None
+
+    @property
+    def next_paragraph(self) -> int:
+        return self.first_paragraph + sum(1 for i in self.items.values() if i.paragraph is not None)
 
     def checks_of(self, n: int) -> list[Check]:
         return [c for c in self.checks if c.item == n]
@@ -267,6 +302,7 @@ def _convened(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     m.items = {i["n"]: Item(i["n"], i["title"], i.get("klass", ""), i.get("dnr", "")) for i in d["agenda"]}
     m.kallelser += 1
     m.convened_at = at
+    m.first_paragraph = d.get("first_paragraph", 1)
 
 
 def _cancelled(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
@@ -309,7 +345,10 @@ def _item_taken(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     # A check is valid for the item it was taken in while that item stays up (§ 12).
     _spend_check(m, f"ärende {d['n']} togs upp kl. {hm(at, r.tz)}")
     m.current = d["n"]
-    m.items[d["n"]].taken_up = True
+    item = m.items[d["n"]]
+    item.taken_up = True
+    if item.paragraph is None:
+        item.paragraph = d.get("paragraph")
     if m.named_chair is not None and m.presiding(r) != m.named_chair:
         m.named_chair = None
 
@@ -480,7 +519,33 @@ def _retaken(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
 
 def _closed(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     m.closed_at = at
+    m.closed_presiding = d.get("presiding")
     m.current = None
+
+
+def _justerare(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.justerare = list(d["users"])
+
+
+def _signed(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    signature = Signature(d["user"], at, d.get("event_id", ""), d["fingerprint"])
+    (m.items[d["n"]].signatures if d.get("n") else m.signatures).append(signature)
+
+
+def _paragraph_justerad(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.items[d["n"]].justerad = at
+
+
+def _corrected(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    decision = m.items[d["n"]].decisions[d["index"]]
+    decision.corrections.append(Correction(decision.text, d["text"], d["by"], at))
+    decision.text = d["text"]
+
+
+def _justerad(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.justerad_at = at
+    m.fingerprint = d["fingerprint"]
+    m.anslag = dict(d["anslag"])
 
 
 # Which event moves the meeting to which phase; every other event leaves the phase as it is.
@@ -525,6 +590,14 @@ _APPLY = {
     "reservation": _reservation,
     "retaken": _retaken,
     "closed": _closed,
+    "justerare": _justerare,
+    "signed": _signed,
+    "paragraph_justerad": _paragraph_justerad,
+    "corrected": _corrected,
+    "justerad": _justerad,
 }
+
+# What signs a protocol is not part of what is signed: the fingerprint leaves these out.
+SIGNING_KINDS = frozenset({"signed", "justerad"})
 
 EVENT_KINDS = frozenset(_APPLY)

@@ -31,6 +31,7 @@ class Who(Enum):
     CHAIR_OR_VICE = "ordföranden eller en vice ordförande"  # !öppna: the vice when the chair does not
     APPOINTER = "ordföranden (även när hen inte kan leda ärendet) eller sekreteraren"
     SECURITY_CHIEF = "säkerhetsskyddschefen"
+    SECRETARY = "sekreteraren"
     SERVING = "tjänstgörande ledamöter"
     SELF_OR_LEADER = "den det gäller, ordföranden eller sekreteraren"
     ROSTER = "alla i organets förteckning"
@@ -73,6 +74,7 @@ _NEW = frozenset({None, Phase.CLOSED, Phase.CANCELLED})
 _OPEN = frozenset({Phase.OPEN})
 _CONVENED = frozenset({Phase.CONVENED})
 _PLANNED = frozenset({Phase.CONVENED, Phase.OPEN})
+_CLOSED = frozenset({Phase.CLOSED})
 _ANY = frozenset({Phase.CONVENED, Phase.OPEN, Phase.CLOSED, Phase.CANCELLED})
 
 _FREE: frozenset[Busy] = frozenset()  # never blocked: reads, and what manages a pause
@@ -128,6 +130,10 @@ PERMISSIONS: dict[str, Permission] = {
     "status": Permission(Who.ROSTER, Rule.KL_6_33, _ANY),
     "protokoll": Permission(Who.CHAIR_OR_SECRETARY, Rule.KL_6_35, _OPEN | {Phase.CLOSED}),
     "avsluta": Permission(Who.CHAIR, Rule.KL_6_33, _OPEN),
+    "justerare": Permission(Who.CHAIR, Rule.KL_5_69, _OPEN | _CLOSED),
+    "justera": Permission(Who.ROSTER, Rule.KL_5_69, _CLOSED),  # finer: the chair, justerare, secretary
+    "justera omedelbart": Permission(Who.ROSTER, Rule.KL_5_69, _OPEN, _ALL),
+    "rättelse": Permission(Who.SECRETARY, Rule.KL_5_69, _CLOSED),
 }
 
 
@@ -148,4 +154,6 @@ PHASE_HINT = {
     "inställ": "Bara ett kallat sammanträde som inte har öppnats kan ställas in.",
     "öppna": "Kalla först med !kalla.",
     "protokoll": "Protokollet finns när sammanträdet har öppnats.",
+    "justera": "Protokollet justeras efter !avsluta; under sammanträdet justeras en paragraf med !justera omedelbart.",
+    "rättelse": "Rättelse görs efter !avsluta och före justeringen.",
 }

@@ -33,3 +33,19 @@ def vote_how(how: str, cause: dict, lot: int | None, r: Roster, presiding: str |
             return f"{r.name_of(cause['user'])} förlorade {cause['kind']} (§§ 5, 12)"
         return ABORTED[cause["code"]]
     return VOTE_HOW[how]
+
+
+def anslag_lines(r: Roster, meeting_day: str, justerad_day: str, anslag: dict[str, str]) -> list[str]:
+    """The anslag on the anslagstavla (KL 8 kap. 12 §): the same lines in the room and in the
+    protocol's bevis block. Dates ÅÅÅÅ-MM-DD."""
+    return [
+        "ANSLAG – BEVIS OM JUSTERING (KL 8 kap. 12 §)",
+        f"Organ: {r.name}",
+        f"Sammanträdesdatum: {meeting_day}",
+        f"Datum för justering: {justerad_day}",
+        f"Datum då anslaget sätts upp: {anslag['anslaget']}",
+        f"Sista dag att överklaga (KL 13 kap. 5 §), och sista dag anslaget sitter uppe: "
+        f"{anslag['sista_dag_att_överklaga']}",
+        f"Datum då anslaget får tas ned: {anslag['får_tas_ned']}",
+        f"Förvaringsplats för protokollet: {r.protocol_kept_at}",
+    ]

@@ -8,6 +8,7 @@ and answers owed are still in the outbox to be sent.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -68,7 +69,27 @@ MIGRATIONS: tuple[str, ...] = (
         state BLOB NOT NULL
     );
     """,
+    # Each event chained to the one before by hash (`chain`), so that a changed, removed or
+    # inserted event shows; rows stored before this have theirs computed at the next start.
+    """
+    ALTER TABLE events ADD COLUMN hash TEXT;
+    """,
 )
+
+
+def chain(prev: str, meeting_id: str, seq: int, kind: str, at: str, actor: str, source: str, data: str) -> str:
+    """An event's link: SHA-256 over the previous link and the row exactly as stored."""
+    row = json.dumps([prev, meeting_id, seq, kind, at, actor, source, data], ensure_ascii=False)
+    return hashlib.sha256(row.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Break:
+    """Where a meeting's stored log stops being what was written."""
+
+    seq: int
+    kind: str
+    why: str
 
 
 @dataclass(frozen=True)
@@ -79,7 +100,7 @@ class Outgoing:
     kind: str  # "m.room.message" | "m.reaction" | "file" (attachment, sent as an m.file message)
     content: dict[str, Any]
     attachment_name: str | None = None
-    attachment: str | None = None
+    attachment: str | bytes | None = None  # text (md, ics) or bytes (PDF), stored as TEXT or BLOB
     tag: str = ""
     id: int = 0
 
@@ -112,6 +133,26 @@ class Store:
             )
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             await self.db.executescript(f"BEGIN; {script} PRAGMA user_version = {number}; COMMIT;")
+        await self._chain_unchained()
+
+    async def _chain_unchained(self) -> None:
+        """Give the rows stored before the hash chain existed their links, in order."""
+        async with self.db.execute("SELECT DISTINCT meeting_id FROM events WHERE hash IS NULL") as cur:
+            meetings = [row[0] async for row in cur]
+        for meeting_id in meetings:
+            await self.db.execute("BEGIN IMMEDIATE")
+            prev = ""
+            sql = "SELECT seq, kind, at, actor, source, data, hash FROM events WHERE meeting_id = ? ORDER BY seq"
+            async with self.db.execute(sql, (meeting_id,)) as cur:
+                rows = [row async for row in cur]
+            for seq, kind, at, actor, source, data, stored in rows:
+                link = stored or chain(prev, meeting_id, seq, kind, at, actor, source, data)
+                if stored is None:
+                    await self.db.execute(
+                        "UPDATE events SET hash = ? WHERE meeting_id = ? AND seq = ?", (link, meeting_id, seq)
+                    )
+                prev = link
+            await self.db.commit()
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -197,13 +238,8 @@ class Store:
                     "INSERT INTO meetings (id, body_id, created_at) VALUES (?, ?, ?)",
                     (meeting[0], meeting[1], at.isoformat()),
                 )
-            await self.db.executemany(
-                "INSERT INTO events (meeting_id, seq, kind, at, actor, source, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (meeting_id, next_seq + i, e.kind, e.at.isoformat(), e.actor, source, json.dumps(e.data))
-                    for i, e in enumerate(events)
-                ],
-            )
+            if events:
+                await self._append(meeting_id, next_seq, source, events)
             await self._insert_outgoing(outgoing)
             await self.db.commit()
             return True
@@ -211,6 +247,36 @@ class Store:
             if self.db.in_transaction:
                 await self.db.rollback()
             raise
+
+    async def _append(self, meeting_id: str | None, next_seq: int, source: str, events: list[Event]) -> None:
+        sql = "SELECT hash FROM events WHERE meeting_id = ? ORDER BY seq DESC LIMIT 1"
+        async with self.db.execute(sql, (meeting_id,)) as cur:
+            row = await cur.fetchone()
+        prev = row[0] if row else ""
+        rows = []
+        for i, e in enumerate(events):
+            fields = (meeting_id, next_seq + i, e.kind, e.at.isoformat(), e.actor, source, json.dumps(e.data))
+            prev = chain(prev, *fields)
+            rows.append((*fields, prev))
+        await self.db.executemany(
+            "INSERT INTO events (meeting_id, seq, kind, at, actor, source, data, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    async def breaks(self, meeting_id: str) -> list[Break]:
+        """Every place where the stored log does not follow its chain, or its numbering: an
+        event changed, removed or inserted after it was written."""
+        out = []
+        prev, expected = "", 0
+        sql = "SELECT seq, kind, at, actor, source, data, hash FROM events WHERE meeting_id = ? ORDER BY seq"
+        async with self.db.execute(sql, (meeting_id,)) as cur:
+            async for seq, kind, at, actor, source, data, stored in cur:
+                if seq != expected:
+                    out.append(Break(seq, kind, f"händelse {expected} saknas (nästa är {seq})"))
+                if stored != chain(prev, meeting_id, seq, kind, at, actor, source, data):
+                    out.append(Break(seq, kind, "innehållet stämmer inte med kedjan (ändrat i efterhand)"))
+                prev, expected = stored or "", seq + 1
+        return out
 
     async def enqueue(self, outgoing: list[Outgoing]) -> None:
         """Answers owed without a handled mark: a "⚠ not recorded" to a command that was not

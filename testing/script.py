@@ -44,6 +44,7 @@ SCRIPT: list[tuple[str, str | int, tuple[str, ...]]] = [
     *[(who, "!närvarande", ()) for who in EVERYONE],  # §§ 2–4
     ("anna", "!lokal {}", ("tina",)),  # § 2
     ("anna", "!delad {} {}", ("erik", "frida")),  # § 2
+    ("anna", "!justerare {}", ("bo",)),  # KL 5 kap. 69 §
     ("anna", "!dagordning", ()),
     # Item 1: motions, a short video drop during discussion (§ 5), a check (§ 12), an open vote
     # (KL 5 kap. 54 §) and a reservation (KL 4 kap. 27 §)
@@ -89,6 +90,9 @@ SCRIPT: list[tuple[str, str | int, tuple[str, ...]]] = [
     ("anna", "!omtag", ()),  # § 12: the chair saw Eva's picture freeze during the decision
     *_check(ITEM2),
     ("anna", "!beslut Sara Lind anställs som förvaltningschef.", ()),
+    # the appointment takes effect at once: the paragraph is justerat during the meeting
+    ("anna", "!justera omedelbart", ()),
+    ("bo", "!justera omedelbart", ()),
     # Item 3: protective security, approved by the security chief (§ 8); the floor taken (§ 9)
     ("anna", "!ärende 3", ()),
     ("tina", "!ordet", ()),
@@ -104,4 +108,9 @@ SCRIPT: list[tuple[str, str | int, tuple[str, ...]]] = [
     ("mallory", "!närvarande", ()),  # § 2: not on the roster
     ("cecilia", "!status", ()),
     ("anna", "!avsluta", ()),
+    # After the meeting: the secretary corrects a wording, the chair and the justerare sign, and
+    # the bot posts the anslag (KL 5 kap. 69 §, 8 kap. 12 §)
+    ("sara", "!rättelse 4 Valet av ombud bordläggs till ett fysiskt sammanträde.", ()),
+    ("anna", "!justera", ()),
+    ("bo", "!justera", ()),
 ]

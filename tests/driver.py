@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -82,7 +83,14 @@ class Driver:
         self.tick()
         cmd = commands.parse(Message(body, formatted), sender)
         assert cmd is not None and not isinstance(cmd, commands.Unknown), body
-        return self.decide(cmd)
+        return self.decide(self.facts(cmd))
+
+    def facts(self, cmd: Command) -> Command:
+        """What the shell adds to a command: its event id, and for !justera the fingerprint."""
+        cmd = dataclasses.replace(cmd, event_id=f"$event{len(self.log)}-{self.now.timestamp():.0f}")
+        if cmd.name == "justera" and self.m is not None:
+            cmd = dataclasses.replace(cmd, fingerprint=protocol.fingerprint_for(self.m, self.log, self.roster))
+        return cmd
 
     def _audit(self, outcome: Accepted | Refused) -> None:
         assert self.m == self._before, "decide changed the meeting"

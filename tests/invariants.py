@@ -50,8 +50,10 @@ def assert_protocol_invariants(d: Driver) -> dict:
         found = _STAMP.match(line)
         assert found, line
         day, hh, mm = found.groups()
-        if day:  # only what happened before the meeting is dated
-            assert datetime.fromisoformat(f"{day}T{hh}:{mm}").replace(tzinfo=d.roster.tz) <= m.opened_at, line
+        if day:  # only what happened before the meeting, or after it (justering, rättelse), is dated
+            at = datetime.fromisoformat(f"{day}T{hh}:{mm}").replace(tzinfo=d.roster.tz)
+            after = m.closed_at is not None and at >= m.closed_at.replace(second=0, microsecond=0)
+            assert at <= m.opened_at or after, line
         else:
             assert opened <= f"{hh}.{mm}" <= closed, line
     for item in doc["ärenden"]:

@@ -79,6 +79,18 @@ def leaderless(d: Driver) -> None:
     d.ok(VICE, "!jäv")
 
 
+def closed(d: Driver) -> None:
+    decided(d)
+    d.ok(CHAIR, f"!justerare {M4}")
+    d.ok(CHAIR, "!avsluta")
+
+
+def justerad_paragraph_up(d: Driver) -> None:
+    decided(d)
+    d.ok(CHAIR, f"!justerare {M4}")
+    d.ok(CHAIR, "!justera omedelbart")
+
+
 def dropped(d: Driver) -> None:
     in_item(d)
     d.ok(M5, "!avbrott bild")
@@ -152,6 +164,10 @@ TABLE = [
     ("!lämnar", in_item, ROSTER),
     (f"!lämnar {M5}", in_item, LEADERS),
     (f"!ordförande {M4}", leaderless, LEADERS),
+    (f"!justerare {M4}", in_item, {"chair"}),
+    ("!justera", closed, {"chair", "member", "secretary"}),  # the chair, the justerare (David), a secretary
+    ("!justera omedelbart", justerad_paragraph_up, {"member"}),  # after the chair: the justerare
+    ("!rättelse 1 Bifall med ändringen", closed, {"secretary"}),
 ]
 
 

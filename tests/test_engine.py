@@ -206,6 +206,20 @@ def _hostile_meeting() -> Driver:
     return d
 
 
+# The lines the protocol itself writes outside lists; everything people wrote is inside one.
+_BOT_LINES = (
+    "Sammanträdets öppnande:",
+    "Sammanträdets avslutning:",
+    "Förlopp:",
+    "Beslutsgång:",
+    "Kommunstyrelsen beslutar",
+    "Inget beslut fattades",
+    "Dnr ",
+    "Protokollet",
+    "Tjänstgörande per paragraf:",
+)
+
+
 def test_kl_6_35_hostile_text_cannot_forge_a_section_in_the_markdown_protocol():
     md = _hostile_meeting().protocol("md")
     headings = [line for line in md.splitlines() if line.startswith("#")]
@@ -218,7 +232,7 @@ def test_kl_6_35_hostile_text_cannot_forge_a_section_in_the_markdown_protocol():
     # the person's text is all there, readable, each line kept inside its own list item
     assert "Budgeten avslås enhälligt" in md and "Kommunstyrelsen beslutar att\\\n  1\\. budgeten" in md
     for line in md.splitlines():
-        assert line == "" or line.startswith(("#", "- ", "  ", "Förlopp", "–", "Protokollet")), line
+        assert line == "" or line.startswith(("#", "- ", "  ", "–", *_BOT_LINES)), line
 
 
 def test_kl_6_35_hostile_text_is_text_in_html_and_intact_in_json():
@@ -226,7 +240,7 @@ def test_kl_6_35_hostile_text_is_text_in_html_and_intact_in_json():
     page = d.protocol("html")
     assert "<script>" not in page and "<b>fet" not in page and "<h2>Beslut</h2>" not in page
     assert "&lt;b&gt;fet&lt;/b&gt;" in page and "2. &lt;i&gt;skatten&lt;/i&gt;" in page
-    assert page.count("<h2>") == page.count("</h2>")
+    assert page.count("<h2") == page.count("</h2>")
     doc = json.loads(d.protocol("json"))
     item = doc["ärenden"][0]
     assert item["yrkanden"][0]["yrkande"] == FORGED.strip()

@@ -340,7 +340,7 @@ def test_kl_4_27_reservation_against_an_earlier_items_decision():
     assert d.refused(VICE, "!reservation ärende 9").rule is Rule.KL_4_27
     line = "Reservation (KL 4 kap. 27 §): Bo Berg (M): Budgeten är för snål."
     md = d.protocol("md")
-    assert line in md and md.index(line) < md.index("## Ärende 2")
+    assert line in md and md.index(line) < md.index("## § 2  Anställning")
 
 
 # --- 12. read whole or refused --------------------------------------------------------------------------------

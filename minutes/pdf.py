@@ -108,8 +108,10 @@ def _table(pdf: FPDF, rows: list[tuple[str, ...]], widths: tuple[int, ...], labe
     pdf.ln(2)
 
 
-def render(blocks: list[Block], doc: dict[str, Any], title: str) -> bytes:
-    pdf = _Protocol(doc["fingeravtryck"])
+def render(blocks: list[Block], doc: dict[str, Any], title: str, fingerprint: str) -> bytes:
+    """`fingerprint`: of what this file shows, printed on every page (the protocol's, or the
+    paragraph's for a protokollsutdrag)."""
+    pdf = _Protocol(fingerprint)
     pdf.set_title(title)
     pdf.set_author(doc["organ"])
     pdf.set_creator("distansbot")

@@ -316,7 +316,9 @@ def render_doc(doc: dict[str, Any], fmt: str = "md") -> str | bytes:
     if fmt == "json":
         return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     if fmt == "pdf":
-        return pdf.render(layout.blocks(doc), doc, f"Protokoll – {doc['organ']} {doc['datum'] or ''}")
+        return pdf.render(
+            layout.blocks(doc), doc, f"Protokoll – {doc['organ']} {doc['datum'] or ''}", doc["fingeravtryck"]
+        )
     if fmt == "html":
         return page.render(layout.blocks(doc), f"Protokoll – {doc['organ']}")
     return _markdown(layout.blocks(doc))
@@ -325,7 +327,8 @@ def render_doc(doc: dict[str, Any], fmt: str = "md") -> str | bytes:
 def extract_pdf(doc: dict[str, Any], n: int) -> bytes:
     """The protokollsutdrag of an omedelbart justerad paragraph, as PDF/A."""
     item = next(i for i in doc["ärenden"] if i["nummer"] == n)
-    return pdf.render(layout.extract(doc, n), doc, f"Protokollsutdrag – {doc['organ']} § {item['paragraf']}")
+    title = f"Protokollsutdrag – {doc['organ']} § {item['paragraf']}"
+    return pdf.render(layout.extract(doc, n), doc, title, item["fingeravtryck"])
 
 
 def html_body(doc: dict[str, Any]) -> str:

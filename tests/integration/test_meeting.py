@@ -90,7 +90,7 @@ async def test_p1_to_p12_whole_meeting_with_protocol(room):
     assert re.fullmatch(r"protokoll-ks-\d{4}-\d{2}-\d{2}\.md", file_event["content"]["filename"])
     notice = stage.observer.answers_to(closing_id)[0]
     assert "Sammanträdet är avslutat" in notice["content"]["body"]
-    assert "<h2>Beslutande</h2>" in notice["content"]["formatted_body"]
+    assert '<td class="head_label"><b>Beslutande</b></td>' in notice["content"]["formatted_body"]
 
     doc = json.loads(protocol_offline(stage))
     assert doc["status"] == "avslutat" and doc["motivering"] == "smittspridning i kommunen"

@@ -49,14 +49,13 @@ def show(ev: dict) -> None:
 
 def write_protocols(config: Path, out: Path) -> None:
     """The protocol as the secretary gets it offline: `bot.py protokoll`, in every format."""
-    for fmt in ("md", "html", "json"):
+    for fmt in ("md", "html", "json", "pdf"):
         done = subprocess.run(
             [sys.executable, str(ROOT / "bot.py"), "protokoll", "--config", str(config), "--format", fmt],
             capture_output=True,
-            text=True,
             check=True,
         )
-        (out / f"protokoll.{fmt}").write_text(done.stdout, encoding="utf-8")
+        (out / f"protokoll.{fmt}").write_bytes(done.stdout)
 
 
 async def play(out: Path, keep: bool) -> int:
@@ -83,7 +82,7 @@ async def play(out: Path, keep: bool) -> int:
         stage.observer.on_event = None
         assert stage.config_path
         await asyncio.to_thread(write_protocols, stage.config_path, out)
-        print(f"\nProtokollet är skrivet till {out / 'protokoll.md'} (även .html och .json).")
+        print(f"\nProtokollet är skrivet till {out / 'protokoll.md'} (även .html, .json och .pdf, PDF/A).")
         if keep:
             print(
                 f"\nHemservern och boten fortsätter att köra. Logga in med Element (eller annan klient):\n"

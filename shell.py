@@ -344,11 +344,12 @@ class Shell:
                     text, html_text = protocol.render_doc(doc, "md"), protocol.html_body(doc)
                     content = shapes.with_document(content, text, html_text, TOO_BIG)
                     file = (f"protokoll-{m.id}.md", text)
-                elif reply.attach == "pdf":
-                    file = (f"protokoll-{m.id}.pdf", protocol.render_doc(doc, "pdf"))
+                elif reply.attach == "pdf":  # seconds for a large meeting: off the loop, which keeps syncing
+                    file = (f"protokoll-{m.id}.pdf", await asyncio.to_thread(protocol.render_doc, doc, "pdf"))
                 else:
                     n = int(reply.attach.split(":")[1])
-                    file = (f"protokollsutdrag-{m.id}-ärende-{n}.pdf", protocol.extract_pdf(doc, n))
+                    name = f"protokollsutdrag-{m.id}-paragraf-{m.items[n].paragraph}.pdf"
+                    file = (name, await asyncio.to_thread(protocol.extract_pdf, doc, n))
             elif reply.attach == "calendar":
                 file = (f"kallelse-{m.id}.ics", calendar.ics(m, body.roster))
             out.append(Outgoing(body.room_id, "m.room.message", content, tag=reply.tag))

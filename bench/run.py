@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import os
 import platform
@@ -30,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from nio import AsyncClient, LoginResponse, RoomCreateResponse, SyncResponse  # noqa: E402
+from pypdf import PdfReader  # noqa: E402
 
 import commands  # noqa: E402
 from commands.text import Message  # noqa: E402
@@ -480,15 +482,27 @@ def protocol(sizes: Sizes) -> dict:
             f.say(p.user, "!ok")
         f.say(r.chair, f"!beslut Beslut i ärende {n}")
     f.say(r.chair, "!avsluta")
-    times = {}
+    f.say(r.chair, f"!justerare {r.members[1].user}")
+    times: dict[str, float] = {}
+    sizes_out = {}
     for fmt in protocol_module.FORMATS:
         runs = []
         for _ in range(5):
             start = time.perf_counter()
-            protocol_module.render(f.m.id, f.m.body_id, f.events, r, fmt)
+            out = protocol_module.render(f.m.id, f.m.body_id, f.events, r, fmt)
             runs.append(time.perf_counter() - start)
         times[fmt] = statistics.median(runs)
-    return {"members": sizes.protocol_members, "items": sizes.protocol_items, "events": f.m.event_count, **times}
+        sizes_out[fmt] = len(out if isinstance(out, bytes) else out.encode())
+    pdf = protocol_module.render(f.m.id, f.m.body_id, f.events, r, "pdf")
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    return {
+        "members": sizes.protocol_members,
+        "items": sizes.protocol_items,
+        "events": f.m.event_count,
+        "pdf_bytes": sizes_out["pdf"],
+        "pdf_pages": pages,
+        **times,
+    }
 
 
 # --- the report ---------------------------------------------------------------------------------------------
@@ -550,9 +564,11 @@ def report(sizes: Sizes, lat: dict, ld: dict, st: dict, pr: dict, smoke: bool) -
         "",
         f"A meeting of {pr['members']} members and {pr['items']} items ({pr['events']} events), median of 5:",
         "",
-        "| md | html | json |",
-        "|---|---|---|",
-        f"| {ms(pr['md'])} | {ms(pr['html'])} | {ms(pr['json'])} |",
+        "| md | html | json | PDF/A |",
+        "|---|---|---|---|",
+        f"| {ms(pr['md'])} | {ms(pr['html'])} | {ms(pr['json'])} | {ms(pr['pdf'])} |",
+        "",
+        f"The PDF/A file: {pr['pdf_bytes'] / 1024:.0f} KiB, {pr['pdf_pages']} pages (fonts embedded as subsets).",
         "",
         "## Targets",
         "",

@@ -17,6 +17,7 @@ from minutes.layout import Block
 from minutes.style import FONT, STYLE, rgb
 
 _MM_PER_PT = 0.3528
+_ROW_LINES = 8  # lines in one table row: a row cannot cross a page, and long cells lay out slowly
 
 
 class _Protocol(FPDF):
@@ -60,11 +61,15 @@ def _rows(pdf: FPDF, title: str, lines: list[str], name: str) -> None:
     if title:
         _space(pdf, f"{name}_title")
         _text(pdf, f"{name}_title", title)
+    height = _use(pdf, name)
+    width = pdf.epw - 4
     for line in lines or ["–"]:
-        height = _use(pdf, name)
         pdf.set_x(pdf.l_margin)
         pdf.cell(4, height, "•")
-        pdf.multi_cell(pdf.epw - 4, height, line, align="L", new_x="LMARGIN", new_y="NEXT")
+        if "\n" not in line and pdf.get_string_width(line) < width:  # most lines: no line breaking needed
+            pdf.cell(width, height, line, new_x="LMARGIN", new_y="NEXT")
+        else:
+            pdf.multi_cell(width, height, line, align="L", new_x="LMARGIN", new_y="NEXT")
 
 
 def _framed(pdf: FPDF, name: str, lead: str, lines: list[str]) -> None:
@@ -123,7 +128,13 @@ def render(blocks: list[Block], doc: dict[str, Any], title: str, fingerprint: st
             _text(pdf, "subtitle", head)
             pdf.ln(2)
         elif kind == "head":
-            _table(pdf, [(label, "\n".join(values)) for label, values in lines], (32, 68), "head_label", "head_value")
+            # A table row cannot cross a page: a long list (101 beslutande) goes in several rows.
+            rows = [
+                (label if i == 0 else f"{label} (forts.)", "\n".join(values[i : i + _ROW_LINES]))
+                for label, values in lines
+                for i in range(0, len(values), _ROW_LINES)
+            ]
+            _table(pdf, rows, (32, 68), "head_label", "head_value")
         elif kind in ("h2", "paragraph"):
             _space(pdf, kind)
             _text(pdf, kind, head)

@@ -118,6 +118,7 @@ class BodyConfig(_Strict):
             place=self.room,
             first_paragraph=self.first_paragraph,
             protocol_kept_at=self.protocol_kept_at,
+            video=self.video,
         )
 
 

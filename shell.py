@@ -31,6 +31,7 @@ import commands
 from commands.text import Message
 from config import BodyConfig, Config
 from matrix import content as shapes
+from matrix import rtc
 from minutes import calendar, protocol
 from rules import schedule
 from rules import state as rules_state
@@ -75,6 +76,9 @@ class Body:
     state_version: str | None = None
     timers_for: tuple | None = None  # what the body's scheduled timers were made from
     jobs: set[str] = field(default_factory=set)
+    # The room's call state (Element Call) by state key: (owner, devices). From the room state at
+    # start-up and the state events after it; the meeting learns of it through the engine.
+    call_slots: dict[str, tuple[str, list[rtc.Device]]] = field(default_factory=dict)
 
 
 class RateLimiter:
@@ -197,6 +201,49 @@ class Shell:
             meeting_id, _, n = tag.removeprefix("check:").rpartition(":")
             await self.handle(body, event_id, Message("!ok"), sender, now, answers=(meeting_id, int(n)))
 
+    async def on_call_member(
+        self,
+        room_id: str,
+        event_id: str,
+        state_key: str,
+        content: dict,
+        sender: str,
+        origin_ts_ms: int,
+        now: datetime | None = None,
+    ) -> None:
+        """A call membership state event: from the timeline (`now` its time), or from the room
+        state read at start-up (what changed while the bot was away counts from now)."""
+        body = self.by_room.get(room_id)
+        if body is None or body.roster.video != "element-call":
+            return
+        found = rtc.devices(state_key, content, sender, origin_ts_ms)
+        if found is None:  # someone else's state key: not theirs to set
+            log.warning("Samtalsmedlemskap %s från %s gäller någon annan; ignoreras", state_key, sender)
+            return
+        body.call_slots[state_key] = (sender, found)
+        now = now or datetime.now(UTC)
+        async with self.lock:
+            await self._tick(body, now)
+            await self._call_sync(body, [sender], f"call:{event_id}", now)
+        self.outbox_wakeup.set()
+
+    async def _call_sync(self, body: Body, users: list[str], source: str, now: datetime) -> None:
+        """Tell the meeting who is in the call now; what changes is stored and answered like a
+        command, under `source` (a state event's id, so the same event applies once)."""
+        for user in users:
+            try:
+                step = body.engine.call(user, rtc.current(body.call_slots, user, now), now)
+            except FoldError:
+                log.exception("Samtalsändringen för %s kunde inte läggas in; sammanträdet läses om", user)
+                await self._reload(body)
+                return
+            if step is not None:
+                await self._commit(body, f"{source}:{user}", now, step, confirm=False)
+
+    def _call_users(self, body: Body) -> list[str]:
+        m = body.engine.meeting
+        return list(dict.fromkeys([*(who for who, _ in body.call_slots.values()), *(m.in_call if m else ())]))
+
     async def on_note(self, room_id: str, event_id: str, note: str, now: datetime) -> None:
         """Answer a message that is no command to act on (an edit, one the bot cannot read), once."""
         body = self.by_room.get(room_id)
@@ -249,6 +296,8 @@ class Shell:
                     fp = protocol.fingerprint_for(m, await self.store.events(m.id), body.roster)
                     parsed = dataclasses.replace(parsed, fingerprint=fp)
                 await self._step(body, source, parsed, now, react=answers is None)
+                if body.roster.video == "element-call":  # a new or opened meeting learns who is in the call
+                    await self._call_sync(body, self._call_users(body), f"callsync:{source}", now)
         self.outbox_wakeup.set()
 
     async def _step(self, body: Body, source: str, cmd: Command, now: datetime, react: bool) -> None:
@@ -268,16 +317,17 @@ class Shell:
 
     async def _tick(self, body: Body, now: datetime) -> None:
         """Let time pass for the body's meeting before anything else is decided."""
-        try:
-            step = body.engine.tick(now)
-        except FoldError:
-            log.exception("Tidens händelser kunde inte läggas in; sammanträdet läses om från loggen")
-            await self._reload(body)
-            return
-        if step is not None:
-            m = step.meeting
-            assert m is not None and m.check is not None
-            await self._commit(body, f"tick:{m.id}:check:{m.check.id}", now, step, confirm=False)
+        while True:
+            try:
+                step = body.engine.tick(now)
+            except FoldError:
+                log.exception("Tidens händelser kunde inte läggas in; sammanträdet läses om från loggen")
+                await self._reload(body)
+                return
+            if step is None:
+                return
+            assert step.meeting is not None
+            await self._commit(body, f"tick:{step.meeting.id}:{step.key}", now, step, confirm=False)
 
     async def _commit(self, body: Body, source: str, now: datetime, step: Step, confirm: bool) -> None:
         """Store what the step folded, atomically; on any failure, memory goes back to the log."""
@@ -373,6 +423,11 @@ class Shell:
         out = []
         if m.check and m.check.running:
             out.append((f"{body.config.id}|check|{m.check.id}", m.check.deadline))
+        # A call membership that is not renewed has ended when it expires: noticed on time.
+        expiries = [e for devices in m.in_call.values() for e in devices.values() if e]
+        if expiries:
+            first = min(expiries)
+            out.append((f"{body.config.id}|call|{first}", datetime.fromisoformat(first)))
         for rem in schedule.reminders(m, body.roster):
             if not await self.store.is_handled(_reminder_source(m, rem.key)):
                 out.append((f"{body.config.id}|reminder|{rem.key}", rem.at))
@@ -384,7 +439,8 @@ class Shell:
         m = body.engine.meeting
         # The timers follow from these alone; most commands change none of them.
         check = (m.check.id, m.check.running) if m and m.check else None
-        shape = (m.id, m.phase, m.start, m.opened_at, check) if m else None
+        calls = min((e for d in m.in_call.values() for e in d.values() if e), default=None) if m else None
+        shape = (m.id, m.phase, m.start, m.opened_at, check, calls) if m else None
         if shape == body.timers_for:
             return
         body.timers_for = shape
@@ -410,7 +466,7 @@ class Shell:
         body = self.bodies[body_id]
         now = now or datetime.now(UTC)
         async with self.lock:
-            if kind == "check":
+            if kind in ("check", "call"):
                 await self._tick(body, now)
             else:
                 await self._remind(body, key, now)
@@ -468,6 +524,10 @@ class Shell:
             if body.config.room in resolved:
                 body.room_id = resolved[body.config.room]
                 self.by_room[body.room_id] = body
+        for body in self.by_room.values():  # who is in the call now, also after a restart
+            if body.roster.video == "element-call":
+                for event_id, state_key, content, sender, ts in await transport.call_state(body.room_id):
+                    await self.on_call_member(body.room_id, event_id, state_key, content, sender, ts)
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.scheduler.start()
         for body in self.bodies.values():

@@ -20,6 +20,7 @@ from nio import (
     LoginResponse,
     MegolmEvent,
     ReactionEvent,
+    RoomGetStateResponse,
     RoomMessagesResponse,
     RoomMessageText,
     RoomResolveAliasResponse,
@@ -32,6 +33,7 @@ from nio import (
 from commands.text import Message
 from config import Config
 from matrix import content as shapes
+from matrix import rtc
 from storage import Outgoing, Store
 
 _MIMETYPES = {"ics": "text/calendar", "md": "text/markdown", "pdf": "application/pdf"}
@@ -49,6 +51,17 @@ class Inbound(Protocol):
     ) -> None: ...
 
     async def on_note(self, room_id: str, event_id: str, note: str, now: datetime) -> None: ...
+
+    async def on_call_member(
+        self,
+        room_id: str,
+        event_id: str,
+        state_key: str,
+        content: dict,
+        sender: str,
+        origin_ts_ms: int,
+        now: datetime | None = None,
+    ) -> None: ...
 
 
 EDITED = "edited"
@@ -206,6 +219,19 @@ class Transport:
             if room_id not in self.rooms:
                 continue
             since = await self._joined_at(room_id)
+            for ev in [*joined.state, *joined.timeline.events]:  # the call, as state changes
+                source = getattr(ev, "source", None) or {}
+                if source.get("type") == rtc.CALL_MEMBER and "state_key" in source:
+                    ts = source.get("origin_server_ts", 0)
+                    await inbound.on_call_member(
+                        room_id,
+                        source.get("event_id", ""),
+                        source["state_key"],
+                        source.get("content") or {},
+                        source.get("sender", ""),
+                        ts,
+                        datetime.fromtimestamp(ts / 1000, UTC),
+                    )
             events = list(joined.timeline.events)
             if joined.timeline.limited:
                 events = await self._backfill(room_id, joined.timeline.prev_batch, since) + events
@@ -253,6 +279,24 @@ class Transport:
                 await self.client.request_room_key(ev)
             except Exception as e:  # asking twice, or no device to ask: the answer above stands
                 log.info("Nyckelbegäran för %s: %s", ev.event_id, e)
+
+    async def call_state(self, room_id: str) -> list[tuple[str, str, dict, str, int]]:
+        """The room's call memberships now: (event id, state key, content, sender, origin ts)."""
+        resp = await self.client.room_get_state(room_id)
+        if not isinstance(resp, RoomGetStateResponse):
+            log.warning("Rummets tillstånd kunde inte läsas (%s); samtalet följs från nästa ändring", resp)
+            return []
+        return [
+            (
+                e.get("event_id", ""),
+                e["state_key"],
+                e.get("content") or {},
+                e.get("sender", ""),
+                e.get("origin_server_ts", 0),
+            )
+            for e in resp.events
+            if e.get("type") == rtc.CALL_MEMBER and "state_key" in e
+        ]
 
     # --- sending -------------------------------------------------------------------------------
 

@@ -91,7 +91,18 @@ def _motion_withdrawn(m: Meeting, r: Roster, d: dict) -> str:
 
 def _dropped(m: Meeting, r: Roster, d: dict) -> str:
     what = "ljudet" if d["kind"] == "ljud" else "bilden"
-    return f"{r.label(d['user'])} förlorade {what} (§§ 5, 10)."
+    via = "registrerat från videosamtalet; " if d.get("via") == "call" else ""
+    return f"{r.label(d['user'])} förlorade {what} ({via}§§ 5, 10)."
+
+
+def _call(m: Meeting, r: Roster, d: dict) -> str:
+    """The room's call state: joined, left (or expired), or renewed."""
+    before, now = m.in_call.get(d["user"], {}), d["devices"]
+    if not now:
+        return f"{r.label(d['user'])} är inte längre med i videosamtalet."
+    if not before:
+        return f"{r.label(d['user'])} anslöt till videosamtalet."
+    return f"{r.label(d['user'])} är med i videosamtalet med {len(now)} enhet{'er' if len(now) > 1 else ''}."
 
 
 def _replaced(m: Meeting, r: Roster, d: dict) -> str:
@@ -213,6 +224,7 @@ _LINE = {
     "decided": lambda m, r, d: f"Beslut: {d['text']}",
     "retaken": _retaken,
     "closed": lambda m, r, d: "Ordföranden avslutade sammanträdet.",
+    "call": _call,
     "justerare": lambda m, r, d: (
         "Utsågs att justera protokollet: " + ", ".join(r.label(u) for u in d["users"]) + " (KL 5 kap. 69 §)."
     ),

@@ -33,6 +33,7 @@ class Step:
     events: tuple[Event, ...] = ()
     meeting: Meeting | None = None  # the meeting the events were folded into
     new: bool = False  # a kallelse that began a new meeting
+    key: str = ""  # for what the clock did: what fell due ("check:3", "call:@u:DEV:…")
 
 
 def default_name(roster: Roster, cmd: Command) -> str:
@@ -71,13 +72,25 @@ class Engine:
         return Step(outcome, events, self.meeting, outcome.new_meeting)
 
     def tick(self, now: datetime) -> Step | None:
-        """Time has passed: what the clock ends (a check at its deadline) is stamped with the
-        moment it ended, whenever the engine got to notice it."""
+        """Time has passed: the earliest thing the clock ends (a check at its deadline, a call
+        membership at its expiry) is stamped with the moment it ended, whenever the engine got
+        to notice it. Call again until it returns None."""
         m = self.meeting
-        outcome = rules.tick(m, self.roster, now)
-        if outcome is None or m is None or m.check is None:
+        due = rules.tick(m, self.roster, now)
+        if due is None or m is None:
             return None
-        events = tuple(Event(kind, m.check.deadline, BOT, data) for kind, data in outcome.events)
+        at, key, outcome = due
+        events = tuple(Event(kind, at, BOT, data) for kind, data in outcome.events)
+        self._fold(events)
+        return Step(outcome, events, m, key=key)
+
+    def call(self, user: str, devices: dict[str, str | None], now: datetime) -> Step | None:
+        """The room's call state says `user` is in the call on `devices` (device -> expiry)."""
+        m = self.meeting
+        outcome = rules.call(m, self.roster, user, devices, now)
+        if outcome is None or m is None:
+            return None
+        events = tuple(Event(kind, now, user, data) for kind, data in outcome.events)
         self._fold(events)
         return Step(outcome, events, m)
 

@@ -272,6 +272,9 @@ def _öppna(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 def _närvarande(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     person = r.person(cmd.actor)
     assert person is not None
+    refusal = _not_in_call(m, r, cmd.actor, cmd.actor, Rule.P3, "!närvarande")
+    if refusal:
+        return refusal
     if cmd.actor in m.left:
         return Accepted(
             [("present", {"user": cmd.actor, "attests": _attests(person.role), "returned": True})],
@@ -289,10 +292,11 @@ def _attests(role: Role) -> str:
     return "enrum, ljud och bild; §§ 2–3" if video else "enrum och ljud; §§ 2, 4"
 
 
-def _placed(m: Meeting, r: Roster, user: str) -> Refused | None:
+def _placed(m: Meeting, r: Roster, user: str, before_roll_call: bool = False) -> Refused | None:
     """Whether `user` can be placed in the chair's room or a shared transmission (§ 2): one who
-    is here and not placed already (a share is between two, never a chain)."""
-    if not m.here(user):
+    is here and not placed already (a share is between two, never a chain). The chair may seat
+    someone in the chair's room before they answer the roll call."""
+    if user in m.left or not (m.here(user) or before_roll_call):
         return Refused(Rule.P2, f"{r.label(user)} är inte närvarande (!närvarande).")
     where = m.location.get(user)
     if where == "lokal":
@@ -306,7 +310,7 @@ def _lokal(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if len(cmd.people) != 1:
         return Refused(Rule.P2, "Nämn en person: !lokal @person.")
     user = cmd.people[0]
-    refusal = _placed(m, r, user)
+    refusal = _placed(m, r, user, before_roll_call=True)
     if refusal:
         return refusal
     return Accepted(
@@ -358,12 +362,21 @@ def _avbrott(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
             Rule.P10,
             f"Avbrottet i {kind} för {r.label(user)} är redan antecknat. Skriv !åter när det fungerar.",
         )
+    events, text = _drop(m, r, user, [kind])
+    # One recorded by someone else hears of it at once, and can answer with !åter.
+    mentions = (chair_now(m, r),) if user == cmd.actor else tuple(dict.fromkeys((chair_now(m, r), user)))
+    return Accepted(events, [Reply(text, mentions=mentions)])
+
+
+def _drop(m: Meeting, r: Roster, user: str, kinds: list[str], via: str = "") -> tuple[list, str]:
+    """Lost audio and/or video (§§ 5, 10): the events, a running vote the person is in made
+    void, and what the room is told. `via` is "call" when the call registered it."""
     who = r.label(user)
     serving = user in m.serving(r)
     running = m.check is not None and m.check.running
     if not serving:
-        text = f"Avbrott i {kind} för {who} antecknat."
-    elif kind == "ljud":
+        text = f"Avbrott i {' och '.join(kinds)} för {who} antecknat."
+    elif "ljud" in kinds:
         text = (
             f"{who} har förlorat ljudet. Ljudet måste fungera för tjänstgörande ledamöter (§ 5). "
             "Sammanträdet kan ajourneras med !ajournera och återupptas först när överföringen "
@@ -374,17 +387,15 @@ def _avbrott(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
             f"{who} har förlorat bilden. Kortvariga bilduppehåll godtas under diskussionen, "
             "men inte när ordföranden ställer proposition och beslut fattas (§ 5)."
         )
-    events: list = [("dropped", {"user": user, "kind": kind})]
+    events: list = [("dropped", {"user": user, "kind": kind} | ({"via": via} if via else {})) for kind in kinds]
     vote = m.vote
     if vote and user in vote.voters:
-        cause = {"code": "dropped", "user": user, "kind": kind}
+        cause = {"code": "dropped", "user": user, "kind": kinds[0]}
         events.append(("vote_ended", {"id": vote.id, "how": "void", "cause": cause}))
         text += f" Votering {vote.id} är ogiltig: gör en ny teknikkontroll och votera igen (§§ 5, 12)."
     elif serving and not running and m.check and m.check.passed and not m.check.spent_by:
         text += " Den godkända teknikkontrollen gäller inte längre: gör en ny före beslut (§ 12)."
-    # One recorded by someone else hears of it at once, and can answer with !åter.
-    mentions = (chair_now(m, r),) if user == cmd.actor else tuple(dict.fromkeys((chair_now(m, r), user)))
-    return Accepted(events, [Reply(text, mentions=mentions)])
+    return events, text
 
 
 def _åter(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -393,6 +404,9 @@ def _åter(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return user
     if not m.drops.get(user) and user not in m.muted:
         return Refused(Rule.P10, f"Inget avbrott är antecknat för {r.label(user)}.")
+    refusal = _not_in_call(m, r, user, cmd.actor, Rule.P10, "!åter")
+    if refusal:
+        return refusal
     return Accepted([("restored", {"user": user})])
 
 
@@ -893,6 +907,9 @@ def _ok(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return Refused(Rule.P12, "Du tjänstgjorde inte när kontrollen startade; ordföranden gör en ny kontroll.")
     if cmd.actor in check.answered:
         return Refused(Rule.P12, "Ditt svar är redan antecknat.")
+    refusal = _not_in_call(m, r, cmd.actor, cmd.actor, Rule.P12, "!ok")
+    if refusal:
+        return refusal
     if m.drops.get(cmd.actor):
         return Refused(
             Rule.P5, "Ditt avbrott är antecknat. Skriv !åter när ljud och bild fungerar, och svara sedan !ok."
@@ -919,15 +936,87 @@ def _check_result(r: Roster, check_id: int, missing: list[str], expected: int) -
     )
 
 
-def tick(m: Meeting | None, r: Roster, now: datetime) -> Accepted | None:
-    """Time has passed: a running check whose deadline is reached ends (§ 12)."""
-    check = m.check if m is not None else None
-    if check is None or not check.running or now < check.deadline:
+def tick(m: Meeting | None, r: Roster, now: datetime) -> tuple[datetime, str, Accepted] | None:
+    """Time has passed: the earliest thing that fell due, with when it did and a key naming it:
+    a running check's deadline (§ 12), or a call membership that expired without a leave."""
+    if m is None:
         return None
+    due: list[tuple[datetime, str, Callable[[], Accepted | None]]] = []
+    check = m.check
+    if check is not None and check.running and now >= check.deadline:
+        due.append((check.deadline, f"check:{check.id}", lambda: _check_ended(r, check)))
+    if m.phase in _CALL_PHASES:
+        for user, devices in m.in_call.items():
+            for device, expires in devices.items():
+                if expires is not None and datetime.fromisoformat(expires) <= now:
+                    at = datetime.fromisoformat(expires)
+                    rest = {d: e for d, e in devices.items() if d != device}
+                    due.append(
+                        (at, f"call:{user}:{device}:{expires}", lambda u=user, d=rest, t=at: call(m, r, u, d, t))
+                    )
+    if not due:
+        return None
+    at, key, outcome = min(due, key=lambda x: x[0])
+    result = outcome()
+    assert result is not None  # a membership in the meeting's state always changes when it expires
+    return at, key, result
+
+
+def _check_ended(r: Roster, check) -> Accepted:
     missing = check.missing
     return Accepted(
         [("check_ended", {"id": check.id, "passed": not missing})],
         [_check_result(r, check.id, missing, len(check.expected))],
+    )
+
+
+# --- the video call (Element Call, MatrixRTC; §§ 3–5, 10, 12) --------------------------------------
+
+_CALL_PHASES = frozenset({Phase.CONVENED, Phase.OPEN})
+
+
+def follows_call(r: Roster) -> bool:
+    return r.video == "element-call"
+
+
+def in_call(m: Meeting, user: str) -> bool:
+    return bool(m.in_call.get(user))
+
+
+def call(m: Meeting | None, r: Roster, user: str, devices: dict[str, str | None], now: datetime) -> Accepted | None:
+    """A person's devices in the room's call changed (from the room state, or an expiry). A
+    present person who leaves the call has lost audio and video, with every consequence of
+    §§ 5, 10 and 12; coming back into the call is not enough, the person confirms with !åter."""
+    if m is None or not follows_call(r) or m.phase not in _CALL_PHASES or r.person(user) is None:
+        return None
+    before = m.in_call.get(user, {})
+    if before == devices:
+        return None
+    events: list = [("call", {"user": user, "devices": devices})]
+    replies = []
+    left = before and not devices
+    if left and m.phase is Phase.OPEN and m.here(user) and m.location.get(user) != "lokal":
+        kinds = [k for k in ("ljud", "bild") if k not in m.drops.get(user, set())]
+        if kinds:
+            drop, text = _drop(m, r, user, kinds, via="call")
+            events += drop
+            text = (
+                f"{r.label(user)} har lämnat videosamtalet kl. {hms(now, r.tz)}, vilket antecknas som förlorat "
+                f"ljud och bild. {text} När hen är tillbaka i samtalet bekräftar hen med !åter."
+            )
+            replies.append(Reply(text, mentions=tuple(dict.fromkeys((chair_now(m, r), user))), reply=False))
+    return Accepted(events, replies)
+
+
+def _not_in_call(m: Meeting, r: Roster, user: str, actor: str, rule: Rule, what: str) -> Refused | None:
+    """§§ 3–4, 12: with the call followed, one attests only what the call shows (one in the
+    chair's room attests in the room)."""
+    if not follows_call(r) or in_call(m, user) or m.location.get(user) == "lokal":
+        return None
+    who = "Du är" if user == actor else f"{r.label(user)} är"
+    return Refused(
+        rule,
+        f"{who} inte med i rummets videosamtal (Element Call). Anslut till samtalet och skriv sedan {what}.",
     )
 
 
@@ -1258,6 +1347,8 @@ def status_text(m: Meeting, r: Roster) -> str:
     drops = [f"{r.label(u)} ({' och '.join(sorted(k))})" for u, k in m.drops.items() if k]
     if drops:
         lines.append("Avbrott: " + ", ".join(drops))
+    if follows_call(r):
+        lines.append("I videosamtalet: " + (_names(r, [u for u in m.in_call if m.in_call[u]]) or "ingen"))
     item = m.item
     if item:
         lines.append(f"Uppe: ärende {item.n}. {item.title}")

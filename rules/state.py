@@ -189,6 +189,9 @@ class Meeting:
     justerad_at: datetime | None = None
     fingerprint: str = ""  # of the justerat protocol
     anslag: dict[str, str] = field(default_factory=dict)  # KL 8 kap. 12 §: dates, ÅÅÅÅ-MM-DD
+    # Who is in the room's video call (Element Call): user -> device -> when its membership
+    # expires (ISO time) or None; a user with no device is not in the call.
+    in_call: dict[str, dict[str, str | None]] = field(default_factory=dict)
     drops: dict[str, set[str]] = field(default_factory=dict)  # user -> {"ljud", "bild"}
     muted: set[str] = field(default_factory=set)
     adjourned: bool = False
@@ -523,6 +526,13 @@ def _closed(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     m.current = None
 
 
+def _call(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    if d["devices"]:
+        m.in_call[d["user"]] = dict(d["devices"])
+    else:
+        m.in_call.pop(d["user"], None)
+
+
 def _justerare(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     m.justerare = list(d["users"])
 
@@ -591,6 +601,7 @@ _APPLY = {
     "retaken": _retaken,
     "closed": _closed,
     "justerare": _justerare,
+    "call": _call,
     "signed": _signed,
     "paragraph_justerad": _paragraph_justerad,
     "corrected": _corrected,

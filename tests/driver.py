@@ -107,9 +107,21 @@ class Driver:
         return step.outcome
 
     def tick(self) -> None:
-        step = self.engine.tick(self.now)
-        if step:
+        while step := self.engine.tick(self.now):
             self.log.extend(step.events)
+
+    def call(self, user: str, devices: dict[str, datetime | None]) -> Accepted | None:
+        """The room's call state for `user` now (device -> expiry), as the shell hands it in."""
+        self.now += timedelta(seconds=1)
+        self.tick()
+        self._before = copy.deepcopy(self.m)
+        self.pending = None
+        step = self.engine.call(user, {d: e.isoformat() if e else None for d, e in devices.items()}, self.now)
+        if step is None:
+            return None
+        self.log.extend(step.events)
+        assert isinstance(step.outcome, Accepted)
+        return step.outcome
 
     def protocol(self, fmt: str = "md") -> str:
         assert self.m is not None

@@ -438,11 +438,11 @@ def test_kl_5_65_the_protocol_dates_the_kallelse():
 def test_p2_sharing_is_for_people_here_and_never_a_chain():
     d = Driver().opened(present=(CHAIR, VICE, M3, M4))
     assert d.refused(CHAIR, f"!delad {M4} {M5}").rule is Rule.P2  # Eva is not here
-    assert d.refused(CHAIR, f"!lokal {M5}").rule is Rule.P2
+    d.ok(CHAIR, f"!lokal {M5}")  # seated in the chair's room before the roll call
     d.ok(CHAIR, f"!delad {M3} {M4}")
     assert d.refused(CHAIR, f"!delad {M4} {VICE}").rule is Rule.P2
     assert d.refused(CHAIR, f"!lokal {M4}").rule is Rule.P2
-    assert d.m.location == {M3: M4, M4: M3}
+    assert d.m.location == {M3: M4, M4: M3, M5: "lokal"}
 
 
 def test_p1_the_test_kallelse_reads_whole():

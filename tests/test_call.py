@@ -1,0 +1,151 @@
+"""The video call (Element Call): membership as Element Call writes it, and the rules on top
+(§§ 3–5, 10, 12): attestations checked against the call, a drop registered from the call,
+an expiry noticed on time."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime, timedelta
+
+from matrix import rtc
+from rules.citations import Rule
+from tests.driver import CHAIR, KALLA, M3, M4, M5, MEMBERS, ROSTER, SECR, SUB1, TJP, VICE, Driver
+
+CALL = dataclasses.replace(ROSTER, video="element-call")
+T0 = 1_796_000_000_000  # an origin_server_ts in ms
+
+
+def _entry(device: str, **more) -> dict:
+    return {
+        "application": "m.call",
+        "call_id": "",
+        "scope": "m.room",
+        "device_id": device,
+        "focus_active": {"type": "livekit", "focus_selection": "oldest_membership"},
+        "foci_preferred": [{"type": "livekit", "livekit_service_url": "https://lk.example"}],
+        **more,
+    }
+
+
+# --- parsing the three forms ----------------------------------------------------------------------
+
+
+def test_p3_per_device_membership_with_underscore_state_key_and_relative_expiry():
+    found = rtc.devices("_@anna:ex.se_DEV1", _entry("DEV1", expires=14_400_000), "@anna:ex.se", T0)
+    assert found == [rtc.Device("DEV1", rtc._at(T0 + 14_400_000))]
+    created = rtc.devices("_@anna:ex.se_DEV1", _entry("DEV1", created_ts=T0 - 1000, expires=5000), "@anna:ex.se", T0)
+    assert created[0].expires == rtc._at(T0 + 4000)  # counted from created_ts, not the event's time
+
+
+def test_p3_per_device_membership_with_msc3757_state_key_and_no_expiry():
+    assert rtc.devices("@anna:ex.se_DEV2", _entry("DEV2"), "@anna:ex.se", T0) == [rtc.Device("DEV2", None)]
+
+
+def test_p3_older_per_user_form_with_a_memberships_list_and_absolute_expiry():
+    content = {
+        "memberships": [
+            {**_entry("A"), "membershipID": "x", "expires": 3_600_000},
+            {**_entry("B"), "membershipID": "y", "expires_ts": T0 + 60_000},
+            {**_entry("C"), "application": "m.other"},  # another application: not the call
+        ]
+    }
+    found = rtc.devices("@anna:ex.se", content, "@anna:ex.se", T0)
+    assert found == [rtc.Device("A", rtc._at(T0 + 3_600_000)), rtc.Device("B", rtc._at(T0 + 60_000))]
+
+
+def test_p3_empty_content_is_a_device_that_left_and_another_senders_key_is_ignored():
+    assert rtc.devices("_@anna:ex.se_DEV1", {}, "@anna:ex.se", T0) == []
+    assert rtc.devices("_@anna:ex.se_DEV1", _entry("DEV1"), "@mallory:ex.se", T0) is None
+    assert rtc.devices("_@anna:ex.se_DEV1", _entry("DEV1", scope="m.user"), "@anna:ex.se", T0) == []
+
+
+def test_p3_several_devices_of_one_person_and_expired_ones_are_not_in_the_call():
+    now = rtc._at(T0)
+    slots = {
+        "_@anna:ex.se_A": ("@anna:ex.se", [rtc.Device("A", now + timedelta(minutes=5))]),
+        "_@anna:ex.se_B": ("@anna:ex.se", [rtc.Device("B", now - timedelta(seconds=1))]),
+        "_@anna:ex.se_C": ("@anna:ex.se", [rtc.Device("C", None)]),
+        "_@bo:ex.se_D": ("@bo:ex.se", [rtc.Device("D", None)]),
+    }
+    assert set(rtc.current(slots, "@anna:ex.se", now)) == {"A", "C"}
+
+
+# --- the rules on top -------------------------------------------------------------------------------
+
+
+def _in_call(d: Driver, *users: str, expires: datetime | None = None) -> None:
+    for user in users:
+        d.call(user, {f"{user}-dev": expires})
+
+
+def call_meeting() -> Driver:
+    d = Driver(CALL)
+    d.ok(CHAIR, KALLA)
+    d.ok(CHAIR, "!öppna")
+    _in_call(d, *MEMBERS, SECR)
+    for user in (*MEMBERS, SECR):
+        d.ok(user, "!närvarande")
+    return d
+
+
+def test_p3_p4_presence_is_refused_for_one_not_in_the_call_except_in_the_chairs_room():
+    d = call_meeting()
+    refusal = d.refused(SUB1, "!närvarande")
+    assert refusal.rule is Rule.P3 and "videosamtal" in refusal.text
+    d.ok(CHAIR, f"!lokal {TJP}")
+    d.ok(TJP, "!närvarande")  # in the chair's room: not in the call, and that is lawful
+    assert "I videosamtalet:" in d.ok(M3, "!status").replies[0].text
+
+
+def test_p5_p10_p12_leaving_the_call_after_a_passed_check_is_a_drop_and_the_decision_is_refused():
+    d = call_meeting()
+    d.checked()
+    out = d.call(M4, {})
+    assert out is not None and M4 in out.replies[0].mentions and CHAIR in out.replies[0].mentions
+    assert d.m.drops[M4] == {"ljud", "bild"}
+    refusal = d.refused(CHAIR, "!beslut Bifall")
+    assert refusal.rule is Rule.P5
+    # back in the call is not enough: the person confirms with !åter, while in the call
+    assert d.refused(M4, "!åter").rule is Rule.P10  # not in the call yet
+    d.call(M4, {"new-dev": None})
+    assert d.m.drops[M4] == {"ljud", "bild"}
+    d.ok(M4, "!åter")
+    md = d.protocol("md")
+    assert "registrerat från videosamtalet" in md
+    json.loads(d.protocol("json"))
+
+
+def test_p12_one_who_leaves_the_call_during_the_check_cannot_answer_it():
+    d = call_meeting()
+    d.ok(CHAIR, "!ärende 1")
+    d.ok(CHAIR, "!teknikkontroll")
+    d.call(M5, {})
+    refusal = d.refused(M5, "!ok")
+    assert refusal.rule is Rule.P12 and "videosamtal" in refusal.text
+    for user in (CHAIR, VICE, M3, M4):
+        d.ok(user, "!ok")
+    d.now += timedelta(seconds=61)
+    d.tick()
+    assert d.m.check.passed is False and d.m.check.missing == [M5]
+
+
+def test_p12_an_expired_membership_is_noticed_on_time_without_any_further_event():
+    d = call_meeting()
+    expires = d.now + timedelta(seconds=30)
+    d.call(M5, {"short": expires})
+    d.ok(CHAIR, "!ärende 1")
+    d.now += timedelta(seconds=40)
+    d.tick()  # the clock alone: no event from the room
+    assert M5 not in d.m.in_call and d.m.drops[M5] == {"ljud", "bild"}
+    ended = [e for e in d.log if e.kind == "call" and e.data["user"] == M5][-1]
+    assert ended.at == expires and ended.actor == "distansbot"  # stamped when it expired
+
+
+def test_p3_with_the_call_not_followed_nothing_changes():
+    d = Driver()
+    d.ok(CHAIR, KALLA)
+    d.ok(CHAIR, "!öppna")
+    assert d.call(M3, {"dev": None}) is None
+    d.ok(M3, "!närvarande")  # attested as before, with no call to check it against
+    assert VICE not in d.m.in_call

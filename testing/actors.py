@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from nio import AsyncClient, AsyncClientConfig, LoginResponse, RoomCreateResponse, RoomSendResponse, SyncResponse
 
 from testing.homeserver import stop_process
@@ -194,7 +195,13 @@ ENCRYPTION = {"type": "m.room.encryption", "state_key": "", "content": {"algorit
 
 async def create_room(chair: Person, invite: list[str], name: str, encrypted: bool = False) -> str:
     assert chair.client is not None
-    resp = await chair.client.room_create(name=name, invite=invite, initial_state=[ENCRYPTION] if encrypted else [])
+    # As Element Call sets up a room: members may write their own call membership state.
+    resp = await chair.client.room_create(
+        name=name,
+        invite=invite,
+        initial_state=[ENCRYPTION] if encrypted else [],
+        power_level_override={"events": {CALL_MEMBER: 0}},
+    )
     if not isinstance(resp, RoomCreateResponse):
         raise RuntimeError(f"room_create: {resp}")
     return resp.room_id
@@ -264,3 +271,40 @@ class BotProcess:
     @property
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
+
+
+CALL_MEMBER = "org.matrix.msc3401.call.member"
+
+
+def call_membership(person: Person, device: str, expires_ms: int | None = 14_400_000) -> dict[str, Any]:
+    """A call membership as today's Element Call writes it (MSC4143 content, MSC3401 type)."""
+    content: dict[str, Any] = {
+        "application": "m.call",
+        "call_id": "",
+        "scope": "m.room",
+        "device_id": device,
+        "focus_active": {"type": "livekit", "focus_selection": "oldest_membership"},
+        "foci_preferred": [{"type": "livekit", "livekit_service_url": "https://livekit.example", "livekit_alias": "x"}],
+        "m.call.intent": "video",
+    }
+    if expires_ms is not None:
+        content["expires"] = expires_ms
+    return content
+
+
+async def set_call(person: Person, room_id: str, device: str, content: dict[str, Any], delay_ms: int = 0) -> None:
+    """Write the person's call membership for a device (empty content: the device left); with
+    `delay_ms`, as a delayed event the server sends itself (MSC4140), as Element Call schedules
+    its leave for when the client vanishes."""
+    client = person.client
+    assert client is not None
+    state_key = f"_{client.user_id}_{device}"
+    path = f"/_matrix/client/v3/rooms/{room_id}/state/{CALL_MEMBER}/{state_key}"
+    if delay_ms:
+        path += f"?org.matrix.msc4140.delay={delay_ms}"
+    url = client.homeserver + path
+    async with aiohttp.ClientSession() as http:
+        headers = {"Authorization": f"Bearer {client.access_token}"}
+        async with http.put(url, json=content, headers=headers) as resp:
+            if resp.status != 200:
+                raise RuntimeError(f"call membership of {client.user_id}: {resp.status} {await resp.text()}")

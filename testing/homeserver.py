@@ -92,6 +92,9 @@ class Homeserver:
             "rc_reports": _FAST,
             "rc_room_creation": _FAST,
             "rc_media_create": _FAST,
+            # Element Call has the server send a call member's leave when a client vanishes
+            # (delayed events, MSC4140): off unless a longest delay is set.
+            "max_event_delay_duration": "24h",
         }
         # YAML is a superset of JSON: no YAML writer needed.
         self.config_path.write_text(json.dumps(config, indent=2))

@@ -1,0 +1,85 @@
+"""The bot follows the room's Element Call through Synapse: test clients write call memberships
+exactly as Element Call does (per device, `_@user_DEVICE`, with `expires`), and the bot records
+a member who leaves, whose membership expires, or whose leave the server sends as a delayed
+event, and still knows who is in the call after a restart (§§ 3–5, 10, 12)."""
+
+from __future__ import annotations
+
+import pytest_asyncio
+
+from testing.actors import call_membership, set_call, text_of
+from tests.integration.test_meeting import check_passes, open_meeting
+
+PRESENT = ("anna", "bo", "cecilia", "david", "eva", "sara")
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def call_room(stage):
+    await stage.new_meeting_room(video="element-call", check_timeout=30)
+    yield stage
+    if stage.bot:
+        stage.bot.stop()
+
+
+async def _join(stage, who: str, expires_ms: int | None = 14_400_000) -> None:
+    await set_call(
+        stage[who], stage.room_id, f"{who.upper()}DEV", call_membership(stage[who], f"{who.upper()}DEV", expires_ms)
+    )
+
+
+async def _left_notice(stage, who: str, timeout: float = 30) -> dict:
+    name = stage[who].name
+    return await stage.wait_for(
+        lambda ev: text_of(ev).startswith(f"{name}") and "har lämnat videosamtalet" in text_of(ev), timeout
+    )
+
+
+async def test_p5_p12_call_drops_from_leaving_expiry_and_a_delayed_leave_block_the_decision(call_room):
+    stage = call_room
+    for who in PRESENT:
+        await _join(stage, who)
+    await _join(stage, "eva", expires_ms=None)
+    await open_meeting(stage, present=PRESENT)
+    refused = await stage.ask("frida", "!närvarande")
+    assert refused.startswith("⛔ § 3") and "videosamtal" in refused  # frida is not in the call
+    assert "I videosamtalet: Anna Andersson (S)" in await stage.ask("anna", "!status")
+    await stage.ask("anna", "!ärende 1")
+    await check_passes(stage)
+
+    # David leaves the call after the passed check: a drop, and the decision is refused
+    await set_call(stage["david"], stage.room_id, "DAVIDDEV", {})
+    notice = await _left_notice(stage, "david")
+    assert set(notice["content"]["m.mentions"]["user_ids"]) == {stage["anna"].user_id, stage["david"].user_id}
+    assert (await stage.ask("anna", "!beslut Bifall")).startswith("⛔ § 5")
+    assert (await stage.ask("david", "!åter")).startswith("⛔ § 10")  # not back in the call
+    await _join(stage, "david")
+    assert await stage.ask("david", "!åter") == "✅"
+
+    # Bo's client stops renewing: his membership expires, and the bot notices with no event
+    await set_call(stage["bo"], stage.room_id, "BODEV", call_membership(stage["bo"], "BODEV", expires_ms=3000))
+    await _left_notice(stage, "bo", timeout=20)
+    await _join(stage, "bo")
+    assert await stage.ask("bo", "!åter") == "✅"
+
+    # Cecilia's client vanishes: the leave it scheduled is sent by the server (MSC4140)
+    await set_call(stage["cecilia"], stage.room_id, "CECILIADEV", {}, delay_ms=2000)
+    await _left_notice(stage, "cecilia", timeout=20)
+
+
+async def test_p3_after_a_restart_the_bot_still_knows_who_is_in_the_call_and_who_left_meanwhile(call_room):
+    stage = call_room
+    for who in PRESENT:
+        await _join(stage, who)
+    await open_meeting(stage, present=PRESENT)
+    stage.bot.stop()
+    await set_call(stage["eva"], stage.room_id, "EVADEV", {})  # while the bot is down
+    await stage.start_bot()
+    await _left_notice(stage, "eva")
+    status = await stage.ask("sara", "!status")
+    in_call = next(line for line in status.splitlines() if line.startswith("I videosamtalet:"))
+    assert "David Dahl (C)" in in_call and "Eva Ek (V)" not in in_call
+    # the others are still known to be in the call: their answers to a check are taken
+    await _join(stage, "eva")
+    assert await stage.ask("eva", "!åter") == "✅"
+    await stage.ask("anna", "!ärende 1")
+    await check_passes(stage)

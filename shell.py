@@ -244,6 +244,18 @@ class Shell:
         m = body.engine.meeting
         return list(dict.fromkeys([*(who for who, _ in body.call_slots.values()), *(m.in_call if m else ())]))
 
+    async def on_poll_response(
+        self, room_id: str, event_id: str, poll_id: str, choice: str, sender: str, now: datetime
+    ) -> None:
+        """A response to a vote's poll is that person's !ja, !nej or !avstår on that vote, and
+        only on that one: the rules are told which vote the poll was (`Command.answers`)."""
+        body = self.by_room.get(room_id)
+        tag = await self.store.tag_of(poll_id) if body is not None else None
+        if body is None or not tag or not tag.startswith("poll:"):
+            return
+        meeting_id, _, n = tag.removeprefix("poll:").rpartition(":")
+        await self.handle(body, event_id, Message(f"!{choice}"), sender, now, answers=(meeting_id, int(n)))
+
     async def on_note(self, room_id: str, event_id: str, note: str, now: datetime) -> None:
         """Answer a message that is no command to act on (an edit, one the bot cannot read), once."""
         body = self.by_room.get(room_id)
@@ -403,10 +415,25 @@ class Shell:
             elif reply.attach == "calendar":
                 file = (f"kallelse-{m.id}.ics", calendar.ics(m, body.roster))
             out.append(Outgoing(body.room_id, "m.room.message", content, tag=reply.tag))
+
             if file:
                 # A row of its own: the file goes out even if the homeserver refuses the message.
                 relates = {"m.relates_to": content["m.relates_to"]} if in_reply_to else {}
                 out.append(Outgoing(body.room_id, "file", relates, file[0], file[1]))
+        return out + self._polls(body, m, step)
+
+    def _polls(self, body: Body, m: Meeting, step: Step) -> list[Outgoing]:
+        """Each open vote is also an Element poll (MSC3381): started with the vote, ended when the
+        vote ends (decided or void). A response to it counts as the responder's vote."""
+        out = []
+        for e in step.events:
+            if e.kind == "vote_started" and not e.data.get("closed"):
+                vote = m.votes[-1]  # one vote starts at a time: the one this step began
+                start = shapes.poll_start(f"Votering {vote.id} i ärende {vote.item}", vote.a, vote.b)
+                out.append(Outgoing(body.room_id, shapes.POLL_START, start, tag=f"poll:{m.id}:{vote.id}"))
+            elif e.kind == "vote_ended" and not m.votes[e.data["id"] - 1].closed:
+                end = shapes.poll_end(f"tag:poll:{m.id}:{e.data['id']}", "Voteringen är avslutad.")
+                out.append(Outgoing(body.room_id, shapes.POLL_END, end))
         return out
 
     def _notice(self, body: Body, text: str, source: str) -> Outgoing:
@@ -491,6 +518,11 @@ class Shell:
         from matrix.client import SendError
 
         for out in await self.store.unsent():
+            relates = out.content.get("m.relates_to") or {}
+            if str(relates.get("event_id", "")).startswith("tag:"):
+                # A poll's end points at the poll, whose event id is known once the poll was sent.
+                sent = await self.store.event_of_tag(relates["event_id"].removeprefix("tag:"))
+                out = dataclasses.replace(out, content={**out.content, "m.relates_to": {**relates, "event_id": sent}})
             try:
                 event_id = await transport.send(out)
             except SendError as e:

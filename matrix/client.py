@@ -52,6 +52,10 @@ class Inbound(Protocol):
 
     async def on_note(self, room_id: str, event_id: str, note: str, now: datetime) -> None: ...
 
+    async def on_poll_response(
+        self, room_id: str, event_id: str, poll_id: str, choice: str, sender: str, now: datetime
+    ) -> None: ...
+
     async def on_call_member(
         self,
         room_id: str,
@@ -272,6 +276,8 @@ class Transport:
             await inbound.on_message(room_id, ev.event_id, msg, ev.sender, now)
         elif isinstance(ev, ReactionEvent):
             await inbound.on_reaction(room_id, ev.event_id, ev.reacts_to, ev.key, ev.sender, now)
+        elif answer := shapes.poll_answer(_type_of(ev), (getattr(ev, "source", None) or {}).get("content") or {}):
+            await inbound.on_poll_response(room_id, ev.event_id, answer[0], answer[1], ev.sender, now)
         elif isinstance(ev, MegolmEvent):  # encrypted, and the bot has no key for it
             log.warning("Kunde inte dekryptera %s från %s (session %s)", ev.event_id, ev.sender, ev.session_id)
             await inbound.on_note(room_id, ev.event_id, UNDECRYPTABLE, now)
@@ -331,6 +337,11 @@ class Transport:
     def _encrypted(self, room_id: str) -> bool:
         room = self.client.rooms.get(room_id)
         return bool(room and room.encrypted)
+
+
+def _type_of(ev: Any) -> str:
+    """An event's type, also for one nio knows no class for (and one decrypted)."""
+    return getattr(ev, "type", None) or (getattr(ev, "source", None) or {}).get("type", "")
 
 
 async def check(config: Config) -> int:

@@ -79,3 +79,45 @@ def file(name: str, mimetype: str, size_bytes: int, url: str, keys: dict | None,
     if relates:
         content["m.relates_to"] = relates
     return content
+
+
+# --- votes as Element polls (MSC3381, with the unstable names Element sends today) -------------
+
+POLL_START = "org.matrix.msc3381.poll.start"
+POLL_RESPONSES = ("org.matrix.msc3381.poll.response", "m.poll.response")
+POLL_END = "org.matrix.msc3381.poll.end"
+_TEXT = "org.matrix.msc1767.text"
+# The answers' ids are the votes they stand for (the rules' words), their texts begin so too.
+POLL_CHOICES = {"ja": "ja", "nej": "nej", "avstar": "avstår"}
+
+
+def poll_start(question: str, a: str, b: str) -> dict[str, Any]:
+    answers = [("ja", f"Ja – {a}"), ("nej", f"Nej – {b}"), ("avstar", "Avstår")]
+    fallback = "\n".join([question, *(f"{i}. {text}" for i, (_, text) in enumerate(answers, 1))])
+    return {
+        POLL_START: {
+            "question": {_TEXT: question, "body": question, "msgtype": "m.text"},
+            "kind": "org.matrix.msc3381.poll.disclosed",
+            "max_selections": 1,
+            "answers": [{"id": answer_id, _TEXT: text} for answer_id, text in answers],
+        },
+        _TEXT: fallback,
+    }
+
+
+def poll_end(poll_event_id: str, text: str) -> dict[str, Any]:
+    return {
+        "m.relates_to": {"rel_type": "m.reference", "event_id": poll_event_id},
+        "org.matrix.msc3381.poll.end": {},
+        _TEXT: text,
+    }
+
+
+def poll_answer(event_type: str, content: dict[str, Any]) -> tuple[str, str] | None:
+    """(the poll it answers, the vote chosen: ja, nej or avstår) of a poll response, if it is one."""
+    relates = content.get("m.relates_to") or {}
+    if event_type not in POLL_RESPONSES or relates.get("rel_type") != "m.reference":
+        return None
+    answers = (content.get(event_type) or {}).get("answers") or []
+    choice = POLL_CHOICES.get(answers[0]) if isinstance(answers, list) and answers else None
+    return (relates.get("event_id", ""), choice) if choice else None

@@ -1252,6 +1252,13 @@ def _ballot(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     vote = m.vote
     if vote is None or vote.closed:
         return Refused(Rule.KL_5_54, "Ingen öppen votering pågår.")
+    if cmd.answers is not None and cmd.answers != (m.id, vote.id):
+        # A response to an earlier vote's poll answers that vote, which is over, not this one.
+        return Refused(
+            Rule.KL_5_54,
+            f"Ditt svar gäller en tidigare votering, inte den som pågår (nr {vote.id}). Svara i den "
+            "pågående voteringens omröstning, eller med !ja, !nej eller !avstår.",
+        )
     if cmd.actor not in vote.voters:
         return _not_serving(m, r, cmd.actor, Rule.KL_5_54) or Refused(
             Rule.KL_5_54, "Du tjänstgjorde inte när voteringen började."

@@ -203,6 +203,13 @@ class Store:
             row = await cur.fetchone()
         return row[0] if row else None
 
+    async def event_of_tag(self, tag: str) -> str:
+        """The event id of the message the bot sent with `tag` ("" if not sent)."""
+        sql = "SELECT sent_event_id FROM outbox WHERE tag = ? AND sent_event_id IS NOT NULL ORDER BY id LIMIT 1"
+        async with self.db.execute(sql, (tag,)) as cur:
+            row = await cur.fetchone()
+        return row[0] if row else ""
+
     async def setting(self, key: str) -> str | None:
         async with self.db.execute("SELECT value FROM settings WHERE key = ?", (key,)) as cur:
             row = await cur.fetchone()

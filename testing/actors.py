@@ -308,3 +308,17 @@ async def set_call(person: Person, room_id: str, device: str, content: dict[str,
         async with http.put(url, json=content, headers=headers) as resp:
             if resp.status != 200:
                 raise RuntimeError(f"call membership of {client.user_id}: {resp.status} {await resp.text()}")
+
+
+async def respond(person: Person, room_id: str, poll_event_id: str, answer_id: str) -> str:
+    """Answer a poll as Element does (MSC3381 response, unstable name); returns the event id."""
+    client = person.client
+    assert client is not None
+    content = {
+        "m.relates_to": {"rel_type": "m.reference", "event_id": poll_event_id},
+        "org.matrix.msc3381.poll.response": {"answers": [answer_id]},
+    }
+    resp = await client.room_send(room_id, "org.matrix.msc3381.poll.response", content, ignore_unverified_devices=True)
+    if not isinstance(resp, RoomSendResponse):
+        raise RuntimeError(f"poll response by {person.localpart}: {resp}")
+    return resp.event_id

@@ -8,6 +8,9 @@ import dataclasses
 import json
 from datetime import datetime, timedelta
 
+import commands
+from commands.text import Message
+from matrix import content as rtc_content
 from matrix import rtc
 from rules.citations import Rule
 from tests.driver import CHAIR, KALLA, M3, M4, M5, MEMBERS, ROSTER, SECR, SUB1, TJP, VICE, Driver
@@ -149,3 +152,37 @@ def test_p3_with_the_call_not_followed_nothing_changes():
     assert d.call(M3, {"dev": None}) is None
     d.ok(M3, "!närvarande")  # attested as before, with no call to check it against
     assert VICE not in d.m.in_call
+
+
+# --- votes as Element polls -----------------------------------------------------------------------
+
+
+def test_kl_5_54_a_poll_response_counts_as_a_vote_only_on_the_poll_of_the_running_vote():
+    d = call_meeting()
+    d.checked()
+    d.ok(CHAIR, "!votering A / B")
+    assert d.m.vote.id == 1
+    d.decide(d.facts(dataclasses.replace(_ballot("nej", M3), answers=(d.m.id, 1))))
+    assert d.m.vote.ballots == {M3: "nej"}
+    stale = d.decide(d.facts(dataclasses.replace(_ballot("ja", M4), answers=(d.m.id, 7))))
+    assert stale.rule is Rule.KL_5_54 and M4 not in d.m.vote.ballots
+    other = d.decide(d.facts(dataclasses.replace(_ballot("ja", M4), answers=("another-meeting", 1))))
+    assert other.rule is Rule.KL_5_54
+
+
+def _ballot(choice: str, user: str):
+    return commands.parse(Message(f"!{choice}"), user)
+
+
+def test_kl_5_54_poll_content_as_element_sends_it_and_responses_read_back():
+    start = rtc_content.poll_start("Votering 1 i ärende 2", "Bifall", "Avslag")
+    poll = start[rtc_content.POLL_START]
+    assert poll["kind"] == "org.matrix.msc3381.poll.disclosed" and poll["max_selections"] == 1
+    texts = [a["org.matrix.msc1767.text"] for a in poll["answers"]]
+    assert texts == ["Ja – Bifall", "Nej – Avslag", "Avstår"]
+    assert "1. Ja – Bifall" in start["org.matrix.msc1767.text"]
+    for kind in ("org.matrix.msc3381.poll.response", "m.poll.response"):
+        content = {"m.relates_to": {"rel_type": "m.reference", "event_id": "$p"}, kind: {"answers": ["avstar"]}}
+        assert rtc_content.poll_answer(kind, content) == ("$p", "avstår")
+    assert rtc_content.poll_answer("m.room.message", {"body": "x"}) is None
+    assert rtc_content.poll_answer("m.poll.response", {"m.relates_to": {"rel_type": "m.reference"}}) is None

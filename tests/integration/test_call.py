@@ -5,10 +5,12 @@ event, and still knows who is in the call after a restart (§§ 3–5, 10, 12)."
 
 from __future__ import annotations
 
+import json
+
 import pytest_asyncio
 
-from testing.actors import call_membership, set_call, text_of
-from tests.integration.test_meeting import check_passes, open_meeting
+from testing.actors import call_membership, respond, set_call, text_of
+from tests.integration.test_meeting import check_passes, open_meeting, protocol_offline
 
 PRESENT = ("anna", "bo", "cecilia", "david", "eva", "sara")
 
@@ -83,3 +85,30 @@ async def test_p3_after_a_restart_the_bot_still_knows_who_is_in_the_call_and_who
     assert await stage.ask("eva", "!åter") == "✅"
     await stage.ask("anna", "!ärende 1")
     await check_passes(stage)
+
+
+async def test_kl_5_54_a_vote_through_element_poll_responses_with_a_changed_and_a_refused_answer(room):
+    stage = room
+    await open_meeting(stage, present=PRESENT + ("erik",))
+    await stage.ask("anna", "!ärende 1")
+    await check_passes(stage)
+    started = await stage.say("anna", "!votering Bifall / Avslag")
+    poll = await stage.wait_for(lambda ev: ev.get("type") == "org.matrix.msc3381.poll.start")
+    answers = poll["content"]["org.matrix.msc3381.poll.start"]["answers"]
+    assert [a["org.matrix.msc1767.text"] for a in answers] == ["Ja – Bifall", "Nej – Avslag", "Avstår"]
+    assert text_of(await stage.observer.answer(started)).startswith("VOTERING 1")
+
+    # a substitute who does not serve answers the poll: refused, in reply to the response
+    refused_id = await respond(stage["erik"], stage.room_id, poll["event_id"], "ja")
+    assert text_of(await stage.observer.answer(refused_id)).startswith("⛔ KL 5 kap. 54 §")
+    await respond(stage["bo"], stage.room_id, poll["event_id"], "ja")
+    await respond(stage["bo"], stage.room_id, poll["event_id"], "nej")  # the last one counts
+    for who, choice in (("anna", "ja"), ("cecilia", "ja"), ("david", "nej")):
+        await respond(stage[who], stage.room_id, poll["event_id"], choice)
+    assert await stage.ask("eva", "!avstår") == "✅"  # typed and polled votes mix
+    result = await stage.wait_for(lambda ev: text_of(ev).startswith("RESULTAT av votering 1"))
+    assert "2 ja, 2 nej, 1 avstod" in text_of(result) and "utslagsröst" in text_of(result)
+    end = await stage.wait_for(lambda ev: ev.get("type") == "org.matrix.msc3381.poll.end")
+    assert end["content"]["m.relates_to"] == {"rel_type": "m.reference", "event_id": poll["event_id"]}
+    doc = json.loads(protocol_offline(stage))
+    assert doc["ärenden"][0]["voteringar"][0]["röster"]["nej"] == ["Bo Berg (M)", "David Dahl (C)"]

@@ -19,8 +19,9 @@ import textwrap
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from matrix.content import POLL_START
 from rules.roster import STOCKHOLM as TZ
-from testing.actors import ROOT, text_of
+from testing.actors import ROOT, call_membership, respond, set_call, text_of
 from testing.script import script_for
 from testing.stage import CAST, PASSWORD, Stage
 
@@ -33,6 +34,10 @@ def show(ev: dict) -> None:
     stamp = datetime.now(TZ).strftime("%H:%M:%S")
     if kind == "m.reaction":
         print(f"{stamp}  {who} reagerar {text_of(ev)}")
+    elif kind == POLL_START:
+        print(f"{stamp}  {who} lägger ut omröstningen: {ev['content'].get('org.matrix.msc1767.text', '')!r}")
+    elif kind == "org.matrix.msc3381.poll.end":
+        print(f"{stamp}  {who} avslutar omröstningen")
     elif kind == "m.room.message":
         content = ev.get("content", {})
         if content.get("msgtype") == "m.file":
@@ -63,7 +68,7 @@ async def play(out: Path, keep: bool) -> int:
     stage = await Stage.open(out / "stage")
     try:
         assert stage.observer
-        await stage.new_meeting_room(check_timeout=8)
+        await stage.new_meeting_room(check_timeout=8, video="element-call")
         print(f"Rummet {stage.room_id} är skapat och boten är med. Sammanträdet börjar.\n")
         stage.observer.on_event = show
         # The demo meeting is convened for a couple of minutes from now, in Swedish time.
@@ -74,6 +79,21 @@ async def play(out: Path, keep: bool) -> int:
             if who == "wait":
                 print(f"          (ingen svarar på {template} sekunder …)")
                 await stage.wait_for(lambda ev: "är inte godkänd" in text_of(ev), timeout=60)
+                continue
+            if who in ("call", "leave"):  # as Element Call writes the room's call state
+                for person in mentioned:
+                    device = f"{person.upper()}TELEFON"
+                    content = call_membership(stage[person], device) if who == "call" else {}
+                    print(f"          ({person} {'ansluter till' if who == 'call' else 'tappar'} videosamtalet)")
+                    await set_call(stage[person], stage.room_id, device, content)
+                if who == "leave":
+                    await stage.wait_for(lambda ev: "lämnat videosamtalet" in text_of(ev), timeout=30)
+                continue
+            if who == "poll":  # an answer in the vote's Element poll
+                poll = await stage.wait_for(lambda ev: ev.get("type") == POLL_START, timeout=30)
+                print(f"          ({mentioned[0]} svarar {template} i omröstningen)")
+                await respond(stage[mentioned[0]], stage.room_id, poll["event_id"], template.replace("å", "a"))
+                await asyncio.sleep(0.5)
                 continue
             await stage.ask(who, template, *mentioned)
             await asyncio.sleep(0.3)  # let the answers print before the next line

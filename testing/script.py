@@ -1,8 +1,10 @@
 """The demo meeting: Kommunstyrelsen meets at a distance and uses §§ 1–13 on the way.
 
 Each step is (who, message template, people mentioned) with `{}` where a person is mentioned,
-("wait", seconds, ()) to let time pass, or ("start", 0, ()) where the chair waits for the time
-in the kallelse before opening (those who convene a few minutes ahead, as the demo does, are
+("wait", seconds, ()) to let time pass, ("start", 0, ()) where the chair waits for the time
+in the kallelse before opening, ("call", 0, people) and ("leave", 0, people) where people join
+or leave the room's Element Call, or ("poll", "ja"|"nej"|"avstår", (who,)) where someone answers
+the running vote in its poll (those who convene a few minutes ahead, as the demo does, are
 inside the 15 minutes before it and go on at once). The demo plays it through Matrix; the
 golden-file test plays it through the rules alone.
 """
@@ -40,9 +42,11 @@ SCRIPT: list[tuple[str, str | int, tuple[str, ...]]] = [
     ("anna", "!tillåt 3", ()),  # § 8: the chair cannot
     ("sven", "!godkänn 3", ()),  # § 8: the security chief can
     ("start", 0, ()),
+    ("call", 0, tuple(who for who in EVERYONE if who != "tina")),  # the Element Call the bot follows
     ("anna", "!öppna", ()),
-    *[(who, "!närvarande", ()) for who in EVERYONE],  # §§ 2–4
-    ("anna", "!lokal {}", ("tina",)),  # § 2
+    ("anna", "!närvarande", ()),
+    ("anna", "!lokal {}", ("tina",)),  # § 2: in the chair's room, not in the call
+    *[(who, "!närvarande", ()) for who in EVERYONE if who != "anna"],  # §§ 2–4
     ("anna", "!delad {} {}", ("erik", "frida")),  # § 2
     ("anna", "!justerare {}", ("bo",)),  # KL 5 kap. 69 §
     ("anna", "!dagordning", ()),
@@ -61,7 +65,7 @@ SCRIPT: list[tuple[str, str | int, tuple[str, ...]]] = [
     ("anna", "!votering Bifall till kommunstyrelsens förslag / Avslag", ()),
     ("anna", "!ja", ()),
     ("bo", "!nej", ()),
-    ("cecilia", "!ja", ()),
+    ("poll", "ja", ("cecilia",)),  # in the vote's Element poll
     ("david", "!nej", ()),
     ("eva", "!ja", ()),
     ("bo", "!reservation Budgeten underskattar kostnaderna för äldreomsorgen.", ()),
@@ -95,6 +99,9 @@ SCRIPT: list[tuple[str, str | int, tuple[str, ...]]] = [
     ("bo", "!justera omedelbart", ()),
     # Item 3: protective security, approved by the security chief (§ 8); the floor taken (§ 9)
     ("anna", "!ärende 3", ()),
+    ("leave", 0, ("eva",)),  # Eva's call drops: lost audio and video, registered from the call
+    ("call", 0, ("eva",)),
+    ("eva", "!åter", ()),
     ("tina", "!ordet", ()),
     ("anna", "!fråntaordet {}", ("tina",)),
     ("tina", "!ordet", ()),  # § 9: refused for the rest of the item

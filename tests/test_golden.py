@@ -8,6 +8,7 @@ the diff line by line as the secretary who files the protocol would.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+import commands
+from commands.text import Message
 from config import BodyConfig
 from rules.actions import Refused
 from testing.script import SCRIPT
@@ -31,7 +34,7 @@ def uid(localpart: str) -> str:
 
 def play() -> tuple[Driver, list[str]]:
     """The script through the rules; returns the meeting and the rules its refusals cited."""
-    roster = BodyConfig(**body_config("!demo:localhost")).roster()
+    roster = BodyConfig(**body_config("!demo:localhost", video="element-call")).roster()
     d = Driver(roster)
     d.now = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # the kallelse goes out two days ahead, at 09.00
     refused = []
@@ -42,6 +45,16 @@ def play() -> tuple[Driver, list[str]]:
         if who == "start":
             assert d.m is not None and d.m.start is not None
             d.now = d.m.start - timedelta(seconds=1)  # the next command comes at the time called
+            continue
+        if who in ("call", "leave"):
+            for person in mentioned:
+                d.call(uid(person), {f"{person}-telefon": None} if who == "call" else {})
+            continue
+        if who == "poll":
+            assert d.m is not None and d.m.vote is not None
+            cmd = commands.parse(Message(f"!{template}"), uid(mentioned[0]))
+            outcome = d.decide(d.facts(dataclasses.replace(cmd, answers=(d.m.id, d.m.vote.id))))
+            assert not isinstance(outcome, Refused), outcome
             continue
         outcome = d.say(uid(who), template.format(*(uid(m) for m in mentioned)))
         if isinstance(outcome, Refused):

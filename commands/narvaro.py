@@ -1,6 +1,6 @@
 """Presence, place and transmission (§§ 2–5, 10)."""
 
-from commands.registry import command, no_args, people, word_then_person
+from commands.registry import command, no_args, people, word_or_people, word_then_person
 
 command(
     "närvarande",
@@ -24,3 +24,10 @@ command(
     "antecknar att du (eller personen) lämnar sammanträdet från nu (KL 6 kap. 27 §)",
     people(1, optional=True),
 )
+command(
+    "förhinder",
+    "!förhinder | !förhinder @person | !förhinder återta",
+    "anmäler att du (eller personen) inte kan delta; en ersättare kallas in i tur (KL 6 kap. 17 §)",
+    word_or_people("återta", 1),
+)
+command("tjänstgör", "!tjänstgör", "bekräftar att du som inkallad ersättare tjänstgör vid sammanträdet", no_args)

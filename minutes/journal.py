@@ -225,6 +225,14 @@ _LINE = {
     "retaken": _retaken,
     "closed": lambda m, r, d: "Ordföranden avslutade sammanträdet.",
     "call": _call,
+    "forhinder": lambda m, r, d: (
+        f"{r.label(d['user'])} anmälde förhinder (KL 6 kap. 17 §)."
+        if d["by"] == d["user"]
+        else f"{r.label(d['by'])} anmälde förhinder för {r.label(d['user'])} (KL 6 kap. 17 §)."
+    ),
+    "forhinder_withdrawn": lambda m, r, d: f"{r.label(d['user'])} återtog sitt förhinder.",
+    "called_in": lambda m, r, d: f"{r.label(d['substitute'])} kallades in att tjänstgöra för {r.label(d['member'])}.",
+    "confirmed": lambda m, r, d: f"{r.label(d['substitute'])} bekräftade att hen tjänstgör för {r.label(d['member'])}.",
     "justerare": lambda m, r, d: (
         "Utsågs att justera protokollet: " + ", ".join(r.label(u) for u in d["users"]) + " (KL 5 kap. 69 §)."
     ),

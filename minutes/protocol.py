@@ -238,7 +238,11 @@ def _doc(meeting_id: str, body_id: str, events: list[Event], r: Roster, fp: str)
             if p.user in m.present and p.user not in served
         ],
         "övriga_närvarande": others,
-        "frånvarande": [p.label for p in (*r.members, *r.substitutes) if p.user not in m.present],
+        "frånvarande": [
+            p.label + (" (anmält förhinder)" if p.user in m.forhinder else "")
+            for p in (*r.members, *r.substitutes)
+            if p.user not in m.present
+        ],
         "teknikfelsledamöter": [
             {"namn": r.label(u), "från": hm(at, r.tz), "ersatt_av": r.label(m.replaced_by.get(u) or m.substituted[u])}
             for u, at in m.teknikfel.items()

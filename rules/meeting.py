@@ -284,7 +284,14 @@ def _närvarande(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return Accepted(
             replies=[Reply(f"Du är redan antecknad som närvarande sedan kl. {hm(m.present[cmd.actor], r.tz)}.")]
         )
-    return Accepted([("present", {"user": cmd.actor, "attests": _attests(person.role)})])
+    events: list = [("present", {"user": cmd.actor, "attests": _attests(person.role)})]
+    member = m.confirmed.get(cmd.actor)
+    if member is not None and m.seat(member) is None and member not in m.substituted and _between_items(m):
+        # Called in for a member with förhinder and confirmed: serves from the start, no !ersätt.
+        events.append(("replaced", {"member": member, "substitute": cmd.actor, "teknikfel": False}))
+        text = f"{r.label(cmd.actor)} tjänstgör för {r.label(member)}, som har anmält förhinder (KL 6 kap. 17 §)."
+        return Accepted(events, [Reply(text)])
+    return Accepted(events)
 
 
 def _attests(role: Role) -> str:
@@ -736,6 +743,102 @@ def _jäv_återta(m: Meeting, r: Roster, cmd: Command, item) -> Outcome:
         [("jav_withdrawn", {"n": item.n, "user": cmd.actor})],
         [Reply(f"{r.label(cmd.actor)} har återtagit sin jävsanmälan i ärende {item.n} och deltar i ärendet.")],
     )
+
+
+# --- förhinder: substitutes called in before the meeting (KL 6 kap. 17 §) -------------------------
+
+
+def next_to_call(m: Meeting, r: Roster, member: str, skip: str = "") -> str | None:
+    """The substitute to call in for `member`: the same order as !ersätt (own party first, then
+    the list), skipping those with förhinder, those already called or confirmed, and those serving."""
+    serving = set(m.serving(r)) if m.phase is Phase.OPEN else set()
+    free = [s for s in r.substitutes if s.user not in (*m.forhinder, *m.called, *m.confirmed, *serving, skip)]
+    person = r.person(member)
+    own = [s for s in free if person and person.party and s.party == person.party]
+    return (own or free)[0].user if free else None
+
+
+def _call_in(m: Meeting, r: Roster, member: str, skip: str) -> tuple[list, str, tuple[str, ...]]:
+    """Call the next substitute in turn for `member` (not `skip`, who just declined): the events,
+    the words, whom to mention."""
+    sub = next_to_call(m, r, member, skip)
+    when = date_time(m.start, r.tz) if m.start else ""
+    if sub is None:
+        text = (
+            f"Ingen ersättare finns kvar att kalla in för {r.label(member)}. Ordföranden och sekreteraren: "
+            "sammanträdet hålls med de ledamöter som kommer; beslutförheten räknas vid uppropet (KL 6 kap. 27 §)."
+        )
+        return [], text, (r.chair, *r.secretaries)
+    text = (
+        f"{r.label(sub)}: du kallas in att tjänstgöra för {r.label(member)} vid {r.name}s sammanträde {when}. "
+        "Svara !tjänstgör om du kan, annars !förhinder."
+    )
+    return [("called_in", {"substitute": sub, "member": member})], text, (sub,)
+
+
+def _förhinder(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    if cmd.word == "återta":
+        return _förhinder_återta(m, r, cmd)
+    user = cmd.people[0] if cmd.people else cmd.actor
+    leader = acts_as_chair(m, r, cmd.actor) or cmd.actor == r.chair or r.is_secretary(cmd.actor)
+    if user != cmd.actor and not leader:
+        return Refused(Rule.KL_6_17, "Bara ordföranden eller sekreteraren kan anmäla förhinder för någon annan.")
+    substitute_for = m.called.get(user) or m.confirmed.get(user)
+    if not r.is_member(user) and substitute_for is None:
+        return Refused(
+            Rule.KL_6_17,
+            f"{r.label(user)} är varken ledamot eller inkallad ersättare; förhinder anmäls av den som är kallad.",
+        )
+    if user in m.forhinder:
+        return Refused(Rule.KL_6_17, f"Förhinder för {r.label(user)} är redan anmält.")
+    if m.here(user):
+        return Refused(Rule.KL_6_27, f"{r.label(user)} är närvarande. Den som går antecknas med !lämnar.")
+    events: list = [("forhinder", {"user": user, "by": cmd.actor})]
+    member = substitute_for or user
+    text = f"{r.label(user)} har anmält förhinder."
+    more, call_text, mentions = _call_in(m, r, member, skip=user)
+    return Accepted(events + more, [Reply(f"{text} {call_text}", mentions=mentions)])
+
+
+def _förhinder_återta(m: Meeting, r: Roster, cmd: Command) -> Outcome:
+    if cmd.actor not in m.forhinder:
+        return Refused(Rule.KL_6_17, "Du har inget förhinder anmält.")
+    served = [s for s, member in m.confirmed.items() if member == cmd.actor]
+    text = f"{r.label(cmd.actor)} har återtagit sitt förhinder."
+    if served:
+        text += (
+            f" {r.label(served[0])} har redan bekräftat och tjänstgör från början; du tar över från nästa ärende "
+            "sedan du anmält närvaro, som en ledamot som kommer senare."
+        )
+    return Accepted([("forhinder_withdrawn", {"user": cmd.actor})], [Reply(text, mentions=tuple(served))])
+
+
+def _tjänstgör(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    member = m.called.get(cmd.actor)
+    if member is None:
+        if cmd.actor in m.confirmed:
+            return Refused(Rule.KL_6_17, "Du har redan bekräftat.")
+        return Refused(
+            Rule.KL_6_17, "Du är inte inkallad. Sekreteraren kallar in ersättare i tur när någon har förhinder."
+        )
+    text = (
+        f"{r.label(cmd.actor)} tjänstgör för {r.label(member)} vid sammanträdet: anmäl närvaro med !närvarande vid "
+        "uppropet, så tjänstgör du från början (KL 6 kap. 17 §)."
+    )
+    return Accepted([("confirmed", {"substitute": cmd.actor, "member": member})], [Reply(text)])
+
+
+def forhinder_lines(m: Meeting, r: Roster) -> list[str]:
+    """Who has förhinder and who is called in (for !status and !dagordning)."""
+    lines = []
+    members = [u for u in m.forhinder if r.is_member(u)]
+    if members:
+        lines.append("Förhinder: " + _names(r, members))
+    for sub, member in m.confirmed.items():
+        lines.append(f"{r.label(sub)} tjänstgör för {r.label(member)} (bekräftat)")
+    for sub, member in m.called.items():
+        lines.append(f"{r.label(sub)} är inkallad för {r.label(member)} (inte svarat)")
+    return lines
 
 
 # --- items and their classes (§§ 6–8) --------------------------------------------------------
@@ -1325,13 +1428,15 @@ def _dagordning(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     for item in m.items.values():
         mark = " ← uppe nu" if item.n == m.current else ""
         lines.append(_agenda_line(item.n, item.title, item.klass, item.dnr, item.allowed_by, item.approved_by) + mark)
+    lines += forhinder_lines(m, r)
     return Accepted(replies=[Reply("\n".join(lines))])
 
 
 def status_text(m: Meeting, r: Roster) -> str:
     lines = [f"{r.name}: sammanträdet {m.phase.value}" + (" (ajournerat)" if m.adjourned else "") + "."]
+    lines += forhinder_lines(m, r) if m.phase in (Phase.CONVENED, Phase.OPEN) else []
     if m.phase is not Phase.OPEN:
-        return lines[0]
+        return "\n".join(lines)
     serving = m.serving(r)
     lines.append(
         f"Tjänstgör ({len(serving)} av {len(r.members)}): "
@@ -1589,6 +1694,8 @@ _HANDLERS: dict[str, Callable[..., Outcome]] = {
     "protokoll": _protokoll,
     "avsluta": _avsluta,
     "justerare": _justerare,
+    "förhinder": _förhinder,
+    "tjänstgör": _tjänstgör,
     "justera": _justera,
     "rättelse": _rättelse,
 }

@@ -192,6 +192,11 @@ class Meeting:
     # Who is in the room's video call (Element Call): user -> device -> when its membership
     # expires (ISO time) or None; a user with no device is not in the call.
     in_call: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    # Before and during the meeting (KL 6 kap. 17 §): who reported förhinder (-> who reported it),
+    # and the substitutes called in for a member: awaiting an answer, or confirmed (!tjänstgör).
+    forhinder: dict[str, str] = field(default_factory=dict)
+    called: dict[str, str] = field(default_factory=dict)  # substitute -> member
+    confirmed: dict[str, str] = field(default_factory=dict)  # substitute -> member
     drops: dict[str, set[str]] = field(default_factory=dict)  # user -> {"ljud", "bild"}
     muted: set[str] = field(default_factory=set)
     adjourned: bool = False
@@ -533,6 +538,28 @@ def _call(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
         m.in_call.pop(d["user"], None)
 
 
+def _forhinder(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    user = d["user"]
+    m.forhinder[user] = d["by"]
+    m.called.pop(user, None)  # a called or confirmed substitute who cannot passes the call on
+    m.confirmed.pop(user, None)
+
+
+def _forhinder_withdrawn(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    user = d["user"]
+    del m.forhinder[user]
+    for sub in [s for s, member in m.called.items() if member == user]:  # not needed any more
+        del m.called[sub]
+
+
+def _called_in(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.called[d["substitute"]] = d["member"]
+
+
+def _confirmed(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.confirmed[d["substitute"]] = m.called.pop(d["substitute"])
+
+
 def _justerare(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     m.justerare = list(d["users"])
 
@@ -601,6 +628,10 @@ _APPLY = {
     "retaken": _retaken,
     "closed": _closed,
     "justerare": _justerare,
+    "forhinder": _forhinder,
+    "forhinder_withdrawn": _forhinder_withdrawn,
+    "called_in": _called_in,
+    "confirmed": _confirmed,
     "call": _call,
     "signed": _signed,
     "paragraph_justerad": _paragraph_justerad,

@@ -134,6 +134,9 @@ PERMISSIONS: dict[str, Permission] = {
     "justera": Permission(Who.ROSTER, Rule.KL_5_69, _CLOSED),  # finer: the chair, justerare, secretary
     "justera omedelbart": Permission(Who.ROSTER, Rule.KL_5_69, _OPEN, _ALL),
     "rättelse": Permission(Who.SECRETARY, Rule.KL_5_69, _CLOSED),
+    "förhinder": Permission(Who.ROSTER, Rule.KL_6_17, _PLANNED, _SEATS),  # finer: the person, or leaders
+    "förhinder återta": Permission(Who.ROSTER, Rule.KL_6_17, _PLANNED, _SEATS),
+    "tjänstgör": Permission(Who.ROSTER, Rule.KL_6_17, _PLANNED, _SEATS),  # finer: a called substitute
 }
 
 

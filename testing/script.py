@@ -41,6 +41,8 @@ SCRIPT: list[tuple[str, str | int, tuple[str, ...]]] = [
     ("anna", KALLA, ()),
     ("anna", "!tillåt 3", ()),  # § 8: the chair cannot
     ("sven", "!godkänn 3", ()),  # § 8: the security chief can
+    ("eva", "!förhinder", ()),  # KL 6 kap. 17 §: Erik is called in for her …
+    ("eva", "!förhinder återta", ()),  # … and is not needed: she can come after all
     ("start", 0, ()),
     ("call", 0, tuple(who for who in EVERYONE if who != "tina")),  # the Element Call the bot follows
     ("anna", "!öppna", ()),

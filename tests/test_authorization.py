@@ -79,6 +79,11 @@ def leaderless(d: Driver) -> None:
     d.ok(VICE, "!jäv")
 
 
+def called_in(d: Driver) -> None:
+    convened(d)
+    d.ok(M3, "!förhinder")  # Erik (S) is called in for Cecilia (S)
+
+
 def closed(d: Driver) -> None:
     decided(d)
     d.ok(CHAIR, f"!justerare {M4}")
@@ -168,6 +173,9 @@ TABLE = [
     ("!justera", closed, {"chair", "member", "secretary"}),  # the chair, the justerare (David), a secretary
     ("!justera omedelbart", justerad_paragraph_up, {"member"}),  # after the chair: the justerare
     ("!rättelse 1 Bifall med ändringen", closed, {"secretary"}),
+    ("!förhinder", convened, {"chair", "vice_chair", "member", "teknikfelsledamot"}),  # members (M3 is one here)
+    (f"!förhinder {M5}", convened, {"chair", "secretary"}),
+    ("!tjänstgör", called_in, {"serving_substitute"}),  # Erik, who was called in
 ]
 
 

@@ -19,7 +19,7 @@ import signal
 import sys
 from pathlib import Path
 
-from config import Config, ConfigError, load_config, readable_by_others
+from config import Config, ConfigError, load_config, make_private, readable_by_others
 from minutes import protocol
 from shell import Shell, verify
 from storage import Store
@@ -30,6 +30,7 @@ log = logging.getLogger("distansbot")
 async def _run(config: Config) -> None:
     from matrix.client import Transport
 
+    make_private(config.storage)
     store = await Store.open(config.storage.database)
     transport = Transport(config, store)
     shell = Shell(config, store)

@@ -3,6 +3,7 @@ settings, with errors in Swedish that name the key. See config.example.toml."""
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 import tomllib
@@ -203,6 +204,37 @@ def load_config(path: str | Path) -> Config:
                 text = str(err.get("ctx", {}).get("error", err["msg"]))
             lines.append(f"  {key}: {text or err['msg']}")
         raise ConfigError(f"Fel i konfigurationen {path}:\n" + "\n".join(lines)) from None
+
+
+_OTHERS = stat.S_IRWXG | stat.S_IRWXO
+
+
+def make_private(storage: StorageConfig) -> None:
+    """The database (it holds the access token and the log) and the key store are the bot's
+    user's alone, whatever the umask: created so, and put right at every start."""
+    storage.e2ee_store.mkdir(parents=True, exist_ok=True)
+    storage.database.parent.mkdir(parents=True, exist_ok=True)
+    for path in [storage.e2ee_store, *storage.e2ee_store.rglob("*")]:
+        path.chmod(0o700 if path.is_dir() else 0o600)
+    db = storage.database
+    if not db.exists():
+        os.close(os.open(db, os.O_CREAT | os.O_WRONLY, 0o600))
+    for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+        if path.exists():
+            path.chmod(0o600)
+
+
+def exposed(storage: StorageConfig) -> list[str]:
+    """What of the bot's secrets others on the machine can read or write (for `bot.py check`)."""
+    out = []
+    db = storage.database
+    for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm"), storage.e2ee_store, *storage.e2ee_store.rglob("*")):
+        if path.exists() and path.stat().st_mode & _OTHERS:
+            out.append(
+                f"{path} kan nås av andra än botens användare (rättigheter {stat.S_IMODE(path.stat().st_mode):o}); "
+                "boten rättar det vid start, eller: chmod -R go-rwx på katalogen"
+            )
+    return out
 
 
 def readable_by_others(path: Path) -> str | None:

@@ -31,7 +31,7 @@ from nio import (
 )
 
 from commands.text import Message
-from config import Config
+from config import Config, exposed
 from matrix import content as shapes
 from matrix import rtc
 from storage import Outgoing, Store
@@ -356,6 +356,9 @@ async def check(config: Config) -> int:
             resp = await client.whoami()
         else:
             resp = await client.login(mx.password.get_secret_value(), device_name=f"{mx.device_name} (check)")
+        for warning in exposed(config.storage):  # the token and the keys are the bot's alone
+            print(f"VARNING: {warning}")
+            ok = False
         if isinstance(resp, WhoamiResponse) or getattr(resp, "access_token", None):
             print(f"Inloggning som {mx.user_id}: OK")
         else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -63,3 +65,21 @@ def test_bot_refuses_to_start_on_bad_config(tmp_path):
     )
     assert done.returncode == 2
     assert "bodies.0.check_timeout_seconds: ska vara ett heltal" in done.stderr
+
+
+def test_the_database_and_key_store_are_the_bots_alone_whatever_the_umask(tmp_path):
+    from config import StorageConfig, exposed, make_private
+
+    storage = StorageConfig(database=tmp_path / "data" / "db.sqlite3", e2ee_store=tmp_path / "data" / "e2ee")
+    old = os.umask(0o022)
+    try:
+        make_private(storage)
+        (storage.e2ee_store / "keys.db").write_text("x")  # as nio creates it, readable by others
+        assert exposed(storage) and "keys.db" in exposed(storage)[0]
+        make_private(storage)  # put right at the next start
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(storage.database.stat().st_mode) == 0o600
+    assert stat.S_IMODE(storage.e2ee_store.stat().st_mode) == 0o700
+    assert stat.S_IMODE((storage.e2ee_store / "keys.db").stat().st_mode) == 0o600
+    assert exposed(storage) == []

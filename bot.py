@@ -30,7 +30,8 @@ log = logging.getLogger("distansbot")
 async def _run(config: Config) -> None:
     from matrix.client import Transport
 
-    make_private(config.storage)
+    os.umask(0o077)  # what the bot creates from now on (its database, nio's key store) is its own
+    make_private(config.storage)  # and what an earlier version created is put right
     store = await Store.open(config.storage.database)
     transport = Transport(config, store)
     shell = Shell(config, store)

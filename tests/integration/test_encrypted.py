@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import stat
 import subprocess
 import sys
 import urllib.request
@@ -108,5 +109,10 @@ async def test_check_reports_rooms_and_secrets_stay_out_of_logs(stage):
     assert "Inloggning som @distansbot:localhost: OK" in done.stdout
     assert "med i rummet, krypterat, behörighetsnivå 0, kan skriva och reagera" in done.stdout
     assert "kan läsas av andra" in done.stderr
+    assert "VARNING" not in done.stdout  # the database and the key store the bot made are its own
+    data = stage.config_path.parent
+    assert stat.S_IMODE((data / "distansbot.sqlite3").stat().st_mode) == 0o600
+    assert stat.S_IMODE((data / "e2ee").stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(p.stat().st_mode) & 0o077 == 0 for p in (data / "e2ee").rglob("*"))
     for output in (done.stdout, done.stderr, stage.bot.log.read_text()):
         assert BOT_PASSWORD not in output

@@ -66,6 +66,10 @@ SNAPSHOT_FORMAT = 1
 _MEETING_JSON = TypeAdapter(Meeting)
 
 
+# On SIGTERM the owed answers get this long, so the bot is gone well within 10 seconds.
+SEND_ON_STOP_SECONDS = 6
+
+
 @dataclass
 class Body:
     config: BodyConfig
@@ -572,13 +576,18 @@ class Shell:
         ]
         stopping = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([stopping, *tasks], return_when=asyncio.FIRST_COMPLETED)
-        for task in [stopping, *tasks]:
-            task.cancel()
-        await asyncio.gather(stopping, *tasks, return_exceptions=True)
+        async with self.lock:  # the command in hand is finished first; no new one starts
+            for task in [stopping, *tasks]:
+                task.cancel()
+            await asyncio.gather(stopping, *tasks, return_exceptions=True)
+        self.scheduler.shutdown(wait=False)
         for task in done:
             if task is not stopping and task.exception():
                 raise task.exception()
-        self.scheduler.shutdown(wait=False)
+        try:  # what is owed goes out before the bot exits, if the homeserver takes it in time
+            await asyncio.wait_for(self.send_outbox(transport), SEND_ON_STOP_SECONDS)
+        except Exception as e:  # kept in the outbox: it goes out at the next start
+            log.warning("Allt kunde inte skickas före avslutet (%s); det skickas vid nästa start", type(e).__name__)
 
     async def protocol_text(self, meeting_id: str | None, fmt: str) -> str:
         """`bot.py protokoll`: a meeting's protocol from the log alone."""

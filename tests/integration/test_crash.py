@@ -12,6 +12,7 @@ import asyncio
 import json
 import random
 import re
+import signal
 from datetime import datetime, timedelta
 
 from config import BodyConfig
@@ -120,4 +121,22 @@ async def test_homeserver_outage_mid_meeting_loses_nothing(stage):
     doc = json.loads(protocol_offline(stage))
     assert doc["ärenden"][0]["beslut"][0]["beslut"] == "Bifall"
     assert kalla().split("\n")[1].split(": ")[1] == doc["motivering"]
+    stage.bot.stop()
+
+
+async def test_sigterm_finishes_sends_what_is_owed_and_exits_0_within_10_seconds(stage):
+    await stage.new_meeting_room()
+    assert stage.observer and stage.bot and stage.bot.proc
+    await open_meeting(stage)
+    sent = [await stage.say(who, "!status") for who in ("bo", "cecilia", "david")]
+    started = asyncio.get_running_loop().time()
+    stage.bot.proc.send_signal(signal.SIGTERM)
+    code = await asyncio.to_thread(stage.bot.proc.wait, 20)
+    assert code == 0 and asyncio.get_running_loop().time() - started < 10
+    await stage.start_bot()  # what it had not read is read now; nothing is answered twice
+    for event_id in sent:
+        await stage.observer.answer(event_id, timeout=60)
+    await asyncio.sleep(1)
+    for event_id in sent:
+        assert _no_duplicate_answers(stage.observer.answers_to(event_id)), event_id
     stage.bot.stop()

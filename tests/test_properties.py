@@ -11,6 +11,7 @@ for every event; no input makes the rules raise.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from hypothesis import HealthCheck, event, given, settings
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 from rules.actions import Accepted, Refused
 from rules.state import Phase
 from rules.tables import Who, permission
-from tests.driver import CHAIR, KALLA, MEMBERS, OUTSIDER, SECR, SSC, SUB1, SUB2, TJP, VICE, Driver
+from tests.driver import CHAIR, KALLA, MEMBERS, OUTSIDER, ROSTER, SECR, SSC, SUB1, SUB2, TJP, VICE, Driver
 from tests.invariants import assert_protocol_invariants
 
 PEOPLE = (*MEMBERS, SUB1, SUB2, SECR, TJP, SSC, OUTSIDER)
@@ -63,8 +64,16 @@ COMMAND = st.one_of(
             "!jäv David Dahl",
             "!avsluta inte än",
             "!nej tack, jag avstår",
+            "!förhinder",
+            "!förhinder återta",
+            "!tjänstgör",
+            "!justera",
+            "!justera omedelbart",
+            "!rättelse 1 Ny lydelse",
         ]
     ),
+    st.builds("!justerare {}".format, someone),
+    st.builds("!förhinder {}".format, someone),
     st.builds("!reservation ärende {}".format, item),
     st.builds("!lämnar {}".format, someone),
     st.builds("!ordförande {}".format, someone),
@@ -89,7 +98,9 @@ STEP = st.one_of(
     st.tuples(st.just("round"), item),
     st.tuples(st.just("vote"), st.lists(st.sampled_from(["!ja", "!nej", "!avstår"]), min_size=5, max_size=5)),
     st.tuples(st.just("substitute"), st.sampled_from(MEMBERS)),
+    st.tuples(st.just("call"), st.tuples(someone, st.booleans())),
 )
+CALL = dataclasses.replace(ROSTER, video="element-call")
 OPENING = [(CHAIR, KALLA), (CHAIR, "!öppna")] + [(u, "!närvarande") for u in (*MEMBERS, SUB1, SUB2, SECR)]
 
 
@@ -167,10 +178,13 @@ def _check_turn(m, r, data: dict) -> None:
     event("a substitute entered")
 
 
-def run(steps) -> Driver:
-    d = Driver(before_fold=check_outcome)
+def run(steps, roster=ROSTER) -> Driver:
+    d = Driver(roster, before_fold=check_outcome)
     for sender, arg in steps:
-        if sender == "wait":
+        if sender == "call":  # the room's call state changes (followed only with element-call)
+            user, joined = arg
+            d.call(user, {"dev": None} if joined else {})
+        elif sender == "wait":
             d.now += timedelta(seconds=arg)
         elif sender == "vote":
             d.say(CHAIR, "!teknikkontroll")
@@ -206,6 +220,18 @@ def test_p11_p12_kl_6_27_random_meetings_keep_the_rules(steps):
     assert d.m.event_count == len(d.log)
     assert_protocol_invariants(d)
     d.protocol("md")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(STEP, max_size=50))
+def test_p3_p5_p12_random_meetings_in_a_followed_call_keep_the_rules(steps):
+    everyone_in_call = [("call", (u, True)) for u in (*MEMBERS, SUB1, SUB2, SECR)]
+    d = run(OPENING[:2] + everyone_in_call + OPENING[2:] + steps, roster=CALL)
+    if d.m.phase.value == "pågår":  # one here and out of the call has lost audio and video (§§ 3, 5)
+        for user in d.m.present:
+            if d.m.here(user) and user not in d.m.in_call and d.m.location.get(user) != "lokal":
+                assert {"ljud", "bild"} <= d.m.drops.get(user, set()), user
+    assert_protocol_invariants(d)
 
 
 @settings(max_examples=200, deadline=None)

@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         level=os.environ.get("DISTANSBOT_LOG", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("nio").setLevel(logging.WARNING)
+    logging.getLogger("nio.client.async_client").setLevel(logging.ERROR)  # its retries: said by the bot
     try:
         config = load_config(args.config)
         warning = readable_by_others(Path(args.config))

@@ -555,7 +555,9 @@ class Shell:
 
     async def run(self, transport: Any, stop: asyncio.Event) -> None:
         await self.load()
-        resolved = await transport.start([b.config.room for b in self.bodies.values()])
+        resolved = await transport.start([b.config.room for b in self.bodies.values()], stop)
+        if resolved is None:  # stopped while waiting for the homeserver
+            return
         for body in self.bodies.values():
             if body.config.room in resolved:
                 body.room_id = resolved[body.config.room]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -72,6 +73,20 @@ EDITED = "edited"
 UNDECRYPTABLE = "undecryptable"
 
 
+class OncePerMinute:
+    """A warning that repeats while a fault lasts, logged at most once a minute: one clear line,
+    not a flood, during a long outage."""
+
+    def __init__(self) -> None:
+        self.last: float | None = None
+
+    def say(self, message: str, *args: Any) -> None:
+        now = time.monotonic()
+        if self.last is None or now - self.last >= 60:
+            log.warning(message, *args)
+            self.last = now
+
+
 class SendError(Exception):
     """The homeserver did not take a message. Permanent when it answered with an error code
     other than rate limiting; otherwise (no answer, 429) it is worth trying again."""
@@ -99,9 +114,12 @@ class Transport:
             config.matrix.homeserver,
             config.matrix.user_id,
             store_path=str(e2ee),
-            config=AsyncClientConfig(store_sync_tokens=False, encryption_enabled=True),
+            # nio gives up after two tries, so that the bot's own loops wait with backoff and say
+            # it once a minute; nio's own retries would go on for ever, a warning each time.
+            config=AsyncClientConfig(store_sync_tokens=False, encryption_enabled=True, max_timeouts=2),
         )
         self.rooms: set[str] = set()  # the bodies' rooms, resolved
+        self.trouble = OncePerMinute()  # the homeserver away: said once a minute while it lasts
         self.joined_at: dict[str, int] = {}  # room -> ms since epoch
 
     @property
@@ -113,8 +131,25 @@ class Transport:
 
     # --- start ---------------------------------------------------------------------------------
 
-    async def start(self, rooms: list[str]) -> dict[str, str]:
-        """Log in, upload device keys, join the rooms; returns each configured room's id."""
+    async def start(self, rooms: list[str], stop: asyncio.Event) -> dict[str, str] | None:
+        """Log in, upload device keys, join the rooms; returns each configured room's id, or None
+        if stopped first. A homeserver that does not answer is waited for, with backoff, and said
+        once a minute; a refused login stops the bot (SystemExit)."""
+        backoff = 1.0
+        while not stop.is_set():
+            try:
+                return await self._start(rooms)
+            except SystemExit:
+                raise
+            except Exception as e:
+                self.trouble.say(
+                    "Hemservern %s svarar inte (%s); boten väntar och försöker igen", self.config.matrix.homeserver, e
+                )
+                await sleep_or_stop(stop, backoff)
+                backoff = min(backoff * 2, 60)
+        return None
+
+    async def _start(self, rooms: list[str]) -> dict[str, str]:
         await self._login()
         # Device keys go up before the bot joins, so that members' clients share their room keys
         # with it from the first message on.
@@ -204,7 +239,7 @@ class Transport:
                     raise SendError(resp)
                 await self._on_sync(resp, inbound)
             except Exception as e:  # the homeserver is away, or the batch failed: not stored, so not lost
-                log.warning("Synk misslyckades (%s: %s); nytt försök om %.0f s", type(e).__name__, e, backoff)
+                self.trouble.say("Synk misslyckades (%s); nytt försök inom %.0f s", e, backoff)
                 await sleep_or_stop(stop, backoff)
                 backoff = min(backoff * 2, 60)
                 continue

@@ -140,3 +140,19 @@ async def test_sigterm_finishes_sends_what_is_owed_and_exits_0_within_10_seconds
     for event_id in sent:
         assert _no_duplicate_answers(stage.observer.answers_to(event_id)), event_id
     stage.bot.stop()
+
+
+async def test_started_while_the_homeserver_is_down_it_waits_says_so_once_and_then_answers(stage):
+    await stage.new_meeting_room()
+    assert stage.observer and stage.bot
+    stage.bot.stop()
+    stage.hs.stop()
+    before = stage.bot.log.read_text(errors="replace").count("svarar inte")
+    stage.bot.start()
+    await asyncio.sleep(8)  # retried with backoff several times meanwhile
+    assert stage.bot.running  # neither exits nor gives up
+    said = stage.bot.log.read_text(errors="replace").count("svarar inte") - before
+    assert said == 1, said  # one clear line, not a flood
+    stage.hs.start()
+    await open_meeting(stage)  # it logged in, joined and answers
+    stage.bot.stop()

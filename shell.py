@@ -126,6 +126,7 @@ class Shell:
         self.scheduler: AsyncIOScheduler | None = None
         self.outbox_wakeup = asyncio.Event()
         self.limiter = RateLimiter(config.commands_per_minute)
+        self.unstored: list[Outgoing] = []  # answers owed that the store could not take
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -382,10 +383,12 @@ class Shell:
         """Loud, and nothing changed: memory rebuilt from the log, the person told."""
         await self._reload(body)
         if source.startswith("$"):  # a person's command, not the clock's
+            notice = self._notice(body, NOT_RECORDED, source)
             try:
-                await self.store.enqueue([self._notice(body, NOT_RECORDED, source)])
-            except Exception:
-                log.exception("Inte ens felmeddelandet om %s kunde sparas", source)
+                await self.store.enqueue([notice])
+            except Exception:  # the store is down altogether: the person is told all the same
+                log.exception("Inte ens felmeddelandet om %s kunde sparas; det skickas osparat", source)
+                self.unstored.append(notice)
 
     async def _record_answers(self, body: Body, source: str, now: datetime, outgoing: list[Outgoing]) -> None:
         """A command that changes no meeting: its answers and its handled mark."""
@@ -521,6 +524,9 @@ class Shell:
         """Send every answer owed, in order; each is marked sent only when the server took it."""
         from matrix.client import SendError
 
+        while self.unstored:  # "not recorded" answers the store could not keep: sent first, once
+            await transport.send(self.unstored[0])
+            self.unstored.pop(0)
         for out in await self.store.unsent():
             relates = out.content.get("m.relates_to") or {}
             if str(relates.get("event_id", "")).startswith("tag:"):

@@ -4,9 +4,11 @@ fault is loud and changes nothing, and what is owed to the room fits a Matrix ev
 from __future__ import annotations
 
 import logging
+import sqlite3
 from datetime import timedelta
 
 import aiosqlite
+import pytest
 
 from commands.text import Message
 from matrix.content import MAX_CONTENT_BYTES, size
@@ -62,8 +64,21 @@ async def test_kl_6_35_a_locked_database_is_a_fault_not_a_command_already_handle
     await bot.store.db.execute("PRAGMA busy_timeout = 0")
     with caplog.at_level(logging.ERROR, logger="distansbot"):
         await bot.handle(body, "$motion", Message("!yrka Avslag"), "@bo:localhost", now)
+    # the store cannot even queue the answer: the person is told all the same, unstored
+    assert [o.content["m.relates_to"]["m.in_reply_to"]["event_id"] for o in bot.unstored] == ["$motion"]
+    sent = []
+
+    class Transport:
+        async def send(self, out):
+            sent.append(out)
+            return f"$sent{len(sent)}"
+
+    # the unstored answer goes first; marking the stored ones sent then meets the lock
+    with pytest.raises(sqlite3.OperationalError):
+        await bot.send_outbox(Transport())
     await other.rollback()
     await other.close()
+    assert sent[0].content["body"] == NOT_RECORDED and bot.unstored == []
     assert body.engine.meeting.items[1].motions == []
     assert not await bot.store.is_handled("$motion")
     assert any("kunde inte sparas" in r.message for r in caplog.records)

@@ -23,3 +23,11 @@ def test_benchmarks_run_at_smoke_sizes(tmp_path):
         assert heading in text
     assert "| distansbot |" in text and "| echo bot (floor) |" in text
     assert "| 0 | 0 |" in text  # the load part lost no answer and none was late
+
+
+def test_fuzzing_a_smaller_run_of_the_soak_generator_raises_nothing_and_changes_nothing_refused():
+    sys.path.insert(0, str(ROOT / "bench"))
+    import fuzz
+
+    counts = fuzz.run(4000, seed=7)
+    assert counts["inputs"] == 4000 and counts["refused"] > 0 and counts["accepted"] > 0

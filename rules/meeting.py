@@ -505,6 +505,12 @@ def next_in_turn(m: Meeting, r: Roster, member: str) -> str | None:
         and s.user not in m.teknikfel
         and not (item and s.user in item.jav)
     ]
+    return _first_in_turn(r, member, free)
+
+
+def _first_in_turn(r: Roster, member: str, free: list) -> str | None:
+    """Of the substitutes free to serve, the first of the member's own party in list order,
+    else the first on the list (KL 6 kap. 17 §): one order for !ersätt and for förhinder."""
     person = r.person(member)
     own = [s for s in free if person and person.party and s.party == person.party]
     return (own or free)[0].user if free else None
@@ -627,7 +633,7 @@ def _lämnar(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     member = next((p.user for p in r.members if m.seat(p.user) == user), None)
     if member is not None:
         text += " Hen tjänstgör inte längre och räknas inte i beslutförheten (KL 6 kap. 27 §)."
-        counted = [u for u in m.serving(r) if u != user and "ljud" not in m.drops.get(u, set())]
+        counted = m.counted(r, excluding=user)
         if len(counted) * 2 <= len(r.members):
             text += f" Organet är inte beslutfört: {len(counted)} av {len(r.members)} ledamöter tjänstgör."
         turn = next_in_turn(m, r, member)
@@ -753,9 +759,7 @@ def next_to_call(m: Meeting, r: Roster, member: str, skip: str = "") -> str | No
     the list), skipping those with förhinder, those already called or confirmed, and those serving."""
     serving = set(m.serving(r)) if m.phase is Phase.OPEN else set()
     free = [s for s in r.substitutes if s.user not in (*m.forhinder, *m.called, *m.confirmed, *serving, skip)]
-    person = r.person(member)
-    own = [s for s in free if person and person.party and s.party == person.party]
-    return (own or free)[0].user if free else None
+    return _first_in_turn(r, member, free)
 
 
 def _call_in(m: Meeting, r: Roster, member: str, skip: str) -> tuple[list, str, tuple[str, ...]]:
@@ -1191,14 +1195,14 @@ def _beslut(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 
 def _omtag(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     item = m.item
-    valid = [i for i, d in enumerate(item.decisions) if not d.retaken] if item else []
-    if item is None or not valid:
+    index = item.last_standing if item else None
+    if item is None or index is None:
         return Refused(Rule.P12, "Det finns inget beslut i det aktuella ärendet att ta om.")
     if item.justerad:
         return Refused(Rule.KL_5_69, f"§ {item.paragraph} är omedelbart justerad; beslutet kan inte tas om.")
-    decision = item.decisions[valid[-1]]
+    decision = item.decisions[index]
     return Accepted(
-        [("retaken", {"n": item.n, "index": valid[-1]})],
+        [("retaken", {"n": item.n, "index": index})],
         [
             Reply(
                 f"Beslutet i ärende {item.n} tas om (§ 12) och gäller inte: {decision.text}\n"
@@ -1390,14 +1394,13 @@ def _reservation(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     else:
         n = m.current
     item = m.items[n]
-    standing = [i for i, d in enumerate(item.decisions) if not d.retaken]
-    if not standing:
+    index = item.last_standing
+    if index is None:
         return Refused(
             Rule.KL_4_27,
             f"Det finns inget beslut i ärende {n} att reservera sig mot. Gäller det ett annat ärende: "
             "!reservation ärende N [motivering].",
         )
-    index = standing[-1]
     decision = item.decisions[index]
     if item.justerad:
         return Refused(
@@ -1629,12 +1632,11 @@ def _rättelse(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if isinstance(n, Refused):
         return n
     item = m.items[n]
-    standing = [i for i, d in enumerate(item.decisions) if not d.retaken]
-    if not standing:
+    index = item.last_standing
+    if index is None:
         return Refused(Rule.KL_5_69, f"Ärende {n} har inget beslut att rätta.")
     if item.justerad:
         return Refused(Rule.KL_5_69, f"§ {item.paragraph} är omedelbart justerad och kan inte rättas.")
-    index = standing[-1]
     old = item.decisions[index].text
     signed = list(dict.fromkeys(s.user for s in m.signatures))
     text = (

@@ -148,6 +148,12 @@ class Item:
         return [d for d in self.decisions if not d.retaken]
 
     @property
+    def last_standing(self) -> int | None:
+        """The index of the latest decision that stands (what !omtag, a reservation or a
+        rättelse concerns), or None."""
+        return next((i for i in range(len(self.decisions) - 1, -1, -1) if not self.decisions[i].retaken), None)
+
+    @property
     def permitted(self) -> bool:
         if self.klass == "säkerhetsskydd":
             return self.approved_by is not None
@@ -274,10 +280,14 @@ class Meeting:
         out = {u: set(self.drops.get(u, ())) | ({"ljud"} if u in self.muted else set()) for u in self.serving(roster)}
         return {u: kinds for u, kinds in out.items() if kinds}
 
+    def counted(self, roster: Roster, excluding: str = "") -> list[str]:
+        """Those counted for quorum (KL 6 kap. 27 §): serving, and with audio; `excluding` asks
+        who would be counted without that person."""
+        return [u for u in self.serving(roster) if u != excluding and "ljud" not in self.drops.get(u, set())]
+
     def has_quorum(self, roster: Roster) -> bool:
         # KL 6 kap. 27 §: more than half of the members; one whose link is down does not count.
-        counted = [u for u in self.serving(roster) if "ljud" not in self.drops.get(u, set())]
-        return len(counted) * 2 > len(roster.members)
+        return len(self.counted(roster)) * 2 > len(roster.members)
 
 
 # --- the fold --------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """distansbot: the command line.
 
-    python bot.py --config PATH                          run the bot
+    python bot.py --config PATH                          run the bot (SIGHUP: reread PATH)
     python bot.py protokoll --config PATH [--meeting ID] [--format md|html|json|pdf]
     python bot.py check --config PATH                    validate, log in, report on rooms
     python bot.py verify --config PATH [--meeting ID]    the log unbroken, the justerat protocol unchanged
@@ -27,7 +27,21 @@ from storage import Store
 log = logging.getLogger("distansbot")
 
 
-async def _run(config: Config) -> None:
+async def reread(path: str, shell: Shell) -> bool:
+    """SIGHUP: the configuration file read again. One that does not load is refused, and the
+    one in use stays, with the reason in the log."""
+    try:
+        new = load_config(path)
+    except ConfigError as e:
+        log.error("Konfigurationen lästes inte om; den som gällde gäller fortfarande. %s", e)
+        return False
+    for line in await shell.reconfigure(new):
+        log.info("Konfigurationen omläst: %s", line)
+    log.info("Konfigurationen är omläst från %s", path)
+    return True
+
+
+async def _run(config: Config, path: str) -> None:
     from matrix.client import Transport
 
     os.umask(0o077)  # what the bot creates from now on (its database, nio's key store) is its own
@@ -39,6 +53,14 @@ async def _run(config: Config) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    rereads: set[asyncio.Task] = set()  # held, so that a running one is not collected
+
+    def on_hup() -> None:
+        task = asyncio.create_task(reread(path, shell))
+        rereads.add(task)
+        task.add_done_callback(rereads.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, on_hup)
     try:
         await shell.run(transport, stop)
     finally:
@@ -98,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             from matrix.client import check
 
             return asyncio.run(check(config))
-        asyncio.run(_run(config))
+        asyncio.run(_run(config, args.config))
         return 0
     except ConfigError as e:
         print(e, file=sys.stderr)

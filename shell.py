@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import hashlib
 import logging
 import secrets
@@ -72,12 +73,11 @@ SEND_ON_STOP_SECONDS = 6
 
 @dataclass
 class Body:
-    config: BodyConfig
-    roster: Roster
+    config: BodyConfig  # as configured now: what the next meeting is convened with
+    roster: Roster  # the same, as the rules read it; a meeting's own is `engine.roster`
     engine: Engine
     room_id: str = ""
     meetings: list[str] = field(default_factory=list)  # ids, oldest first
-    state_version: str | None = None
     timers_for: tuple | None = None  # what the body's scheduled timers were made from
     jobs: set[str] = field(default_factory=set)
     # The room's call state (Element Call) by state key: (owner, devices). From the room state at
@@ -120,6 +120,7 @@ class Shell:
             self.bodies[b.id] = Body(b, roster, Engine(roster, name_meeting=self._name_meeting))
         self.meetings: dict[str, Meeting] = {}  # those loaded
         self.known: dict[str, str] = {}  # every meeting id -> its body id
+        self.rosters: dict[str, Roster] = {}  # every meeting id -> the roster it was convened with
         self.snapshot_at: dict[str, int] = {}
         self.by_room: dict[str, Body] = {}
         self.lock = asyncio.Lock()
@@ -133,49 +134,50 @@ class Shell:
     async def load(self) -> None:
         """Rebuild each body's latest meeting from its log (a restart loses nothing). Older
         meetings are closed and are read only when asked for (`meeting()`)."""
-        for meeting_id, body_id in await self.store.meetings():
-            self.known[meeting_id] = body_id
+        tz = ZoneInfo(self.config.timezone)
+        for meeting_id, body_id, convened_with in await self.store.meetings():
             body = self.bodies.get(body_id)
             if body is None:
                 log.warning("Sammanträde %s hör till organet %s som inte längre är konfigurerat", meeting_id, body_id)
                 continue
+            self.known[meeting_id] = body_id
+            # Meetings stored before rosters were kept with them read the configuration's.
+            saved = BodyConfig.model_validate_json(convened_with).roster(tz) if convened_with else body.roster
+            self.rosters[meeting_id] = saved
             body.meetings.append(meeting_id)
         for body in self.bodies.values():
-            body.engine.meeting = await self.meeting(body.meetings[-1]) if body.meetings else None
+            await self._latest(body)
+
+    async def _latest(self, body: Body) -> None:
+        """The body's engine on its latest meeting, under that meeting's own roster."""
+        latest = body.meetings[-1] if body.meetings else None
+        body.engine.meeting = await self.meeting(latest) if latest else None
+        body.engine.roster = self.rosters[latest] if latest else body.roster
 
     async def meeting(self, meeting_id: str) -> Meeting | None:
         """A meeting's state: its latest snapshot, if any, with the events after it folded in."""
         if meeting_id in self.meetings or meeting_id not in self.known:
             return self.meetings.get(meeting_id)
-        body = self.bodies[self.known[meeting_id]]
-        saved = await self.store.snapshot(meeting_id, self._state_version(body))
-        m = _MEETING_JSON.validate_json(saved[1]) if saved else Meeting(meeting_id, body.config.id)
+        roster = self.rosters[meeting_id]
+        saved = await self.store.snapshot(meeting_id, _state_version(roster))
+        m = _MEETING_JSON.validate_json(saved[1]) if saved else Meeting(meeting_id, roster.body_id)
         for event in await self.store.events(meeting_id, after=m.event_count):
-            rules_state.apply(m, body.roster, event)
+            rules_state.apply(m, roster, event)
         self.meetings[meeting_id] = m
         self.snapshot_at[meeting_id] = m.event_count if saved else 0
         return m
 
-    def _state_version(self, body: Body) -> str:
-        """Snapshots are valid for the format, the code that folds the log and the roster."""
-        if body.state_version is None:
-            digest = hashlib.sha256(f"json-{SNAPSHOT_FORMAT}".encode())
-            digest.update(Path(rules_state.__file__).read_bytes())
-            digest.update(repr(body.roster).encode())
-            body.state_version = digest.hexdigest()[:20]
-        return body.state_version
-
-    async def _maybe_snapshot(self, body: Body, m: Meeting, force: bool = False) -> None:
+    async def _maybe_snapshot(self, m: Meeting, force: bool = False) -> None:
         if force or m.event_count - self.snapshot_at.get(m.id, 0) >= SNAPSHOT_EVERY:
             state = _MEETING_JSON.dump_json(m)
-            await self.store.save_snapshot(m.id, m.event_count, self._state_version(body), state)
+            await self.store.save_snapshot(m.id, m.event_count, _state_version(self.rosters[m.id]), state)
             self.snapshot_at[m.id] = m.event_count
 
     async def _reload(self, body: Body) -> None:
         """Memory back to exactly what the log holds, after a fold or a store failed."""
         for meeting_id in body.meetings:
             self.meetings.pop(meeting_id, None)
-        body.engine.meeting = await self.meeting(body.meetings[-1]) if body.meetings else None
+        await self._latest(body)
         body.timers_for = None
 
     def _name_meeting(self, roster: Roster, cmd: Command) -> str:
@@ -185,6 +187,40 @@ class Shell:
         return (
             base if base not in taken else next(f"{base}-{i}" for i in range(2, 10_000) if f"{base}-{i}" not in taken)
         )
+
+    async def reconfigure(self, new: Config) -> list[str]:
+        """SIGHUP: take up a reread configuration. A body's changed roster is what its next
+        kallelse gets; a meeting under way keeps the roster it was convened with. What cannot
+        change while running (the login, the files, the clock, which bodies and rooms) waits
+        for a restart; the lines returned say so."""
+        later = [
+            f"{name} ändras först vid omstart"
+            for name, changed in (
+                ("[matrix]", new.matrix != self.config.matrix),
+                ("[storage]", new.storage != self.config.storage),
+                ("timezone", new.timezone != self.config.timezone),
+                ("vilka organ som finns", [b.id for b in new.bodies] != list(self.bodies)),
+            )
+            if changed
+        ]
+        async with self.lock:  # between commands, so that a meeting is stored with the roster it got
+            tz = ZoneInfo(self.config.timezone)
+            for b in new.bodies:
+                body = self.bodies.get(b.id)
+                if body is None or body.config == b:
+                    continue
+                if b.room != body.config.room:
+                    later.append(f"rummet för {b.id} ändras först vid omstart")
+                    b = b.model_copy(update={"room": body.config.room})
+                    if b == body.config:
+                        continue
+                body.config, body.roster = b, b.roster(tz)
+                body.engine.upcoming = body.roster
+                if body.engine.meeting is None:
+                    body.engine.roster = body.roster
+                later.append(f"{b.id}: den nya förteckningen gäller från nästa kallelse")
+            self.limiter.burst = new.commands_per_minute
+        return later
 
     # --- what the transport hands over ---------------------------------------------------------
 
@@ -219,7 +255,7 @@ class Shell:
         """A call membership state event: from the timeline (`now` its time), or from the room
         state read at start-up (what changed while the bot was away counts from now)."""
         body = self.by_room.get(room_id)
-        if body is None or body.roster.video != "element-call":
+        if body is None or body.engine.roster.video != "element-call":
             return
         found = rtc.devices(state_key, content, sender, origin_ts_ms)
         if found is None:  # someone else's state key: not theirs to set
@@ -297,7 +333,7 @@ class Shell:
             elif isinstance(parsed, commands.Unknown):
                 await self._record_answers(body, source, now, [self._notice(body, parsed.body, source)])
             elif parsed.name == "hjälp":
-                text = commands.help_text(body.engine.meeting, body.roster, sender)
+                text = commands.help_text(body.engine.meeting, body.engine.roster, sender)
                 await self._record_answers(body, source, now, [self._notice(body, text, source)])
             else:
                 if parsed.name == "votering":
@@ -310,10 +346,10 @@ class Shell:
                 if parsed.name == "justera" and body.engine.meeting is not None:
                     # What the signature is on: the rules stay pure, so the shell hashes the log.
                     m = body.engine.meeting
-                    fp = protocol.fingerprint_for(m, await self.store.events(m.id), body.roster)
+                    fp = protocol.fingerprint_for(m, await self.store.events(m.id), body.engine.roster)
                     parsed = dataclasses.replace(parsed, fingerprint=fp)
                 await self._step(body, source, parsed, now, react=answers is None)
-                if body.roster.video == "element-call":  # a new or opened meeting learns who is in the call
+                if body.engine.roster.video == "element-call":  # a new or opened meeting learns who is in the call
                     await self._call_sync(body, self._call_users(body), f"callsync:{source}", now)
         self.outbox_wakeup.set()
 
@@ -360,7 +396,7 @@ class Shell:
                 now,
                 list(step.events),
                 outgoing,
-                meeting=(m.id, body.config.id) if step.new else None,
+                meeting=(m.id, body.config.id, body.config.model_dump_json()) if step.new else None,
                 meeting_id=m.id,
                 next_seq=m.event_count - len(step.events),
             )
@@ -375,8 +411,9 @@ class Shell:
         if step.new:
             self.meetings[m.id] = m
             self.known[m.id] = body.config.id
+            self.rosters[m.id] = body.engine.roster
             body.meetings.append(m.id)
-        await self._maybe_snapshot(body, m)
+        await self._maybe_snapshot(m)
         await self._schedule(body)
 
     async def _fault(self, body: Body, source: str) -> None:
@@ -404,11 +441,11 @@ class Shell:
         out = []
         for reply in step.outcome.replies:
             in_reply_to = source if reply.reply else None
-            content = shapes.message(reply, body.roster, in_reply_to)
+            content = shapes.message(reply, body.engine.roster, in_reply_to)
             file: tuple[str, str | bytes] | None = None
             if reply.attach in ("protocol", "pdf") or reply.attach.startswith("extract:"):
                 events = [*await self.store.events(m.id), *step.events]
-                doc = protocol.build(m.id, m.body_id, events, body.roster)  # the log replayed once
+                doc = protocol.build(m.id, m.body_id, events, body.engine.roster)  # the log replayed once
                 if reply.attach == "protocol":
                     text, html_text = protocol.render_doc(doc, "md"), protocol.html_body(doc)
                     content = shapes.with_document(content, text, html_text, TOO_BIG)
@@ -420,7 +457,7 @@ class Shell:
                     name = f"protokollsutdrag-{m.id}-paragraf-{m.items[n].paragraph}.pdf"
                     file = (name, await asyncio.to_thread(protocol.extract_pdf, doc, n))
             elif reply.attach == "calendar":
-                file = (f"kallelse-{m.id}.ics", calendar.ics(m, body.roster))
+                file = (f"kallelse-{m.id}.ics", calendar.ics(m, body.engine.roster))
             out.append(Outgoing(body.room_id, "m.room.message", content, tag=reply.tag))
 
             if file:
@@ -444,7 +481,7 @@ class Shell:
         return out
 
     def _notice(self, body: Body, text: str, source: str) -> Outgoing:
-        return Outgoing(body.room_id, "m.room.message", shapes.message(Reply(text), body.roster, source))
+        return Outgoing(body.room_id, "m.room.message", shapes.message(Reply(text), body.engine.roster, source))
 
     # --- time ----------------------------------------------------------------------------------
 
@@ -462,7 +499,7 @@ class Shell:
         if expiries:
             first = min(expiries)
             out.append((f"{body.config.id}|call|{first}", datetime.fromisoformat(first)))
-        for rem in schedule.reminders(m, body.roster):
+        for rem in schedule.reminders(m, body.engine.roster):
             if not await self.store.is_handled(_reminder_source(m, rem.key)):
                 out.append((f"{body.config.id}|reminder|{rem.key}", rem.at))
         return out
@@ -513,9 +550,11 @@ class Shell:
         source = _reminder_source(m, key)
         if await self.store.is_handled(source):
             return
-        reply = schedule.remind(m, body.roster, key, now)
+        reply = schedule.remind(m, body.engine.roster, key, now)
         # A reminder that no longer matters is recorded all the same, so it is not tried again.
-        outgoing = [Outgoing(body.room_id, "m.room.message", shapes.message(reply, body.roster, None))] if reply else []
+        outgoing = (
+            [Outgoing(body.room_id, "m.room.message", shapes.message(reply, body.engine.roster, None))] if reply else []
+        )
         await self._record_answers(body, source, now, outgoing)
 
     # --- running -------------------------------------------------------------------------------
@@ -569,7 +608,7 @@ class Shell:
                 body.room_id = resolved[body.config.room]
                 self.by_room[body.room_id] = body
         for body in self.by_room.values():  # who is in the call now, also after a restart
-            if body.roster.video == "element-call":
+            if body.engine.roster.video == "element-call":
                 for event_id, state_key, content, sender, ts in await transport.call_state(body.room_id):
                     await self.on_call_member(body.room_id, event_id, state_key, content, sender, ts)
         self.scheduler = AsyncIOScheduler(timezone="UTC")
@@ -606,7 +645,7 @@ class Shell:
         meeting_id = meeting_id or list(self.known)[-1]
         if meeting_id not in self.known:
             raise ConfigError(f"Sammanträdet {meeting_id} finns inte. Finns: {', '.join(self.known)}")
-        roster = self.bodies[self.known[meeting_id]].roster
+        roster = self.rosters[meeting_id]
         return protocol.render(meeting_id, self.known[meeting_id], await self.store.events(meeting_id), roster, fmt)
 
 
@@ -622,7 +661,7 @@ async def verify(store: Store, shell: Shell, meeting_id: str | None) -> tuple[bo
         breaks = await store.breaks(mid)
         for b in breaks[:1]:
             lines.append(f"FEL {mid}: händelse {b.seq} ({b.kind}): {b.why}.")
-        doc = protocol.build(mid, shell.known[mid], events, shell.bodies[shell.known[mid]].roster)
+        doc = protocol.build(mid, shell.known[mid], events, shell.rosters[mid])
         found = [f"händelse {b.seq}" for b in breaks]
         for e in events:
             if e.kind == "justerad" and e.data["fingerprint"] != doc["fingeravtryck"]:
@@ -642,6 +681,15 @@ async def verify(store: Store, shell: Shell, meeting_id: str | None) -> tuple[bo
         state = f"justerat, fingeravtryck {doc['fingeravtryck']} stämmer" if doc["justering"] else "ej justerat"
         lines.append(f"OK {mid}: {len(events)} händelser, kedjan är hel; protokollet {state}.")
     return ok, lines
+
+
+@functools.cache
+def _state_version(roster: Roster) -> str:
+    """Snapshots are valid for the format, the code that folds the log and the roster."""
+    digest = hashlib.sha256(f"json-{SNAPSHOT_FORMAT}".encode())
+    digest.update(Path(rules_state.__file__).read_bytes())
+    digest.update(repr(roster).encode())
+    return digest.hexdigest()[:20]
 
 
 def _reminder_source(m: Meeting, key: str) -> str:

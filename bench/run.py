@@ -395,7 +395,7 @@ def big_meeting(r: Roster, meeting_id: str, events: int, items: int = 2) -> Fold
 
 
 async def store_meeting(store: Store, body_id: str, f: Folder) -> None:
-    await store.record(f"bench:{f.m.id}", "!r", f.now, f.events, [], meeting=(f.m.id, body_id), meeting_id=f.m.id)
+    await store.record(f"bench:{f.m.id}", "!r", f.now, f.events, [], meeting=(f.m.id, body_id, None), meeting_id=f.m.id)
 
 
 async def startup(work: Path, sizes: Sizes) -> dict:
@@ -441,7 +441,7 @@ async def startup(work: Path, sizes: Sizes) -> dict:
 
     replay, bot = await timed_load()  # no snapshot yet: the whole log
     for body in bot.bodies.values():
-        await bot._maybe_snapshot(body, body.engine.meeting, force=True)
+        await bot._maybe_snapshot(body.engine.meeting, force=True)
     await bot.store.close()
     with_snapshot, bot = await timed_load()
     cost: dict[str, list[float]] = {"b000": [], "b001": []}

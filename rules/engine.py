@@ -42,7 +42,10 @@ def default_name(roster: Roster, cmd: Command) -> str:
 
 
 class Engine:
-    """A body's latest meeting and the rules that move it."""
+    """A body's latest meeting and the rules that move it.
+
+    `roster` is the meeting's own, the one it was convened with; `upcoming` is the one a new
+    kallelse gets (the configuration now). A roster changed mid-meeting so applies from the next."""
 
     def __init__(
         self,
@@ -51,13 +54,14 @@ class Engine:
         name_meeting: Callable[[Roster, Command], str] = default_name,
         audit: Callable[[Outcome], None] | None = None,
     ) -> None:
-        self.roster = roster
+        self.roster = self.upcoming = roster
         self.meeting = meeting
         self.name_meeting = name_meeting
         self.audit = audit  # sees each outcome before it is folded (tests check purity with it)
 
     def decide(self, cmd: Command, now: datetime) -> Outcome:
-        return rules.decide(self.meeting, self.roster, cmd, now)
+        roster = self.upcoming if rules.starts_meeting(self.meeting, cmd) else self.roster
+        return rules.decide(self.meeting, roster, cmd, now)
 
     def step(self, cmd: Command, now: datetime) -> Step:
         outcome = self.decide(cmd, now)
@@ -66,6 +70,7 @@ class Engine:
         if not isinstance(outcome, Accepted):
             return Step(outcome, meeting=self.meeting)
         if outcome.new_meeting:
+            self.roster = self.upcoming
             self.meeting = Meeting(self.name_meeting(self.roster, cmd), self.roster.body_id)
         events = tuple(Event(kind, now, cmd.actor, data) for kind, data in outcome.events)
         self._fold(events)

@@ -169,6 +169,11 @@ def decide(m: Meeting | None, roster: Roster, cmd: Command, now: datetime) -> Ou
 # --- convening (§ 1) -------------------------------------------------------------------------
 
 
+def starts_meeting(m: Meeting | None, cmd: Command) -> bool:
+    """A kallelse begins a new meeting unless it replaces that of a meeting not yet opened."""
+    return cmd.name == "kalla" and not (m is not None and m.phase is Phase.CONVENED)
+
+
 def _kalla(m: Meeting | None, r: Roster, cmd: Command, now: datetime) -> Outcome:
     c = cmd.convening
     assert c is not None  # the parser sets it or an error
@@ -179,7 +184,7 @@ def _kalla(m: Meeting | None, r: Roster, cmd: Command, now: datetime) -> Outcome
         )
     if start <= now:
         return Refused(Rule.P1, f"Tiden {date_time(start, r.tz)} har redan varit. Kalla till en kommande tid.")
-    replacing = m is not None and m.phase is Phase.CONVENED
+    replacing = not starts_meeting(m, cmd)
     data = {
         "start": start.isoformat(),
         "form": c.form,

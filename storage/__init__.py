@@ -74,6 +74,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE events ADD COLUMN hash TEXT;
     """,
+    # The body's configuration a meeting was convened with (JSON), so that a roster changed later
+    # never changes a meeting under way or a protocol already written; NULL before this.
+    """
+    ALTER TABLE meetings ADD COLUMN roster TEXT;
+    """,
 )
 
 
@@ -156,9 +161,10 @@ class Store:
 
     # --- reading ----------------------------------------------------------------------------
 
-    async def meetings(self) -> list[tuple[str, str]]:
-        async with self.db.execute("SELECT id, body_id FROM meetings ORDER BY rowid") as cur:
-            return [(r[0], r[1]) async for r in cur]
+    async def meetings(self) -> list[tuple[str, str, str | None]]:
+        """Each meeting: its id, its body's and the body's configuration it was convened with."""
+        async with self.db.execute("SELECT id, body_id, roster FROM meetings ORDER BY rowid") as cur:
+            return [(r[0], r[1], r[2]) async for r in cur]
 
     async def events(self, meeting_id: str, after: int = 0) -> list[Event]:
         """The meeting's events from number `after` on (0: all)."""
@@ -224,7 +230,7 @@ class Store:
         at: datetime,
         events: list[Event],
         outgoing: list[Outgoing],
-        meeting: tuple[str, str] | None = None,
+        meeting: tuple[str, str, str | None] | None = None,
         meeting_id: str | None = None,
         next_seq: int = 0,
     ) -> bool:
@@ -242,8 +248,8 @@ class Store:
             )
             if meeting:
                 await self.db.execute(
-                    "INSERT INTO meetings (id, body_id, created_at) VALUES (?, ?, ?)",
-                    (meeting[0], meeting[1], at.isoformat()),
+                    "INSERT INTO meetings (id, body_id, created_at, roster) VALUES (?, ?, ?, ?)",
+                    (meeting[0], meeting[1], at.isoformat(), meeting[2]),
                 )
             if events:
                 await self._append(meeting_id, next_seq, source, events)

@@ -231,7 +231,7 @@ async def test_kl_5_69_the_stored_log_shows_an_event_changed_removed_or_added(tm
     d = closed()
     store = await Store.open(tmp_path / "db.sqlite3")
     try:
-        await store.record("$1", "!r", d.now, d.log[:10], [], meeting=(d.m.id, "ks"), meeting_id=d.m.id)
+        await store.record("$1", "!r", d.now, d.log[:10], [], meeting=(d.m.id, "ks", None), meeting_id=d.m.id)
         await store.record("$2", "!r", d.now, d.log[10:], [], meeting_id=d.m.id, next_seq=10)
         assert await store.breaks(d.m.id) == []
         decided = next(i for i, e in enumerate(d.log) if e.kind == "decided")
@@ -251,7 +251,7 @@ async def test_kl_5_69_a_database_from_before_the_chain_is_chained_when_opened(t
     path = tmp_path / "old.sqlite3"
     store = await Store.open(path)
     d = closed()
-    await store.record("$1", "!r", d.now, d.log, [], meeting=(d.m.id, "ks"), meeting_id=d.m.id)
+    await store.record("$1", "!r", d.now, d.log, [], meeting=(d.m.id, "ks", None), meeting_id=d.m.id)
     await store.db.execute("UPDATE events SET hash = NULL")  # as a database of the previous version has them
     await store.db.commit()
     await store.close()

@@ -173,3 +173,31 @@ async def test_started_while_the_homeserver_is_down_it_waits_says_so_once_and_th
     stage.hs.start()
     await open_meeting(stage)  # it logged in, joined and answers
     stage.bot.stop()
+
+
+async def test_sighup_rereads_the_file_refuses_a_bad_one_and_keeps_the_running_meetings_roster(stage):
+    await stage.new_meeting_room()
+    assert stage.observer and stage.bot and stage.bot.proc and stage.config_path
+    await open_meeting(stage)
+    good = stage.config_path.read_text(encoding="utf-8")
+
+    async def hup(text: str, said: str) -> None:
+        before = stage.bot.log.read_text(errors="replace").count(said)
+        stage.config_path.write_text(text, encoding="utf-8")
+        stage.bot.proc.send_signal(signal.SIGHUP)
+        for _ in range(100):
+            if stage.bot.log.read_text(errors="replace").count(said) > before:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"no {said!r} in {stage.bot.log}")
+
+    await hup(good.replace("[matrix]", "[matrix\n"), "lästes inte om")  # broken TOML: refused
+    assert stage.bot.running
+    assert "Eva Ek (V)" in await stage.ask("cecilia", "!status")
+    # Mallory made a member in Eva's place: not in this meeting, which keeps the roster it had.
+    swapped = good.replace('"@eva:localhost"', '"@mallory:localhost"')
+    await hup(swapped, "den nya förteckningen gäller från nästa kallelse")
+    assert "finns inte i Kommunstyrelsens förteckning" in await stage.ask("mallory", "!närvarande")
+    status = await stage.ask("eva", "!status")
+    assert "Eva Ek (V)" in status and "Mallory" not in status
+    stage.bot.stop()

@@ -4,6 +4,7 @@
     python bot.py protokoll --config PATH [--meeting ID] [--format md|html|json|pdf]
     python bot.py check --config PATH                    validate, log in, report on rooms
     python bot.py verify --config PATH [--meeting ID]    the log unbroken, the justerat protocol unchanged
+    python bot.py ny-enhet --config PATH                 its key store lost: log in anew as a new device
 
 The bot itself is `shell.Shell` (what happens to a command) over `matrix.client.Transport`
 (the homeserver), with every rule in `rules/`.
@@ -90,9 +91,19 @@ async def _verify(config: Config, meeting_id: str | None) -> int:
         await store.close()
 
 
+async def _new_device(config: Config) -> int:
+    from matrix.client import new_device
+
+    store = await Store.open(config.storage.database)
+    try:
+        return await new_device(config, store)
+    finally:
+        await store.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description="distansbot – distanssammanträden på Matrix")
-    parser.add_argument("action", nargs="?", choices=["run", "protokoll", "check", "verify"], default="run")
+    parser.add_argument("action", nargs="?", choices=["run", "protokoll", "check", "verify", "ny-enhet"], default="run")
     parser.add_argument("--config", required=True, help="konfigurationsfil (TOML)")
     parser.add_argument("--meeting", help="sammanträdets id (protokoll); standard: det senaste")
     parser.add_argument("--format", choices=protocol.FORMATS, default="md")
@@ -116,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.action == "verify":
             return asyncio.run(_verify(config, args.meeting))
+        if args.action == "ny-enhet":
+            return asyncio.run(_new_device(config))
         if args.action == "check":
             from matrix.client import check
 

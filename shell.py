@@ -79,6 +79,7 @@ class Body:
     room_id: str = ""
     meetings: list[str] = field(default_factory=list)  # ids, oldest first
     timers_for: tuple | None = None  # what the body's scheduled timers were made from
+    stale: bool = False  # memory may be ahead of the log (a reload failed): reload before anything
     jobs: set[str] = field(default_factory=set)
     # The room's call state (Element Call) by state key: (owner, devices). From the room state at
     # start-up and the state events after it; the meeting learns of it through the engine.
@@ -128,6 +129,9 @@ class Shell:
         self.outbox_wakeup = asyncio.Event()
         self.limiter = RateLimiter(config.commands_per_minute)
         self.unstored: list[Outgoing] = []  # answers owed that the store could not take
+        self.unmarked: dict[str, tuple[str, datetime]] = {}  # handled, the store could not say so yet
+        # Answers sent whose marks are not stored yet (outbox id -> event id, tag): never sent again.
+        self.sent: dict[int, tuple[str, str]] = {}
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -174,11 +178,14 @@ class Shell:
             self.snapshot_at[m.id] = m.event_count
 
     async def _reload(self, body: Body) -> None:
-        """Memory back to exactly what the log holds, after a fold or a store failed."""
+        """Memory back to exactly what the log holds, after a fold or a store failed. If the log
+        cannot be read now, nothing is decided on this body until it can (`stale`)."""
+        body.stale = True
         for meeting_id in body.meetings:
             self.meetings.pop(meeting_id, None)
         await self._latest(body)
         body.timers_for = None
+        body.stale = False
 
     def _name_meeting(self, roster: Roster, cmd: Command) -> str:
         assert cmd.convening is not None
@@ -237,7 +244,7 @@ class Shell:
         body = self.by_room.get(room_id)
         if body is None or key.rstrip("\ufe0f") != "✅":
             return
-        tag = await self.store.tag_of(reacts_to)
+        tag = await self._tag_of(reacts_to)
         if tag and tag.startswith("check:"):
             meeting_id, _, n = tag.removeprefix("check:").rpartition(":")
             await self.handle(body, event_id, Message("!ok"), sender, now, answers=(meeting_id, int(n)))
@@ -291,11 +298,19 @@ class Shell:
         """A response to a vote's poll is that person's !ja, !nej or !avstår on that vote, and
         only on that one: the rules are told which vote the poll was (`Command.answers`)."""
         body = self.by_room.get(room_id)
-        tag = await self.store.tag_of(poll_id) if body is not None else None
+        tag = await self._tag_of(poll_id) if body is not None else None
         if body is None or not tag or not tag.startswith("poll:"):
             return
         meeting_id, _, n = tag.removeprefix("poll:").rpartition(":")
         await self.handle(body, event_id, Message(f"!{choice}"), sender, now, answers=(meeting_id, int(n)))
+
+    async def _handled(self, source: str) -> bool:
+        return source in self.unmarked or await self.store.is_handled(source)
+
+    async def _tag_of(self, event_id: str) -> str | None:
+        """The tag of a message the bot sent, also one whose mark is not stored yet."""
+        tag = next((t for ev, t in self.sent.values() if ev == event_id), None)
+        return tag if tag is not None else await self.store.tag_of(event_id)
 
     async def on_note(self, room_id: str, event_id: str, note: str, now: datetime) -> None:
         """Answer a message that is no command to act on (an edit, one the bot cannot read), once."""
@@ -303,7 +318,7 @@ class Shell:
         if body is None:
             return
         async with self.lock:
-            if not await self.store.is_handled(event_id):
+            if not await self._handled(event_id):
                 await self._record_answers(body, event_id, now, [self._notice(body, NOTES[note], event_id)])
         self.outbox_wakeup.set()
 
@@ -320,7 +335,7 @@ class Shell:
     ) -> None:
         """One chat message (or ✅ on a check) in a body's room: parse, step, store, answer."""
         async with self.lock:
-            if await self.store.is_handled(source):
+            if await self._handled(source):
                 return
             await self._tick(body, now)
             parsed = commands.parse(msg, sender)
@@ -358,7 +373,7 @@ class Shell:
             step = body.engine.step(cmd, now)
         except FoldError:
             log.exception("Händelserna från %s kunde inte läggas in; sammanträdet läses om från loggen", source)
-            await self._fault(body, source)
+            await self._fault(body, source, now)
             return
         if isinstance(step.outcome, Refused):
             await self._record_answers(body, source, now, [self._notice(body, step.outcome.body, source)])
@@ -370,6 +385,8 @@ class Shell:
 
     async def _tick(self, body: Body, now: datetime) -> None:
         """Let time pass for the body's meeting before anything else is decided."""
+        if body.stale:
+            await self._reload(body)
         while True:
             try:
                 step = body.engine.tick(now)
@@ -402,7 +419,7 @@ class Shell:
             )
         except Exception:
             log.exception("Kommandot %s kunde inte sparas; sammanträdet läses om från loggen", source)
-            await self._fault(body, source)
+            await self._fault(body, source, now)
             return
         if not stored:  # handled after all (cannot happen under the lock, but never fold twice)
             log.error("Kommandot %s var redan behandlat; sammanträdet läses om från loggen", source)
@@ -416,16 +433,19 @@ class Shell:
         await self._maybe_snapshot(m)
         await self._schedule(body)
 
-    async def _fault(self, body: Body, source: str) -> None:
-        """Loud, and nothing changed: memory rebuilt from the log, the person told."""
-        await self._reload(body)
+    async def _fault(self, body: Body, source: str, now: datetime) -> None:
+        """Loud, and nothing changed: memory rebuilt from the log, the person told. "Not
+        recorded" is final: the command is marked handled with that answer, so that it is never
+        applied later (read again after a restart) when the person has already sent it anew."""
         if source.startswith("$"):  # a person's command, not the clock's
             notice = self._notice(body, NOT_RECORDED, source)
             try:
-                await self.store.enqueue([notice])
-            except Exception:  # the store is down altogether: the person is told all the same
+                await self.store.record(source, body.room_id, now, [], [notice])
+            except Exception:  # the store is down altogether: told all the same, marked when it is back
                 log.exception("Inte ens felmeddelandet om %s kunde sparas; det skickas osparat", source)
                 self.unstored.append(notice)
+                self.unmarked[source] = (body.room_id, now)
+        await self._reload(body)
 
     async def _record_answers(self, body: Body, source: str, now: datetime, outgoing: list[Outgoing]) -> None:
         """A command that changes no meeting: its answers and its handled mark."""
@@ -433,7 +453,7 @@ class Shell:
             await self.store.record(source, body.room_id, now, [], outgoing)
         except Exception:
             log.exception("Svaret på %s kunde inte sparas", source)
-            await self._fault(body, source)
+            await self._fault(body, source, now)
 
     async def _answers(self, body: Body, source: str, step: Step) -> list[Outgoing]:
         m = step.meeting
@@ -537,9 +557,8 @@ class Shell:
         body = self.bodies[body_id]
         now = now or datetime.now(UTC)
         async with self.lock:
-            if kind in ("check", "call"):
-                await self._tick(body, now)
-            else:
+            await self._tick(body, now)  # a check's deadline, a call's expiry: or time before a reminder
+            if kind == "reminder":
                 await self._remind(body, key, now)
         self.outbox_wakeup.set()
 
@@ -548,7 +567,7 @@ class Shell:
         if m is None:
             return
         source = _reminder_source(m, key)
-        if await self.store.is_handled(source):
+        if await self._handled(source):
             return
         reply = schedule.remind(m, body.engine.roster, key, now)
         # A reminder that no longer matters is recorded all the same, so it is not tried again.
@@ -560,31 +579,46 @@ class Shell:
     # --- running -------------------------------------------------------------------------------
 
     async def send_outbox(self, transport: Any) -> None:
-        """Send every answer owed, in order; each is marked sent only when the server took it."""
+        """Send every answer owed, in order; what the server took is marked sent, all in one
+        transaction at the end. Until the mark is stored it is kept in memory (`sent`), so an
+        answer is not sent again while the store is down; a resend after a crash lands once, by
+        its transaction id."""
         from matrix.client import SendError
 
         while self.unstored:  # "not recorded" answers the store could not keep: sent first, once
             await transport.send(self.unstored[0])
             self.unstored.pop(0)
-        for out in await self.store.unsent():
-            relates = out.content.get("m.relates_to") or {}
-            if str(relates.get("event_id", "")).startswith("tag:"):
-                # A poll's end points at the poll, whose event id is known once the poll was sent.
-                sent = await self.store.event_of_tag(relates["event_id"].removeprefix("tag:"))
-                out = dataclasses.replace(out, content={**out.content, "m.relates_to": {**relates, "event_id": sent}})
-            try:
-                event_id = await transport.send(out)
-            except SendError as e:
-                if not e.permanent:
-                    raise
-                # The homeserver will never take it (e.g. forbidden): log it, do not block the rest.
-                log.error("Svar %s kunde inte skickas och ges upp: %s", out.id, e)
-                event_id = f"failed:{e.errcode}"
-            await self.store.mark_sent(out.id, event_id)
+        for source, (room_id, at) in list(self.unmarked.items()):  # the store is back: marked now
+            await self.store.record(source, room_id, at, [], [])
+            del self.unmarked[source]
+        try:
+            for out in await self.store.unsent():
+                if out.id in self.sent:
+                    continue
+                relates = out.content.get("m.relates_to") or {}
+                if str(relates.get("event_id", "")).startswith("tag:"):
+                    # A poll's end points at the poll, whose event id is known once the poll was sent.
+                    tag = relates["event_id"].removeprefix("tag:")
+                    poll = next((ev for ev, t in self.sent.values() if t == tag), None)
+                    poll = poll or await self.store.event_of_tag(tag)
+                    out = dataclasses.replace(
+                        out, content={**out.content, "m.relates_to": {**relates, "event_id": poll}}
+                    )
+                try:
+                    event_id = await transport.send(out)
+                except SendError as e:
+                    if not e.permanent:
+                        raise
+                    # The homeserver will never take it (e.g. forbidden): log it, do not block the rest.
+                    log.error("Svar %s kunde inte skickas och ges upp: %s", out.id, e)
+                    event_id = f"failed:{e.errcode}"
+                self.sent[out.id] = (event_id, out.tag)
+        finally:
+            if self.sent:
+                await self.store.mark_sent({i: ev for i, (ev, _) in self.sent.items()})
+                self.sent.clear()
 
     async def outbox_forever(self, transport: Any, stop: asyncio.Event) -> None:
-        from matrix.client import sleep_or_stop
-
         backoff = 1.0
         while not stop.is_set():
             await self.outbox_wakeup.wait()
@@ -592,9 +626,13 @@ class Shell:
             try:
                 await self.send_outbox(transport)
                 backoff = 1.0
-            except Exception as e:  # keep what is owed; it goes out when the server answers
+            except Exception as e:  # keep what is owed; it goes out when the server (or the store) is back
                 log.warning("Kunde inte skicka (%s); nytt försök om %.0f s", e, backoff)
-                await sleep_or_stop(stop, backoff)
+                # A new answer owed is a reason to try at once: "not recorded" must not wait.
+                try:
+                    await asyncio.wait_for(self.outbox_wakeup.wait(), backoff)
+                except TimeoutError:
+                    pass
                 backoff = min(backoff * 2, 60)
                 self.outbox_wakeup.set()
 

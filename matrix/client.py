@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import secrets
 import time
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -19,6 +20,7 @@ from nio import (
     AsyncClientConfig,
     JoinResponse,
     LoginResponse,
+    LogoutResponse,
     MegolmEvent,
     ReactionEvent,
     RoomGetStateResponse,
@@ -36,6 +38,9 @@ from config import Config, exposed
 from matrix import content as shapes
 from matrix import rtc
 from storage import Outgoing, Store
+
+# The sync token alone is stored at most this often (with a command, at once).
+TOKEN_FLUSH_SECONDS = 10
 
 _MIMETYPES = {"ics": "text/calendar", "md": "text/markdown", "pdf": "application/pdf"}
 
@@ -175,6 +180,10 @@ class Transport:
         if saved:
             user_id, device_id, token = saved.split("\n")
             self.client.restore_login(user_id, device_id, token)  # the same device, its keys from the store
+            if self.client.olm is not None and not self.client.olm.account.shared:
+                # nio made a new account: the device's keys are gone, and whatever the bot wrote
+                # now could be read by no one who trusts the device (nor could it read them).
+                raise SystemExit(lost_keys(self.config, device_id))
             return
         if mx.access_token:
             self.client.access_token = mx.access_token.get_secret_value()
@@ -232,6 +241,7 @@ class Transport:
         backoff = 1.0
         # All members are loaded (no lazy loading): encrypted messages must reach every device.
         sync_filter = {"room": {"timeline": {"limit": 100}}}
+        flushed = time.monotonic()
         while not stop.is_set():
             try:
                 resp = await self.client.sync(timeout=30_000, since=token, sync_filter=sync_filter, full_state=first)
@@ -247,7 +257,15 @@ class Transport:
             first = False
             await self.keys()
             token = resp.next_batch
-            await self.store.set_setting("sync_token", token)
+            # Stored with the next command, or alone every few seconds: a crash rereads at most
+            # those batches, and the handled marks keep each command to one application.
+            self.store.remember("sync_token", token)
+            if time.monotonic() - flushed >= TOKEN_FLUSH_SECONDS:
+                try:
+                    await self.store.flush()
+                    flushed = time.monotonic()
+                except Exception as e:  # the store is down: go on from memory
+                    self.trouble.say("Synkpositionen kunde inte sparas (%s)", e)
             synced.set()
 
     async def _on_sync(self, resp: SyncResponse, inbound: Inbound) -> None:
@@ -343,8 +361,8 @@ class Transport:
 
     async def send(self, out: Outgoing) -> str:
         """Send one owed message, reaction or file; the transaction id makes a resend after a
-        crash land once on the homeserver."""
-        txn = f"distansbot-{out.id}"
+        crash land once on the homeserver. One the store could not keep (no id) gets its own."""
+        txn = f"distansbot-{out.id}" if out.id else f"distansbot-unstored-{secrets.token_hex(8)}"
         if out.kind != "file":
             return await self._room_send(out.room_id, out.kind, out.content, txn)
         assert out.attachment is not None and out.attachment_name is not None
@@ -377,6 +395,44 @@ class Transport:
 def _type_of(ev: Any) -> str:
     """An event's type, also for one nio knows no class for (and one decrypted)."""
     return getattr(ev, "type", None) or (getattr(ev, "source", None) or {}).get("type", "")
+
+
+def lost_keys(config: Config, device_id: str) -> str:
+    return (
+        f"Botens nyckellager för enheten {device_id} saknas eller är utbytt ({config.storage.e2ee_store}). "
+        "Utan det kan boten varken läsa eller skriva i krypterade rum som den enheten. Återställ katalogen "
+        "från säkerhetskopian och starta boten igen, eller låt boten bli en ny enhet: "
+        f"python bot.py ny-enhet --config {config.model_config.get('toml_file') or 'KONFIGURATIONSFIL'} "
+        "(den gamla enheten loggas ut; medlemmarnas klienter delar sina nycklar med den nya)."
+    )
+
+
+async def new_device(config: Config, store: Store) -> int:
+    """`bot.py ny-enhet`: the bot's device (lost keys) logged out and forgotten; the next start
+    logs in as a new device, with new keys, by password."""
+    saved = await store.setting("session")
+    if config.matrix.access_token and not config.matrix.password:
+        print(
+            "En åtkomsttoken hör till en enhet. Skapa en ny (en ny inloggning) och ange den som "
+            "matrix.access_token, eller ange matrix.password i stället."
+        )
+        return 2
+    if saved:
+        user_id, device_id, token = saved.split("\n")
+        client = AsyncClient(config.matrix.homeserver, user_id)
+        client.restore_login(user_id, device_id, token)
+        try:
+            resp = await client.logout()
+            print(
+                f"Enheten {device_id} är utloggad."
+                if isinstance(resp, LogoutResponse)
+                else f"Enheten {device_id} kunde inte loggas ut ({resp}); ta bort den i Element om den finns kvar."
+            )
+        finally:
+            await client.close()
+        await store.forget_setting("session")
+    print("Vid nästa start loggar boten in som en ny enhet.")
+    return 0
 
 
 async def check(config: Config) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -113,6 +114,9 @@ class Outgoing:
 class Store:
     def __init__(self, db: aiosqlite.Connection) -> None:
         self.db = db
+        # Settings that may lag (the sync token): written with the next command's transaction
+        # or by `flush`, not in a transaction of their own each time.
+        self.pending: dict[str, str] = {}
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
@@ -126,6 +130,10 @@ class Store:
         return store
 
     async def close(self) -> None:
+        try:
+            await self.flush()
+        except sqlite3.Error:  # the store is faulted: the lagging settings lag one start more
+            pass
         await self.db.close()
 
     async def _migrate(self) -> None:
@@ -254,7 +262,10 @@ class Store:
             if events:
                 await self._append(meeting_id, next_seq, source, events)
             await self._insert_outgoing(outgoing)
+            pending = dict(self.pending)
+            await self._write_settings(pending)
             await self.db.commit()
+            self._written(pending)
             return True
         except BaseException:
             if self.db.in_transaction:
@@ -291,30 +302,47 @@ class Store:
                 prev, expected = stored or "", seq + 1
         return out
 
-    async def enqueue(self, outgoing: list[Outgoing]) -> None:
-        """Answers owed without a handled mark: a "⚠ not recorded" to a command that was not
-        applied, which may then be sent again and applied."""
-        await self.db.execute("BEGIN IMMEDIATE")
-        try:
-            await self._insert_outgoing(outgoing)
-            await self.db.commit()
-        except BaseException:
-            await self.db.rollback()
-            raise
-
     async def _insert_outgoing(self, outgoing: list[Outgoing]) -> None:
         await self.db.executemany(
             "INSERT INTO outbox (room_id, kind, content, attachment_name, attachment, tag) VALUES (?, ?, ?, ?, ?, ?)",
             [(o.room_id, o.kind, json.dumps(o.content), o.attachment_name, o.attachment, o.tag) for o in outgoing],
         )
 
-    async def mark_sent(self, outbox_id: int, event_id: str) -> None:
-        await self.db.execute("UPDATE outbox SET sent_event_id = ? WHERE id = ?", (event_id, outbox_id))
-        await self.db.commit()
+    async def mark_sent(self, sent: dict[int, str]) -> None:
+        """Answers the homeserver took (outbox id -> its event id), marked in one transaction."""
+        await self.db.execute("BEGIN IMMEDIATE")
+        try:
+            await self.db.executemany(
+                "UPDATE outbox SET sent_event_id = ? WHERE id = ?", [(ev, i) for i, ev in sent.items()]
+            )
+            await self.db.commit()
+        except BaseException:
+            await self.db.rollback()
+            raise
+
+    def remember(self, key: str, value: str) -> None:
+        """A setting that may lag behind: stored with the next transaction, or at `flush`."""
+        self.pending[key] = value
+
+    async def flush(self) -> None:
+        if self.pending:
+            pending = dict(self.pending)
+            await self._write_settings(pending)
+            self._written(pending)
+
+    def _written(self, pending: dict[str, str]) -> None:
+        for key, value in pending.items():
+            if self.pending.get(key) == value:
+                del self.pending[key]
+
+    async def _write_settings(self, values: dict[str, str]) -> None:
+        await self.db.executemany(
+            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            list(values.items()),
+        )
+
+    async def forget_setting(self, key: str) -> None:
+        await self.db.execute("DELETE FROM settings WHERE key = ?", (key,))
 
     async def set_setting(self, key: str, value: str) -> None:
-        await self.db.execute(
-            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
-        await self.db.commit()
+        await self._write_settings({key: value})

@@ -42,14 +42,16 @@ async def test_kl_6_35_a_command_that_cannot_be_stored_is_refused_loudly_and_cha
     with caplog.at_level(logging.ERROR, logger="distansbot"):
         await bot.handle(body, "$motion", Message("!yrka Avslag"), "@bo:localhost", now)
     assert any("kunde inte sparas" in r.message for r in caplog.records)
-    assert not await bot.store.is_handled("$motion")  # not applied, so it may come again
     assert body.engine.meeting.items[1].motions == []  # memory is not ahead of the log
     owed = [o for o in await bot.store.unsent() if o.content.get("body") == NOT_RECORDED]
     assert len(owed) == 1 and owed[0].content["m.relates_to"]["m.in_reply_to"]["event_id"] == "$motion"
-    # The fault clears; the same command (redelivered by sync) is applied, once.
+    # The fault clears. "Not applied" was the answer, so the same event read again (sync after a
+    # restart) is not applied behind the person's back; the command sent anew is, once.
     await bot.store.db.execute("DROP TRIGGER disk_full")
     await bot.handle(body, "$motion", Message("!yrka Avslag"), "@bo:localhost", now)
-    await bot.handle(body, "$motion", Message("!yrka Avslag"), "@bo:localhost", now)
+    assert body.engine.meeting.items[1].motions == []
+    await bot.handle(body, "$motion-again", Message("!yrka Avslag"), "@bo:localhost", now)
+    await bot.handle(body, "$motion-again", Message("!yrka Avslag"), "@bo:localhost", now)
     assert [x.text for x in body.engine.meeting.items[1].motions] == ["Avslag"]
     stored = await bot.store.events(body.engine.meeting.id)
     assert [e.kind for e in stored].count("motion") == 1
@@ -73,14 +75,20 @@ async def test_kl_6_35_a_locked_database_is_a_fault_not_a_command_already_handle
             sent.append(out)
             return f"$sent{len(sent)}"
 
-    # the unstored answer goes first; marking the stored ones sent then meets the lock
+    # the unstored answer goes first; storing its handled mark then meets the lock
     with pytest.raises(sqlite3.OperationalError):
         await bot.send_outbox(Transport())
     await other.rollback()
     await other.close()
     assert sent[0].content["body"] == NOT_RECORDED and bot.unstored == []
     assert body.engine.meeting.items[1].motions == []
-    assert not await bot.store.is_handled("$motion")
+    # Read again while its mark is still owed, the command is not applied behind the person's back.
+    await bot.handle(body, "$motion", Message("!yrka Avslag"), "@bo:localhost", now)
+    assert body.engine.meeting.items[1].motions == [] and "$motion" in bot.unmarked
+    await bot.send_outbox(Transport())  # the store is back: the mark is stored, nothing is sent twice
+    assert await bot.store.is_handled("$motion") and bot.unmarked == {}
+    stored_ids = [o.id for o in sent if o.id]
+    assert stored_ids and len(stored_ids) == len(set(stored_ids)) and await bot.store.unsent() == []
     assert any("kunde inte sparas" in r.message for r in caplog.records)
     await bot.handle(body, "$motion2", Message("!yrka Avslag"), "@bo:localhost", now)
     assert len(body.engine.meeting.items[1].motions) == 1
@@ -129,4 +137,29 @@ async def test_p12_a_check_ended_by_its_deadline_reacts_to_no_pseudo_event(confi
     # the check ended at its deadline, whenever the bot noticed: the stamp the engine gives everywhere
     ended = [e for e in await bot.store.events(body.engine.meeting.id) if e.kind == "check_ended"]
     assert ended[0].at == deadline
+    await bot.store.close()
+
+
+async def test_kl_6_35_an_answer_sent_while_its_sent_mark_cannot_be_stored_is_not_sent_again(config):
+    bot = await started(config)
+    await opened(bot)
+    sent = []
+
+    class Transport:
+        async def send(self, out):
+            sent.append(out.id)
+            return f"$sent{len(sent)}"
+
+    await bot.store.db.execute(
+        "CREATE TRIGGER disk_full BEFORE UPDATE ON outbox BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+    )
+    owed = [o.id for o in await bot.store.unsent()]
+    for _ in range(3):  # the outbox loop tries again and again while the fault lasts
+        with pytest.raises(sqlite3.IntegrityError):
+            await bot.send_outbox(Transport())
+    assert sent == owed and set(bot.sent) == set(owed)
+    await bot.store.db.execute("DROP TRIGGER disk_full")
+    await bot.send_outbox(Transport())
+    assert sent == owed and bot.sent == {} and await bot.store.unsent() == []
+    assert await bot.store.tag_of("$sent1") is not None
     await bot.store.close()

@@ -12,11 +12,13 @@ import asyncio
 import json
 import random
 import re
+import resource
 import signal
 from datetime import datetime, timedelta
 
 from config import BodyConfig
 from rules.roster import STOCKHOLM
+from shell import NOT_RECORDED
 from testing.actors import text_of
 from testing.script import script_for
 from testing.stage import body_config
@@ -200,4 +202,35 @@ async def test_sighup_rereads_the_file_refuses_a_bad_one_and_keeps_the_running_m
     assert "finns inte i Kommunstyrelsens förteckning" in await stage.ask("mallory", "!närvarande")
     status = await stage.ask("eva", "!status")
     assert "Eva Ek (V)" in status and "Mallory" not in status
+    stage.bot.stop()
+
+
+async def test_kl_6_35_a_full_disk_answers_not_recorded_changes_nothing_and_recovers_by_itself(stage):
+    """The kernel refuses the bot every write to a file (RLIMIT_FSIZE lowered on the running
+    process, as a full disk or a read-only file would): its database and nio's key store alike."""
+    await stage.new_meeting_room()
+    assert stage.observer and stage.bot and stage.bot.proc
+    await open_meeting(stage)
+    await stage.ask("anna", "!ärende 1")
+    pid, limit = stage.bot.proc.pid, resource.prlimit(stage.bot.proc.pid, resource.RLIMIT_FSIZE)
+    resource.prlimit(pid, resource.RLIMIT_FSIZE, (1, limit[1]))
+    try:
+        during = [await stage.say("bo", "!yrka Avslag"), await stage.say("cecilia", "!status")]
+        for event_id in during:
+            assert text_of(await stage.observer.answer(event_id, timeout=60)) == NOT_RECORDED
+        assert stage.bot.running
+    finally:
+        resource.prlimit(pid, resource.RLIMIT_FSIZE, limit)
+    # The fault has cleared: nothing of what was refused is in the meeting; a new command is.
+    status = await stage.ask("cecilia", "!status", timeout=60)
+    assert "Uppe: ärende 1" in status and "Yrkanden" not in status
+    assert (await stage.ask("bo", "!yrka Avslag")).startswith("Yrkande 1 i ärende 1")
+    assert "Yrkanden: 1) Bo Berg (M): Avslag" in await stage.ask("cecilia", "!status")
+    stage.bot.stop()  # and restarted: what was refused stays refused, each answer came once
+    await stage.start_bot()
+    assert (await stage.ask("cecilia", "!status")).count("Avslag") == 1
+    for event_id in during:
+        assert _no_duplicate_answers(stage.observer.answers_to(event_id)), event_id
+    doc = json.loads(protocol_offline(stage))
+    assert [y["yrkande"] for y in doc["ärenden"][0]["yrkanden"]] == ["Avslag"]
     stage.bot.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import shutil
 import stat
 import subprocess
 import sys
@@ -13,8 +14,8 @@ import urllib.request
 import uuid
 from urllib.parse import quote
 
-from testing.actors import ROOT, text_of
-from testing.stage import BOT_PASSWORD
+from testing.actors import ROOT, Observer, Person, catch_up, connect, text_of
+from testing.stage import BOT_PASSWORD, PASSWORD
 from tests.integration.test_meeting import MEMBERS, check_passes, kalla, protocol_offline
 
 
@@ -116,3 +117,54 @@ async def test_check_reports_rooms_and_secrets_stay_out_of_logs(stage):
     assert all(stat.S_IMODE(p.stat().st_mode) & 0o077 == 0 for p in (data / "e2ee").rglob("*"))
     for output in (done.stdout, done.stderr, stage.bot.log.read_text()):
         assert BOT_PASSWORD not in output
+
+
+async def test_a_member_on_a_new_device_mid_meeting_can_read_the_bots_next_messages(stage):
+    await stage.new_meeting_room(encrypted=True)
+    laptop = Observer(await connect(stage.hs.url, Person("bo", "Bo Berg"), PASSWORD, stage.workdir / "keys" / "bo-2"))
+    try:
+        assert stage.observer
+        assert (await stage.ask("anna", kalla())).startswith("KALLELSE")
+        assert "UPPROP" in await stage.ask("anna", "!öppna")
+        await laptop.start()  # Bo logs in on a new device in the middle of the meeting
+        await catch_up(laptop.person.client)
+        await asyncio.sleep(2)  # the bot hears of the new device at its next sync
+        status_id = await stage.say("cecilia", "!status")
+        answer = await laptop.answer(status_id, timeout=30)  # only a decrypted reply relates to it
+        assert answer["type"] == "m.room.message" and text_of(answer).startswith("Kommunstyrelsen")
+    finally:
+        await laptop.stop()
+        if laptop.person.client:
+            await laptop.person.client.close()
+        stage.bot.stop()
+
+
+async def test_the_bots_key_store_lost_stops_it_at_start_with_what_to_do(stage):
+    await stage.new_meeting_room(encrypted=True)
+    assert stage.bot and stage.config_path
+    stage.bot.stop()
+    store = stage.config_path.parent / "e2ee"
+    shutil.rmtree(store)  # a disk restored without it, or the wrong directory configured
+    stage.bot.start()
+    code = await asyncio.to_thread(stage.bot.proc.wait, 60)
+    log = stage.bot.log.read_text(errors="replace")
+    assert code != 0 and "nyckellager" in log and "bot.py ny-enhet" in log, log[-2000:]
+    # Following it: the bot logs in as a new device and is in the room again, readable.
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, str(ROOT / "bot.py"), "ny-enhet", "--config", str(stage.config_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "är utloggad" in done.stdout
+    stage.bot.start()
+    for _ in range(300):  # up on its new device, its keys uploaded
+        if stage.bot.log.read_text(errors="replace").count("distansbot är igång") == 2:
+            break
+        await asyncio.sleep(0.1)
+    assert (await stage.ask("anna", kalla())).startswith("KALLELSE")
+    devices = _devices(stage.bot.log.read_text(errors="replace"))
+    assert len(set(devices)) == 2, devices
+    stage.bot.stop()

@@ -619,6 +619,8 @@ class Shell:
                 self.sent.clear()
 
     async def outbox_forever(self, transport: Any, stop: asyncio.Event) -> None:
+        from matrix.client import MAX_BACKOFF_SECONDS
+
         backoff = 1.0
         while not stop.is_set():
             await self.outbox_wakeup.wait()
@@ -633,7 +635,7 @@ class Shell:
                     await asyncio.wait_for(self.outbox_wakeup.wait(), backoff)
                 except TimeoutError:
                     pass
-                backoff = min(backoff * 2, 60)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                 self.outbox_wakeup.set()
 
     async def run(self, transport: Any, stop: asyncio.Event) -> None:

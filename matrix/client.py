@@ -32,6 +32,7 @@ from nio import (
     UploadResponse,
     WhoamiResponse,
 )
+from nio.store import DefaultStore
 
 from commands.text import Message
 from config import Config, exposed
@@ -41,6 +42,9 @@ from storage import Outgoing, Store
 
 # The sync token alone is stored at most this often (with a command, at once).
 TOKEN_FLUSH_SECONDS = 10
+# Retries while the homeserver is away wait at most this long: a meeting goes on within seconds of
+# its return, and a try every 15 s costs nothing (the log says so once a minute).
+MAX_BACKOFF_SECONDS = 15
 
 _MIMETYPES = {"ics": "text/calendar", "md": "text/markdown", "pdf": "application/pdf"}
 
@@ -92,6 +96,32 @@ class OncePerMinute:
             self.last = now
 
 
+def sync_filter_for(user_id: str) -> dict[str, Any]:
+    """What the bot syncs: the rooms' timelines and state, without its own messages, typing,
+    read receipts and presence, which would wake it for nothing (a member's client sends a
+    receipt for every answer it shows). All members are loaded (no lazy loading): encrypted
+    messages must reach every device; device lists and to-device keys are never filtered."""
+    nothing = {"not_types": ["*"]}
+    return {
+        "room": {
+            "timeline": {"limit": 100, "not_senders": [user_id]},
+            "ephemeral": nothing,
+            "account_data": nothing,
+        },
+        "presence": nothing,
+        "account_data": nothing,
+    }
+
+
+class KeyStore(DefaultStore):
+    """nio's key store, but its list of encrypted rooms is written only when a room is added:
+    nio calls this after every sync, most often with nothing to add (a query each time)."""
+
+    def save_encrypted_rooms(self, rooms: set[str]) -> None:
+        if rooms:
+            super().save_encrypted_rooms(rooms)
+
+
 class SendError(Exception):
     """The homeserver did not take a message. Permanent when it answered with an error code
     other than rate limiting; otherwise (no answer, 429) it is worth trying again."""
@@ -121,7 +151,7 @@ class Transport:
             store_path=str(e2ee),
             # nio gives up after two tries, so that the bot's own loops wait with backoff and say
             # it once a minute; nio's own retries would go on for ever, a warning each time.
-            config=AsyncClientConfig(store_sync_tokens=False, encryption_enabled=True, max_timeouts=2),
+            config=AsyncClientConfig(store=KeyStore, store_sync_tokens=False, encryption_enabled=True, max_timeouts=2),
         )
         self.rooms: set[str] = set()  # the bodies' rooms, resolved
         self.trouble = OncePerMinute()  # the homeserver away: said once a minute while it lasts
@@ -151,7 +181,7 @@ class Transport:
                     "Hemservern %s svarar inte (%s); boten väntar och försöker igen", self.config.matrix.homeserver, e
                 )
                 await sleep_or_stop(stop, backoff)
-                backoff = min(backoff * 2, 60)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
         return None
 
     async def _start(self, rooms: list[str]) -> dict[str, str]:
@@ -239,8 +269,7 @@ class Transport:
         token = await self.store.setting("sync_token")
         first = token is None
         backoff = 1.0
-        # All members are loaded (no lazy loading): encrypted messages must reach every device.
-        sync_filter = {"room": {"timeline": {"limit": 100}}}
+        sync_filter = sync_filter_for(self.client.user_id)
         flushed = time.monotonic()
         while not stop.is_set():
             try:
@@ -251,7 +280,7 @@ class Transport:
             except Exception as e:  # the homeserver is away, or the batch failed: not stored, so not lost
                 self.trouble.say("Synk misslyckades (%s); nytt försök inom %.0f s", e, backoff)
                 await sleep_or_stop(stop, backoff)
-                backoff = min(backoff * 2, 60)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                 continue
             backoff = 1.0
             first = False

@@ -117,6 +117,7 @@ class Store:
         # Settings that may lag (the sync token): written with the next command's transaction
         # or by `flush`, not in a transaction of their own each time.
         self.pending: dict[str, str] = {}
+        self.heads: dict[str, str] = {}  # each meeting's last link, once read or written
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
@@ -174,6 +175,11 @@ class Store:
         async with self.db.execute("SELECT id, body_id, roster FROM meetings ORDER BY rowid") as cur:
             return [(r[0], r[1], r[2]) async for r in cur]
 
+    async def _one(self, sql: str, params: tuple) -> Any:
+        """The first row of a query, or None: one trip to the database thread, not three."""
+        rows = await self.db.execute_fetchall(sql, params)
+        return rows[0] if rows else None
+
     async def events(self, meeting_id: str, after: int = 0) -> list[Event]:
         """The meeting's events from number `after` on (0: all)."""
         sql = "SELECT kind, at, actor, data FROM events WHERE meeting_id = ? AND seq >= ? ORDER BY seq"
@@ -184,8 +190,7 @@ class Store:
 
     async def snapshot(self, meeting_id: str, version: str) -> tuple[int, bytes] | None:
         sql = "SELECT seq, state FROM snapshots WHERE meeting_id = ? AND version = ?"
-        async with self.db.execute(sql, (meeting_id, version)) as cur:
-            row = await cur.fetchone()
+        row = await self._one(sql, (meeting_id, version))
         return (row[0], row[1]) if row else None
 
     async def save_snapshot(self, meeting_id: str, seq: int, version: str, state: bytes) -> None:
@@ -197,36 +202,31 @@ class Store:
         )
 
     async def is_handled(self, source: str) -> bool:
-        async with self.db.execute("SELECT 1 FROM handled WHERE source = ?", (source,)) as cur:
-            return await cur.fetchone() is not None
+        return await self._one("SELECT 1 FROM handled WHERE source = ?", (source,)) is not None
 
     async def unsent(self) -> list[Outgoing]:
         sql = (
             "SELECT id, room_id, kind, content, attachment_name, attachment, tag FROM outbox "
             "WHERE sent_event_id IS NULL ORDER BY id"
         )
-        async with self.db.execute(sql) as cur:
-            return [
-                Outgoing(room, kind, json.loads(content), name, att, tag, id)
-                async for id, room, kind, content, name, att, tag in cur
-            ]
+        return [
+            Outgoing(room, kind, json.loads(content), name, att, tag, id)
+            for id, room, kind, content, name, att, tag in await self.db.execute_fetchall(sql)
+        ]
 
     async def tag_of(self, event_id: str) -> str | None:
         """The tag of a message the bot sent (to recognise a ✅ on a check message)."""
-        async with self.db.execute("SELECT tag FROM outbox WHERE sent_event_id = ?", (event_id,)) as cur:
-            row = await cur.fetchone()
+        row = await self._one("SELECT tag FROM outbox WHERE sent_event_id = ?", (event_id,))
         return row[0] if row else None
 
     async def event_of_tag(self, tag: str) -> str:
         """The event id of the message the bot sent with `tag` ("" if not sent)."""
         sql = "SELECT sent_event_id FROM outbox WHERE tag = ? AND sent_event_id IS NOT NULL ORDER BY id LIMIT 1"
-        async with self.db.execute(sql, (tag,)) as cur:
-            row = await cur.fetchone()
+        row = await self._one(sql, (tag,))
         return row[0] if row else ""
 
     async def setting(self, key: str) -> str | None:
-        async with self.db.execute("SELECT value FROM settings WHERE key = ?", (key,)) as cur:
-            row = await cur.fetchone()
+        row = await self._one("SELECT value FROM settings WHERE key = ?", (key,))
         return row[0] if row else None
 
     # --- writing ----------------------------------------------------------------------------
@@ -245,38 +245,44 @@ class Store:
         """Store one handled command (or timer) atomically. False if `source` was handled
         before; any other failure (a full disk, a locked or read-only file, a constraint) raises,
         and nothing of it is stored."""
+        head = None
         try:
             await self.db.execute("BEGIN IMMEDIATE")
-            async with self.db.execute("SELECT 1 FROM handled WHERE source = ?", (source,)) as cur:
-                if await cur.fetchone() is not None:
-                    await self.db.rollback()
-                    return False
-            await self.db.execute(
-                "INSERT INTO handled (source, room_id, at) VALUES (?, ?, ?)", (source, room_id, at.isoformat())
-            )
+            try:
+                await self.db.execute(
+                    "INSERT INTO handled (source, room_id, at) VALUES (?, ?, ?)", (source, room_id, at.isoformat())
+                )
+            except sqlite3.IntegrityError:  # handled before
+                await self.db.rollback()
+                return False
             if meeting:
                 await self.db.execute(
                     "INSERT INTO meetings (id, body_id, created_at, roster) VALUES (?, ?, ?, ?)",
                     (meeting[0], meeting[1], at.isoformat(), meeting[2]),
                 )
             if events:
-                await self._append(meeting_id, next_seq, source, events)
+                assert meeting_id is not None
+                head = await self._append(meeting_id, next_seq, source, events)
             await self._insert_outgoing(outgoing)
             pending = dict(self.pending)
             await self._write_settings(pending)
             await self.db.commit()
             self._written(pending)
+            if head:
+                self.heads[meeting_id] = head
             return True
         except BaseException:
             if self.db.in_transaction:
                 await self.db.rollback()
             raise
 
-    async def _append(self, meeting_id: str | None, next_seq: int, source: str, events: list[Event]) -> None:
-        sql = "SELECT hash FROM events WHERE meeting_id = ? ORDER BY seq DESC LIMIT 1"
-        async with self.db.execute(sql, (meeting_id,)) as cur:
-            row = await cur.fetchone()
-        prev = row[0] if row else ""
+    async def _append(self, meeting_id: str, next_seq: int, source: str, events: list[Event]) -> str:
+        """The events added, chained on; returns the new head of the chain."""
+        prev = self.heads.get(meeting_id)
+        if prev is None:
+            sql = "SELECT hash FROM events WHERE meeting_id = ? ORDER BY seq DESC LIMIT 1"
+            row = await self._one(sql, (meeting_id,))
+            prev = row[0] if row else ""
         rows = []
         for i, e in enumerate(events):
             fields = (meeting_id, next_seq + i, e.kind, e.at.isoformat(), e.actor, source, json.dumps(e.data))
@@ -286,6 +292,7 @@ class Store:
             "INSERT INTO events (meeting_id, seq, kind, at, actor, source, data, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
+        return prev
 
     async def breaks(self, meeting_id: str) -> list[Break]:
         """Every place where the stored log does not follow its chain, or its numbering: an
@@ -303,6 +310,8 @@ class Store:
         return out
 
     async def _insert_outgoing(self, outgoing: list[Outgoing]) -> None:
+        if not outgoing:
+            return
         await self.db.executemany(
             "INSERT INTO outbox (room_id, kind, content, attachment_name, attachment, tag) VALUES (?, ?, ?, ?, ?, ?)",
             [(o.room_id, o.kind, json.dumps(o.content), o.attachment_name, o.attachment, o.tag) for o in outgoing],
@@ -310,6 +319,10 @@ class Store:
 
     async def mark_sent(self, sent: dict[int, str]) -> None:
         """Answers the homeserver took (outbox id -> its event id), marked in one transaction."""
+        if len(sent) == 1:  # a statement is a transaction of its own
+            ((outbox_id, event_id),) = sent.items()
+            await self.db.execute("UPDATE outbox SET sent_event_id = ? WHERE id = ?", (event_id, outbox_id))
+            return
         await self.db.execute("BEGIN IMMEDIATE")
         try:
             await self.db.executemany(
@@ -336,6 +349,8 @@ class Store:
                 del self.pending[key]
 
     async def _write_settings(self, values: dict[str, str]) -> None:
+        if not values:
+            return
         await self.db.executemany(
             "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             list(values.items()),

@@ -22,6 +22,7 @@ def test_benchmarks_run_at_smoke_sizes(tmp_path):
     for heading in ("## 1. Latency", "## 2. Load", "## 3. Start-up and replay", "## 4. Protocol"):
         assert heading in text
     assert "| distansbot |" in text and "| echo bot (floor) |" in text
+    assert "| echo bot, encryption and a durable store |" in text
     assert "| 0 | 0 |" in text  # the load part lost no answer and none was late
 
 

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from minutes import layout, page, pdf
+from minutes import layout, page
 from minutes.journal import AFTER, BEFORE, Entry, replay, stamp
 from rules.roster import Roster
 from rules.state import SIGNING_KINDS, Event, Meeting, Phase, Vote, date_time, hm
@@ -320,6 +320,8 @@ def render_doc(doc: dict[str, Any], fmt: str = "md") -> str | bytes:
     if fmt == "json":
         return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     if fmt == "pdf":
+        from minutes import pdf  # fpdf and its fonts take a quarter second to import: only when asked
+
         return pdf.render(
             layout.blocks(doc), doc, f"Protokoll – {doc['organ']} {doc['datum'] or ''}", doc["fingeravtryck"]
         )
@@ -332,6 +334,8 @@ def extract_pdf(doc: dict[str, Any], n: int) -> bytes:
     """The protokollsutdrag of an omedelbart justerad paragraph, as PDF/A."""
     item = next(i for i in doc["ärenden"] if i["nummer"] == n)
     title = f"Protokollsutdrag – {doc['organ']} § {item['paragraf']}"
+    from minutes import pdf
+
     return pdf.render(layout.extract(doc, n), doc, title, item["fingeravtryck"])
 
 

@@ -163,3 +163,28 @@ async def test_kl_6_35_an_answer_sent_while_its_sent_mark_cannot_be_stored_is_no
     assert sent == owed and bot.sent == {} and await bot.store.unsent() == []
     assert await bot.store.tag_of("$sent1") is not None
     await bot.store.close()
+
+
+async def test_kl_6_35_a_read_only_database_answers_not_recorded_and_recovers_when_writable(config):
+    bot = await started(config)
+    body, now = await opened(bot)
+    await bot.store.db.execute("PRAGMA query_only = ON")  # SQLite refuses every write: a read-only file
+    await bot.handle(body, "$motion", Message("!yrka Avslag"), "@bo:localhost", now)
+    assert [o.content["body"] for o in bot.unstored] == [NOT_RECORDED] and "$motion" in bot.unmarked
+    assert body.engine.meeting.items[1].motions == []
+    sent = []
+
+    class Transport:
+        async def send(self, out):
+            sent.append(out)
+            return f"$sent{len(sent)}"
+
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        await bot.send_outbox(Transport())  # the answer goes out; its mark waits for the store
+    assert sent[0].content["body"] == NOT_RECORDED
+    await bot.store.db.execute("PRAGMA query_only = OFF")
+    await bot.send_outbox(Transport())
+    assert await bot.store.is_handled("$motion") and bot.unmarked == {}
+    await bot.handle(body, "$motion2", Message("!yrka Avslag"), "@bo:localhost", now)
+    assert [x.text for x in body.engine.meeting.items[1].motions] == ["Avslag"]
+    await bot.store.close()

@@ -5,11 +5,14 @@ the bot as a process. The integration tests and the demo both play on it.
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from testing.actors import (
+    ROOT,
     BotProcess,
     Observer,
     Person,
@@ -157,6 +160,17 @@ class Stage:
             except TimeoutError:
                 continue
         raise TimeoutError("the bot did not join the room")
+
+    def cli(self, action: str, *args: str, check: bool = False) -> subprocess.CompletedProcess:
+        """`python bot.py ACTION --config <this stage's config> ARGS`, as an operator runs it."""
+        assert self.config_path
+        return subprocess.run(
+            [sys.executable, str(ROOT / "bot.py"), action, "--config", str(self.config_path), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=check,
+        )
 
     async def wait_for(self, match, timeout: float = 30) -> dict[str, Any]:
         """The first event in this stage's current room that matches."""

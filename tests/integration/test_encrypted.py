@@ -8,13 +8,11 @@ import base64
 import json
 import shutil
 import stat
-import subprocess
-import sys
 import urllib.request
 import uuid
 from urllib.parse import quote
 
-from testing.actors import ROOT, Observer, Person, catch_up, connect, text_of
+from testing.actors import Observer, Person, catch_up, connect, text_of
 from testing.stage import BOT_PASSWORD, PASSWORD
 from tests.integration.test_meeting import MEMBERS, check_passes, kalla, protocol_offline
 
@@ -98,13 +96,7 @@ async def test_check_reports_rooms_and_secrets_stay_out_of_logs(stage):
     stage.bot.stop()
     assert stage.config_path
     stage.config_path.chmod(0o644)
-    done = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, str(ROOT / "bot.py"), "check", "--config", str(stage.config_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = await asyncio.to_thread(stage.cli, "check")
     stage.config_path.chmod(0o600)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Inloggning som @distansbot:localhost: OK" in done.stdout
@@ -150,13 +142,7 @@ async def test_the_bots_key_store_lost_stops_it_at_start_with_what_to_do(stage):
     log = stage.bot.log.read_text(errors="replace")
     assert code != 0 and "nyckellager" in log and "bot.py ny-enhet" in log, log[-2000:]
     # Following it: the bot logs in as a new device and is in the room again, readable.
-    done = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, str(ROOT / "bot.py"), "ny-enhet", "--config", str(stage.config_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = await asyncio.to_thread(stage.cli, "ny-enhet")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "är utloggad" in done.stdout
     stage.bot.start()

@@ -8,12 +8,10 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
-import subprocess
-import sys
 
 from pypdf import PdfReader
 
-from testing.actors import ROOT, text_of
+from testing.actors import text_of
 from tests.integration.test_meeting import check_passes, open_meeting, protocol_offline
 
 
@@ -33,14 +31,6 @@ async def _pdf_answering(stage, event_id: str) -> tuple[str, PdfReader]:
 
 def _text(reader: PdfReader) -> str:
     return "".join(page.extract_text() for page in reader.pages)
-
-
-def _verify(stage) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "bot.py"), "verify", "--config", str(stage.config_path)],
-        capture_output=True,
-        text=True,
-    )
 
 
 async def test_kl_5_69_kl_8_12_justering_omedelbar_rattelse_anslag_pdf_and_verify(room):
@@ -94,7 +84,7 @@ async def test_kl_5_69_kl_8_12_justering_omedelbar_rattelse_anslag_pdf_and_verif
     assert [s["roll"] for s in doc["underskrifter"] if s["signerat"]] == ["Ordförande", "Justerare"]
     assert all(s["händelse"].startswith("$") for s in doc["underskrifter"] if s["signerat"])
 
-    ok = _verify(stage)
+    ok = stage.cli("verify")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "kedjan är hel" in ok.stdout and fingerprint in ok.stdout
 
@@ -108,6 +98,6 @@ async def test_kl_5_69_kl_8_12_justering_omedelbar_rattelse_anslag_pdf_and_verif
         )
         assert changed.rowcount == 1
     db.close()
-    tampered = _verify(stage)
+    tampered = stage.cli("verify")
     assert tampered.returncode == 1
     assert "(decided)" in tampered.stdout and "ändrat i efterhand" in tampered.stdout

@@ -5,15 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import subprocess
-import sys
 from datetime import datetime, timedelta
 
 import pytest
 import pytest_asyncio
 
 from rules.roster import STOCKHOLM
-from testing.actors import ROOT, react, text_of
+from testing.actors import react, text_of
 from testing.stage import Stage
 
 
@@ -31,13 +29,7 @@ MEMBERS = ("anna", "bo", "cecilia", "david", "eva")
 
 
 def protocol_offline(stage: Stage, fmt: str = "json") -> str:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bot.py"), "protokoll", "--config", str(stage.config_path), "--format", fmt],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout
+    return stage.cli("protokoll", "--format", fmt, check=True).stdout
 
 
 async def open_meeting(stage: Stage, present=MEMBERS + ("erik", "frida", "sara", "tina")) -> None:

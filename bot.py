@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from config import Config, ConfigError, load_config, make_private, readable_by_others
@@ -26,6 +28,16 @@ from shell import Shell, verify
 from storage import Store
 
 log = logging.getLogger("distansbot")
+
+
+@contextlib.asynccontextmanager
+async def _opened(config: Config) -> AsyncIterator[Store]:
+    """The bot's database, open for the run or one command-line action, closed after it."""
+    store = await Store.open(config.storage.database)
+    try:
+        yield store
+    finally:
+        await store.close()
 
 
 async def reread(path: str, shell: Shell) -> bool:
@@ -47,58 +59,50 @@ async def _run(config: Config, path: str) -> None:
 
     os.umask(0o077)  # what the bot creates from now on (its database, nio's key store) is its own
     make_private(config.storage)  # and what an earlier version created is put right
-    store = await Store.open(config.storage.database)
-    transport = Transport(config, store)
+    async with _opened(config) as store:
+        transport = Transport(config, store)
+        shell = Shell(config, store)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        rereads: set[asyncio.Task] = set()  # held, so that a running one is not collected
+
+        def on_hup() -> None:
+            task = asyncio.create_task(reread(path, shell))
+            rereads.add(task)
+            task.add_done_callback(rereads.discard)
+
+        loop.add_signal_handler(signal.SIGHUP, on_hup)
+        try:
+            await shell.run(transport, stop)
+        finally:
+            await transport.close()
+
+
+async def _loaded(config: Config, store: Store) -> Shell:
     shell = Shell(config, store)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    rereads: set[asyncio.Task] = set()  # held, so that a running one is not collected
-
-    def on_hup() -> None:
-        task = asyncio.create_task(reread(path, shell))
-        rereads.add(task)
-        task.add_done_callback(rereads.discard)
-
-    loop.add_signal_handler(signal.SIGHUP, on_hup)
-    try:
-        await shell.run(transport, stop)
-    finally:
-        await transport.close()
-        await store.close()
+    await shell.load()
+    return shell
 
 
 async def _protocol(config: Config, meeting_id: str | None, fmt: str) -> str | bytes:
-    store = await Store.open(config.storage.database)
-    try:
-        shell = Shell(config, store)
-        await shell.load()
-        return await shell.protocol_text(meeting_id, fmt)
-    finally:
-        await store.close()
+    async with _opened(config) as store:
+        return await (await _loaded(config, store)).protocol_text(meeting_id, fmt)
 
 
 async def _verify(config: Config, meeting_id: str | None) -> int:
-    store = await Store.open(config.storage.database)
-    try:
-        shell = Shell(config, store)
-        await shell.load()
-        ok, lines = await verify(store, shell, meeting_id)
+    async with _opened(config) as store:
+        ok, lines = await verify(store, await _loaded(config, store), meeting_id)
         print("\n".join(lines))
         return 0 if ok else 1
-    finally:
-        await store.close()
 
 
 async def _new_device(config: Config) -> int:
     from matrix.client import new_device
 
-    store = await Store.open(config.storage.database)
-    try:
+    async with _opened(config) as store:
         return await new_device(config, store)
-    finally:
-        await store.close()
 
 
 def main(argv: list[str] | None = None) -> int:

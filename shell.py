@@ -312,6 +312,11 @@ class Shell:
         tag = next((t for ev, t in self.sent.values() if ev == event_id), None)
         return tag if tag is not None else await self.store.tag_of(event_id)
 
+    async def _event_of_tag(self, tag: str) -> str:
+        """The event id of the message the bot sent with `tag`, also one whose mark is not stored yet."""
+        event_id = next((ev for ev, t in self.sent.values() if t == tag), None)
+        return event_id or await self.store.event_of_tag(tag)
+
     async def on_note(self, room_id: str, event_id: str, note: str, now: datetime) -> None:
         """Answer a message that is no command to act on (an edit, one the bot cannot read), once."""
         body = self.by_room.get(room_id)
@@ -598,9 +603,7 @@ class Shell:
                 relates = out.content.get("m.relates_to") or {}
                 if str(relates.get("event_id", "")).startswith("tag:"):
                     # A poll's end points at the poll, whose event id is known once the poll was sent.
-                    tag = relates["event_id"].removeprefix("tag:")
-                    poll = next((ev for ev, t in self.sent.values() if t == tag), None)
-                    poll = poll or await self.store.event_of_tag(tag)
+                    poll = await self._event_of_tag(relates["event_id"].removeprefix("tag:"))
                     out = dataclasses.replace(
                         out, content={**out.content, "m.relates_to": {**relates, "event_id": poll}}
                     )

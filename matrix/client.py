@@ -206,9 +206,9 @@ class Transport:
 
     async def _login(self) -> None:
         mx = self.config.matrix
-        saved = await self.store.setting("session")
+        saved = await saved_session(self.store)
         if saved:
-            user_id, device_id, token = saved.split("\n")
+            user_id, device_id, token = saved
             self.client.restore_login(user_id, device_id, token)  # the same device, its keys from the store
             if self.client.olm is not None and not self.client.olm.account.shared:
                 # nio made a new account: the device's keys are gone, and whatever the bot wrote
@@ -426,6 +426,15 @@ def _type_of(ev: Any) -> str:
     return getattr(ev, "type", None) or (getattr(ev, "source", None) or {}).get("type", "")
 
 
+async def saved_session(store: Store) -> tuple[str, str, str] | None:
+    """The bot's device as logged in (user id, device id, access token), if it has one."""
+    saved = await store.setting("session")
+    if not saved:
+        return None
+    user_id, device_id, token = saved.split("\n")
+    return user_id, device_id, token
+
+
 def lost_keys(config: Config, device_id: str) -> str:
     return (
         f"Botens nyckellager för enheten {device_id} saknas eller är utbytt ({config.storage.e2ee_store}). "
@@ -439,7 +448,7 @@ def lost_keys(config: Config, device_id: str) -> str:
 async def new_device(config: Config, store: Store) -> int:
     """`bot.py ny-enhet`: the bot's device (lost keys) logged out and forgotten; the next start
     logs in as a new device, with new keys, by password."""
-    saved = await store.setting("session")
+    saved = await saved_session(store)
     if config.matrix.access_token and not config.matrix.password:
         print(
             "En åtkomsttoken hör till en enhet. Skapa en ny (en ny inloggning) och ange den som "
@@ -447,7 +456,7 @@ async def new_device(config: Config, store: Store) -> int:
         )
         return 2
     if saved:
-        user_id, device_id, token = saved.split("\n")
+        user_id, device_id, token = saved
         client = AsyncClient(config.matrix.homeserver, user_id)
         client.restore_login(user_id, device_id, token)
         try:

@@ -264,8 +264,7 @@ class Store:
                 assert meeting_id is not None
                 head = await self._append(meeting_id, next_seq, source, events)
             await self._insert_outgoing(outgoing)
-            pending = dict(self.pending)
-            await self._write_settings(pending)
+            pending = await self._write_pending()
             await self.db.commit()
             self._written(pending)
             if head:
@@ -338,10 +337,13 @@ class Store:
         self.pending[key] = value
 
     async def flush(self) -> None:
-        if self.pending:
-            pending = dict(self.pending)
-            await self._write_settings(pending)
-            self._written(pending)
+        self._written(await self._write_pending())
+
+    async def _write_pending(self) -> dict[str, str]:
+        """The lagging settings written (in the caller's transaction, if any); returns what was."""
+        pending = dict(self.pending)
+        await self._write_settings(pending)
+        return pending
 
     def _written(self, pending: dict[str, str]) -> None:
         for key, value in pending.items():

@@ -3,7 +3,8 @@
     python bot.py --config PATH                          run the bot (SIGHUP: reread PATH)
     python bot.py protokoll --config PATH [--meeting ID] [--format md|html|json|pdf]
     python bot.py check --config PATH                    validate, log in, report on rooms
-    python bot.py verify --config PATH [--meeting ID]    the log unbroken, the justerat protocol unchanged
+    python bot.py verify --config PATH [--meeting ID]    the log unbroken, as the room's anchors have it, and
+                                                         every signature on the events before it
     python bot.py ny-enhet --config PATH                 its key store lost: log in anew as a new device
 
 The bot itself is `shell.Shell` (what happens to a command) over `matrix.client.Transport`
@@ -92,8 +93,11 @@ async def _protocol(config: Config, meeting_id: str | None, fmt: str) -> str | b
 
 
 async def _verify(config: Config, meeting_id: str | None) -> int:
+    from matrix.client import anchors
+
     async with _opened(config) as store:
-        ok, lines = await verify(store, await _loaded(config, store), meeting_id)
+        shell = await _loaded(config, store)
+        ok, lines = await verify(store, shell, meeting_id, await anchors(config, store))
         print("\n".join(lines))
         return 0 if ok else 1
 

@@ -40,7 +40,7 @@ from rules.actions import Accepted, Command, Refused, Reply
 from rules.engine import Engine, FoldError, Step
 from rules.roster import Roster
 from rules.state import Meeting
-from storage import Outgoing, Store
+from storage import Anchor, Outgoing, Store
 
 log = logging.getLogger("distansbot")
 
@@ -59,6 +59,10 @@ NOT_RECORDED = (
     "Inget har ändrats. Försök igen om en stund; kvarstår felet, kontakta IT."
 )
 TOO_BIG = "Protokollet är för stort för ett meddelande och finns i sin helhet i den bifogade filen."
+
+# The body's chain is anchored in the room when a meeting closes and at every justering, so that
+# a database rewritten afterwards (chain and all) shows against what the room kept.
+ANCHORED_AT = frozenset({"closed", "justerad", "paragraph_justerad"})
 
 # A meeting's state is saved every this many events, so a start replays at most that many.
 SNAPSHOT_EVERY = 1000
@@ -421,6 +425,7 @@ class Shell:
                 meeting=(m.id, body.config.id, body.config.model_dump_json()) if step.new else None,
                 meeting_id=m.id,
                 next_seq=m.event_count - len(step.events),
+                anchor=functools.partial(self._anchor, body) if ANCHORED_AT & {e.kind for e in step.events} else None,
             )
         except Exception:
             log.exception("Kommandot %s kunde inte sparas; sammanträdet läses om från loggen", source)
@@ -504,6 +509,12 @@ class Shell:
                 end = shapes.poll_end(f"tag:poll:{m.id}:{e.data['id']}", "Voteringen är avslutad.")
                 out.append(Outgoing(body.room_id, shapes.POLL_END, end))
         return out
+
+    def _anchor(self, body: Body, anchor: Anchor) -> Outgoing:
+        """The body's chain as it stands, posted in the room, where the homeserver keeps it."""
+        r = body.engine.roster
+        text = protocol.anchor_text(r, anchor.length, anchor.head)
+        return Outgoing(body.room_id, "m.room.message", shapes.anchor(Reply(text), r, anchor.length, anchor.head))
 
     def _notice(self, body: Body, text: str, source: str) -> Outgoing:
         return Outgoing(body.room_id, "m.room.message", shapes.message(Reply(text), body.engine.roster, source))
@@ -692,38 +703,114 @@ class Shell:
         return protocol.render(meeting_id, self.known[meeting_id], await self.store.events(meeting_id), roster, fmt)
 
 
-async def verify(store: Store, shell: Shell, meeting_id: str | None) -> tuple[bool, list[str]]:
-    """`bot.py verify`: each meeting's log is unbroken, and the protocol it gives now has the
-    fingerprint that was signed (the whole protocol, and each omedelbart justerad paragraph)."""
+async def verify(
+    store: Store, shell: Shell, meeting_id: str | None, room: dict[str, list[Anchor] | str]
+) -> tuple[bool, list[str]]:
+    """`bot.py verify`: each body's log follows its chain, every signature (on the protocol, or on
+    an omedelbart justerad paragraph) is on the events the log has before it, and the log gives
+    every anchor the bot posted in the body's room (`room`: per body, its anchors, oldest
+    first, or why the room could not be read). True only when all of it holds."""
+    if meeting_id and meeting_id not in shell.known:
+        return False, [f"Sammanträdet {meeting_id} finns inte."]
     ids = [meeting_id] if meeting_id else list(shell.known)
     ok, lines = True, []
-    for mid in ids:
-        if mid not in shell.known:
-            return False, [f"Sammanträdet {mid} finns inte."]
-        events = await store.events(mid)
-        breaks = await store.breaks(mid)
-        for b in breaks[:1]:
-            lines.append(f"FEL {mid}: händelse {b.seq} ({b.kind}): {b.why}.")
-        doc = protocol.build(mid, shell.known[mid], events, shell.rosters[mid])
-        found = [f"händelse {b.seq}" for b in breaks]
-        for e in events:
-            if e.kind == "justerad" and e.data["fingerprint"] != doc["fingeravtryck"]:
-                found.append("protokollet")
-                lines.append(
-                    f"FEL {mid}: protokollet som loggen ger nu har fingeravtrycket {doc['fingeravtryck']}, "
-                    f"men det som justerades hade {e.data['fingerprint']}."
-                )
-            if e.kind == "paragraph_justerad":
-                item = next(i for i in doc["ärenden"] if i["nummer"] == e.data["n"])
-                if item["fingeravtryck"] != e.data["fingerprint"]:
-                    found.append(f"§ {item['paragraf']}")
-                    lines.append(f"FEL {mid}: § {item['paragraf']} stämmer inte med den omedelbart justerade lydelsen.")
-        if found:
-            ok = False
-            continue
-        state = f"justerat, fingeravtryck {doc['fingeravtryck']} stämmer" if doc["justering"] else "ej justerat"
-        lines.append(f"OK {mid}: {len(events)} händelser, kedjan är hel; protokollet {state}.")
+    for body_id in dict.fromkeys(shell.known[mid] for mid in ids):
+        chain = await store.check(body_id)
+        for mid in (m for m in ids if shell.known[m] == body_id):
+            found = _meeting_faults(mid, [b for b in chain.breaks if b.meeting_id == mid], lines)
+            events = await store.events(mid)
+            state = "ej justerat"
+            for k, e in enumerate(events):
+                if e.kind not in ("signed", "justerad", "paragraph_justerad"):
+                    continue
+                n, fp = e.data.get("n"), e.data["fingerprint"]
+                form = protocol.signed_form(mid, body_id, events[:k], shell.rosters[mid], n, fp)
+                if form is None:
+                    found = True
+                    lines.append(f"FEL {mid}: {_signing(mid, shell.rosters[mid], events, k)}")
+                elif e.kind == "justerad":
+                    state = f"justerat, fingeravtryck {fp} stämmer" + (
+                        " (med dagens återgivning av texten, som det signerades på före uppgraderingen)"
+                        if form == "text"
+                        else ""
+                    )
+            if found:
+                ok = False
+            else:
+                lines.append(f"OK {mid}: {len(events)} händelser, kedjan är hel; protokollet {state}.")
+        ok = _against_room(body_id, chain, room.get(body_id, "rummet lästes inte"), lines) and ok
     return ok, lines
+
+
+def _meeting_faults(mid: str, breaks: list, lines: list[str]) -> bool:
+    for b in breaks[:3]:
+        lines.append(f"FEL {mid}: händelse {b.seq} ({b.kind}): {b.why}.")
+    if len(breaks) > 3:
+        lines.append(f"FEL {mid}: och {len(breaks) - 3} brott till i kedjan.")
+    return bool(breaks)
+
+
+def _signing(mid: str, r: Roster, events: list, k: int) -> str:
+    """What a signature (event k) that is not on the log before it means, in words."""
+    e = events[k]
+    n = e.data.get("n")
+    paragraph = next((x.data.get("paragraph") for x in events if x.kind == "item_taken" and x.data["n"] == n), n)
+    if e.kind == "paragraph_justerad":
+        return (
+            f"§ {paragraph} stämmer inte med den omedelbart justerade lydelsen: loggen har ändrats efter justeringen."
+        )
+    if e.kind == "justerad":
+        return (
+            f"protokollet justerades med fingeravtrycket {e.data['fingerprint']}, men loggen före justeringen ger "
+            f"{protocol.fingerprint(mid, events[:k], r)}: den har ändrats efter justeringen."
+        )
+    what = "protokollet" if n is None else f"§ {paragraph}"
+    return f"signaturen av {r.label(e.data['user'])} på {what} (händelse {k}) gäller inte det som loggen har före den."
+
+
+def _against_room(body_id: str, chain: Any, anchors: list[Anchor] | str, lines: list[str]) -> bool:
+    """The body's chain held against the anchors the bot posted in its room: each must be what
+    the database gives at that length (longer is fine: events after the last anchor)."""
+    length = len(chain.links)
+    if isinstance(anchors, str):
+        lines.append(
+            f"EJ PRÖVAT MOT RUMMET {body_id}: {anchors}. Endast databasen är kontrollerad, och en databas "
+            "som skrivits om i efterhand med kedjan omräknad syns inte utan rummets förankringar."
+        )
+        return False
+    faults = []
+    for a in dict.fromkeys(anchors):
+        if a.length > length:
+            faults.append(
+                f"rummet har en förankring av {a.length} händelser, men databasen har bara {length}: "
+                "händelser eller sammanträden har tagits bort ur den"
+            )
+        elif chain.links[a.length - 1] != a.head:
+            faults.append(
+                f"databasen ger inte rummets förankring av {a.length} händelser (huvud {protocol.short(a.head)}): "
+                "den har skrivits om i efterhand"
+            )
+    # Every close and justering since the body-wide chain was posted: the last one's must be there.
+    owed = max((i + 1 for i, k in enumerate(chain.kinds) if k in ANCHORED_AT and i >= chain.upgraded), default=0)
+    if owed > max((a.length for a in anchors), default=0):
+        faults.append(
+            f"förankringen efter organets händelse {owed - 1} finns inte i rummet (borttagen ur rummet, "
+            "eller inte skickad än)"
+        )
+    for fault in faults[:3]:
+        lines.append(f"FEL {body_id}: {fault}.")
+    if faults:
+        return False
+    if anchors:
+        last = max(a.length for a in anchors)
+        after = f"; {length - last} händelser efter den senaste" if length > last else ""
+        lines.append(
+            f"OK {body_id}: organets kedja ({length} händelser) stämmer med rummets {len(set(anchors))} "
+            f"förankringar{after}."
+        )
+    else:
+        lines.append(f"OK {body_id}: organets kedja har {length} händelser; rummet har inga förankringar än.")
+    return True
 
 
 @functools.cache

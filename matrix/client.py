@@ -15,6 +15,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from aiohttp import ClientError
 from nio import (
     AsyncClient,
     AsyncClientConfig,
@@ -38,13 +39,15 @@ from commands.text import Message
 from config import Config, exposed
 from matrix import content as shapes
 from matrix import rtc
-from storage import Outgoing, Store
+from storage import Anchor, Outgoing, Store
 
 # The sync token alone is stored at most this often (with a command, at once).
 TOKEN_FLUSH_SECONDS = 10
 # Retries while the homeserver is away wait at most this long: a meeting goes on within seconds of
 # its return, and a try every 15 s costs nothing (the log says so once a minute).
 MAX_BACKOFF_SECONDS = 15
+# `bot.py verify` waits this long for each answer from the homeserver.
+VERIFY_STEP_SECONDS = 30
 
 _MIMETYPES = {"ics": "text/calendar", "md": "text/markdown", "pdf": "application/pdf"}
 
@@ -520,3 +523,82 @@ async def check(config: Config) -> int:
     finally:
         await client.close()
     return 0 if ok else 1
+
+
+async def anchors(config: Config, store: Store) -> dict[str, list[Anchor] | str]:
+    """`bot.py verify`: the anchors the bot posted in each body's room, oldest first, or why they
+    could not be read. As the bot's own device when it has logged in before (its key store
+    decrypts its notices in an encrypted room), otherwise on a device of its own, as `check`
+    does. It only reads the rooms' history, never syncs: what is sent to the bot's device stays
+    the bot's."""
+    mx = config.matrix
+    saved = await saved_session(store)
+    e2ee = config.storage.e2ee_store
+    if saved and e2ee.is_dir():
+        client = AsyncClient(
+            mx.homeserver,
+            saved[0],
+            store_path=str(e2ee),
+            config=AsyncClientConfig(store=KeyStore, store_sync_tokens=False, encryption_enabled=True, max_timeouts=2),
+        )
+        client.restore_login(*saved)
+    else:
+        client = AsyncClient(mx.homeserver, mx.user_id, config=AsyncClientConfig(max_timeouts=2))
+    try:
+        try:
+            if not saved:
+                if mx.access_token:
+                    client.access_token = mx.access_token.get_secret_value()
+                else:
+                    await asyncio.wait_for(
+                        client.login(mx.password.get_secret_value(), device_name=f"{mx.device_name} (verify)"),
+                        VERIFY_STEP_SECONDS,
+                    )
+            who = await asyncio.wait_for(client.whoami(), VERIFY_STEP_SECONDS)
+            if not isinstance(who, WhoamiResponse):
+                why = f"boten kunde inte logga in på {mx.homeserver} ({getattr(who, 'message', who)})"
+                return {b.id: why for b in config.bodies}
+            out = {b.id: await _anchors_in(client, b.id, b.room, mx.user_id) for b in config.bodies}
+            if not saved and not mx.access_token:
+                await asyncio.wait_for(client.logout(), VERIFY_STEP_SECONDS)
+            return out
+        except (OSError, TimeoutError, ClientError) as e:
+            why = f"hemservern {mx.homeserver} svarade inte ({type(e).__name__})"
+            return {b.id: why for b in config.bodies}
+    finally:
+        await client.close()
+
+
+async def _anchors_in(client: AsyncClient, body_id: str, room: str, bot: str) -> list[Anchor] | str:
+    """The anchors of one body that the bot posted in its room, read from the room's history."""
+    room_id = room
+    if room.startswith("#"):
+        resp = await asyncio.wait_for(client.room_resolve_alias(room), VERIFY_STEP_SECONDS)
+        if not isinstance(resp, RoomResolveAliasResponse):
+            return f"rummet {room} kunde inte slås upp ({getattr(resp, 'message', resp)})"
+        room_id = resp.room_id
+    found: list[Anchor] = []
+    sealed = 0  # the bot's messages that its keys do not open
+    start = None
+    only_bot = {"senders": [bot], "types": ["m.room.message", "m.room.encrypted"]}
+    while True:
+        resp = await asyncio.wait_for(
+            client.room_messages(room_id, start=start, limit=100, message_filter=only_bot), VERIFY_STEP_SECONDS
+        )
+        if not isinstance(resp, RoomMessagesResponse):
+            return f"rummet {room} kunde inte läsas ({getattr(resp, 'message', resp)})"
+        for ev in resp.chunk:
+            if getattr(ev, "sender", None) != bot:
+                continue
+            if isinstance(ev, MegolmEvent):
+                sealed += 1
+                continue
+            anchor = shapes.anchor_of((getattr(ev, "source", None) or {}).get("content"), body_id)
+            if anchor:
+                found.append(Anchor(*anchor))
+        if not resp.chunk or not resp.end or resp.end == start:
+            break
+        start = resp.end
+    if sealed:
+        return f"{sealed} av botens meddelanden i {room} kunde inte dekrypteras, så alla förankringar kunde inte läsas"
+    return found[::-1]

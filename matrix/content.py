@@ -121,3 +121,26 @@ def poll_answer(event_type: str, content: dict[str, Any]) -> tuple[str, str] | N
     answers = (content.get(event_type) or {}).get("answers") or []
     choice = POLL_CHOICES.get(answers[0]) if isinstance(answers, list) and answers else None
     return (relates.get("event_id", ""), choice) if choice else None
+
+
+# The data of an anchor notice (the body's chain: its length and head), for `bot.py verify`.
+ANCHOR = "se.distansbot.anchor"
+
+
+def anchor(reply: Reply, roster: Roster, length: int, head: str) -> dict[str, Any]:
+    """The notice that anchors the body's chain in the room: people read the text, verify the data."""
+    return {**message(reply, roster, None), ANCHOR: {"organ": roster.body_id, "händelser": length, "huvud": head}}
+
+
+def anchor_of(content: Any, body_id: str) -> tuple[int, str] | None:
+    """An anchor of `body_id` in a message's content (length, head), or None: read strictly,
+    since the content is whatever the event says."""
+    data = content.get(ANCHOR) if isinstance(content, dict) else None
+    if not isinstance(data, dict) or data.get("organ") != body_id:
+        return None
+    length, head = data.get("händelser"), data.get("huvud")
+    if type(length) is not int or length < 1 or not isinstance(head, str) or len(head) != 64:
+        return None
+    if any(c not in "0123456789abcdef" for c in head):
+        return None
+    return length, head

@@ -21,7 +21,7 @@ from typing import Any
 from minutes import layout, page
 from minutes.journal import AFTER, BEFORE, Entry, replay, stamp
 from rules.roster import Roster
-from rules.state import SIGNING_KINDS, Event, Meeting, Phase, Vote, date_time, hm
+from rules.state import Event, Meeting, Phase, Vote, date_time, hm
 from rules.words import anslag_lines, vote_how
 
 FORMATS = ("md", "html", "json", "pdf")
@@ -98,33 +98,93 @@ def _sha256(content: Any) -> str:
     return hashlib.sha256(canonical(content)).hexdigest()
 
 
+# What a signature covers: the meeting's events themselves, never a sentence or a layout that a
+# later version may word or arrange differently, so that a protocol justerat in 2026 verifies in
+# 2036 whatever the renderer says by then. The signed bytes are one line of canonical json for
+# the meeting (this form's name, its id, the item for a paragraph, and the roster facts the
+# protocol names people by), then one line per event (kind, time, actor, data) as stored.
+# These functions are frozen for this form: a change in what is signed is a new form with
+# functions of its own, and `signed_form` keeps recognising every earlier one.
+SIGNED_FORM = "distansbot-händelser-1"
+_NOT_SIGNED = frozenset({"signed", "justerad"})  # what signs is not what is signed (this form's set)
+
+
+def _roster_facts(r: Roster) -> dict[str, Any]:
+    people = [[p.user, p.role.value, p.name, p.party, p.title] for p in (*r.members, *r.substitutes, *r.attendees)]
+    return {
+        "organ": [r.body_id, r.name],
+        "ordförande": r.chair,
+        "vice_ordförande": list(r.vice_chairs),
+        "sekreterare": list(r.secretaries),
+        "säkerhetsskyddschef": r.security_chief,
+        "personer": people,
+        "tidszon": str(r.tz),
+        "plats": r.place,
+        "förvaras": r.protocol_kept_at,
+    }
+
+
+def signed_bytes(meeting_id: str, events: Iterable[Event], r: Roster, n: int | None = None) -> bytes:
+    """What a signature on the protocol (`n` None) or on item n's paragraph covers, of the log as
+    it stands in `events`: the events up to the justering, if there was one (what comes after it
+    is not what was signed); for a paragraph, up to the last event of its item."""
+    ends = "justerad" if n is None else "paragraph_justerad"
+    content = []
+    for e in events:
+        if e.kind == ends and (n is None or e.data.get("n") == n):
+            break
+        if e.kind not in _NOT_SIGNED:
+            content.append(e)
+    if n is not None:
+        last = max((i for i, e in enumerate(content) if e.data.get("n") == n), default=-1)
+        content = content[: last + 1]
+    head = {"form": SIGNED_FORM, "sammanträde": meeting_id, "ärende": n, "förteckning": _roster_facts(r)}
+    lines = [canonical(head), *(canonical([e.kind, e.at.isoformat(), e.actor, e.data]) for e in content)]
+    return b"\n".join(lines)
+
+
+def fingerprint(meeting_id: str, events: Iterable[Event], r: Roster, n: int | None = None) -> str:
+    """The SHA-256 of `signed_bytes`: the protocol's fingerprint, or item n's paragraph's."""
+    return hashlib.sha256(signed_bytes(meeting_id, events, r, n)).hexdigest()
+
+
+def signed_form(meeting_id: str, body_id: str, before: list[Event], r: Roster, n: int | None, fp: str) -> str | None:
+    """Which form a signature given after the events `before` is on, if it is on them: the
+    events ("händelser"), or the text as the versions before the events were signed rendered it
+    ("text", rebuilt with today's renderer, so such a signature still depends on its wording)."""
+    if fp == fingerprint(meeting_id, before, r, n):
+        return "händelser"
+    doc = _doc(meeting_id, body_id, [e for e in before if e.kind not in _NOT_SIGNED], r, "")
+    if n is None:
+        return "text" if fp == _sha256(doc) else None
+    item = next((i for i in doc["ärenden"] if i["nummer"] == n), None)
+    return "text" if item is not None and fp == _text_paragraph_fingerprint(doc, item) else None
+
+
 def build(meeting_id: str, body_id: str, events: Iterable[Event], r: Roster) -> dict[str, Any]:
-    """The protocol as data. Its `fingeravtryck` is the SHA-256 of what is signed: the protocol
-    built from the log without the signatures and the justering themselves (`SIGNING_KINDS`),
-    so the same log always gives the same fingerprint and a signature never changes what it
-    signs. Each item carries the fingerprint of its paragraph (for omedelbar justering)."""
+    """The protocol as data. Its `fingeravtryck` is that of what is signed (`signed_bytes`):
+    the events up to the justering without the signatures, so the same log always gives the
+    same fingerprint, a signature never changes what it signs, and no wording does either.
+    Each item carries the fingerprint of its paragraph (for omedelbar justering)."""
     events = list(events)
-    content_events = [e for e in events if e.kind not in SIGNING_KINDS]
-    content = _doc(meeting_id, body_id, content_events, r, "")
-    fp = _sha256(content)
-    doc = _doc(meeting_id, body_id, events, r, fp) if len(content_events) < len(events) else content
+    fp = fingerprint(meeting_id, events, r)
+    doc = _doc(meeting_id, body_id, events, r, fp)
     doc["fingeravtryck"] = fp
-    for item, signed in zip(doc["ärenden"], content["ärenden"], strict=True):
-        item["fingeravtryck"] = paragraph_fingerprint(content, signed)
+    for item in doc["ärenden"]:
+        item["fingeravtryck"] = fingerprint(meeting_id, events, r, item["nummer"])
     return doc
 
 
 def fingerprint_for(m: Meeting, events: Iterable[Event], r: Roster) -> str:
     """What a !justera now signs: the protocol, or while the meeting is open the paragraph up."""
-    doc = build(m.id, m.body_id, events, r)
     if m.phase is Phase.OPEN:
-        return next((i["fingeravtryck"] for i in doc["ärenden"] if i["nummer"] == m.current), "")
-    return doc["fingeravtryck"]
+        return fingerprint(m.id, events, r, m.current) if m.current is not None else ""
+    return fingerprint(m.id, events, r)
 
 
-def paragraph_fingerprint(doc: dict[str, Any], item: dict[str, Any]) -> str:
-    """What an omedelbar justering signs: the paragraph as its extract shows it (rubrik, decision,
-    beslutsgång), with the body and the meeting; not the course of events, which goes on."""
+def _text_paragraph_fingerprint(doc: dict[str, Any], item: dict[str, Any]) -> str:
+    """What an omedelbar justering signed before the events were: the paragraph as its extract
+    showed it (rubrik, decision, beslutsgång), with the body and the meeting."""
     paragraph = {k: v for k, v in item.items() if k not in ("förlopp", "omedelbart_justerad", "fingeravtryck")}
     return _sha256(
         {"organ": doc["organ"], "sammanträde": doc["sammanträde"], "datum": doc["datum"], "ärende": paragraph}
@@ -390,3 +450,15 @@ def _markdown(blocks: list[layout.Block]) -> str:
             rows = "\n".join(f"- {md_text(x)}" for x in lines) if lines else "–"
             out.append(f"{md_text(title)}:\n\n{rows}\n" if title else f"{rows}\n")
     return "\n".join(out)
+
+
+def short(fingerprint: str) -> str:
+    """A fingerprint as the room shows it: its first 16 hex digits, in groups of four."""
+    return " ".join(fingerprint[i : i + 4] for i in range(0, 16, 4))
+
+
+def anchor_text(r: Roster, length: int, head: str) -> str:
+    return (
+        f"Förankring av protokollskedjan för {r.name}: {length} händelser, kedjans huvud {short(head)}. "
+        "Med den prövar bot.py verify att databasen inte skrivits om i efterhand."
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -80,22 +81,51 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE meetings ADD COLUMN roster TEXT;
     """,
+    # One chain per body across its meetings (`pos`, `link`), so that a meeting deleted whole
+    # shows; rows stored before this are linked at the next start, in the body's order, and keep
+    # their per-meeting `hash`, which `breaks` goes on checking: the re-linking hides nothing.
+    """
+    ALTER TABLE events ADD COLUMN pos INTEGER;
+    ALTER TABLE events ADD COLUMN link TEXT;
+    CREATE INDEX meetings_body ON meetings(body_id);
+    """,
 )
 
 
 def chain(prev: str, meeting_id: str, seq: int, kind: str, at: str, actor: str, source: str, data: str) -> str:
-    """An event's link: SHA-256 over the previous link and the row exactly as stored."""
+    """An event's link: SHA-256 over the previous link (of the body's previous event, whichever
+    meeting it was in) and the row exactly as stored."""
     row = json.dumps([prev, meeting_id, seq, kind, at, actor, source, data], ensure_ascii=False)
     return hashlib.sha256(row.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
 class Break:
-    """Where a meeting's stored log stops being what was written."""
+    """Where a body's stored log stops being what was written."""
 
+    meeting_id: str
     seq: int
     kind: str
     why: str
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A body's chain as the bot posted it in the room: its length and its head then."""
+
+    length: int
+    head: str
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A body's stored log read against its chain: where it breaks, and the chain its rows give
+    when recomputed (`links[n - 1]` is the head after n events), to hold against the anchors."""
+
+    breaks: list[Break]
+    links: list[str]
+    kinds: list[str]  # each event's kind, in the chain's order
+    upgraded: int  # how many of the first events were stored before the body-wide chain
 
 
 @dataclass(frozen=True)
@@ -117,7 +147,8 @@ class Store:
         # Settings that may lag (the sync token): written with the next command's transaction
         # or by `flush`, not in a transaction of their own each time.
         self.pending: dict[str, str] = {}
-        self.heads: dict[str, str] = {}  # each meeting's last link, once read or written
+        self.heads: dict[str, tuple[str, int]] = {}  # each body's last link and length, once read or written
+        self.body_of: dict[str, str] = {}  # meeting id -> its body's id, once read
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
@@ -147,26 +178,40 @@ class Store:
             )
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             await self.db.executescript(f"BEGIN; {script} PRAGMA user_version = {number}; COMMIT;")
-        await self._chain_unchained()
+        await self._link_unlinked()
 
-    async def _chain_unchained(self) -> None:
-        """Give the rows stored before the hash chain existed their links, in order."""
-        async with self.db.execute("SELECT DISTINCT meeting_id FROM events WHERE hash IS NULL") as cur:
-            meetings = [row[0] async for row in cur]
-        for meeting_id in meetings:
+    async def _link_unlinked(self) -> None:
+        """Link the rows stored before the body-wide chain into it, in the body's order (its
+        meetings as stored, each in its own order). Their per-meeting `hash` stays as it was and
+        is still checked (`check`), so a row changed before the upgrade is found after it too."""
+        sql = "SELECT DISTINCT m.body_id FROM events e JOIN meetings m ON m.id = e.meeting_id WHERE e.link IS NULL"
+        async with self.db.execute(sql) as cur:
+            bodies = [row[0] async for row in cur]
+        for body_id in bodies:
             await self.db.execute("BEGIN IMMEDIATE")
-            prev = ""
-            sql = "SELECT seq, kind, at, actor, source, data, hash FROM events WHERE meeting_id = ? ORDER BY seq"
-            async with self.db.execute(sql, (meeting_id,)) as cur:
+            head, length = await self._head(body_id)
+            sql = (
+                "SELECT e.meeting_id, e.seq, e.kind, e.at, e.actor, e.source, e.data FROM events e "
+                "JOIN meetings m ON m.id = e.meeting_id WHERE m.body_id = ? AND e.link IS NULL ORDER BY m.rowid, e.seq"
+            )
+            async with self.db.execute(sql, (body_id,)) as cur:
                 rows = [row async for row in cur]
-            for seq, kind, at, actor, source, data, stored in rows:
-                link = stored or chain(prev, meeting_id, seq, kind, at, actor, source, data)
-                if stored is None:
-                    await self.db.execute(
-                        "UPDATE events SET hash = ? WHERE meeting_id = ? AND seq = ?", (link, meeting_id, seq)
-                    )
-                prev = link
+            updates = []
+            for row in rows:
+                head = chain(head, *row)
+                updates.append((length, head, row[0], row[1]))
+                length += 1
+            await self.db.executemany("UPDATE events SET pos = ?, link = ? WHERE meeting_id = ? AND seq = ?", updates)
             await self.db.commit()
+
+    async def _head(self, body_id: str) -> tuple[str, int]:
+        """The body's chain as stored: its last link and its length."""
+        sql = (
+            "SELECT e.link, e.pos FROM events e JOIN meetings m ON m.id = e.meeting_id "
+            "WHERE m.body_id = ? AND e.link IS NOT NULL ORDER BY e.pos DESC LIMIT 1"
+        )
+        row = await self._one(sql, (body_id,))
+        return (row[0], row[1] + 1) if row else ("", 0)
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -241,10 +286,12 @@ class Store:
         meeting: tuple[str, str, str | None] | None = None,
         meeting_id: str | None = None,
         next_seq: int = 0,
+        anchor: Callable[[Anchor], Outgoing] | None = None,
     ) -> bool:
         """Store one handled command (or timer) atomically. False if `source` was handled
         before; any other failure (a full disk, a locked or read-only file, a constraint) raises,
-        and nothing of it is stored."""
+        and nothing of it is stored. `anchor` makes, from the body's chain after these events,
+        the message that posts it in the room, owed in the same transaction."""
         head = None
         try:
             await self.db.execute("BEGIN IMMEDIATE")
@@ -262,51 +309,91 @@ class Store:
                 )
             if events:
                 assert meeting_id is not None
-                head = await self._append(meeting_id, next_seq, source, events)
+                body_id = await self._body_of(meeting_id)
+                head = await self._append(body_id, meeting_id, next_seq, source, events)
+                if anchor:
+                    outgoing = [*outgoing, anchor(Anchor(head[1], head[0]))]
             await self._insert_outgoing(outgoing)
             pending = await self._write_pending()
             await self.db.commit()
             self._written(pending)
             if head:
-                self.heads[meeting_id] = head
+                self.heads[body_id] = head
             return True
         except BaseException:
             if self.db.in_transaction:
                 await self.db.rollback()
             raise
 
-    async def _append(self, meeting_id: str, next_seq: int, source: str, events: list[Event]) -> str:
-        """The events added, chained on; returns the new head of the chain."""
-        prev = self.heads.get(meeting_id)
-        if prev is None:
-            sql = "SELECT hash FROM events WHERE meeting_id = ? ORDER BY seq DESC LIMIT 1"
-            row = await self._one(sql, (meeting_id,))
-            prev = row[0] if row else ""
+    async def _body_of(self, meeting_id: str) -> str:
+        if meeting_id not in self.body_of:
+            row = await self._one("SELECT body_id FROM meetings WHERE id = ?", (meeting_id,))
+            if row is None:
+                raise KeyError(f"sammanträdet {meeting_id} finns inte i databasen")
+            self.body_of[meeting_id] = row[0]
+        return self.body_of[meeting_id]
+
+    async def _append(
+        self, body_id: str, meeting_id: str, next_seq: int, source: str, events: list[Event]
+    ) -> tuple[str, int]:
+        """The events added, chained on to the body's last; returns its new head and length."""
+        head, length = self.heads.get(body_id) or await self._head(body_id)
         rows = []
         for i, e in enumerate(events):
             fields = (meeting_id, next_seq + i, e.kind, e.at.isoformat(), e.actor, source, json.dumps(e.data))
-            prev = chain(prev, *fields)
-            rows.append((*fields, prev))
+            head = chain(head, *fields)
+            rows.append((*fields, length, head))
+            length += 1
         await self.db.executemany(
-            "INSERT INTO events (meeting_id, seq, kind, at, actor, source, data, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO events (meeting_id, seq, kind, at, actor, source, data, pos, link) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
-        return prev
+        return head, length
 
-    async def breaks(self, meeting_id: str) -> list[Break]:
-        """Every place where the stored log does not follow its chain, or its numbering: an
-        event changed, removed or inserted after it was written."""
-        out = []
-        prev, expected = "", 0
-        sql = "SELECT seq, kind, at, actor, source, data, hash FROM events WHERE meeting_id = ? ORDER BY seq"
-        async with self.db.execute(sql, (meeting_id,)) as cur:
-            async for seq, kind, at, actor, source, data, stored in cur:
-                if seq != expected:
-                    out.append(Break(seq, kind, f"händelse {expected} saknas (nästa är {seq})"))
-                if stored != chain(prev, meeting_id, seq, kind, at, actor, source, data):
-                    out.append(Break(seq, kind, "innehållet stämmer inte med kedjan (ändrat i efterhand)"))
-                prev, expected = stored or "", seq + 1
-        return out
+    async def check(self, body_id: str) -> Chain:
+        """A body's log against its chain: every place where the stored rows do not follow the
+        chain or their numbering (an event changed, removed or inserted after it was written, a
+        meeting deleted), and the chain the rows give, for the anchors in the room. Rows from
+        before the body-wide chain are also held against their meeting's own chain."""
+        out: list[Break] = []
+        links: list[str] = []
+        kinds: list[str] = []
+        upgraded = 0
+        stored_prev = computed = ""
+        expected = 0  # the next position in the body's chain
+        seqs: dict[str, int] = {}  # each meeting's next seq
+        legacy: dict[str, str] = {}  # each meeting's last per-meeting hash
+        sql = (
+            "SELECT e.meeting_id, e.seq, e.kind, e.at, e.actor, e.source, e.data, e.hash, e.pos, e.link "
+            "FROM events e JOIN meetings m ON m.id = e.meeting_id WHERE m.body_id = ? ORDER BY e.pos"
+        )
+        async with self.db.execute(sql, (body_id,)) as cur:
+            async for mid, seq, kind, at, actor, source, data, old, pos, link in cur:
+                row = (mid, seq, kind, at, actor, source, data)
+                if pos is None:
+                    out.append(Break(mid, seq, kind, "händelsen står utanför organets kedja (tillagd i efterhand)"))
+                elif pos != expected:
+                    missing = f"{expected}" if pos == expected + 1 else f"{expected}–{pos - 1}"
+                    out.append(
+                        Break(mid, seq, kind, f"organets händelse {missing} saknas (borttagen, med sitt sammanträde?)")
+                    )
+                if seq != seqs.get(mid, 0):
+                    out.append(Break(mid, seq, kind, f"händelse {seqs.get(mid, 0)} saknas (nästa är {seq})"))
+                if link != chain(stored_prev, *row):
+                    out.append(Break(mid, seq, kind, "innehållet stämmer inte med kedjan (ändrat i efterhand)"))
+                if old is not None and old != chain(legacy.get(mid, ""), *row):
+                    out.append(
+                        Break(mid, seq, kind, "innehållet stämmer inte med sammanträdets kedja (ändrat i efterhand)")
+                    )
+                computed = chain(computed, *row)
+                links.append(computed)
+                kinds.append(kind)
+                upgraded += old is not None
+                stored_prev, seqs[mid], expected = link or "", seq + 1, (expected if pos is None else pos) + 1
+                if old is not None:
+                    legacy[mid] = old
+        return Chain(out, links, kinds, upgraded)
 
     async def _insert_outgoing(self, outgoing: list[Outgoing]) -> None:
         if not outgoing:

@@ -1,18 +1,23 @@
 """The protocol taken to justering and anslag through Synapse: justerare chosen in the room, a
 paragraph justerad at once with its extract posted, the close, a rättelse, the signatures, the
 anslag, the PDF/A downloaded from the room and read back, and `bot.py verify` passing and then
-failing after a decision is changed by hand in the database (KL 5 kap. 69 §, 8 kap. 12 §)."""
+failing after a decision is changed by hand in the database; and `bot.py verify` holding the
+database against the anchors the bot posted in the room, so that a cut tail, a deleted meeting
+and a rewrite with the chain recomputed show (KL 5 kap. 69 §, 8 kap. 12 §)."""
 
 from __future__ import annotations
 
 import io
 import json
 import sqlite3
+from pathlib import Path
 
 from pypdf import PdfReader
 
+from matrix.content import ANCHOR
+from storage import chain
 from testing.actors import text_of
-from tests.integration.test_meeting import check_passes, open_meeting, protocol_offline
+from tests.integration.test_meeting import MEMBERS, check_passes, open_meeting, protocol_offline
 
 
 async def _pdf_answering(stage, event_id: str) -> tuple[str, PdfReader]:
@@ -62,6 +67,7 @@ async def test_kl_5_69_kl_8_12_justering_omedelbar_rattelse_anslag_pdf_and_verif
     assert "är rättat av Sara" in corrected
 
     fingerprint = json.loads(protocol_offline(stage))["fingeravtryck"]
+    closing = await _anchored(stage)
     signed = await stage.ask("anna", "!justera")
     assert fingerprint in signed and "Återstår att signera: Bo Berg (M)" in signed
     last = await stage.say("bo", "!justera")
@@ -84,9 +90,11 @@ async def test_kl_5_69_kl_8_12_justering_omedelbar_rattelse_anslag_pdf_and_verif
     assert [s["roll"] for s in doc["underskrifter"] if s["signerat"]] == ["Ordförande", "Justerare"]
     assert all(s["händelse"].startswith("$") for s in doc["underskrifter"] if s["signerat"])
 
+    await _anchored(stage, after=closing)
     ok = stage.cli("verify")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "kedjan är hel" in ok.stdout and fingerprint in ok.stdout
+    assert "OK ks: organets kedja" in ok.stdout and "3 förankringar" in ok.stdout  # § 1, the close, the justering
 
     # someone changes the stored decision by hand: verify names it and fails
     stage.bot.stop()
@@ -101,3 +109,101 @@ async def test_kl_5_69_kl_8_12_justering_omedelbar_rattelse_anslag_pdf_and_verif
     tampered = stage.cli("verify")
     assert tampered.returncode == 1
     assert "(decided)" in tampered.stdout and "ändrat i efterhand" in tampered.stdout
+
+
+async def _anchored(stage, after: int = 0) -> int:
+    """The length of the first anchor the bot posted in the room beyond `after` events."""
+    ev = await stage.wait_for(lambda ev: (ev.get("content", {}).get(ANCHOR) or {}).get("händelser", 0) > after)
+    assert text_of(ev).startswith("Förankring av protokollskedjan för Kommunstyrelsen")
+    return ev["content"][ANCHOR]["händelser"]
+
+
+async def _justerat(stage, anchored: int) -> int:
+    """A meeting held, closed and justerat in the room; the length of its last anchor."""
+    await open_meeting(stage, present=MEMBERS)
+    await stage.ask("anna", "!justerare {}", "bo")
+    await stage.ask("anna", "!ärende 1")
+    await check_passes(stage)
+    await stage.ask("anna", "!beslut Budgeten för 2027 fastställs.")
+    for n in (2, 3):
+        await stage.ask("anna", f"!utgår {n} inte berett")
+    assert "Sammanträdet är avslutat" in await stage.ask("anna", "!avsluta")
+    anchored = await _anchored(stage, after=anchored)
+    await stage.ask("anna", "!justera")
+    last = await stage.say("bo", "!justera")
+    assert "PROTOKOLLET ÄR JUSTERAT" in text_of(await stage.observer.answer(last))
+    return await _anchored(stage, after=anchored)
+
+
+def _rechain(db: sqlite3.Connection) -> None:
+    """As one with the database in hand would: every link and position recomputed."""
+    rows = db.execute("SELECT meeting_id, seq, kind, at, actor, source, data FROM events ORDER BY pos").fetchall()
+    head = ""
+    for pos, row in enumerate(rows):
+        head = chain(head, *row)
+        db.execute("UPDATE events SET pos = ?, link = ? WHERE meeting_id = ? AND seq = ?", (pos, head, *row[:2]))
+
+
+def _restore(saved: Path, path: Path) -> None:
+    src, dst = sqlite3.connect(saved), sqlite3.connect(path)
+    src.backup(dst)
+    src.close()
+    dst.close()
+
+
+async def test_kl_5_69_verify_finds_a_cut_tail_a_deleted_meeting_and_a_rewrite_against_the_rooms_anchors(room):
+    stage = room
+    anchored = await _justerat(stage, 0)
+    await _justerat(stage, anchored)
+    ok = stage.cli("verify")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "OK ks: organets kedja" in ok.stdout and "4 förankringar" in ok.stdout
+
+    stage.bot.stop()
+    path = stage.config_path.parent / "distansbot.sqlite3"
+    saved = stage.config_path.parent / "saved.sqlite3"
+    _restore(path, saved)
+    db = sqlite3.connect(path)
+    first, second = (row[0] for row in db.execute("SELECT id FROM meetings ORDER BY rowid"))
+    db.close()
+
+    # The signatures cut off the end: the database is whole as far as it goes, the room has more.
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM events WHERE meeting_id = ? AND kind IN ('signed', 'justerad')", (second,))
+    cut = stage.cli("verify")
+    assert cut.returncode == 1, cut.stdout
+    assert f"OK {second}" in cut.stdout and "databasen har bara" in cut.stdout
+
+    # The earlier meeting deleted whole and the chain recomputed: only the room can tell.
+    _restore(saved, path)
+    with sqlite3.connect(path) as db:
+        for table in ("events", "snapshots", "meetings"):
+            db.execute(f"DELETE FROM {table} WHERE {'id' if table == 'meetings' else 'meeting_id'} = ?", (first,))
+        _rechain(db)
+    deleted = stage.cli("verify")
+    assert deleted.returncode == 1, deleted.stdout
+    assert f"OK {second}" in deleted.stdout and "den har skrivits om i efterhand" in deleted.stdout
+
+    # A justerat decision rewritten, with the chain recomputed.
+    _restore(saved, path)
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "UPDATE events SET data = json_set(data, '$.text', 'Budgeten avslås.') "
+            "WHERE meeting_id = ? AND kind = 'decided'",
+            (first,),
+        )
+        _rechain(db)
+    rewritten = stage.cli("verify")
+    assert rewritten.returncode == 1, rewritten.stdout
+    assert "ändrats efter justeringen" in rewritten.stdout and "den har skrivits om i efterhand" in rewritten.stdout
+
+    # The homeserver out of reach: verify says it checked the database alone.
+    _restore(saved, path)
+    config = stage.config_path.read_text()
+    stage.config_path.write_text(config.replace(stage.hs.url, "http://127.0.0.1:9"))
+    try:
+        alone = stage.cli("verify")
+    finally:
+        stage.config_path.write_text(config)
+    assert alone.returncode == 1, alone.stdout
+    assert f"OK {first}" in alone.stdout and "Endast databasen är kontrollerad" in alone.stdout

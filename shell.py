@@ -804,9 +804,10 @@ def _against_room(body_id: str, chain: Any, anchors: list[Anchor] | str, lines: 
     if anchors:
         last = max(a.length for a in anchors)
         after = f"; {length - last} händelser efter den senaste" if length > last else ""
+        count = len(set(anchors))
         lines.append(
-            f"OK {body_id}: organets kedja ({length} händelser) stämmer med rummets {len(set(anchors))} "
-            f"förankringar{after}."
+            f"OK {body_id}: organets kedja ({length} händelser) stämmer med rummets {count} "
+            f"{'förankring' if count == 1 else 'förankringar'}{after}."
         )
     else:
         lines.append(f"OK {body_id}: organets kedja har {length} händelser; rummet har inga förankringar än.")

@@ -1,5 +1,6 @@
 """An end-to-end encrypted room, as Element makes private rooms: a meeting, the protocol file
-(uploaded encrypted), a restart of the bot on the same device, and a message it cannot read."""
+(uploaded encrypted), a restart of the bot on the same device, `bot.py verify` reading the
+encrypted anchor, and a message it cannot read."""
 
 from __future__ import annotations
 
@@ -50,6 +51,14 @@ async def test_p1_p12_meeting_in_an_encrypted_room_survives_a_restart(stage):
         assert doc["status"] == "avslutat" and doc["ärenden"][0]["beslut"][0]["beslut"] == "Budgeten fastställs."
         log = stage.bot.log.read_text()
         assert log.count("distansbot är igång") == 2 and len(set(_devices(log))) == 1
+
+        # The close anchored the chain in the room, encrypted like everything else the bot says;
+        # verify reads it with the bot's own keys, while the bot runs (KL 5 kap. 69 §).
+        anchor = await stage.wait_for(lambda ev: "se.distansbot.anchor" in ev.get("content", {}))
+        assert text_of(anchor).startswith("Förankring av protokollskedjan")
+        verified = stage.cli("verify")
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        assert "stämmer med rummets 1 förankring" in verified.stdout
     finally:
         stage.bot.stop()
 

@@ -40,7 +40,7 @@ from rules.actions import Accepted, Command, Refused, Reply
 from rules.engine import Engine, FoldError, Step
 from rules.roster import Roster
 from rules.state import Meeting
-from storage import Anchor, Outgoing, Store
+from storage import Anchor, Break, Chain, Outgoing, Store
 
 log = logging.getLogger("distansbot")
 
@@ -742,7 +742,7 @@ async def verify(
     return ok, lines
 
 
-def _meeting_faults(mid: str, breaks: list, lines: list[str]) -> bool:
+def _meeting_faults(mid: str, breaks: list[Break], lines: list[str]) -> bool:
     for b in breaks[:3]:
         lines.append(f"FEL {mid}: händelse {b.seq} ({b.kind}): {b.why}.")
     if len(breaks) > 3:
@@ -750,7 +750,7 @@ def _meeting_faults(mid: str, breaks: list, lines: list[str]) -> bool:
     return bool(breaks)
 
 
-def _signing(mid: str, r: Roster, events: list, k: int) -> str:
+def _signing(mid: str, r: Roster, events: list[rules_state.Event], k: int) -> str:
     """What a signature (event k) that is not on the log before it means, in words."""
     e = events[k]
     n = e.data.get("n")
@@ -768,7 +768,7 @@ def _signing(mid: str, r: Roster, events: list, k: int) -> str:
     return f"signaturen av {r.label(e.data['user'])} på {what} (händelse {k}) gäller inte det som loggen har före den."
 
 
-def _against_room(body_id: str, chain: Any, anchors: list[Anchor] | str, lines: list[str]) -> bool:
+def _against_room(body_id: str, chain: Chain, anchors: list[Anchor] | str, lines: list[str]) -> bool:
     """The body's chain held against the anchors the bot posted in its room: each must be what
     the database gives at that length (longer is fine: events after the last anchor)."""
     length = len(chain.links)

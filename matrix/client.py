@@ -534,32 +534,33 @@ async def anchors(config: Config, store: Store) -> dict[str, list[Anchor] | str]
     mx = config.matrix
     saved = await saved_session(store)
     e2ee = config.storage.e2ee_store
-    if saved and e2ee.is_dir():
+    own = saved if saved is not None and e2ee.is_dir() else None
+    if own:
         client = AsyncClient(
             mx.homeserver,
-            saved[0],
+            own[0],
             store_path=str(e2ee),
             config=AsyncClientConfig(store=KeyStore, store_sync_tokens=False, encryption_enabled=True, max_timeouts=2),
         )
-        client.restore_login(*saved)
+        client.restore_login(*own)
     else:
         client = AsyncClient(mx.homeserver, mx.user_id, config=AsyncClientConfig(max_timeouts=2))
+    by_password = not own and not mx.access_token
     try:
         try:
-            if not saved:
-                if mx.access_token:
-                    client.access_token = mx.access_token.get_secret_value()
-                else:
-                    await asyncio.wait_for(
-                        client.login(mx.password.get_secret_value(), device_name=f"{mx.device_name} (verify)"),
-                        VERIFY_STEP_SECONDS,
-                    )
+            if by_password:
+                await asyncio.wait_for(
+                    client.login(mx.password.get_secret_value(), device_name=f"{mx.device_name} (verify)"),
+                    VERIFY_STEP_SECONDS,
+                )
+            elif not own:
+                client.access_token = mx.access_token.get_secret_value()
             who = await asyncio.wait_for(client.whoami(), VERIFY_STEP_SECONDS)
             if not isinstance(who, WhoamiResponse):
                 why = f"boten kunde inte logga in på {mx.homeserver} ({getattr(who, 'message', who)})"
                 return {b.id: why for b in config.bodies}
             out = {b.id: await _anchors_in(client, b.id, b.room, mx.user_id) for b in config.bodies}
-            if not saved and not mx.access_token:
+            if by_password:
                 await asyncio.wait_for(client.logout(), VERIFY_STEP_SECONDS)
             return out
         except (OSError, TimeoutError, ClientError) as e:

@@ -8,6 +8,7 @@ and answers owed are still in the outbox to be sent.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import sqlite3
@@ -149,6 +150,9 @@ class Store:
         self.pending: dict[str, str] = {}
         self.heads: dict[str, tuple[str, int]] = {}  # each body's last link and length, once read or written
         self.body_of: dict[str, str] = {}  # meeting id -> its body's id, once read
+        # One connection serves the command being stored and the outbox marking what was sent:
+        # every write takes its turn, so no statement lands inside another's transaction.
+        self.writing = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
@@ -239,24 +243,28 @@ class Store:
         return (row[0], row[1]) if row else None
 
     async def save_snapshot(self, meeting_id: str, seq: int, version: str, state: bytes) -> None:
-        await self.db.execute(
-            "INSERT INTO snapshots (meeting_id, seq, version, state) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(meeting_id) DO UPDATE SET seq = excluded.seq, version = excluded.version, "
-            "state = excluded.state",
-            (meeting_id, seq, version, state),
-        )
+        async with self.writing:
+            await self.db.execute(
+                "INSERT INTO snapshots (meeting_id, seq, version, state) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(meeting_id) DO UPDATE SET seq = excluded.seq, version = excluded.version, "
+                "state = excluded.state",
+                (meeting_id, seq, version, state),
+            )
 
     async def is_handled(self, source: str) -> bool:
         return await self._one("SELECT 1 FROM handled WHERE source = ?", (source,)) is not None
 
     async def unsent(self) -> list[Outgoing]:
+        """What is owed, as committed: never an answer of a command whose transaction is open."""
         sql = (
             "SELECT id, room_id, kind, content, attachment_name, attachment, tag FROM outbox "
             "WHERE sent_event_id IS NULL ORDER BY id"
         )
+        async with self.writing:
+            rows = await self.db.execute_fetchall(sql)
         return [
             Outgoing(room, kind, json.loads(content), name, att, tag, id)
-            for id, room, kind, content, name, att, tag in await self.db.execute_fetchall(sql)
+            for id, room, kind, content, name, att, tag in rows
         ]
 
     async def tag_of(self, event_id: str) -> str | None:
@@ -292,38 +300,39 @@ class Store:
         before; any other failure (a full disk, a locked or read-only file, a constraint) raises,
         and nothing of it is stored. `anchor` makes, from the body's chain after these events,
         the message that posts it in the room, owed in the same transaction."""
-        head = None
-        try:
-            await self.db.execute("BEGIN IMMEDIATE")
+        async with self.writing:
+            head = None
             try:
-                await self.db.execute(
-                    "INSERT INTO handled (source, room_id, at) VALUES (?, ?, ?)", (source, room_id, at.isoformat())
-                )
-            except sqlite3.IntegrityError:  # handled before
-                await self.db.rollback()
-                return False
-            if meeting:
-                await self.db.execute(
-                    "INSERT INTO meetings (id, body_id, created_at, roster) VALUES (?, ?, ?, ?)",
-                    (meeting[0], meeting[1], at.isoformat(), meeting[2]),
-                )
-            if events:
-                assert meeting_id is not None
-                body_id = await self._body_of(meeting_id)
-                head = await self._append(body_id, meeting_id, next_seq, source, events)
-                if anchor:
-                    outgoing = [*outgoing, anchor(Anchor(head[1], head[0]))]
-            await self._insert_outgoing(outgoing)
-            pending = await self._write_pending()
-            await self.db.commit()
-            self._written(pending)
-            if head:
-                self.heads[body_id] = head
-            return True
-        except BaseException:
-            if self.db.in_transaction:
-                await self.db.rollback()
-            raise
+                await self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    await self.db.execute(
+                        "INSERT INTO handled (source, room_id, at) VALUES (?, ?, ?)", (source, room_id, at.isoformat())
+                    )
+                except sqlite3.IntegrityError:  # handled before
+                    await self.db.rollback()
+                    return False
+                if meeting:
+                    await self.db.execute(
+                        "INSERT INTO meetings (id, body_id, created_at, roster) VALUES (?, ?, ?, ?)",
+                        (meeting[0], meeting[1], at.isoformat(), meeting[2]),
+                    )
+                if events:
+                    assert meeting_id is not None
+                    body_id = await self._body_of(meeting_id)
+                    head = await self._append(body_id, meeting_id, next_seq, source, events)
+                    if anchor:
+                        outgoing = [*outgoing, anchor(Anchor(head[1], head[0]))]
+                await self._insert_outgoing(outgoing)
+                pending = await self._write_pending()
+                await self.db.commit()
+                self._written(pending)
+                if head:
+                    self.heads[body_id] = head
+                return True
+            except BaseException:
+                if self.db.in_transaction:
+                    await self.db.rollback()
+                raise
 
     async def _body_of(self, meeting_id: str) -> str:
         if meeting_id not in self.body_of:
@@ -405,26 +414,28 @@ class Store:
 
     async def mark_sent(self, sent: dict[int, str]) -> None:
         """Answers the homeserver took (outbox id -> its event id), marked in one transaction."""
-        if len(sent) == 1:  # a statement is a transaction of its own
-            ((outbox_id, event_id),) = sent.items()
-            await self.db.execute("UPDATE outbox SET sent_event_id = ? WHERE id = ?", (event_id, outbox_id))
-            return
-        await self.db.execute("BEGIN IMMEDIATE")
-        try:
-            await self.db.executemany(
-                "UPDATE outbox SET sent_event_id = ? WHERE id = ?", [(ev, i) for i, ev in sent.items()]
-            )
-            await self.db.commit()
-        except BaseException:
-            await self.db.rollback()
-            raise
+        async with self.writing:
+            if len(sent) == 1:  # a statement is a transaction of its own
+                ((outbox_id, event_id),) = sent.items()
+                await self.db.execute("UPDATE outbox SET sent_event_id = ? WHERE id = ?", (event_id, outbox_id))
+                return
+            await self.db.execute("BEGIN IMMEDIATE")
+            try:
+                await self.db.executemany(
+                    "UPDATE outbox SET sent_event_id = ? WHERE id = ?", [(ev, i) for i, ev in sent.items()]
+                )
+                await self.db.commit()
+            except BaseException:
+                await self.db.rollback()
+                raise
 
     def remember(self, key: str, value: str) -> None:
         """A setting that may lag behind: stored with the next transaction, or at `flush`."""
         self.pending[key] = value
 
     async def flush(self) -> None:
-        self._written(await self._write_pending())
+        async with self.writing:
+            self._written(await self._write_pending())
 
     async def _write_pending(self) -> dict[str, str]:
         """The lagging settings written (in the caller's transaction, if any); returns what was."""
@@ -446,7 +457,9 @@ class Store:
         )
 
     async def forget_setting(self, key: str) -> None:
-        await self.db.execute("DELETE FROM settings WHERE key = ?", (key,))
+        async with self.writing:
+            await self.db.execute("DELETE FROM settings WHERE key = ?", (key,))
 
     async def set_setting(self, key: str, value: str) -> None:
-        await self._write_settings({key: value})
+        async with self.writing:
+            await self._write_settings({key: value})

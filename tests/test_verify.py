@@ -349,3 +349,30 @@ async def test_kl_5_69_an_upgrade_links_a_bodys_meetings_into_one_chain_and_hide
         assert (found.meeting_id, found.seq) == ("a", 0) and "sammanträdets kedja" in found.why
     finally:
         await store.close()
+
+
+async def test_kl_6_35_answers_marked_sent_while_a_command_is_stored_share_the_connection_safely(tmp_path):
+    """The outbox marks what the homeserver took while the next command is being stored, on the
+    same connection: neither transaction may start inside the other (a close owes several
+    answers, its anchor among them, so this happens at every close)."""
+    import asyncio
+
+    from storage import Outgoing
+    from tests.driver import Driver
+
+    d = Driver()
+    d.ok("@anna:ex.se", "!kalla 2026-12-03 18:00 distans\nMotivering: x\n1. Budget")
+    store = await Store.open(tmp_path / "db.sqlite3")
+    try:
+        owed = [Outgoing("!r", "m.room.message", {"body": str(i)}) for i in range(3)]
+        await store.record("$1", "!r", d.now, d.log, owed, meeting=(d.m.id, "ks", None), meeting_id=d.m.id)
+        ids = [o.id for o in await store.unsent()]
+        for round in range(20):
+            marks = {i: f"$sent{round}-{i}" for i in ids}
+            stored, _ = await asyncio.gather(
+                store.record(f"$cmd{round}", "!r", d.now, [], owed[:1]), store.mark_sent(marks)
+            )
+            assert stored
+        assert len(await store.unsent()) == 20  # each command's answer, none of the marked ones
+    finally:
+        await store.close()

@@ -207,3 +207,11 @@ async def test_kl_5_69_verify_finds_a_cut_tail_a_deleted_meeting_and_a_rewrite_a
         stage.config_path.write_text(config)
     assert alone.returncode == 1, alone.stdout
     assert f"OK {first}" in alone.stdout and "Endast databasen är kontrollerad" in alone.stdout
+
+    # Without the bot's own login (a copy of the database elsewhere), verify logs in on a device
+    # of its own, as `check` does, and reads the same anchors.
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM settings WHERE key = 'session'")
+    fresh = stage.cli("verify")
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    assert "4 förankringar" in fresh.stdout

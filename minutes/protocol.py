@@ -110,14 +110,18 @@ _NOT_SIGNED = frozenset({"signed", "justerad"})  # what signs is not what is sig
 
 
 def _roster_facts(r: Roster) -> dict[str, Any]:
-    people = [[p.user, p.role.value, p.name, p.party, p.title] for p in (*r.members, *r.substitutes, *r.attendees)]
+    def people(group: tuple) -> list[list[str]]:
+        return [[p.user, p.name, p.party, p.title] for p in group]
+
     return {
         "organ": [r.body_id, r.name],
+        "ledamöter": people(r.members),
+        "ersättare": people(r.substitutes),
+        "övriga": people(r.attendees),
         "ordförande": r.chair,
         "vice_ordförande": list(r.vice_chairs),
         "sekreterare": list(r.secretaries),
         "säkerhetsskyddschef": r.security_chief,
-        "personer": people,
         "tidszon": str(r.tz),
         "plats": r.place,
         "förvaras": r.protocol_kept_at,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from typing import Any
 import aiosqlite
 
 from rules.state import Event
+
+log = logging.getLogger("distansbot")
 
 # Each entry moves the schema one version up; never edit one that has shipped.
 MIGRATIONS: tuple[str, ...] = (
@@ -207,6 +210,14 @@ class Store:
                 length += 1
             await self.db.executemany("UPDATE events SET pos = ?, link = ? WHERE meeting_id = ? AND seq = ?", updates)
             await self.db.commit()
+            for b in (await self.check(body_id)).breaks:  # said now, and by every verify from now on
+                log.warning(
+                    "Loggen för %s var bruten före uppgraderingen: %s händelse %s: %s",
+                    body_id,
+                    b.meeting_id,
+                    b.seq,
+                    b.why,
+                )
 
     async def _head(self, body_id: str) -> tuple[str, int]:
         """The body's chain as stored: its last link and its length."""

@@ -9,7 +9,10 @@ justering read as false. The room's anchors here are those the bot owes the room
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
+import logging
 import sqlite3
 from datetime import timedelta
 
@@ -17,12 +20,13 @@ from commands.text import Message
 from matrix import content as shapes
 from minutes import journal, protocol
 from shell import verify
-from storage import MIGRATIONS, Anchor, Store, chain
-from tests.driver import started
+from storage import MIGRATIONS, Anchor, Outgoing, Store, chain
+from tests.driver import Driver, started
 from tests.test_schedule import STOCKHOLM_18
 
 ANNA, BO, CECILIA = "@anna:localhost", "@bo:localhost", "@cecilia:localhost"
 EVERYONE = ("anna", "bo", "cecilia", "david", "eva")
+_SOURCES = itertools.count()  # each command its own Matrix event id
 
 
 def kalla(day: str = "2026-12-03") -> str:
@@ -30,8 +34,7 @@ def kalla(day: str = "2026-12-03") -> str:
 
 
 async def say(bot, who: str, text: str, now) -> None:
-    say.n = getattr(say, "n", 0) + 1
-    await bot.handle(bot.bodies["ks"], f"$cmd-{say.n}", Message(text), who, now)
+    await bot.handle(bot.bodies["ks"], f"$cmd-{next(_SOURCES)}", Message(text), who, now)
 
 
 async def held(bot, day=STOCKHOLM_18, omedelbart: bool = False, close: bool = True):
@@ -136,7 +139,6 @@ async def test_kl_5_69_verify_finds_a_justerat_decision_changed_with_its_chain_r
         await rechain(bot)
         assert (await bot.store.check("ks")).breaks == []  # the database alone shows nothing wrong
         ok, lines = await verify(bot.store, bot, None, room)
-        print("\n".join(lines))
         assert not ok
         assert "ändrats efter justeringen" in faults(lines)  # the signature is on the events
         assert "den har skrivits om i efterhand" in faults(lines)  # and the room's anchors differ
@@ -323,7 +325,7 @@ def _old_database(path, body_rows: dict[str, list[tuple]]) -> None:
     db.close()
 
 
-async def test_kl_5_69_an_upgrade_links_a_bodys_meetings_into_one_chain_and_hides_no_earlier_change(tmp_path):
+async def test_kl_5_69_an_upgrade_links_a_bodys_meetings_into_one_chain_and_hides_no_earlier_change(tmp_path, caplog):
     path = tmp_path / "old.sqlite3"
     _old_database(path, {"a": [("k", {"x": 1}), ("k", {"x": 2})], "b": [("k", {"x": 3})]})
     store = await Store.open(path)
@@ -343,7 +345,9 @@ async def test_kl_5_69_an_upgrade_links_a_bodys_meetings_into_one_chain_and_hide
     db.execute("""UPDATE events SET data = '{"x": 9}' WHERE seq = 0""")
     db.commit()
     db.close()
-    store = await Store.open(path)
+    with caplog.at_level(logging.WARNING, logger="distansbot"):
+        store = await Store.open(path)
+    assert any("bruten före uppgraderingen" in r.message for r in caplog.records)
     try:
         (found,) = (await store.check("ks")).breaks
         assert (found.meeting_id, found.seq) == ("a", 0) and "sammanträdets kedja" in found.why
@@ -355,11 +359,6 @@ async def test_kl_6_35_answers_marked_sent_while_a_command_is_stored_share_the_c
     """The outbox marks what the homeserver took while the next command is being stored, on the
     same connection: neither transaction may start inside the other (a close owes several
     answers, its anchor among them, so this happens at every close)."""
-    import asyncio
-
-    from storage import Outgoing
-    from tests.driver import Driver
-
     d = Driver()
     d.ok("@anna:ex.se", "!kalla 2026-12-03 18:00 distans\nMotivering: x\n1. Budget")
     store = await Store.open(tmp_path / "db.sqlite3")

@@ -16,6 +16,9 @@ import logging
 import sqlite3
 from datetime import timedelta
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from commands.text import Message
 from matrix import content as shapes
 from minutes import journal, protocol
@@ -248,6 +251,47 @@ async def test_kl_5_69_verify_says_when_it_checked_the_database_alone(config):
         assert not ok and "finns inte i rummet" in faults(lines)
     finally:
         await bot.store.close()
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=70),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(
+    st.one_of(
+        _JSON,
+        st.fixed_dictionaries(
+            {
+                shapes.ANCHOR: st.fixed_dictionaries(
+                    {"organ": st.sampled_from(["ks", "bn"]), "händelser": _JSON, "huvud": _JSON}
+                )
+            }
+        ),
+    )
+)
+def test_kl_5_69_an_anchor_is_read_strictly_from_whatever_a_message_holds(content):
+    """What `verify` reads from the room is whatever the events hold: an anchor or nothing,
+    never an exception, never a length or head of the wrong shape."""
+    found = shapes.anchor_of(content, "ks")
+    if found is not None:  # only from a content of the anchor's own shape
+        length, head = found
+        assert type(length) is int and length >= 1 and len(head) == 64 and set(head) <= set("0123456789abcdef")
+
+
+def test_kl_5_69_an_anchor_of_another_body_or_shape_is_no_anchor():
+    head = "ab" * 32
+    assert shapes.anchor_of({shapes.ANCHOR: {"organ": "ks", "händelser": 3, "huvud": head}}, "ks") == (3, head)
+    for bad in (
+        {"organ": "bn", "händelser": 3, "huvud": head},  # another body's
+        {"organ": "ks", "händelser": True, "huvud": head},  # a bool is no count
+        {"organ": "ks", "händelser": 0, "huvud": head},
+        {"organ": "ks", "händelser": 3, "huvud": head.upper()},
+        {"organ": "ks", "händelser": 3, "huvud": head[:16]},
+    ):
+        assert shapes.anchor_of({shapes.ANCHOR: bad}, "ks") is None, bad
 
 
 # --- what a signature covers ------------------------------------------------------------------------

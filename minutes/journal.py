@@ -70,6 +70,14 @@ def _cancelled(m: Meeting, r: Roster, d: dict) -> str:
     return "Sammanträdet ställdes in." + (f" Skäl: {reason}" if reason else "")
 
 
+def _presiding_named(m: Meeting, r: Roster, d: dict) -> str:
+    user = r.label(d["user"])
+    why = "då varken ordföranden eller en vice ordförande kunde (KL 6 kap. 33 §)."
+    if "by" not in d:  # logged before who recorded the choice was kept
+        return f"{user} utsågs att vara ordförande, {why}"
+    return f"{r.label(d['by'])} antecknade att organet valde {user} att vara ordförande, {why}"
+
+
 def _located(m: Meeting, r: Roster, d: dict) -> str:
     users = d["users"]
     if len(users) == 1:
@@ -131,7 +139,7 @@ def _jav(m: Meeting, r: Roster, d: dict) -> str:
     line = f"{r.label(d['user'])} anmälde jäv och deltar inte i ärendet (KL 6 kap. 28 §)."
     if d["by"] != d["user"]:
         line = f"Ordföranden antecknade jäv för {r.label(d['user'])}, som inte deltar i ärendet (KL 6 kap. 28 §)."
-    if any(d["user"] in x.participants for x in item.valid_decisions):
+    if any(d["user"] in x.involved for x in item.valid_decisions):
         line += " Jävet anmäldes efter beslutet, som hen deltog i: beslutet ska tas om."
     return line
 
@@ -192,10 +200,7 @@ _LINE = {
     "opened": lambda m, r, d: "Ordföranden öppnade sammanträdet och förrättade upprop.",
     "present": _present,
     "left": lambda m, r, d: f"{r.label(d['user'])} lämnade sammanträdet (KL 6 kap. 27 §).",
-    "presiding_named": lambda m, r, d: (
-        f"{r.label(d['user'])} utsågs att vara ordförande, då varken ordföranden eller en vice "
-        "ordförande kunde (KL 6 kap. 33 §)."
-    ),
+    "presiding_named": _presiding_named,
     "located": _located,
     "item_taken": lambda m, r, d: f"Ärende {d['n']} togs upp: {m.items[d['n']].title}.",
     "allowed": _allowed,

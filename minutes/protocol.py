@@ -203,7 +203,7 @@ def _doc(meeting_id: str, body_id: str, events: list[Event], r: Roster, fp: str)
                         "teknikkontroll": d.check_id,
                         "votering": d.vote_id,
                         "taget_om": d.retaken,
-                        "jäv_efter_beslutet": [r.label(u) for u in d.participants if u in item.jav],
+                        "jäv_efter_beslutet": [r.label(u) for u in d.involved if u in item.jav],
                         "rättelser": [
                             {"tidigare": c.old, "av": r.label(c.by), "kl": date_time(c.at, r.tz)} for c in d.corrections
                         ],

@@ -653,6 +653,19 @@ def _ordförande(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if len(cmd.people) != 1:
         return Refused(Rule.KL_6_33, "Nämn ledamoten: !ordförande @ledamot.")
     user = cmd.people[0]
+    item = m.item
+    if item is not None and cmd.actor in item.jav:
+        return Refused(
+            Rule.KL_6_28,
+            f"Du har jäv i ärende {item.n} och får inte delta i organets val av vem som leder det. "
+            "Sekreteraren antecknar valet med !ordförande @ledamot.",
+        )
+    if not m.here(cmd.actor) and not r.is_secretary(cmd.actor):
+        return Refused(
+            Rule.KL_6_33,
+            "Du är inte med på sammanträdet. Valet görs av organet på sammanträdet; sekreteraren "
+            "antecknar det med !ordförande @ledamot.",
+        )
     serving = m.serving(r)
     by_office = next((u for u in (r.chair, *r.vice_chairs) if u in serving), None)
     if by_office is not None:
@@ -670,16 +683,17 @@ def _ordförande(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         f"{r.label(user)} är ordförande och leder sammanträdet så länge varken ordföranden eller en "
         "vice ordförande kan; hen har utslagsrösten vid lika röstetal (KL 6 kap. 33 §, 5 kap. 56 §)."
     )
-    return Accepted([("presiding_named", {"user": user, "n": m.current})], [Reply(text, mentions=(user,))])
+    named = {"user": user, "n": m.current, "by": cmd.actor}
+    return Accepted([("presiding_named", named)], [Reply(text, mentions=(user,))])
 
 
 def _tainted(m: Meeting) -> list[tuple[int, list[str]]]:
-    """Decisions that stand though someone who took part has jäv in the item: (item, who)."""
+    """Decisions that stand though someone who took part or presided has jäv in the item: (item, who)."""
     return [
-        (n, [u for u in d.participants if u in item.jav])
+        (n, [u for u in d.involved if u in item.jav])
         for n, item in m.items.items()
         for d in item.valid_decisions
-        if any(u in item.jav for u in d.participants) and not item.justerad
+        if any(u in item.jav for u in d.involved) and not item.justerad
     ]
 
 
@@ -714,7 +728,7 @@ def _jäv(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     )
     if any(x.user == user and not x.withdrawn for x in item.motions):
         text += " Hens yrkanden i ärendet faller."
-    decided = [d for d in item.valid_decisions if user in d.participants]
+    decided = [d for d in item.valid_decisions if user in d.involved]
     if decided:
         text += (
             f" {r.label(user)} deltog i beslutet i ärendet, som därför ska tas om: !omtag, ny "

@@ -75,6 +75,12 @@ class Decision:
     corrections: list[Correction] = field(default_factory=list)
     reservations: list[tuple[str, str]] = field(default_factory=list)  # (user, motivation)
 
+    @property
+    def involved(self) -> list[str]:
+        """Who took part in it or presided over it: jäv in any of them makes it attackable
+        (KL 6 kap. 28 §; leading the item is taking part in it)."""
+        return list(dict.fromkeys([*self.participants, *([self.presiding] if self.presiding else [])]))
+
 
 @dataclass
 class Vote:

@@ -76,6 +76,6 @@ def _assert_who_took_part(d: Driver, item: dict) -> None:
     jav = set(m.items[n].jav)
     for decision, row in zip(m.items[n].decisions, item["beslut"], strict=True):
         assert row["deltog"] == [r.label(u) for u in decision.participants]
-        assert row["jäv_efter_beslutet"] == [r.label(u) for u in decision.participants if u in jav]
+        assert row["jäv_efter_beslutet"] == [r.label(u) for u in decision.involved if u in jav]
         if decision.vote_id is not None and not m.votes[decision.vote_id - 1].closed:
             assert set(decision.participants) == set(m.votes[decision.vote_id - 1].ballots)

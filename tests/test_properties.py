@@ -114,6 +114,11 @@ def check_outcome(d: Driver, outcome: Accepted) -> None:
         assert presiding in m.serving(r) and presiding not in m.teknikfel and presiding not in m.left
         assert not (m.item and presiding in m.item.jav), "KL 6 kap. 28 §: a jävig member presided"
         event("the presiding member acted")
+    if m is not None and m.phase is Phase.OPEN and m.item is not None:
+        # KL 6 kap. 28 §: one jävig in the item neither presides over it nor chooses who does
+        assert m.presiding(r) not in m.item.jav, "a jävig person presides over the item"
+        if any(kind == "presiding_named" for kind, _ in outcome.events):
+            assert cmd.actor not in m.item.jav, "a jävig person chose who presides"
     ballots = dict(m.vote.ballots) if m is not None and m.vote else {}
     for kind, data in outcome.events:
         if kind == "ballot":

@@ -1013,7 +1013,12 @@ def _teknikkontroll(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outco
         "om ni ser och hör sammanträdet och själva syns och hörs."
     )
     return Accepted(
-        [("check_started", {"n": item.n, "deadline": deadline.isoformat(), "expected": serving})],
+        [
+            (
+                "check_started",
+                {"n": item.n, "deadline": deadline.isoformat(), "expected": serving, "presiding": m.presiding(r)},
+            )
+        ],
         [Reply(text, mentions=tuple(serving), tag=f"check:{m.id}:{check_id}")],
     )
 
@@ -1330,7 +1335,7 @@ def _votering(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if found:
         return Refused(found[0][0], f"Voteringen kan inte börja nu: {_reasons(found)}.")
     voters = m.serving(r)
-    data = {"n": item.n, "a": a, "b": b, "voters": voters, "closed": closed}
+    data = {"n": item.n, "a": a, "b": b, "voters": voters, "closed": closed, "presiding": m.presiding(r)}
     vote_id = len(m.votes) + 1
     if closed:
         text = (

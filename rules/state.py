@@ -99,7 +99,9 @@ class Vote:
     ended: bool = False
     cause: dict[str, str] = field(default_factory=dict)  # why a vote is void: {"code": ..., ...}
     lot: int | None = None  # the draw that settled a tied election
-    presiding: str | None = None  # whose casting vote settled a tie (KL 5 kap. 56 §)
+    # Who presided when it started, and so until it ends; whose casting vote settles a tie
+    # (KL 5 kap. 56 §).
+    presiding: str | None = None
     started: datetime | None = None
 
     @property
@@ -120,6 +122,7 @@ class Check:
     passed: bool | None = None  # None while running
     # Set when something happens after a passed check that the check no longer covers.
     spent_by: str | None = None
+    presiding: str | None = None  # who presided when it started, and so until it ends
 
     @property
     def running(self) -> bool:
@@ -273,8 +276,13 @@ class Meeting:
         the first vice chair serving, else the member named with !ordförande for this item. One
         who is jävig, has left, is absent or is a teknikfelsledamot does not serve, so does not
         lead; `excluding` asks who would lead without that person. A naming lapses when an item
-        is taken up that someone leads by office or that the named member does not serve in."""
+        is taken up that someone leads by office or that the named member does not serve in.
+        While a check or a vote runs, whoever presided when it started goes on presiding: an
+        ordförande who arrives or returns takes over after it."""
         serving = [u for u in self.serving(roster) if u != excluding]
+        running = self.vote or (self.check if self.check and self.check.running else None)
+        if running is not None and running.presiding in serving:
+            return running.presiding
         by_office = next((u for u in (roster.chair, *roster.vice_chairs) if u in serving), None)
         if by_office is not None:
             return by_office
@@ -477,7 +485,16 @@ def _jav_withdrawn(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
 
 def _vote_started(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     m.votes.append(
-        Vote(len(m.votes) + 1, d["n"], d["a"], d["b"], list(d["voters"]), closed=d.get("closed", False), started=at)
+        Vote(
+            len(m.votes) + 1,
+            d["n"],
+            d["a"],
+            d["b"],
+            list(d["voters"]),
+            closed=d.get("closed", False),
+            presiding=d.get("presiding"),
+            started=at,
+        )
     )
 
 
@@ -493,7 +510,7 @@ def _vote_ended(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     vote.counts = dict(d.get("counts", {}))
     vote.cause = dict(d.get("cause", {}))
     vote.lot = d.get("lot")
-    vote.presiding = d.get("presiding")
+    vote.presiding = d.get("presiding", vote.presiding)
 
 
 def _reservation(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
@@ -508,6 +525,7 @@ def _check_started(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
             started=at,
             deadline=datetime.fromisoformat(d["deadline"]),
             expected=list(d["expected"]),
+            presiding=d.get("presiding"),
         )
     )
 

@@ -126,6 +126,8 @@ def check_outcome(d: Driver, outcome: Accepted) -> None:
             ballots[data["user"]] = data["choice"]
         if kind == "vote_ended" and data.get("winner") and not m.votes[data["id"] - 1].closed:
             vote = m.votes[data["id"] - 1]
+            # The presiding member does not change while the vote runs (KL 6 kap. 33 §).
+            assert data["presiding"] == vote.presiding, "the presiding member changed during the vote"
             ja = sum(1 for c in ballots.values() if c == "ja")
             nej = sum(1 for c in ballots.values() if c == "nej")
             if ja != nej:

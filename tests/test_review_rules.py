@@ -6,6 +6,7 @@ the protocol (18), and förhinder at the meeting (20). Each test is named by the
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from rules.citations import Rule
 from tests.driver import CHAIR, M3, M4, M5, SECR, SUB1, SUB2, VICE, Driver
@@ -68,3 +69,60 @@ def test_kl_6_33_an_ordforande_not_at_the_meeting_cannot_record_the_choice():
     d.ok(VICE, "!jäv")
     assert d.refused(CHAIR, f"!ordförande {M4}").rule is Rule.KL_6_33
     d.ok(SECR, f"!ordförande {M4}")
+
+
+# --- 17. the presiding member while a vote runs -----------------------------------------------------------
+
+
+def _vice_presiding_a_vote() -> Driver:
+    d = Driver().opened(present=(VICE, M3, M4, M5, SUB1, SUB2, SECR))  # the ordförande is late
+    d.ok(VICE, "!ärende 1")
+    d.ok(VICE, "!teknikkontroll")
+    _all_ok(d)
+    d.ok(VICE, "!votering A / B")
+    return d
+
+
+def test_kl_6_33_an_ordforande_arriving_during_a_vote_takes_over_after_it_and_a_tie_is_the_vices():
+    d = _vice_presiding_a_vote()
+    d.ok(VICE, "!ja")
+    d.ok(M3, "!nej")
+    d.ok(M4, "!ja")
+    d.ok(CHAIR, "!närvarande")  # arrives while the vote runs
+    assert d.m.presiding(d.roster) == VICE
+    out = d.ok(M5, "!nej")  # 2–2: the vice chair who presides over the vote has the casting vote
+    ended = next(data for kind, data in out.events if kind == "vote_ended")
+    decided = next(data for kind, data in out.events if kind == "decided")
+    assert ended["winner"] == "a" and ended["how"] == "casting" and ended["presiding"] == VICE
+    assert decided["presiding"] == VICE and CHAIR not in decided["participants"]
+    assert d.m.presiding(d.roster) == CHAIR  # after the vote the ordförande presides
+    assert "utslagsröst av Bo Berg som ordförande i ärendet" in d.protocol("md")
+    assert_protocol_invariants(d)
+
+
+def test_kl_6_33_the_vice_chair_who_presides_over_the_vote_may_close_it_after_the_ordforande_arrives():
+    d = _vice_presiding_a_vote()
+    d.ok(VICE, "!ja")
+    d.ok(M3, "!ja")
+    d.ok(M4, "!nej")
+    d.ok(CHAIR, "!närvarande")
+    assert d.refused(CHAIR, "!votering klar").rule is Rule.KL_5_54
+    d.now += timedelta(seconds=60)
+    out = d.ok(VICE, "!votering klar")
+    decided = next(data for kind, data in out.events if kind == "decided")
+    assert decided["presiding"] == VICE  # not recorded as the ordförande's
+    assert _item(d, 1)["ordförande"] == ["Bo Berg (M)"]
+
+
+def test_kl_6_33_p12_the_presiding_member_does_not_change_while_a_check_runs():
+    d = Driver().opened()
+    d.ok(CHAIR, "!lämnar")
+    d.ok(VICE, "!ärende 1")
+    d.ok(VICE, "!teknikkontroll")
+    d.ok(CHAIR, "!närvarande")  # returns while the check runs
+    assert d.m.presiding(d.roster) == VICE
+    assert d.refused(CHAIR, "!teknikkontroll").rule is Rule.P12
+    for user in d.m.check.expected:  # those serving when it started
+        d.ok(user, "!ok")
+    assert d.m.presiding(d.roster) == CHAIR  # the check is over: she takes over
+    assert d.refused(CHAIR, "!beslut Bifall").rule is Rule.P12  # who serves changed since the check

@@ -191,7 +191,11 @@ def _check_ended(m: Meeting, r: Roster, d: dict) -> str:
 
 
 def _retaken(m: Meeting, r: Roster, d: dict) -> str:
-    return f"Ordföranden förklarade att beslutet tas om (§ 12): {m.items[d['n']].decisions[d['index']].text}"
+    decision = m.items[d["n"]].decisions[d["index"]]
+    line = f"Ordföranden förklarade att beslutet tas om (§ 12): {decision.text}"
+    if decision.reservations:
+        line += f" Reservationerna mot det föll: {', '.join(r.label(u) for u, _ in decision.reservations)}."
+    return line
 
 
 _LINE = {

@@ -1225,15 +1225,16 @@ def _omtag(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if item.justerad:
         return Refused(Rule.KL_5_69, f"§ {item.paragraph} är omedelbart justerad; beslutet kan inte tas om.")
     decision = item.decisions[index]
-    return Accepted(
-        [("retaken", {"n": item.n, "index": index})],
-        [
-            Reply(
-                f"Beslutet i ärende {item.n} tas om (§ 12) och gäller inte: {decision.text}\n"
-                "Gör en ny !teknikkontroll och fatta beslutet igen."
-            )
-        ],
-    )
+    text = f"Beslutet i ärende {item.n} tas om (§ 12) och gäller inte: {decision.text}\n"
+    reserved = tuple(dict.fromkeys(user for user, _ in decision.reservations))
+    if reserved:
+        # KL 4 kap. 27 §: a reservation is against the decision; the void one takes its reservations with it.
+        text += (
+            f"Reservationerna mot det beslutet faller: {_names(r, reserved)}. Den som vill reservera sig "
+            "mot det nya beslutet anmäler det på nytt med !reservation (KL 4 kap. 27 §).\n"
+        )
+    text += "Gör en ny !teknikkontroll och fatta beslutet igen."
+    return Accepted([("retaken", {"n": item.n, "index": index})], [Reply(text, mentions=reserved)])
 
 
 def _conclude(m: Meeting, r: Roster, vote: Vote, ballots: dict[str, str]) -> Accepted | Refused:

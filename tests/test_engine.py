@@ -59,7 +59,6 @@ def _adjourned() -> Driver:
         (CHAIR, "!votering A / B"),
         (CHAIR, "!omtag"),
         (M3, "!jäv"),
-        (M3, "!reservation"),
         (SECR, "!tysta @cecilia:ex.se"),
         (CHAIR, "!fråntaordet @cecilia:ex.se"),
     ],

@@ -141,6 +141,17 @@ def check_outcome(d: Driver, outcome: Accepted) -> None:
             _check_turn(m, r, data)
         if kind == "motion":
             assert data["user"] not in m.teknikfel, "§ 11: a teknikfelsledamot moved"
+        # KL 4 kap. 27 §: a reservation is filed against the decision that stands, or its fall is announced
+        if kind == "reservation":
+            item_ = m.items[data["n"]]
+            assert data["index"] == item_.last_standing, "a reservation against a void decision"
+            assert data["user"] in item_.decisions[data["index"]].participants, "a reservation by one who took no part"
+        if kind == "retaken":
+            reserved = {u for u, _ in m.items[data["n"]].decisions[data["index"]].reservations}
+            told = {u for reply in outcome.replies for u in reply.mentions}
+            assert reserved <= told, "reservations fell silently"
+            if reserved:
+                event("reservations fell")
         if kind != "decided":
             continue
         serving = m.serving(r)

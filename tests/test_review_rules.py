@@ -71,6 +71,48 @@ def test_kl_6_33_an_ordforande_not_at_the_meeting_cannot_record_the_choice():
     d.ok(SECR, f"!ordförande {M4}")
 
 
+# --- 15. reservations that fall, and reservations while adjourned -----------------------------------------
+
+
+def test_kl_4_27_reservations_against_a_retaken_decision_fall_and_the_bot_says_so():
+    d = Driver().opened().checked()
+    d.ok(CHAIR, "!beslut Bifall")
+    d.ok(VICE, "!reservation Fel beslut.")
+    d.ok(M3, "!reservation")
+    out = d.ok(CHAIR, "!omtag")
+    reply = out.replies[0]
+    assert {VICE, M3} <= set(reply.mentions)
+    assert "Reservationerna" in reply.text and "Bo Berg (M)" in reply.text and "Cecilia Carlsson (S)" in reply.text
+    row = _item(d, 1)["beslut"][0]
+    assert row["taget_om"] and len(row["reservationer"]) == 2
+    md = d.protocol("md")
+    assert "reservationerna mot det föll: Bo Berg (M), Cecilia Carlsson (S)" in md
+    d.checked()
+    d.ok(CHAIR, "!beslut Bifall med ändring")
+    assert d.m.items[1].decisions[1].reservations == []
+    d.ok(VICE, "!reservation")  # against the decision that stands, announced again
+    assert d.m.items[1].decisions[1].reservations == [(VICE, "")]
+    assert_protocol_invariants(d)
+
+
+def test_kl_4_27_a_retaken_decision_without_reservations_says_nothing_of_them():
+    d = Driver().opened().checked()
+    d.ok(CHAIR, "!beslut Bifall")
+    out = d.ok(CHAIR, "!omtag")
+    assert "Reservation" not in out.replies[0].text and out.replies[0].mentions == ()
+
+
+def test_kl_4_27_a_reservation_while_adjourned_is_accepted_and_kept_when_the_chair_closes_from_there():
+    d = Driver().opened().checked()
+    d.ok(CHAIR, "!beslut Bifall")
+    d.ok(CHAIR, "!ajournera")
+    out = d.ok(VICE, "!reservation Budgeten är för snål.")
+    assert out.events == [("reservation", {"n": 1, "index": 0, "user": VICE, "text": "Budgeten är för snål."})]
+    d.ok(CHAIR, "!avsluta")  # closed from the adjournment
+    assert d.refused(M3, "!reservation ärende 1").rule is Rule.KL_4_27  # the meeting has ended
+    assert "Reservation (KL 4 kap. 27 §): Bo Berg (M): Budgeten är för snål." in d.protocol("md")
+
+
 # --- 17. the presiding member while a vote runs -----------------------------------------------------------
 
 

@@ -185,12 +185,14 @@ def _kalla(m: Meeting | None, r: Roster, cmd: Command, now: datetime) -> Outcome
     if start <= now:
         return Refused(Rule.P1, f"Tiden {date_time(start, r.tz)} har redan varit. Kalla till en kommande tid.")
     replacing = not starts_meeting(m, cmd)
+    numbered = _numbered_before(m, r) if replacing and m is not None else numbered_after(m, r)
     data = {
         "start": start.isoformat(),
         "form": c.form,
         "motivation": c.motivation,
         "agenda": [{"n": i.n, "title": i.title, "klass": i.klass, "dnr": i.dnr} for i in c.agenda],
-        "first_paragraph": _first_paragraph(m, r, start, replacing),
+        "first_paragraph": first_paragraph(numbered, r, start),  # until it is opened, for the kallelse's day
+        "numbered": numbered,
     }
     lines = [
         ("NY KALLELSE (ersätter den tidigare)" if replacing else "KALLELSE")
@@ -213,15 +215,33 @@ def _kalla(m: Meeting | None, r: Roster, cmd: Command, now: datetime) -> Outcome
     )
 
 
-def _first_paragraph(m: Meeting | None, r: Roster, start: datetime, replacing: bool) -> int:
-    """Paragraphs run per body and calendar year across meetings: on from the body's previous
-    meeting in the same year, from 1 in a new year, from `first_paragraph` at the first."""
-    if m is None:
-        return r.first_paragraph
-    if replacing:
-        return m.first_paragraph
-    same_year = m.start is not None and m.start.astimezone(r.tz).year == start.year
-    return m.next_paragraph if same_year else 1
+def numbered_after(m: Meeting | None, r: Roster) -> dict[str, int]:
+    """The body's last paragraph number by calendar year once meeting `m` is over: what the
+    meetings before it numbered, and what `m` numbered in the year it was held (opened). A
+    meeting never opened (cancelled, or replaced) numbers nothing."""
+    numbered = _numbered_before(m, r) if m is not None else {}
+    if m is not None and m.opened_at is not None:
+        year = str(m.opened_at.astimezone(r.tz).year)
+        numbered[year] = max(numbered.get(year, 0), m.next_paragraph - 1)
+    return numbered
+
+
+def _numbered_before(m: Meeting, r: Roster) -> dict[str, int]:
+    """What the meeting's kallelse knew of the body's numbering. A log from before that was kept
+    knows the meeting's own first number, for the year it was convened for."""
+    if m.numbered is not None:
+        return dict(m.numbered)
+    return {str(m.start.astimezone(r.tz).year): m.first_paragraph - 1} if m.start else {}
+
+
+def first_paragraph(numbered: dict[str, int], r: Roster, day: datetime) -> int:
+    """Paragraphs run per body and calendar year across meetings (KL 5 kap. 65 §): on from the
+    body's last numbered paragraph in the year of `day`, from 1 in a year it has not met, and
+    from the configured `first_paragraph` before it has met here at all."""
+    year = str(day.astimezone(r.tz).year)
+    if year in numbered:
+        return numbered[year] + 1
+    return 1 if numbered else r.first_paragraph
 
 
 def _agenda_line(n: int, title: str, klass: str, dnr: str, allowed: str | None, approved: str | None) -> str:
@@ -268,7 +288,9 @@ def _öppna(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         "Ledamöter och ersättare intygar därmed att ni är uppkopplade i enrum med fungerande "
         "ljud och bild (§§ 2–3); sekreterare och övriga intygar enrum och ljud (§§ 2, 4)."
     )
-    return Accepted([("opened", {})], [Reply(text, mentions=r.everyone)])
+    # The numbers follow the year of the day the meeting is held, whenever it was convened for.
+    opened = {"first_paragraph": first_paragraph(_numbered_before(m, r), r, now)}
+    return Accepted([("opened", opened)], [Reply(text, mentions=r.everyone)])
 
 
 # --- presence and transmission (§§ 2–5, 9, 10) -----------------------------------------------

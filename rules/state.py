@@ -198,6 +198,10 @@ class Meeting:
     left: dict[str, datetime] = field(default_factory=dict)  # who has left the meeting (KL 6 kap. 27 §)
     named_chair: str | None = None  # named with !ordförande, while no one leads by office
     first_paragraph: int = 1  # this meeting's first § number (numbering runs per body and year)
+    # The body's last paragraph number by calendar year, from its meetings held before this one
+    # ("2026" -> 14): fixed at the kallelse, from the meeting before it; None in a log from before
+    # it was kept.
+    numbered: dict[str, int] | None = None
     justerare: list[str] = field(default_factory=list)
     closed_presiding: str | None = None  # who presided at the close: signs as the chair
     signatures: list[Signature] = field(default_factory=list)
@@ -335,6 +339,7 @@ def _convened(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     m.kallelser += 1
     m.convened_at = at
     m.first_paragraph = d.get("first_paragraph", 1)
+    m.numbered = dict(d["numbered"]) if "numbered" in d else None
 
 
 def _cancelled(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
@@ -343,6 +348,7 @@ def _cancelled(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
 
 def _opened(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     m.opened_at = at
+    m.first_paragraph = d.get("first_paragraph", m.first_paragraph)  # logs from before: as convened
 
 
 def _present(m: Meeting, r: Roster, d: dict, at: datetime) -> None:

@@ -6,10 +6,11 @@ the protocol (18), and förhinder at the meeting (20). Each test is named by the
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from rules.citations import Rule
-from tests.driver import CHAIR, M3, M4, M5, SECR, SUB1, SUB2, VICE, Driver
+from rules.state import Event, Meeting, apply
+from tests.driver import CHAIR, KALLA, M3, M4, M5, MEMBERS, SECR, SUB1, SUB2, VICE, Driver
 from tests.invariants import assert_protocol_invariants
 
 
@@ -111,6 +112,93 @@ def test_kl_4_27_a_reservation_while_adjourned_is_accepted_and_kept_when_the_cha
     d.ok(CHAIR, "!avsluta")  # closed from the adjournment
     assert d.refused(M3, "!reservation ärende 1").rule is Rule.KL_4_27  # the meeting has ended
     assert "Reservation (KL 4 kap. 27 §): Bo Berg (M): Budgeten är för snål." in d.protocol("md")
+
+
+# --- 16. paragraph numbers across the year end ---------------------------------------------------------
+
+
+def _held(d: Driver, day: str, items: tuple[int, ...] = (1,), convened: str = "") -> None:
+    """A meeting held on `day` (convened on `convened`, default the day before), items taken up and closed."""
+    if convened:
+        d.now = datetime.fromisoformat(f"{convened}T10:00:00+00:00")
+    d.ok(CHAIR, KALLA.replace("2026-12-03", day))
+    _open_and_close(d, day, items)
+
+
+def _open_and_close(d: Driver, day: str, items: tuple[int, ...]) -> None:
+    d.now = datetime.fromisoformat(f"{day}T16:50:00+00:00")
+    d.ok(CHAIR, "!öppna")
+    for user in MEMBERS:
+        d.ok(user, "!närvarande")
+    for n in items:
+        if d.m.items[n].klass:
+            d.ok(CHAIR, f"!tillåt {n}")
+        d.ok(CHAIR, f"!ärende {n}")
+    d.ok(CHAIR, "!avsluta")
+
+
+def _paragraphs(d: Driver) -> list[int]:
+    return sorted(i.paragraph for i in d.m.items.values() if i.paragraph is not None)
+
+
+def test_kl_5_65_a_meeting_moved_back_into_the_year_numbers_on_from_that_years_last_paragraph():
+    d = Driver()
+    _held(d, "2026-12-03", items=(1, 2))  # §§ 1–2
+    d.now = datetime.fromisoformat("2026-12-05T10:00:00+00:00")
+    d.ok(CHAIR, KALLA.replace("2026-12-03", "2027-01-14"))  # convened into the new year
+    d.ok(CHAIR, KALLA.replace("2026-12-03", "2026-12-17"))  # and moved back before it is held
+    _open_and_close(d, "2026-12-17", (1,))
+    assert _paragraphs(d) == [3]
+    _held(d, "2027-01-14", convened="2026-12-20")
+    assert _paragraphs(d) == [1]  # a new year starts again at 1
+
+
+def test_kl_5_65_a_meeting_moved_into_the_new_year_starts_at_1():
+    d = Driver()
+    _held(d, "2026-12-03", items=(1, 2))  # §§ 1–2
+    d.now = datetime.fromisoformat("2026-12-05T10:00:00+00:00")
+    d.ok(CHAIR, KALLA.replace("2026-12-03", "2026-12-17"))
+    d.ok(CHAIR, KALLA.replace("2026-12-03", "2027-01-14"))  # moved into the new year
+    _open_and_close(d, "2027-01-14", (1,))
+    assert _paragraphs(d) == [1]
+
+
+def test_kl_5_65_a_cancelled_meeting_of_the_other_year_does_not_restart_the_numbering():
+    d = Driver()
+    _held(d, "2026-12-03", items=(1, 2))  # §§ 1–2
+    d.now = datetime.fromisoformat("2026-12-05T10:00:00+00:00")
+    d.ok(CHAIR, KALLA.replace("2026-12-03", "2027-01-14"))
+    d.ok(CHAIR, "!inställ")
+    d.ok(CHAIR, KALLA.replace("2026-12-03", "2026-12-17"))
+    _open_and_close(d, "2026-12-17", (1,))
+    assert _paragraphs(d) == [3]
+    _held(d, "2027-01-14", convened="2026-12-20")
+    assert _paragraphs(d) == [1]
+
+
+def test_kl_5_65_the_number_is_fixed_when_the_meeting_is_opened_and_is_in_the_log():
+    d = Driver()
+    _held(d, "2026-12-03", items=(1,))
+    d.now = datetime.fromisoformat("2026-12-05T10:00:00+00:00")
+    d.ok(CHAIR, KALLA.replace("2026-12-03", "2027-01-14"))
+    d.ok(CHAIR, KALLA.replace("2026-12-03", "2026-12-17"))
+    d.now = datetime.fromisoformat("2026-12-17T16:50:00+00:00")
+    out = d.ok(CHAIR, "!öppna")
+    assert out.events == [("opened", {"first_paragraph": 2})]
+
+
+def test_kl_5_65_a_log_from_before_the_numbering_was_kept_numbers_on_from_its_kallelse():
+    d = Driver()
+    old = Meeting("ks-old", "ks")
+    convened = {"start": "2026-11-26T18:00:00+01:00", "form": "distans", "motivation": "storm", "agenda": []}
+    at = datetime.fromisoformat("2026-11-20T10:00:00+00:00")
+    apply(old, d.roster, Event("convened", at, CHAIR, convened | {"first_paragraph": 7}))  # no "numbered"
+    apply(old, d.roster, Event("cancelled", at, CHAIR, {"reason": ""}))
+    d.engine.meeting = old
+    d.ok(CHAIR, KALLA)
+    assert d.m.numbered == {"2026": 6}
+    d.ok(CHAIR, "!öppna")
+    assert d.m.first_paragraph == 7
 
 
 # --- 17. the presiding member while a vote runs -----------------------------------------------------------

@@ -28,11 +28,15 @@ class Entry:
 
 def replay(meeting_id: str, body_id: str, events: Iterable[Event], r: Roster) -> tuple[Meeting, list[Entry]]:
     """The meeting the events make, and the journal of it."""
+    events = list(events)
     m = Meeting(meeting_id, body_id)
     out: list[Entry] = []
+    taken = {e.data["n"] for e in events if e.kind == "item_taken"}
     for e in events:
         section = _section(m, e)
-        text = _LINE[e.kind](m, r, e.data)  # rendered against the state the event happened in
+        # Rendered against the state the event happened in; a permission given ahead names the
+        # item only when it is never taken up (and so stands in the opening, without a §).
+        text = _allowed(m, r, e.data, taken) if e.kind == "allowed" else _LINE[e.kind](m, r, e.data)
         apply(m, r, e)
         out.append(Entry(e.at, section, text))
     return m, out
@@ -85,11 +89,27 @@ def _located(m: Meeting, r: Roster, d: dict) -> str:
     return f"{r.label(users[0])} och {r.label(users[1])} delar ljud- och bildöverföring (§ 2)."
 
 
-def _allowed(m: Meeting, r: Roster, d: dict) -> str:
+def _allowed(m: Meeting, r: Roster, d: dict, taken: set[int]) -> str:
+    """A permission stands in its item's own paragraph, which the protocol refers to by its
+    § number alone; one for an item never taken up stands in the opening, by its agenda number."""
     item = m.items[d["n"]]
+    which = "ärendet" if item.n in taken else f"ärende {item.n}"
     if d["rule"] == Rule.P8.name:
-        return f"Säkerhetsskyddschefen bedömde att ärende {item.n} kan behandlas på distans (§ 8)."
-    return f"Ordföranden tillät att ärende {item.n} med {item.klass} behandlas (§ 7)."
+        return f"Säkerhetsskyddschefen bedömde att {which} kan behandlas på distans (§ 8)."
+    return f"Ordföranden tillät att {which} med {item.klass} behandlas (§ 7)."
+
+
+def paragraph_of(m: Meeting, n: int) -> str:
+    """How the protocol names item n: by its § number (every item referred to has been taken up)."""
+    paragraph = m.items[n].paragraph
+    return f"§ {paragraph}" if paragraph is not None else f"ärende {n}"  # logs from before numbering
+
+
+def _item_taken(m: Meeting, r: Roster, d: dict) -> str:
+    title = m.items[d["n"]].title
+    if d.get("paragraph") is None:
+        return f"Ärende {d['n']} togs upp: {title}."
+    return f"Ärendet togs upp som § {d['paragraph']}: {title}."
 
 
 def _motion_withdrawn(m: Meeting, r: Roster, d: dict) -> str:
@@ -179,7 +199,7 @@ def _vote_ended(m: Meeting, r: Roster, d: dict) -> str:
 
 def _reservation(m: Meeting, r: Roster, d: dict) -> str:
     why = f": {d['text']}" if d.get("text") else ""
-    return f"{r.label(d['user'])} reserverade sig mot beslutet i ärende {d['n']} (KL 4 kap. 27 §){why}"
+    return f"{r.label(d['user'])} reserverade sig mot beslutet i {paragraph_of(m, d['n'])} (KL 4 kap. 27 §){why}"
 
 
 def _check_ended(m: Meeting, r: Roster, d: dict) -> str:
@@ -206,8 +226,8 @@ _LINE = {
     "left": lambda m, r, d: f"{r.label(d['user'])} lämnade sammanträdet (KL 6 kap. 27 §).",
     "presiding_named": _presiding_named,
     "located": _located,
-    "item_taken": lambda m, r, d: f"Ärende {d['n']} togs upp: {m.items[d['n']].title}.",
-    "allowed": _allowed,
+    "item_taken": _item_taken,
+    "allowed": _allowed,  # with the items taken up: see `replay`
     "motion": lambda m, r, d: f"{r.label(d['user'])} yrkade: {d['text']}",
     "motion_withdrawn": _motion_withdrawn,
     "floor": lambda m, r, d: f"{r.label(d['user'])} begärde ordet.",

@@ -33,15 +33,21 @@ def assert_protocol_invariants(d: Driver) -> dict:
     for item in doc["ärenden"]:
         checks = {c["nr"] for c in item["teknikkontroller"]}
         votes = {v["nr"] for v in item["voteringar"]}
-        for line in item["förlopp"]:
-            for n in re.findall(r"ärende (\d+)", line, re.IGNORECASE):
-                assert int(n) == item["nummer"], line
+        for line in item["förlopp"]:  # the protocol names items by § number, each its own here
+            assert not re.search(r"ärende \d", line, re.IGNORECASE), line
+            for n in re.findall(r"(?:mot beslutet i|togs upp som) § (\d+)", line):
+                assert int(n) == item["paragraf"], line
             for n in re.findall(r"teknikkontroll (\d+)", line, re.IGNORECASE):
                 assert int(n) in checks, line
             for n in re.findall(r"votering (\d+)", line, re.IGNORECASE):
                 assert int(n) in votes, line
         assert len(item["propositionsordning"]) == len(set(item["propositionsordning"]))
         _assert_who_took_part(d, item)
+    numbers = [item["paragraf"] for item in doc["ärenden"]]
+    assert numbers == sorted(numbers), "paragraphs out of § order"
+    for person in doc["beslutande"] + doc["övriga_närvarande"]:
+        assert not re.search(r"ärende \d", person["deltagande"]), person
+        assert all(int(n) in numbers for n in re.findall(r"under § (\d+)", person["deltagande"])), person
     if m.opened_at is None:
         return doc
     opened, closed = _hm(m.opened_at, d), _hm(m.closed_at or d.now, d)

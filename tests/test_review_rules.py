@@ -6,6 +6,7 @@ the protocol (18), and förhinder at the meeting (20). Each test is named by the
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 
 from rules.citations import Rule
@@ -256,3 +257,30 @@ def test_kl_6_33_p12_the_presiding_member_does_not_change_while_a_check_runs():
         d.ok(user, "!ok")
     assert d.m.presiding(d.roster) == CHAIR  # the check is over: she takes over
     assert d.refused(CHAIR, "!beslut Bifall").rule is Rule.P12  # who serves changed since the check
+
+
+# --- 18. § numbers in the protocol, paragraphs in § order -----------------------------------------------------
+
+
+def test_kl_5_65_the_protocol_refers_to_items_by_paragraph_and_stands_in_paragraph_order():
+    d = Driver().opened()
+    d.ok(CHAIR, "!tillåt 2")
+    d.ok(CHAIR, "!ärende 2")  # § 1
+    d.checked(2)
+    d.ok(CHAIR, "!beslut Bifall")
+    d.ok(CHAIR, "!ärende 1")  # § 2
+    d.checked(1)
+    d.ok(CHAIR, "!beslut Avslag")
+    d.ok(M5, "!lämnar")  # during agenda item 1, which is § 2
+    d.ok(VICE, "!reservation ärende 2")  # the agenda number is how the chat names it
+    d.ok(CHAIR, "!avsluta")
+    doc = _doc(d)
+    assert [(i["paragraf"], i["nummer"]) for i in doc["ärenden"]] == [(1, 2), (2, 1)]
+    eva = next(x for x in doc["beslutande"] if x["namn"] == "Eva Ek (V)")
+    assert "under § 2" in eva["deltagande"]
+    assert any("reserverade sig mot beslutet i § 1" in x for x in _item(d, 2)["förlopp"])
+    md = d.protocol("md")
+    assert md.index("## § 1  Anställning") < md.index("## § 2  Budget")
+    lines = [x for x in md.splitlines() if not x.startswith("## ")]
+    assert not [x for x in lines if re.search(r"ärende \d", x, re.IGNORECASE)], "an agenda number in the protocol"
+    assert_protocol_invariants(d)

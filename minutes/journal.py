@@ -259,7 +259,11 @@ _LINE = {
         if d["by"] == d["user"]
         else f"{r.label(d['by'])} anmälde förhinder för {r.label(d['user'])} (KL 6 kap. 17 §)."
     ),
-    "forhinder_withdrawn": lambda m, r, d: f"{r.label(d['user'])} återtog sitt förhinder.",
+    "forhinder_withdrawn": lambda m, r, d: (
+        f"{r.label(d['user'])} kom trots anmält förhinder, som därmed inte gäller längre (KL 6 kap. 17 §)."
+        if d.get("present")
+        else f"{r.label(d['user'])} återtog sitt förhinder."
+    ),
     "called_in": lambda m, r, d: f"{r.label(d['substitute'])} kallades in att tjänstgöra för {r.label(d['member'])}.",
     "confirmed": lambda m, r, d: f"{r.label(d['substitute'])} bekräftade att hen tjänstgör för {r.label(d['member'])}.",
     "justerare": lambda m, r, d: (

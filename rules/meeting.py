@@ -302,23 +302,51 @@ def _närvarande(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     refusal = _not_in_call(m, r, cmd.actor, cmd.actor, Rule.P3, "!närvarande")
     if refusal:
         return refusal
-    if cmd.actor in m.left:
-        return Accepted(
-            [("present", {"user": cmd.actor, "attests": _attests(person.role), "returned": True})],
-            [Reply(f"{r.label(cmd.actor)} är tillbaka kl. {hm(now, r.tz)}.")],
-        )
-    if cmd.actor in m.present:
+    if cmd.actor in m.present and cmd.actor not in m.left:
         return Accepted(
             replies=[Reply(f"Du är redan antecknad som närvarande sedan kl. {hm(m.present[cmd.actor], r.tz)}.")]
         )
-    events: list = [("present", {"user": cmd.actor, "attests": _attests(person.role)})]
+    present = {"user": cmd.actor, "attests": _attests(person.role)}
+    if cmd.actor in m.left:
+        present["returned"] = True
+    events: list = [("present", present)]
+    texts = [f"{r.label(cmd.actor)} är tillbaka kl. {hm(now, r.tz)}."] if cmd.actor in m.left else []
+    if cmd.actor in m.forhinder:
+        # One who comes despite a förhinder has withdrawn it in effect; a substitute already
+        # serving for her goes on until the next item, as for a late member (KL 6 kap. 17 §).
+        events.append(("forhinder_withdrawn", {"user": cmd.actor, "present": True}))
+        texts.append(f"{r.label(cmd.actor)} har kommit trots anmält förhinder, som därmed inte gäller längre.")
+        if cmd.actor in m.substituted:
+            texts.append(
+                f"{r.label(m.substituted[cmd.actor])} tjänstgör för hen till nästa ärende, då hen tar över "
+                "(KL 6 kap. 17 §)."
+            )
     member = m.confirmed.get(cmd.actor)
-    if member is not None and m.seat(member) is None and member not in m.substituted and _between_items(m):
-        # Called in for a member with förhinder and confirmed: serves from the start, no !ersätt.
-        events.append(("replaced", {"member": member, "substitute": cmd.actor, "teknikfel": False}))
-        text = f"{r.label(cmd.actor)} tjänstgör för {r.label(member)}, som har anmält förhinder (KL 6 kap. 17 §)."
-        return Accepted(events, [Reply(text)])
-    return Accepted(events)
+    if member is not None and _takes_seat(m, r, cmd.actor, member, arriving=True):
+        more, text = _confirmed_serves(m, r, cmd.actor, member)
+        events += more
+        texts.append(text)
+    return Accepted(events, [Reply(" ".join(texts))] if texts else [])
+
+
+def _takes_seat(m: Meeting, r: Roster, sub: str, member: str, arriving: bool = False) -> bool:
+    """Whether a substitute confirmed (!tjänstgör) for a member with förhinder takes the member's
+    seat (KL 6 kap. 17 §): she is here (or `arriving`) with working transmission and does not
+    serve already, and the seat is empty: the member is not here and nobody else fills it."""
+    if member in m.substituted or m.here(member) or m.seat(member) is not None:
+        return False
+    return (arriving or m.here(sub)) and not m.drops.get(sub) and sub not in m.teknikfel and sub not in m.serving(r)
+
+
+def _confirmed_serves(m: Meeting, r: Roster, sub: str, member: str) -> tuple[list, str]:
+    """A confirmed substitute here takes the empty seat: at once between items, else from the next."""
+    if not _between_items(m):
+        return [], (
+            f"{r.label(sub)} tjänstgör för {r.label(member)}, som har anmält förhinder, från nästa ärende: "
+            "tjänstgöringen ändras inte mitt i ett ärende (KL 6 kap. 17 §)."
+        )
+    text = f"{r.label(sub)} tjänstgör för {r.label(member)}, som har anmält förhinder (KL 6 kap. 17 §)."
+    return [("replaced", {"member": member, "substitute": sub, "teknikfel": False})], text
 
 
 def _attests(role: Role) -> str:
@@ -866,11 +894,15 @@ def _tjänstgör(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return Refused(
             Rule.KL_6_17, "Du är inte inkallad. Sekreteraren kallar in ersättare i tur när någon har förhinder."
         )
+    events: list = [("confirmed", {"substitute": cmd.actor, "member": member})]
+    if m.phase is Phase.OPEN and _takes_seat(m, r, cmd.actor, member):  # here already: no need to come again
+        more, text = _confirmed_serves(m, r, cmd.actor, member)
+        return Accepted(events + more, [Reply(text)])
     text = (
         f"{r.label(cmd.actor)} tjänstgör för {r.label(member)} vid sammanträdet: anmäl närvaro med !närvarande vid "
         "uppropet, så tjänstgör du från början (KL 6 kap. 17 §)."
     )
-    return Accepted([("confirmed", {"substitute": cmd.actor, "member": member})], [Reply(text)])
+    return Accepted(events, [Reply(text)])
 
 
 def forhinder_lines(m: Meeting, r: Roster) -> list[str]:
@@ -880,6 +912,8 @@ def forhinder_lines(m: Meeting, r: Roster) -> list[str]:
     if members:
         lines.append("Förhinder: " + _names(r, members))
     for sub, member in m.confirmed.items():
+        if m.here(member) and m.substituted.get(member) != sub:
+            continue  # she came and took her seat: the substitute no longer serves for her
         lines.append(f"{r.label(sub)} tjänstgör för {r.label(member)} (bekräftat)")
     for sub, member in m.called.items():
         lines.append(f"{r.label(sub)} är inkallad för {r.label(member)} (inte svarat)")
@@ -924,12 +958,17 @@ def _ärende(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     late = [
         member for member in m.substituted if m.here(member) and member not in m.teknikfel and not m.drops.get(member)
     ]
+    # A substitute confirmed for a member with förhinder, here while an item was up, takes the seat.
+    confirmed = [(sub, member) for sub, member in m.confirmed.items() if _takes_seat(m, r, sub, member)]
     paragraph = item.paragraph or m.next_paragraph
     lines = [f"Ärende {n}: {item.title} (§ {paragraph})"]
     lines += [f"{r.label(u)} tjänstgör från detta ärende i stället för {r.label(m.substituted[u])}." for u in late]
+    lines += [f"{r.label(sub)} tjänstgör från detta ärende för {r.label(member)}." for sub, member in confirmed]
     taken = ("item_taken", {"n": n, "paragraph": paragraph})
-    events = [("reinstated", {"member": u, "late": True}) for u in late] + [taken]
-    return Accepted(events, [Reply("\n".join(lines), mentions=tuple(late))])
+    events = [("reinstated", {"member": u, "late": True}) for u in late]
+    events += [("replaced", {"member": member, "substitute": sub, "teknikfel": False}) for sub, member in confirmed]
+    events.append(taken)
+    return Accepted(events, [Reply("\n".join(lines), mentions=(*late, *(sub for sub, _ in confirmed)))])
 
 
 def _tillåt(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:

@@ -181,7 +181,10 @@ def check_outcome(d: Driver, outcome: Accepted) -> None:
 
 
 def _check_turn(m, r, data: dict) -> None:
-    """KL 6 kap. 17 §: nobody before the chosen substitute in the turn order was free to serve."""
+    """KL 6 kap. 17 §: nobody before the chosen substitute in the turn order was free to serve.
+    A substitute called in for a member with förhinder and confirmed took her turn when called."""
+    if m.confirmed.get(data["substitute"]) == data["member"]:
+        return
     serving = set(m.serving(r))
     jav = m.item.jav if m.item else {}
     party = r.person(data["member"]).party

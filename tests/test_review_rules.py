@@ -284,3 +284,64 @@ def test_kl_5_65_the_protocol_refers_to_items_by_paragraph_and_stands_in_paragra
     lines = [x for x in md.splitlines() if not x.startswith("## ")]
     assert not [x for x in lines if re.search(r"ärende \d", x, re.IGNORECASE)], "an agenda number in the protocol"
     assert_protocol_invariants(d)
+
+
+# --- 20. förhinder at the meeting ------------------------------------------------------------------------------
+
+
+def test_kl_6_17_a_confirmed_substitute_already_present_serves_from_then():
+    d = Driver().opened(present=(CHAIR, VICE, M3, M4, SUB1, SUB2, SECR))  # Eva has not come
+    d.ok(SECR, f"!förhinder {M5}")  # she phones: Erik, here already, is called
+    assert d.m.called == {SUB1: M5}
+    out = d.ok(SUB1, "!tjänstgör")
+    assert d.m.seat(M5) == SUB1 and SUB1 in _serving(d)
+    assert "tjänstgör för Eva Ek (V)" in out.replies[0].text and "vid uppropet" not in out.replies[0].text
+    d.checked()
+    assert SUB1 in d.ok(CHAIR, "!beslut Bifall").events[0][1]["participants"]
+
+
+def test_kl_6_17_a_substitute_confirmed_in_the_middle_of_an_item_serves_from_the_next():
+    d = Driver().opened(present=(CHAIR, VICE, M3, M4, SUB1, SUB2, SECR))
+    d.ok(CHAIR, "!ärende 1")
+    d.ok(SECR, f"!förhinder {M5}")
+    out = d.ok(SUB1, "!tjänstgör")
+    assert "nästa ärende" in out.replies[0].text and d.m.seat(M5) is None
+    d.checked()
+    d.ok(CHAIR, "!beslut Bifall")
+    out = d.ok(CHAIR, "!tillåt 2")
+    out = d.ok(CHAIR, "!ärende 2")
+    assert d.m.seat(M5) == SUB1 and "Erik Ek (S) tjänstgör" in out.replies[0].text
+
+
+def test_kl_6_17_a_member_who_comes_despite_her_forhinder_no_longer_has_it():
+    d = Driver()
+    d.ok(CHAIR, KALLA)
+    d.ok(M5, "!förhinder")
+    d.ok(SUB1, "!tjänstgör")
+    d.ok(CHAIR, "!öppna")
+    for user in (CHAIR, VICE, M3, M4, SUB1, SUB2, SECR):
+        d.ok(user, "!närvarande")
+    assert d.m.seat(M5) == SUB1
+    out = d.ok(M5, "!närvarande")  # she comes after all
+    assert M5 not in d.m.forhinder
+    assert "Förhinder" not in d.ok(M3, "!status").replies[0].text
+    assert "Förhinder" not in d.ok(M3, "!dagordning").replies[0].text
+    assert any(kind == "forhinder_withdrawn" for kind, _ in out.events)
+    assert d.m.seat(M5) == SUB1  # the substitute keeps serving until the next item
+    d.ok(CHAIR, "!ärende 1")
+    assert d.m.seat(M5) == M5 and "bekräftat" not in d.ok(M3, "!status").replies[0].text
+    doc = _doc(d)
+    assert not any("förhinder" in x for x in doc["frånvarande"])
+    assert_protocol_invariants(d)
+
+
+def test_kl_6_17_a_called_substitute_who_is_no_longer_needed_is_released_when_the_member_comes():
+    d = Driver()
+    d.ok(CHAIR, KALLA)
+    d.ok(M5, "!förhinder")
+    assert d.m.called == {SUB1: M5}
+    d.ok(CHAIR, "!öppna")
+    d.ok(M5, "!närvarande")
+    assert d.m.called == {} and M5 not in d.m.forhinder
+    assert d.refused(SUB1, "!tjänstgör").rule is Rule.KL_6_17
+    assert SUB2 not in d.m.called

@@ -175,7 +175,10 @@ def _vote_started(m: Meeting, r: Roster, d: dict) -> str:
     n = len(m.votes) + 1
     if d.get("closed"):
         return f"Sluten omröstning {n} på papper i ordförandens lokal: {d['a']} mot {d['b']} (§ 13)."
-    return f"Votering {n}: Ja = {d['a']}, Nej = {d['b']}."
+    line = f"Votering {n}: Ja = {d['a']}, Nej = {d['b']}."
+    if d.get("abstaining"):
+        line += f" Avstår enligt sin anmälan: {', '.join(r.label(u) for u in d['abstaining'])}."
+    return line
 
 
 def _ballot(m: Meeting, r: Roster, d: dict) -> str:
@@ -245,6 +248,12 @@ _LINE = {
     "ballot": _ballot,
     "vote_ended": _vote_ended,
     "reservation": _reservation,
+    "abstained": lambda m, r, d: (
+        f"{r.label(d['user'])} anmälde att hen avstår från att delta i beslutet (KL 4 kap. 25 §)."
+    ),
+    "abstention_withdrawn": lambda m, r, d: (
+        f"{r.label(d['user'])} återtog sin anmälan om att avstå och deltar i beslutet."
+    ),
     "check_started": lambda m, r, d: f"Ordföranden begärde teknikkontroll {len(m.checks) + 1} (§ 12).",
     "check_answered": lambda m, r, d: (
         f"{r.label(d['user'])} bekräftade godtagbar överföring i teknikkontroll {d['id']}."

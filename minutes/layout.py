@@ -122,6 +122,8 @@ def _course(item: dict[str, Any]) -> list[str]:
             f"Beslut kl. {d['kl']}. Deltog i beslutet: {', '.join(d['deltog'])} "
             f"(efter godkänd teknikkontroll {d['teknikkontroll']}, § 12)."
         )
+        if d["avstod"]:
+            rows.append(f"Avstod från att delta i beslutet (KL 4 kap. 25 §): {', '.join(d['avstod'])}.")
         for c in d["rättelser"]:
             rows.append(f"Rättelse {c['kl']} av {c['av']}; tidigare lydelse: {c['tidigare']}")
         if d["jäv_efter_beslutet"]:

@@ -201,6 +201,7 @@ def _doc(meeting_id: str, body_id: str, events: list[Event], r: Roster, fp: str)
                         "kl": hm(d.at, r.tz),
                         "beslut": d.text,
                         "deltog": [r.label(u) for u in d.participants],
+                        "avstod": [r.label(u) for u in d.abstained],  # KL 4 kap. 25 §: took no part
                         "teknikkontroll": d.check_id,
                         "votering": d.vote_id,
                         "taget_om": d.retaken,

@@ -1258,24 +1258,25 @@ def _beslut(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return Refused(rule, f"Beslut kan inte fattas nu: {_reasons(found)}.")
     item, check = m.item, m.check
     assert item is not None and check is not None
-    participants = m.serving(r)
+    serving = m.serving(r)
+    # One who declared she abstains takes no part in the decision (KL 4 kap. 25 §).
+    participants = [u for u in serving if u not in item.abstaining]
+    abstained = [u for u in serving if u in item.abstaining]
+    if not participants:
+        return Refused(Rule.KL_4_25, "Alla tjänstgörande har anmält att de avstår; ingen deltar i ett beslut.")
     data = {
         "n": item.n,
         "text": cmd.text,
         "participants": participants,
-        "serving": participants,
+        "serving": serving,
         "check_id": check.id,
         "presiding": m.presiding(r),
+        "abstained": abstained,
     }
-    return Accepted(
-        [("decided", data)],
-        [
-            Reply(
-                f"BESLUT i ärende {item.n}: {cmd.text}\nDeltog i beslutet: "
-                f"{', '.join(r.label(u) for u in participants)}."
-            )
-        ],
-    )
+    text = f"BESLUT i ärende {item.n}: {cmd.text}\nDeltog i beslutet: {_names(r, participants)}."
+    if abstained:
+        text += f"\nAvstod från att delta i beslutet (KL 4 kap. 25 §): {_names(r, abstained)}."
+    return Accepted([("decided", data)], [Reply(text)])
 
 
 def _omtag(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -1315,7 +1316,8 @@ def _conclude(m: Meeting, r: Roster, vote: Vote, ballots: dict[str, str]) -> Acc
             return Refused(
                 Rule.KL_4_25,
                 f"Lika röstetal ({len(ja)}–{len(nej)}). Ordföranden ({who}) har utslagsröst och får inte "
-                "avstå när rösten behövs för att avgöra: ordföranden röstar med !ja eller !nej.",
+                "avstå när rösten behövs för att avgöra: ordföranden röstar med !ja eller !nej "
+                "(efter !avstår återta, om hen har anmält att hen avstår).",
             )
         winner, how = ("a" if choice == "ja" else "b"), "casting"
     won = vote.a if winner == "a" else vote.b
@@ -1328,8 +1330,9 @@ def _conclude(m: Meeting, r: Roster, vote: Vote, ballots: dict[str, str]) -> Acc
     )
     if silent:
         text += f"\nRöstade inte och deltog inte i beslutet: {_names(r, silent)}"
-    voted = [u for u in vote.voters if u in ballots]
-    return Accepted(_vote_decided(m, r, vote, winner, how, counts, voted), [Reply(text, reply=False)])
+    # One who answered avstår takes no part in the decision (KL 4 kap. 25 §), nor one who gave no vote.
+    voted = [u for u in vote.voters if ballots.get(u) in ("ja", "nej")]
+    return Accepted(_vote_decided(m, r, vote, winner, how, counts, voted, avstod), [Reply(text, reply=False)])
 
 
 def _vote_decided(
@@ -1340,6 +1343,7 @@ def _vote_decided(
     how: str,
     counts: dict[str, int],
     participants: list[str],
+    abstained: list[str],
     lot: int | None = None,
 ) -> list:
     """A vote's end and the decision it makes: the winning proposal, taken by those who voted."""
@@ -1357,6 +1361,7 @@ def _vote_decided(
         "check_id": m.check.id,
         "vote": vote.id,
         "presiding": presiding,
+        "abstained": abstained,
     }
     return [("vote_ended", ended), ("decided", decided)]
 
@@ -1398,6 +1403,8 @@ def _votering(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return Refused(found[0][0], f"Voteringen kan inte börja nu: {_reasons(found)}.")
     voters = m.serving(r)
     data = {"n": item.n, "a": a, "b": b, "voters": voters, "closed": closed, "presiding": m.presiding(r)}
+    if not closed and item.abstaining:  # their declaration is their answer (KL 4 kap. 25 §)
+        data["abstaining"] = [u for u in voters if u in item.abstaining]
     vote_id = len(m.votes) + 1
     if closed:
         text = (
@@ -1438,7 +1445,10 @@ def _closed_result(m: Meeting, r: Roster, cmd: Command) -> Outcome:
         f"({vote_how(how, {}, cmd.lot, r)})."
     )
     lot = cmd.lot if how == "lot" else None
-    return Accepted(_vote_decided(m, r, vote, winner, how, counts, vote.voters, lot), [Reply(text)])
+    # Ballots on paper are secret; only a declaration made before the vote says who took no part.
+    abstained = [u for u in vote.voters if u in m.items[vote.item].abstaining]
+    voted = [u for u in vote.voters if u not in abstained]
+    return Accepted(_vote_decided(m, r, vote, winner, how, counts, voted, abstained, lot), [Reply(text)])
 
 
 def _ballot(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -1456,6 +1466,12 @@ def _ballot(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return _not_serving(m, r, cmd.actor, Rule.KL_5_54) or Refused(
             Rule.KL_5_54, "Du tjänstgjorde inte när voteringen började."
         )
+    if cmd.name != "avstår" and cmd.actor in m.items[vote.item].abstaining:
+        return Refused(
+            Rule.KL_4_25,
+            f"Du har anmält att du avstår från att delta i beslutet i ärende {vote.item}. Vill du rösta: "
+            "återta anmälan med !avstår återta först.",
+        )
     if vote.ballots.get(cmd.actor) == cmd.name:
         return Refused(Rule.KL_5_54, f"Din röst ({cmd.name}) är redan antecknad.")
     events: list = [("ballot", {"id": vote.id, "user": cmd.actor, "choice": cmd.name})]
@@ -1466,6 +1482,41 @@ def _ballot(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if isinstance(result, Refused):  # a tie the chair must settle: tell the chair, keep the vote open
         return Accepted(events, [Reply(result.body, mentions=(chair_now(m, r),), reply=False)])
     return Accepted(events + result.events, result.replies)
+
+
+def _avstår(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    """In a running open vote, the answer avstår; otherwise a serving member's declaration,
+    before the current item's decision, that she takes no part in it (KL 4 kap. 25 §), or its
+    withdrawal (`återta`). Either way she takes no part and cannot reserve (KL 4 kap. 27 §)."""
+    vote = m.vote
+    if vote is not None and vote.closed and cmd.word != "återta":
+        return Refused(Rule.KL_5_54, "En sluten omröstning pågår: den som avstår lämnar en blank valsedel.")
+    if cmd.word != "återta" and (vote is not None or cmd.answers is not None):  # a poll answers a vote
+        return _ballot(m, r, cmd, now)
+    item = m.item
+    if item is None:
+        return Refused(Rule.KL_4_25, "Inget ärende är uppe. Att avstå gäller beslutet i ärendet som är uppe.")
+    if item.valid_decisions:
+        return Refused(
+            Rule.KL_4_25,
+            f"Ärende {item.n} är redan beslutat. Att avstå anmäls, och återtas, före beslutet.",
+        )
+    if cmd.word == "återta":
+        if cmd.actor not in item.abstaining:
+            return Refused(Rule.KL_4_25, f"Du har inte anmält att du avstår i ärende {item.n}.")
+        text = f"{r.label(cmd.actor)} deltar i beslutet i ärende {item.n}."
+        if vote is not None and cmd.actor in vote.voters:
+            text += " Rösta med !ja, !nej eller !avstår."
+        return Accepted([("abstention_withdrawn", {"n": item.n, "user": cmd.actor})], [Reply(text)])
+    refusal = _not_serving(m, r, cmd.actor, Rule.KL_4_25)
+    if refusal:
+        return refusal
+    if cmd.actor in item.abstaining:
+        return Refused(
+            Rule.KL_4_25,
+            f"Att du avstår i ärende {item.n} är redan antecknat. Vill du delta: !avstår återta.",
+        )
+    return Accepted([("abstained", {"n": item.n, "user": cmd.actor})])
 
 
 def _reservation(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -1496,6 +1547,11 @@ def _reservation(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return Refused(Rule.KL_6_28, f"Du har jäv i ärende {n} och deltar inte i det, inte heller med reservation.")
     if cmd.actor in m.left:
         return Refused(Rule.KL_4_27, "Du har lämnat sammanträdet; en reservation anmäls på sammanträdet.")
+    if cmd.actor in decision.abstained:
+        return Refused(
+            Rule.KL_4_27,
+            "Du avstod från att delta i beslutet och kan därför inte reservera dig mot det (KL 4 kap. 25 §).",
+        )
     if cmd.actor not in decision.participants:
         return Refused(
             Rule.KL_4_27,
@@ -1774,7 +1830,7 @@ _HANDLERS: dict[str, Callable[..., Outcome]] = {
     "votering": _votering,
     "ja": _ballot,
     "nej": _ballot,
-    "avstår": _ballot,
+    "avstår": _avstår,
     "reservation": _reservation,
     "jäv": _jäv,
     "dagordning": _dagordning,

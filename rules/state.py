@@ -74,6 +74,7 @@ class Decision:
     presiding: str | None = None  # who led the item (KL 6 kap. 33 §)
     corrections: list[Correction] = field(default_factory=list)
     reservations: list[tuple[str, str]] = field(default_factory=list)  # (user, motivation)
+    abstained: list[str] = field(default_factory=list)  # serving, took no part by abstaining (KL 4 kap. 25 §)
 
     @property
     def involved(self) -> list[str]:
@@ -148,6 +149,7 @@ class Item:
     speakers: list[str] = field(default_factory=list)
     jav: dict[str, str] = field(default_factory=dict)  # person -> who reported it (KL 6 kap. 28 §)
     jav_subs: dict[str, str] = field(default_factory=dict)  # member -> substitute, this item only
+    abstaining: list[str] = field(default_factory=list)  # declared before the decision (KL 4 kap. 25 §)
     paragraph: int | None = None  # the protocol's § number, given when the item is taken up
     justerad: datetime | None = None  # omedelbart justerad (KL 5 kap. 69 §)
     signatures: list[Signature] = field(default_factory=list)  # for omedelbar justering
@@ -500,6 +502,8 @@ def _vote_started(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
             closed=d.get("closed", False),
             presiding=d.get("presiding"),
             started=at,
+            # One who declared before the vote that she takes no part has answered avstår.
+            ballots=dict.fromkeys(d.get("abstaining", []), "avstår"),
         )
     )
 
@@ -517,6 +521,17 @@ def _vote_ended(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     vote.cause = dict(d.get("cause", {}))
     vote.lot = d.get("lot")
     vote.presiding = d.get("presiding", vote.presiding)
+
+
+def _abstained(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.items[d["n"]].abstaining.append(d["user"])
+
+
+def _abstention_withdrawn(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.items[d["n"]].abstaining.remove(d["user"])
+    vote = m.vote
+    if vote is not None and vote.item == d["n"] and vote.ballots.get(d["user"]) == "avstår":
+        del vote.ballots[d["user"]]  # the declaration was her answer; now she votes
 
 
 def _reservation(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
@@ -556,6 +571,7 @@ def _decided(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
             d.get("vote"),
             serving=list(d.get("serving", participants)),
             presiding=d.get("presiding"),
+            abstained=list(d.get("abstained", [])),
         )
     )
     _spend_check(m, f"beslut fattat kl. {hm(at, r.tz)}")
@@ -665,6 +681,8 @@ _APPLY = {
     "ballot": _ballot,
     "vote_ended": _vote_ended,
     "reservation": _reservation,
+    "abstained": _abstained,
+    "abstention_withdrawn": _abstention_withdrawn,
     "retaken": _retaken,
     "closed": _closed,
     "justerare": _justerare,

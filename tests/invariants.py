@@ -83,5 +83,9 @@ def _assert_who_took_part(d: Driver, item: dict) -> None:
     for decision, row in zip(m.items[n].decisions, item["beslut"], strict=True):
         assert row["deltog"] == [r.label(u) for u in decision.participants]
         assert row["jäv_efter_beslutet"] == [r.label(u) for u in decision.involved if u in jav]
+        assert row["avstod"] == [r.label(u) for u in decision.abstained]
+        assert not set(decision.participants) & set(decision.abstained), "KL 4 kap. 25 §: one who abstained took part"
         if decision.vote_id is not None and not m.votes[decision.vote_id - 1].closed:
-            assert set(decision.participants) == set(m.votes[decision.vote_id - 1].ballots)
+            ballots = m.votes[decision.vote_id - 1].ballots  # those who voted ja or nej took part, no one else
+            assert set(decision.participants) == {u for u, c in ballots.items() if c in ("ja", "nej")}
+            assert set(decision.abstained) == {u for u, c in ballots.items() if c == "avstår"}

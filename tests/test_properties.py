@@ -54,6 +54,7 @@ COMMAND = st.one_of(
             "!ja",
             "!nej",
             "!avstår",
+            "!avstår återta",
             "!reservation",
             "!jäv",
             "!votering sluten resultat A=2 B=2 blanka=1",
@@ -141,6 +142,9 @@ def check_outcome(d: Driver, outcome: Accepted) -> None:
             _check_turn(m, r, data)
         if kind == "motion":
             assert data["user"] not in m.teknikfel, "§ 11: a teknikfelsledamot moved"
+        if kind == "abstained":  # KL 4 kap. 25 §: a serving member, before the item's decision
+            assert data["user"] in m.serving(r) and not m.items[data["n"]].valid_decisions
+            event("an abstention was declared")
         # KL 4 kap. 27 §: a reservation is filed against the decision that stands, or its fall is announced
         if kind == "reservation":
             item_ = m.items[data["n"]]
@@ -161,12 +165,16 @@ def check_outcome(d: Driver, outcome: Accepted) -> None:
         assert not set(data["participants"]) & set(m.teknikfel), "§ 11: a teknikfelsledamot decided"
         assert not set(serving) & set(m.items[data["n"]].jav), "KL 6 kap. 28 §: a jävig person served"
         assert data["presiding"] == m.presiding(r) and data["presiding"] in serving, "KL 6 kap. 33 §"
-        if data.get("vote") is None:
-            assert set(data["participants"]) == set(serving)
-        else:  # exactly those who gave a vote took part (KL 4 kap. 27 §)
+        abstaining = set(m.items[data["n"]].abstaining)
+        if data.get("vote") is None:  # one who declared she abstains takes no part (KL 4 kap. 25 §)
+            assert set(data["participants"]) == set(serving) - abstaining
+        else:  # exactly those who voted ja or nej took part (KL 4 kap. 25 §, 27 §)
             vote = m.votes[data["vote"] - 1]
-            voted = set(vote.voters) if vote.closed else set(ballots)
-            assert set(data["participants"]) == voted, "KL 4 kap. 27 §: silence counted as taking part"
+            voted = {u for u, c in ballots.items() if c in ("ja", "nej")}
+            voted = set(vote.voters) - abstaining if vote.closed else voted
+            assert set(data["participants"]) == voted, "KL 4 kap. 25 §, 27 §: silence or avstår counted as taking part"
+        if set(data["abstained"]) & set(data["participants"]):
+            raise AssertionError("KL 4 kap. 25 §: one who abstained took part")
         passed = [i for i, e in enumerate(d.log) if e.kind == "check_ended" and e.data["passed"]]
         assert passed, "§ 12: decision without a passed check"
         assert d.log[passed[-1]].data["id"] == data["check_id"]

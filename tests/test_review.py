@@ -296,8 +296,10 @@ def test_kl_4_27_who_gave_no_vote_took_no_part_and_cannot_reserve():
     d.now += timedelta(seconds=60)
     d.ok(CHAIR, "!votering klar")  # Eva gave no vote in the minute all had
     decided = d.m.items[1].decisions[0]
-    assert M5 not in decided.participants and M4 in decided.participants and M5 in decided.serving
+    assert M5 not in decided.participants and M5 in decided.serving
+    assert M4 not in decided.participants and decided.abstained == [M4]  # avstår is no part either (KL 4 kap. 25 §)
     assert d.refused(M5, "!reservation").rule is Rule.KL_4_27
+    assert d.refused(M4, "!reservation").rule is Rule.KL_4_27
     d.ok(VICE, "!reservation")
     vote = _decision(d, 1)["voteringar"][0]
     assert vote["röster"]["avstår"] == ["David Dahl (C)"] and vote["röster"]["röstade inte"] == ["Eva Ek (V)"]

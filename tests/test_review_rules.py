@@ -9,6 +9,8 @@ import json
 import re
 from datetime import datetime, timedelta
 
+import commands
+from commands.text import Message
 from rules.citations import Rule
 from rules.state import Event, Meeting, apply
 from tests.driver import CHAIR, KALLA, M3, M4, M5, MEMBERS, SECR, SUB1, SUB2, VICE, Driver
@@ -71,6 +73,99 @@ def test_kl_6_33_an_ordforande_not_at_the_meeting_cannot_record_the_choice():
     d.ok(VICE, "!jäv")
     assert d.refused(CHAIR, f"!ordförande {M4}").rule is Rule.KL_6_33
     d.ok(SECR, f"!ordförande {M4}")
+
+
+# --- 13. one who abstained took part -------------------------------------------------------------------
+
+
+def test_kl_4_25_one_who_abstains_in_a_vote_takes_no_part_and_cannot_reserve():
+    d = Driver().opened().checked()
+    d.ok(CHAIR, "!votering A / B")
+    for user, choice in ((CHAIR, "!ja"), (VICE, "!nej"), (M3, "!ja"), (M4, "!avstår"), (M5, "!nej")):
+        d.ok(user, choice)
+    decision = d.m.items[1].decisions[0]
+    assert decision.text == "A" and M4 not in decision.participants and M4 in decision.serving
+    refusal = d.refused(M4, "!reservation")
+    assert refusal.rule is Rule.KL_4_27 and "avstod" in refusal.text
+    row = _item(d, 1)["beslut"][0]
+    assert "David Dahl (C)" not in row["deltog"] and row["avstod"] == ["David Dahl (C)"]
+    assert "Avstod från att delta i beslutet (KL 4 kap. 25 §): David Dahl (C)" in d.protocol("md")
+    assert_protocol_invariants(d)
+
+
+def test_kl_4_25_abstaining_without_a_vote_takes_no_part_and_cannot_reserve():
+    d = Driver().opened()
+    assert d.refused(M4, "!avstår").rule is Rule.KL_4_25  # no item up
+    d.ok(CHAIR, "!ärende 1")
+    assert d.refused(SUB1, "!avstår").rule is Rule.KL_4_25  # not serving: no part to abstain from
+    out = d.ok(M4, "!avstår")
+    assert out.events == [("abstained", {"n": 1, "user": M4})]
+    assert d.refused(M4, "!avstår").rule is Rule.KL_4_25  # already recorded
+    d.checked()
+    out = d.ok(CHAIR, "!beslut Bifall")
+    assert M4 not in out.events[0][1]["participants"] and out.events[0][1]["abstained"] == [M4]
+    assert "Avstod" in out.replies[0].text
+    assert d.refused(M4, "!reservation").rule is Rule.KL_4_27
+    assert d.refused(M4, "!avstår återta").rule is Rule.KL_4_25  # after the decision: too late
+    assert d.refused(M5, "!avstår").rule is Rule.KL_4_25  # after the decision: too late
+    row = _item(d, 1)["beslut"][0]
+    assert "David Dahl (C)" not in row["deltog"] and row["avstod"] == ["David Dahl (C)"]
+    md = d.protocol("md")
+    assert "Avstod från att delta i beslutet (KL 4 kap. 25 §): David Dahl (C)" in md
+    assert "David Dahl (C) anmälde att hen avstår från att delta i beslutet (KL 4 kap. 25 §)." in md
+    assert_protocol_invariants(d)
+
+
+def test_kl_4_25_an_abstention_is_withdrawn_before_the_decision_and_then_she_takes_part():
+    d = Driver().opened()
+    d.ok(CHAIR, "!ärende 1")
+    assert d.refused(M4, "!avstår återta").rule is Rule.KL_4_25  # nothing to withdraw
+    d.ok(M4, "!avstår")
+    d.ok(M4, "!avstår återta")
+    assert d.m.items[1].abstaining == []
+    d.checked()
+    out = d.ok(CHAIR, "!beslut Bifall")
+    assert M4 in out.events[0][1]["participants"] and out.events[0][1]["abstained"] == []
+    assert "återtog" in d.protocol("md")
+
+
+def test_kl_4_25_an_abstention_declared_before_a_vote_is_her_vote_until_withdrawn():
+    d = Driver().opened()
+    d.ok(CHAIR, "!ärende 1")
+    d.ok(M4, "!avstår")
+    d.checked()
+    d.ok(CHAIR, "!votering A / B")
+    assert d.m.vote.ballots == {M4: "avstår"}
+    refusal = d.refused(M4, "!ja")  # she declared she takes no part: she withdraws first
+    assert refusal.rule is Rule.KL_4_25 and "!avstår återta" in refusal.text
+    d.ok(M4, "!avstår återta")
+    assert M4 not in d.m.vote.ballots
+    for user, choice in ((CHAIR, "!ja"), (VICE, "!nej"), (M3, "!ja"), (M4, "!nej"), (M5, "!nej")):
+        d.ok(user, choice)
+    decision = d.m.items[1].decisions[0]
+    assert decision.text == "B" and M4 in decision.participants
+    assert_protocol_invariants(d)
+
+
+def test_kl_4_25_a_declared_abstention_counts_as_her_answer_so_the_vote_ends_when_the_rest_have_voted():
+    d = Driver().opened()
+    d.ok(CHAIR, "!ärende 1")
+    d.ok(M5, "!avstår")
+    d.checked()
+    d.ok(CHAIR, "!votering A / B")
+    for user, choice in ((CHAIR, "!ja"), (VICE, "!nej"), (M3, "!ja"), (M4, "!nej")):
+        d.ok(user, choice)
+    # A tie among those who take part: the ordförande's vote decides; Eva took no part.
+    decision = d.m.items[1].decisions[0]
+    assert decision.text == "A" and M5 not in decision.participants
+    assert _item(d, 1)["voteringar"][0]["röster"]["avstår"] == ["Eva Ek (V)"]
+
+
+def test_kl_4_25_avstar_takes_only_the_word_återta():
+    cmd = commands.parse(Message("!avstår återta"), M4)
+    assert cmd.word == "återta" and not cmd.error
+    assert commands.parse(Message("!avstar aterta"), M4).word == "återta"
+    assert commands.parse(Message("!avstår nej"), M4).error
 
 
 # --- 15. reservations that fall, and reservations while adjourned -----------------------------------------

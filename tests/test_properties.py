@@ -2,9 +2,12 @@
 
 Invariants: no decision without quorum and a valid technical check taken in the same item,
 with no other item up since (§ 12, KL 6 kap. 27 §); a teknikfelsledamot never moves or decides
-(§ 11); no jävig person serves in their item (KL 6 kap. 28 §); whoever acts as the chair is the
-lawful presiding member (KL 6 kap. 33 §); every decision lists as taking part exactly those who
-served, or in a vote exactly those who voted, as they voted (KL 4 kap. 27 §); a refusal changes
+(§ 11); no jävig person serves in, presides over or chooses who presides over their item
+(KL 6 kap. 28 §); whoever acts as the chair is the lawful presiding member, the same through a
+running vote (KL 6 kap. 33 §); every decision lists as taking part exactly those who served and
+did not declare they abstain, or in a vote exactly those who voted ja or nej (KL 4 kap. 25 §,
+27 §); a reservation is filed against the decision that stands, or its fall is announced to
+those who reserved (KL 4 kap. 27 §); a refusal changes
 nothing (the driver checks that `decide` leaves the meeting as it was); the protocol accounts
 for every event; no input makes the rules raise.
 """

@@ -28,11 +28,15 @@ class Entry:
 
 def replay(meeting_id: str, body_id: str, events: Iterable[Event], r: Roster) -> tuple[Meeting, list[Entry]]:
     """The meeting the events make, and the journal of it."""
+    events = list(events)
     m = Meeting(meeting_id, body_id)
     out: list[Entry] = []
+    taken = {e.data["n"] for e in events if e.kind == "item_taken"}
     for e in events:
         section = _section(m, e)
-        text = _LINE[e.kind](m, r, e.data)  # rendered against the state the event happened in
+        # Rendered against the state the event happened in; a permission given ahead names the
+        # item only when it is never taken up (and so stands in the opening, without a §).
+        text = _allowed(m, r, e.data, taken) if e.kind == "allowed" else _LINE[e.kind](m, r, e.data)
         apply(m, r, e)
         out.append(Entry(e.at, section, text))
     return m, out
@@ -70,6 +74,14 @@ def _cancelled(m: Meeting, r: Roster, d: dict) -> str:
     return "Sammanträdet ställdes in." + (f" Skäl: {reason}" if reason else "")
 
 
+def _presiding_named(m: Meeting, r: Roster, d: dict) -> str:
+    user = r.label(d["user"])
+    why = "då varken ordföranden eller en vice ordförande kunde (KL 6 kap. 33 §)."
+    if "by" not in d:  # logged before who recorded the choice was kept
+        return f"{user} utsågs att vara ordförande, {why}"
+    return f"{r.label(d['by'])} antecknade att organet valde {user} att vara ordförande, {why}"
+
+
 def _located(m: Meeting, r: Roster, d: dict) -> str:
     users = d["users"]
     if len(users) == 1:
@@ -77,11 +89,27 @@ def _located(m: Meeting, r: Roster, d: dict) -> str:
     return f"{r.label(users[0])} och {r.label(users[1])} delar ljud- och bildöverföring (§ 2)."
 
 
-def _allowed(m: Meeting, r: Roster, d: dict) -> str:
+def _allowed(m: Meeting, r: Roster, d: dict, taken: set[int]) -> str:
+    """A permission stands in its item's own paragraph, which the protocol refers to by its
+    § number alone; one for an item never taken up stands in the opening, by its agenda number."""
     item = m.items[d["n"]]
+    which = "ärendet" if item.n in taken else f"ärende {item.n}"
     if d["rule"] == Rule.P8.name:
-        return f"Säkerhetsskyddschefen bedömde att ärende {item.n} kan behandlas på distans (§ 8)."
-    return f"Ordföranden tillät att ärende {item.n} med {item.klass} behandlas (§ 7)."
+        return f"Säkerhetsskyddschefen bedömde att {which} kan behandlas på distans (§ 8)."
+    return f"Ordföranden tillät att {which} med {item.klass} behandlas (§ 7)."
+
+
+def paragraph_of(m: Meeting, n: int) -> str:
+    """How the protocol names item n: by its § number (every item referred to has been taken up)."""
+    paragraph = m.items[n].paragraph
+    return f"§ {paragraph}" if paragraph is not None else f"ärende {n}"  # logs from before numbering
+
+
+def _item_taken(m: Meeting, r: Roster, d: dict) -> str:
+    title = m.items[d["n"]].title
+    if d.get("paragraph") is None:
+        return f"Ärende {d['n']} togs upp: {title}."
+    return f"Ärendet togs upp som § {d['paragraph']}: {title}."
 
 
 def _motion_withdrawn(m: Meeting, r: Roster, d: dict) -> str:
@@ -131,7 +159,7 @@ def _jav(m: Meeting, r: Roster, d: dict) -> str:
     line = f"{r.label(d['user'])} anmälde jäv och deltar inte i ärendet (KL 6 kap. 28 §)."
     if d["by"] != d["user"]:
         line = f"Ordföranden antecknade jäv för {r.label(d['user'])}, som inte deltar i ärendet (KL 6 kap. 28 §)."
-    if any(d["user"] in x.participants for x in item.valid_decisions):
+    if any(d["user"] in x.involved for x in item.valid_decisions):
         line += " Jävet anmäldes efter beslutet, som hen deltog i: beslutet ska tas om."
     return line
 
@@ -147,7 +175,10 @@ def _vote_started(m: Meeting, r: Roster, d: dict) -> str:
     n = len(m.votes) + 1
     if d.get("closed"):
         return f"Sluten omröstning {n} på papper i ordförandens lokal: {d['a']} mot {d['b']} (§ 13)."
-    return f"Votering {n}: Ja = {d['a']}, Nej = {d['b']}."
+    line = f"Votering {n}: Ja = {d['a']}, Nej = {d['b']}."
+    if d.get("abstaining"):
+        line += f" Avstår enligt sin anmälan: {', '.join(r.label(u) for u in d['abstaining'])}."
+    return line
 
 
 def _ballot(m: Meeting, r: Roster, d: dict) -> str:
@@ -171,7 +202,7 @@ def _vote_ended(m: Meeting, r: Roster, d: dict) -> str:
 
 def _reservation(m: Meeting, r: Roster, d: dict) -> str:
     why = f": {d['text']}" if d.get("text") else ""
-    return f"{r.label(d['user'])} reserverade sig mot beslutet i ärende {d['n']} (KL 4 kap. 27 §){why}"
+    return f"{r.label(d['user'])} reserverade sig mot beslutet i {paragraph_of(m, d['n'])} (KL 4 kap. 27 §){why}"
 
 
 def _check_ended(m: Meeting, r: Roster, d: dict) -> str:
@@ -183,7 +214,11 @@ def _check_ended(m: Meeting, r: Roster, d: dict) -> str:
 
 
 def _retaken(m: Meeting, r: Roster, d: dict) -> str:
-    return f"Ordföranden förklarade att beslutet tas om (§ 12): {m.items[d['n']].decisions[d['index']].text}"
+    decision = m.items[d["n"]].decisions[d["index"]]
+    line = f"Ordföranden förklarade att beslutet tas om (§ 12): {decision.text}"
+    if decision.reservations:
+        line += f" Reservationerna mot det föll: {', '.join(r.label(u) for u, _ in decision.reservations)}."
+    return line
 
 
 _LINE = {
@@ -192,13 +227,10 @@ _LINE = {
     "opened": lambda m, r, d: "Ordföranden öppnade sammanträdet och förrättade upprop.",
     "present": _present,
     "left": lambda m, r, d: f"{r.label(d['user'])} lämnade sammanträdet (KL 6 kap. 27 §).",
-    "presiding_named": lambda m, r, d: (
-        f"{r.label(d['user'])} utsågs att vara ordförande, då varken ordföranden eller en vice "
-        "ordförande kunde (KL 6 kap. 33 §)."
-    ),
+    "presiding_named": _presiding_named,
     "located": _located,
-    "item_taken": lambda m, r, d: f"Ärende {d['n']} togs upp: {m.items[d['n']].title}.",
-    "allowed": _allowed,
+    "item_taken": _item_taken,
+    "allowed": _allowed,  # with the items taken up: see `replay`
     "motion": lambda m, r, d: f"{r.label(d['user'])} yrkade: {d['text']}",
     "motion_withdrawn": _motion_withdrawn,
     "floor": lambda m, r, d: f"{r.label(d['user'])} begärde ordet.",
@@ -216,6 +248,12 @@ _LINE = {
     "ballot": _ballot,
     "vote_ended": _vote_ended,
     "reservation": _reservation,
+    "abstained": lambda m, r, d: (
+        f"{r.label(d['user'])} anmälde att hen avstår från att delta i beslutet (KL 4 kap. 25 §)."
+    ),
+    "abstention_withdrawn": lambda m, r, d: (
+        f"{r.label(d['user'])} återtog sin anmälan om att avstå och deltar i beslutet."
+    ),
     "check_started": lambda m, r, d: f"Ordföranden begärde teknikkontroll {len(m.checks) + 1} (§ 12).",
     "check_answered": lambda m, r, d: (
         f"{r.label(d['user'])} bekräftade godtagbar överföring i teknikkontroll {d['id']}."
@@ -230,7 +268,11 @@ _LINE = {
         if d["by"] == d["user"]
         else f"{r.label(d['by'])} anmälde förhinder för {r.label(d['user'])} (KL 6 kap. 17 §)."
     ),
-    "forhinder_withdrawn": lambda m, r, d: f"{r.label(d['user'])} återtog sitt förhinder.",
+    "forhinder_withdrawn": lambda m, r, d: (
+        f"{r.label(d['user'])} kom trots anmält förhinder, som därmed inte gäller längre (KL 6 kap. 17 §)."
+        if d.get("present")
+        else f"{r.label(d['user'])} återtog sitt förhinder."
+    ),
     "called_in": lambda m, r, d: f"{r.label(d['substitute'])} kallades in att tjänstgöra för {r.label(d['member'])}.",
     "confirmed": lambda m, r, d: f"{r.label(d['substitute'])} bekräftade att hen tjänstgör för {r.label(d['member'])}.",
     "justerare": lambda m, r, d: (

@@ -112,12 +112,18 @@ def _course(item: dict[str, Any]) -> list[str]:
         rows.append(_vote_row(v))
     for d in item["beslut"]:
         if d["taget_om"]:
-            rows.append(f"Beslut kl. {d['kl']} togs om och gäller inte (§ 12): {d['beslut']}")
+            fell = ", ".join(res["av"] for res in d["reservationer"])
+            rows.append(
+                f"Beslut kl. {d['kl']} togs om och gäller inte (§ 12): {d['beslut']}"
+                + (f"; reservationerna mot det föll: {fell}" if fell else "")
+            )
             continue
         rows.append(
             f"Beslut kl. {d['kl']}. Deltog i beslutet: {', '.join(d['deltog'])} "
             f"(efter godkänd teknikkontroll {d['teknikkontroll']}, § 12)."
         )
+        if d["avstod"]:
+            rows.append(f"Avstod från att delta i beslutet (KL 4 kap. 25 §): {', '.join(d['avstod'])}.")
         for c in d["rättelser"]:
             rows.append(f"Rättelse {c['kl']} av {c['av']}; tidigare lydelse: {c['tidigare']}")
         if d["jäv_efter_beslutet"]:

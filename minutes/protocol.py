@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from minutes import layout, page
-from minutes.journal import AFTER, BEFORE, Entry, replay, stamp
+from minutes.journal import AFTER, BEFORE, Entry, paragraph_of, replay, stamp
 from rules.roster import Roster
 from rules.state import Event, Meeting, Phase, Vote, date_time, hm
 from rules.words import anslag_lines, vote_how
@@ -45,12 +45,12 @@ def _other_role(r: Roster, user: str) -> str:
     return "" if r.office(user) in r.label(user) else r.office(user)
 
 
-def _comings_and_goings(events: list[Event], r: Roster) -> dict[str, list[str]]:
-    """Who left the meeting and came back, when and during which item (KL 6 kap. 27 §)."""
+def _comings_and_goings(events: list[Event], m: Meeting, r: Roster) -> dict[str, list[str]]:
+    """Who left the meeting and came back, when and during which paragraph (KL 6 kap. 27 §)."""
     out: dict[str, list[str]] = {}
     for e in events:
         if e.kind == "left":
-            during = f" under ärende {e.data['n']}" if e.data.get("n") is not None else ""
+            during = f" under {paragraph_of(m, e.data['n'])}" if e.data.get("n") is not None else ""
             out.setdefault(e.data["user"], []).append(f"lämnade sammanträdet kl. {hm(e.at, r.tz)}{during}")
         elif e.kind == "present" and e.data.get("returned"):
             out.setdefault(e.data["user"], []).append(f"återkom kl. {hm(e.at, r.tz)}")
@@ -198,7 +198,7 @@ def _text_paragraph_fingerprint(doc: dict[str, Any], item: dict[str, Any]) -> st
 def _doc(meeting_id: str, body_id: str, events: list[Event], r: Roster, fp: str) -> dict[str, Any]:
     m, entries = replay(meeting_id, body_id, events, r)
     by_item = _by_section(entries, m, r)
-    comings = _comings_and_goings(events, r)
+    comings = _comings_and_goings(events, m, r)
     served = m.ever_served
     deciders = []
     for user, for_members in served.items():
@@ -217,7 +217,8 @@ def _doc(meeting_id: str, body_id: str, events: list[Event], r: Roster, fp: str)
         if not r.is_substitute(u) and u not in served
     ]
     items = []
-    for item in m.items.values():
+    # Paragraphs stand in § order, whatever order the agenda items were taken up in.
+    for item in sorted(m.items.values(), key=lambda i: (i.paragraph is None, i.paragraph or 0, i.n)):
         if not item.taken_up:
             continue
         permission = None
@@ -264,10 +265,11 @@ def _doc(meeting_id: str, body_id: str, events: list[Event], r: Roster, fp: str)
                         "kl": hm(d.at, r.tz),
                         "beslut": d.text,
                         "deltog": [r.label(u) for u in d.participants],
+                        "avstod": [r.label(u) for u in d.abstained],  # KL 4 kap. 25 §: took no part
                         "teknikkontroll": d.check_id,
                         "votering": d.vote_id,
                         "taget_om": d.retaken,
-                        "jäv_efter_beslutet": [r.label(u) for u in d.participants if u in item.jav],
+                        "jäv_efter_beslutet": [r.label(u) for u in d.involved if u in item.jav],
                         "rättelser": [
                             {"tidigare": c.old, "av": r.label(c.by), "kl": date_time(c.at, r.tz)} for c in d.corrections
                         ],

@@ -185,12 +185,14 @@ def _kalla(m: Meeting | None, r: Roster, cmd: Command, now: datetime) -> Outcome
     if start <= now:
         return Refused(Rule.P1, f"Tiden {date_time(start, r.tz)} har redan varit. Kalla till en kommande tid.")
     replacing = not starts_meeting(m, cmd)
+    numbered = _numbered_before(m, r) if replacing and m is not None else numbered_after(m, r)
     data = {
         "start": start.isoformat(),
         "form": c.form,
         "motivation": c.motivation,
         "agenda": [{"n": i.n, "title": i.title, "klass": i.klass, "dnr": i.dnr} for i in c.agenda],
-        "first_paragraph": _first_paragraph(m, r, start, replacing),
+        "first_paragraph": first_paragraph(numbered, r, start),  # until it is opened, for the kallelse's day
+        "numbered": numbered,
     }
     lines = [
         ("NY KALLELSE (ersätter den tidigare)" if replacing else "KALLELSE")
@@ -213,15 +215,33 @@ def _kalla(m: Meeting | None, r: Roster, cmd: Command, now: datetime) -> Outcome
     )
 
 
-def _first_paragraph(m: Meeting | None, r: Roster, start: datetime, replacing: bool) -> int:
-    """Paragraphs run per body and calendar year across meetings: on from the body's previous
-    meeting in the same year, from 1 in a new year, from `first_paragraph` at the first."""
-    if m is None:
-        return r.first_paragraph
-    if replacing:
-        return m.first_paragraph
-    same_year = m.start is not None and m.start.astimezone(r.tz).year == start.year
-    return m.next_paragraph if same_year else 1
+def numbered_after(m: Meeting | None, r: Roster) -> dict[str, int]:
+    """The body's last paragraph number by calendar year once meeting `m` is over: what the
+    meetings before it numbered, and what `m` numbered in the year it was held (opened). A
+    meeting never opened (cancelled, or replaced) numbers nothing."""
+    numbered = _numbered_before(m, r) if m is not None else {}
+    if m is not None and m.opened_at is not None:
+        year = str(m.opened_at.astimezone(r.tz).year)
+        numbered[year] = max(numbered.get(year, 0), m.next_paragraph - 1)
+    return numbered
+
+
+def _numbered_before(m: Meeting, r: Roster) -> dict[str, int]:
+    """What the meeting's kallelse knew of the body's numbering. A log from before that was kept
+    knows the meeting's own first number, for the year it was convened for."""
+    if m.numbered is not None:
+        return dict(m.numbered)
+    return {str(m.start.astimezone(r.tz).year): m.first_paragraph - 1} if m.start else {}
+
+
+def first_paragraph(numbered: dict[str, int], r: Roster, day: datetime) -> int:
+    """Paragraphs run per body and calendar year across meetings (KL 5 kap. 65 §): on from the
+    body's last numbered paragraph in the year of `day`, from 1 in a year it has not met, and
+    from the configured `first_paragraph` before it has met here at all."""
+    year = str(day.astimezone(r.tz).year)
+    if year in numbered:
+        return numbered[year] + 1
+    return 1 if numbered else r.first_paragraph
 
 
 def _agenda_line(n: int, title: str, klass: str, dnr: str, allowed: str | None, approved: str | None) -> str:
@@ -268,7 +288,9 @@ def _öppna(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         "Ledamöter och ersättare intygar därmed att ni är uppkopplade i enrum med fungerande "
         "ljud och bild (§§ 2–3); sekreterare och övriga intygar enrum och ljud (§§ 2, 4)."
     )
-    return Accepted([("opened", {})], [Reply(text, mentions=r.everyone)])
+    # The numbers follow the year of the day the meeting is held, whenever it was convened for.
+    opened = {"first_paragraph": first_paragraph(_numbered_before(m, r), r, now)}
+    return Accepted([("opened", opened)], [Reply(text, mentions=r.everyone)])
 
 
 # --- presence and transmission (§§ 2–5, 9, 10) -----------------------------------------------
@@ -280,23 +302,51 @@ def _närvarande(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     refusal = _not_in_call(m, r, cmd.actor, cmd.actor, Rule.P3, "!närvarande")
     if refusal:
         return refusal
-    if cmd.actor in m.left:
-        return Accepted(
-            [("present", {"user": cmd.actor, "attests": _attests(person.role), "returned": True})],
-            [Reply(f"{r.label(cmd.actor)} är tillbaka kl. {hm(now, r.tz)}.")],
-        )
-    if cmd.actor in m.present:
+    if cmd.actor in m.present and cmd.actor not in m.left:
         return Accepted(
             replies=[Reply(f"Du är redan antecknad som närvarande sedan kl. {hm(m.present[cmd.actor], r.tz)}.")]
         )
-    events: list = [("present", {"user": cmd.actor, "attests": _attests(person.role)})]
+    present = {"user": cmd.actor, "attests": _attests(person.role)}
+    if cmd.actor in m.left:
+        present["returned"] = True
+    events: list = [("present", present)]
+    texts = [f"{r.label(cmd.actor)} är tillbaka kl. {hm(now, r.tz)}."] if cmd.actor in m.left else []
+    if cmd.actor in m.forhinder:
+        # One who comes despite a förhinder has withdrawn it in effect; a substitute already
+        # serving for her goes on until the next item, as for a late member (KL 6 kap. 17 §).
+        events.append(("forhinder_withdrawn", {"user": cmd.actor, "present": True}))
+        texts.append(f"{r.label(cmd.actor)} har kommit trots anmält förhinder, som därmed inte gäller längre.")
+        if cmd.actor in m.substituted:
+            texts.append(
+                f"{r.label(m.substituted[cmd.actor])} tjänstgör för hen till nästa ärende, då hen tar över "
+                "(KL 6 kap. 17 §)."
+            )
     member = m.confirmed.get(cmd.actor)
-    if member is not None and m.seat(member) is None and member not in m.substituted and _between_items(m):
-        # Called in for a member with förhinder and confirmed: serves from the start, no !ersätt.
-        events.append(("replaced", {"member": member, "substitute": cmd.actor, "teknikfel": False}))
-        text = f"{r.label(cmd.actor)} tjänstgör för {r.label(member)}, som har anmält förhinder (KL 6 kap. 17 §)."
-        return Accepted(events, [Reply(text)])
-    return Accepted(events)
+    if member is not None and _takes_seat(m, r, cmd.actor, member, arriving=True):
+        more, text = _confirmed_serves(m, r, cmd.actor, member)
+        events += more
+        texts.append(text)
+    return Accepted(events, [Reply(" ".join(texts))] if texts else [])
+
+
+def _takes_seat(m: Meeting, r: Roster, sub: str, member: str, arriving: bool = False) -> bool:
+    """Whether a substitute confirmed (!tjänstgör) for a member with förhinder takes the member's
+    seat (KL 6 kap. 17 §): she is here (or `arriving`) with working transmission and does not
+    serve already, and the seat is empty: the member is not here and nobody else fills it."""
+    if member in m.substituted or m.here(member) or m.seat(member) is not None:
+        return False
+    return (arriving or m.here(sub)) and not m.drops.get(sub) and sub not in m.teknikfel and sub not in m.serving(r)
+
+
+def _confirmed_serves(m: Meeting, r: Roster, sub: str, member: str) -> tuple[list, str]:
+    """A confirmed substitute here takes the empty seat: at once between items, else from the next."""
+    if not _between_items(m):
+        return [], (
+            f"{r.label(sub)} tjänstgör för {r.label(member)}, som har anmält förhinder, från nästa ärende: "
+            "tjänstgöringen ändras inte mitt i ett ärende (KL 6 kap. 17 §)."
+        )
+    text = f"{r.label(sub)} tjänstgör för {r.label(member)}, som har anmält förhinder (KL 6 kap. 17 §)."
+    return [("replaced", {"member": member, "substitute": sub, "teknikfel": False})], text
 
 
 def _attests(role: Role) -> str:
@@ -653,6 +703,19 @@ def _ordförande(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if len(cmd.people) != 1:
         return Refused(Rule.KL_6_33, "Nämn ledamoten: !ordförande @ledamot.")
     user = cmd.people[0]
+    item = m.item
+    if item is not None and cmd.actor in item.jav:
+        return Refused(
+            Rule.KL_6_28,
+            f"Du har jäv i ärende {item.n} och får inte delta i organets val av vem som leder det. "
+            "Sekreteraren antecknar valet med !ordförande @ledamot.",
+        )
+    if not m.here(cmd.actor) and not r.is_secretary(cmd.actor):
+        return Refused(
+            Rule.KL_6_33,
+            "Du är inte med på sammanträdet. Valet görs av organet på sammanträdet; sekreteraren "
+            "antecknar det med !ordförande @ledamot.",
+        )
     serving = m.serving(r)
     by_office = next((u for u in (r.chair, *r.vice_chairs) if u in serving), None)
     if by_office is not None:
@@ -670,16 +733,17 @@ def _ordförande(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         f"{r.label(user)} är ordförande och leder sammanträdet så länge varken ordföranden eller en "
         "vice ordförande kan; hen har utslagsrösten vid lika röstetal (KL 6 kap. 33 §, 5 kap. 56 §)."
     )
-    return Accepted([("presiding_named", {"user": user, "n": m.current})], [Reply(text, mentions=(user,))])
+    named = {"user": user, "n": m.current, "by": cmd.actor}
+    return Accepted([("presiding_named", named)], [Reply(text, mentions=(user,))])
 
 
 def _tainted(m: Meeting) -> list[tuple[int, list[str]]]:
-    """Decisions that stand though someone who took part has jäv in the item: (item, who)."""
+    """Decisions that stand though someone who took part or presided has jäv in the item: (item, who)."""
     return [
-        (n, [u for u in d.participants if u in item.jav])
+        (n, [u for u in d.involved if u in item.jav])
         for n, item in m.items.items()
         for d in item.valid_decisions
-        if any(u in item.jav for u in d.participants) and not item.justerad
+        if any(u in item.jav for u in d.involved) and not item.justerad
     ]
 
 
@@ -714,7 +778,7 @@ def _jäv(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     )
     if any(x.user == user and not x.withdrawn for x in item.motions):
         text += " Hens yrkanden i ärendet faller."
-    decided = [d for d in item.valid_decisions if user in d.participants]
+    decided = [d for d in item.valid_decisions if user in d.involved]
     if decided:
         text += (
             f" {r.label(user)} deltog i beslutet i ärendet, som därför ska tas om: !omtag, ny "
@@ -830,11 +894,15 @@ def _tjänstgör(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return Refused(
             Rule.KL_6_17, "Du är inte inkallad. Sekreteraren kallar in ersättare i tur när någon har förhinder."
         )
+    events: list = [("confirmed", {"substitute": cmd.actor, "member": member})]
+    if m.phase is Phase.OPEN and _takes_seat(m, r, cmd.actor, member):  # here already: no need to come again
+        more, text = _confirmed_serves(m, r, cmd.actor, member)
+        return Accepted(events + more, [Reply(text)])
     text = (
         f"{r.label(cmd.actor)} tjänstgör för {r.label(member)} vid sammanträdet: anmäl närvaro med !närvarande vid "
         "uppropet, så tjänstgör du från början (KL 6 kap. 17 §)."
     )
-    return Accepted([("confirmed", {"substitute": cmd.actor, "member": member})], [Reply(text)])
+    return Accepted(events, [Reply(text)])
 
 
 def forhinder_lines(m: Meeting, r: Roster) -> list[str]:
@@ -844,6 +912,8 @@ def forhinder_lines(m: Meeting, r: Roster) -> list[str]:
     if members:
         lines.append("Förhinder: " + _names(r, members))
     for sub, member in m.confirmed.items():
+        if m.here(member) and m.substituted.get(member) != sub:
+            continue  # she came and took her seat: the substitute no longer serves for her
         lines.append(f"{r.label(sub)} tjänstgör för {r.label(member)} (bekräftat)")
     for sub, member in m.called.items():
         lines.append(f"{r.label(sub)} är inkallad för {r.label(member)} (inte svarat)")
@@ -888,12 +958,17 @@ def _ärende(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     late = [
         member for member in m.substituted if m.here(member) and member not in m.teknikfel and not m.drops.get(member)
     ]
+    # A substitute confirmed for a member with förhinder, here while an item was up, takes the seat.
+    confirmed = [(sub, member) for sub, member in m.confirmed.items() if _takes_seat(m, r, sub, member)]
     paragraph = item.paragraph or m.next_paragraph
     lines = [f"Ärende {n}: {item.title} (§ {paragraph})"]
     lines += [f"{r.label(u)} tjänstgör från detta ärende i stället för {r.label(m.substituted[u])}." for u in late]
+    lines += [f"{r.label(sub)} tjänstgör från detta ärende för {r.label(member)}." for sub, member in confirmed]
     taken = ("item_taken", {"n": n, "paragraph": paragraph})
-    events = [("reinstated", {"member": u, "late": True}) for u in late] + [taken]
-    return Accepted(events, [Reply("\n".join(lines), mentions=tuple(late))])
+    events = [("reinstated", {"member": u, "late": True}) for u in late]
+    events += [("replaced", {"member": member, "substitute": sub, "teknikfel": False}) for sub, member in confirmed]
+    events.append(taken)
+    return Accepted(events, [Reply("\n".join(lines), mentions=(*late, *(sub for sub, _ in confirmed)))])
 
 
 def _tillåt(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -999,7 +1074,12 @@ def _teknikkontroll(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outco
         "om ni ser och hör sammanträdet och själva syns och hörs."
     )
     return Accepted(
-        [("check_started", {"n": item.n, "deadline": deadline.isoformat(), "expected": serving})],
+        [
+            (
+                "check_started",
+                {"n": item.n, "deadline": deadline.isoformat(), "expected": serving, "presiding": m.presiding(r)},
+            )
+        ],
         [Reply(text, mentions=tuple(serving), tag=f"check:{m.id}:{check_id}")],
     )
 
@@ -1178,24 +1258,25 @@ def _beslut(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return Refused(rule, f"Beslut kan inte fattas nu: {_reasons(found)}.")
     item, check = m.item, m.check
     assert item is not None and check is not None
-    participants = m.serving(r)
+    serving = m.serving(r)
+    # One who declared she abstains takes no part in the decision (KL 4 kap. 25 §).
+    participants = [u for u in serving if u not in item.abstaining]
+    abstained = [u for u in serving if u in item.abstaining]
+    if not participants:
+        return Refused(Rule.KL_4_25, "Alla tjänstgörande har anmält att de avstår; ingen deltar i ett beslut.")
     data = {
         "n": item.n,
         "text": cmd.text,
         "participants": participants,
-        "serving": participants,
+        "serving": serving,
         "check_id": check.id,
         "presiding": m.presiding(r),
+        "abstained": abstained,
     }
-    return Accepted(
-        [("decided", data)],
-        [
-            Reply(
-                f"BESLUT i ärende {item.n}: {cmd.text}\nDeltog i beslutet: "
-                f"{', '.join(r.label(u) for u in participants)}."
-            )
-        ],
-    )
+    text = f"BESLUT i ärende {item.n}: {cmd.text}\nDeltog i beslutet: {_names(r, participants)}."
+    if abstained:
+        text += f"\nAvstod från att delta i beslutet (KL 4 kap. 25 §): {_names(r, abstained)}."
+    return Accepted([("decided", data)], [Reply(text)])
 
 
 def _omtag(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -1206,15 +1287,16 @@ def _omtag(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if item.justerad:
         return Refused(Rule.KL_5_69, f"§ {item.paragraph} är omedelbart justerad; beslutet kan inte tas om.")
     decision = item.decisions[index]
-    return Accepted(
-        [("retaken", {"n": item.n, "index": index})],
-        [
-            Reply(
-                f"Beslutet i ärende {item.n} tas om (§ 12) och gäller inte: {decision.text}\n"
-                "Gör en ny !teknikkontroll och fatta beslutet igen."
-            )
-        ],
-    )
+    text = f"Beslutet i ärende {item.n} tas om (§ 12) och gäller inte: {decision.text}\n"
+    reserved = tuple(dict.fromkeys(user for user, _ in decision.reservations))
+    if reserved:
+        # KL 4 kap. 27 §: a reservation is against the decision; the void one takes its reservations with it.
+        text += (
+            f"Reservationerna mot det beslutet faller: {_names(r, reserved)}. Den som vill reservera sig "
+            "mot det nya beslutet anmäler det på nytt med !reservation (KL 4 kap. 27 §).\n"
+        )
+    text += "Gör en ny !teknikkontroll och fatta beslutet igen."
+    return Accepted([("retaken", {"n": item.n, "index": index})], [Reply(text, mentions=reserved)])
 
 
 def _conclude(m: Meeting, r: Roster, vote: Vote, ballots: dict[str, str]) -> Accepted | Refused:
@@ -1234,7 +1316,8 @@ def _conclude(m: Meeting, r: Roster, vote: Vote, ballots: dict[str, str]) -> Acc
             return Refused(
                 Rule.KL_4_25,
                 f"Lika röstetal ({len(ja)}–{len(nej)}). Ordföranden ({who}) har utslagsröst och får inte "
-                "avstå när rösten behövs för att avgöra: ordföranden röstar med !ja eller !nej.",
+                "avstå när rösten behövs för att avgöra: ordföranden röstar med !ja eller !nej "
+                "(efter !avstår återta, om hen har anmält att hen avstår).",
             )
         winner, how = ("a" if choice == "ja" else "b"), "casting"
     won = vote.a if winner == "a" else vote.b
@@ -1247,8 +1330,9 @@ def _conclude(m: Meeting, r: Roster, vote: Vote, ballots: dict[str, str]) -> Acc
     )
     if silent:
         text += f"\nRöstade inte och deltog inte i beslutet: {_names(r, silent)}"
-    voted = [u for u in vote.voters if u in ballots]
-    return Accepted(_vote_decided(m, r, vote, winner, how, counts, voted), [Reply(text, reply=False)])
+    # One who answered avstår takes no part in the decision (KL 4 kap. 25 §), nor one who gave no vote.
+    voted = [u for u in vote.voters if ballots.get(u) in ("ja", "nej")]
+    return Accepted(_vote_decided(m, r, vote, winner, how, counts, voted, avstod), [Reply(text, reply=False)])
 
 
 def _vote_decided(
@@ -1259,6 +1343,7 @@ def _vote_decided(
     how: str,
     counts: dict[str, int],
     participants: list[str],
+    abstained: list[str],
     lot: int | None = None,
 ) -> list:
     """A vote's end and the decision it makes: the winning proposal, taken by those who voted."""
@@ -1276,6 +1361,7 @@ def _vote_decided(
         "check_id": m.check.id,
         "vote": vote.id,
         "presiding": presiding,
+        "abstained": abstained,
     }
     return [("vote_ended", ended), ("decided", decided)]
 
@@ -1316,7 +1402,9 @@ def _votering(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if found:
         return Refused(found[0][0], f"Voteringen kan inte börja nu: {_reasons(found)}.")
     voters = m.serving(r)
-    data = {"n": item.n, "a": a, "b": b, "voters": voters, "closed": closed}
+    data = {"n": item.n, "a": a, "b": b, "voters": voters, "closed": closed, "presiding": m.presiding(r)}
+    if not closed and item.abstaining:  # their declaration is their answer (KL 4 kap. 25 §)
+        data["abstaining"] = [u for u in voters if u in item.abstaining]
     vote_id = len(m.votes) + 1
     if closed:
         text = (
@@ -1357,7 +1445,10 @@ def _closed_result(m: Meeting, r: Roster, cmd: Command) -> Outcome:
         f"({vote_how(how, {}, cmd.lot, r)})."
     )
     lot = cmd.lot if how == "lot" else None
-    return Accepted(_vote_decided(m, r, vote, winner, how, counts, vote.voters, lot), [Reply(text)])
+    # Ballots on paper are secret; only a declaration made before the vote says who took no part.
+    abstained = [u for u in vote.voters if u in m.items[vote.item].abstaining]
+    voted = [u for u in vote.voters if u not in abstained]
+    return Accepted(_vote_decided(m, r, vote, winner, how, counts, voted, abstained, lot), [Reply(text)])
 
 
 def _ballot(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -1375,6 +1466,12 @@ def _ballot(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return _not_serving(m, r, cmd.actor, Rule.KL_5_54) or Refused(
             Rule.KL_5_54, "Du tjänstgjorde inte när voteringen började."
         )
+    if cmd.name != "avstår" and cmd.actor in m.items[vote.item].abstaining:
+        return Refused(
+            Rule.KL_4_25,
+            f"Du har anmält att du avstår från att delta i beslutet i ärende {vote.item}. Vill du rösta: "
+            "återta anmälan med !avstår återta först.",
+        )
     if vote.ballots.get(cmd.actor) == cmd.name:
         return Refused(Rule.KL_5_54, f"Din röst ({cmd.name}) är redan antecknad.")
     events: list = [("ballot", {"id": vote.id, "user": cmd.actor, "choice": cmd.name})]
@@ -1385,6 +1482,41 @@ def _ballot(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if isinstance(result, Refused):  # a tie the chair must settle: tell the chair, keep the vote open
         return Accepted(events, [Reply(result.body, mentions=(chair_now(m, r),), reply=False)])
     return Accepted(events + result.events, result.replies)
+
+
+def _avstår(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    """In a running open vote, the answer avstår; otherwise a serving member's declaration,
+    before the current item's decision, that she takes no part in it (KL 4 kap. 25 §), or its
+    withdrawal (`återta`). Either way she takes no part and cannot reserve (KL 4 kap. 27 §)."""
+    vote = m.vote
+    if vote is not None and vote.closed and cmd.word != "återta":
+        return Refused(Rule.KL_5_54, "En sluten omröstning pågår: den som avstår lämnar en blank valsedel.")
+    if cmd.word != "återta" and (vote is not None or cmd.answers is not None):  # a poll answers a vote
+        return _ballot(m, r, cmd, now)
+    item = m.item
+    if item is None:
+        return Refused(Rule.KL_4_25, "Inget ärende är uppe. Att avstå gäller beslutet i ärendet som är uppe.")
+    if item.valid_decisions:
+        return Refused(
+            Rule.KL_4_25,
+            f"Ärende {item.n} är redan beslutat. Att avstå anmäls, och återtas, före beslutet.",
+        )
+    if cmd.word == "återta":
+        if cmd.actor not in item.abstaining:
+            return Refused(Rule.KL_4_25, f"Du har inte anmält att du avstår i ärende {item.n}.")
+        text = f"{r.label(cmd.actor)} deltar i beslutet i ärende {item.n}."
+        if vote is not None and cmd.actor in vote.voters:
+            text += " Rösta med !ja, !nej eller !avstår."
+        return Accepted([("abstention_withdrawn", {"n": item.n, "user": cmd.actor})], [Reply(text)])
+    refusal = _not_serving(m, r, cmd.actor, Rule.KL_4_25)
+    if refusal:
+        return refusal
+    if cmd.actor in item.abstaining:
+        return Refused(
+            Rule.KL_4_25,
+            f"Att du avstår i ärende {item.n} är redan antecknat. Vill du delta: !avstår återta.",
+        )
+    return Accepted([("abstained", {"n": item.n, "user": cmd.actor})])
 
 
 def _reservation(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -1415,6 +1547,11 @@ def _reservation(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return Refused(Rule.KL_6_28, f"Du har jäv i ärende {n} och deltar inte i det, inte heller med reservation.")
     if cmd.actor in m.left:
         return Refused(Rule.KL_4_27, "Du har lämnat sammanträdet; en reservation anmäls på sammanträdet.")
+    if cmd.actor in decision.abstained:
+        return Refused(
+            Rule.KL_4_27,
+            "Du avstod från att delta i beslutet och kan därför inte reservera dig mot det (KL 4 kap. 25 §).",
+        )
     if cmd.actor not in decision.participants:
         return Refused(
             Rule.KL_4_27,
@@ -1693,7 +1830,7 @@ _HANDLERS: dict[str, Callable[..., Outcome]] = {
     "votering": _votering,
     "ja": _ballot,
     "nej": _ballot,
-    "avstår": _ballot,
+    "avstår": _avstår,
     "reservation": _reservation,
     "jäv": _jäv,
     "dagordning": _dagordning,

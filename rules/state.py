@@ -74,6 +74,13 @@ class Decision:
     presiding: str | None = None  # who led the item (KL 6 kap. 33 §)
     corrections: list[Correction] = field(default_factory=list)
     reservations: list[tuple[str, str]] = field(default_factory=list)  # (user, motivation)
+    abstained: list[str] = field(default_factory=list)  # serving, took no part by abstaining (KL 4 kap. 25 §)
+
+    @property
+    def involved(self) -> list[str]:
+        """Who took part in it or presided over it: jäv in any of them makes it attackable
+        (KL 6 kap. 28 §; leading the item is taking part in it)."""
+        return list(dict.fromkeys([*self.participants, *([self.presiding] if self.presiding else [])]))
 
 
 @dataclass
@@ -93,7 +100,9 @@ class Vote:
     ended: bool = False
     cause: dict[str, str] = field(default_factory=dict)  # why a vote is void: {"code": ..., ...}
     lot: int | None = None  # the draw that settled a tied election
-    presiding: str | None = None  # whose casting vote settled a tie (KL 5 kap. 56 §)
+    # Who presided when it started, and so until it ends; whose casting vote settles a tie
+    # (KL 5 kap. 56 §).
+    presiding: str | None = None
     started: datetime | None = None
 
     @property
@@ -114,6 +123,7 @@ class Check:
     passed: bool | None = None  # None while running
     # Set when something happens after a passed check that the check no longer covers.
     spent_by: str | None = None
+    presiding: str | None = None  # who presided when it started, and so until it ends
 
     @property
     def running(self) -> bool:
@@ -139,6 +149,7 @@ class Item:
     speakers: list[str] = field(default_factory=list)
     jav: dict[str, str] = field(default_factory=dict)  # person -> who reported it (KL 6 kap. 28 §)
     jav_subs: dict[str, str] = field(default_factory=dict)  # member -> substitute, this item only
+    abstaining: list[str] = field(default_factory=list)  # declared before the decision (KL 4 kap. 25 §)
     paragraph: int | None = None  # the protocol's § number, given when the item is taken up
     justerad: datetime | None = None  # omedelbart justerad (KL 5 kap. 69 §)
     signatures: list[Signature] = field(default_factory=list)  # for omedelbar justering
@@ -189,6 +200,10 @@ class Meeting:
     left: dict[str, datetime] = field(default_factory=dict)  # who has left the meeting (KL 6 kap. 27 §)
     named_chair: str | None = None  # named with !ordförande, while no one leads by office
     first_paragraph: int = 1  # this meeting's first § number (numbering runs per body and year)
+    # The body's last paragraph number by calendar year, from its meetings held before this one
+    # ("2026" -> 14): fixed at the kallelse, from the meeting before it; None in a log from before
+    # it was kept.
+    numbered: dict[str, int] | None = None
     justerare: list[str] = field(default_factory=list)
     closed_presiding: str | None = None  # who presided at the close: signs as the chair
     signatures: list[Signature] = field(default_factory=list)
@@ -267,8 +282,13 @@ class Meeting:
         the first vice chair serving, else the member named with !ordförande for this item. One
         who is jävig, has left, is absent or is a teknikfelsledamot does not serve, so does not
         lead; `excluding` asks who would lead without that person. A naming lapses when an item
-        is taken up that someone leads by office or that the named member does not serve in."""
+        is taken up that someone leads by office or that the named member does not serve in.
+        While a check or a vote runs, whoever presided when it started goes on presiding: an
+        ordförande who arrives or returns takes over after it."""
         serving = [u for u in self.serving(roster) if u != excluding]
+        running = self.vote or (self.check if self.check and self.check.running else None)
+        if running is not None and running.presiding in serving:
+            return running.presiding
         by_office = next((u for u in (roster.chair, *roster.vice_chairs) if u in serving), None)
         if by_office is not None:
             return by_office
@@ -321,6 +341,7 @@ def _convened(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     m.kallelser += 1
     m.convened_at = at
     m.first_paragraph = d.get("first_paragraph", 1)
+    m.numbered = dict(d["numbered"]) if "numbered" in d else None
 
 
 def _cancelled(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
@@ -329,6 +350,7 @@ def _cancelled(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
 
 def _opened(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     m.opened_at = at
+    m.first_paragraph = d.get("first_paragraph", m.first_paragraph)  # logs from before: as convened
 
 
 def _present(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
@@ -471,7 +493,18 @@ def _jav_withdrawn(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
 
 def _vote_started(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     m.votes.append(
-        Vote(len(m.votes) + 1, d["n"], d["a"], d["b"], list(d["voters"]), closed=d.get("closed", False), started=at)
+        Vote(
+            len(m.votes) + 1,
+            d["n"],
+            d["a"],
+            d["b"],
+            list(d["voters"]),
+            closed=d.get("closed", False),
+            presiding=d.get("presiding"),
+            started=at,
+            # One who declared before the vote that she takes no part has answered avstår.
+            ballots=dict.fromkeys(d.get("abstaining", []), "avstår"),
+        )
     )
 
 
@@ -487,7 +520,18 @@ def _vote_ended(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     vote.counts = dict(d.get("counts", {}))
     vote.cause = dict(d.get("cause", {}))
     vote.lot = d.get("lot")
-    vote.presiding = d.get("presiding")
+    vote.presiding = d.get("presiding", vote.presiding)
+
+
+def _abstained(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.items[d["n"]].abstaining.append(d["user"])
+
+
+def _abstention_withdrawn(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.items[d["n"]].abstaining.remove(d["user"])
+    vote = m.vote
+    if vote is not None and vote.item == d["n"] and vote.ballots.get(d["user"]) == "avstår":
+        del vote.ballots[d["user"]]  # the declaration was her answer; now she votes
 
 
 def _reservation(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
@@ -502,6 +546,7 @@ def _check_started(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
             started=at,
             deadline=datetime.fromisoformat(d["deadline"]),
             expected=list(d["expected"]),
+            presiding=d.get("presiding"),
         )
     )
 
@@ -526,6 +571,7 @@ def _decided(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
             d.get("vote"),
             serving=list(d.get("serving", participants)),
             presiding=d.get("presiding"),
+            abstained=list(d.get("abstained", [])),
         )
     )
     _spend_check(m, f"beslut fattat kl. {hm(at, r.tz)}")
@@ -635,6 +681,8 @@ _APPLY = {
     "ballot": _ballot,
     "vote_ended": _vote_ended,
     "reservation": _reservation,
+    "abstained": _abstained,
+    "abstention_withdrawn": _abstention_withdrawn,
     "retaken": _retaken,
     "closed": _closed,
     "justerare": _justerare,

@@ -47,7 +47,8 @@ BUSY_REFUSAL = {
     Busy.ADJOURNED: Refused(
         Rule.P10,
         "Sammanträdet är ajournerat. Under ajourneringen går bara det som hör till pausen "
-        "(!återuppta, !ersätt, !återinträd, !åter, !avbrott, !närvarande, !lämnar, !ordförande) och det "
+        "(!återuppta, !ersätt, !återinträd, !åter, !avbrott, !närvarande, !lämnar, !ordförande), "
+        "!reservation (den anmäls före sammanträdets slut, KL 4 kap. 27 §) och det "
         "som visar läget "
         "(!status, !dagordning, !protokoll). Återuppta med !återuppta först.",
     ),
@@ -123,7 +124,7 @@ PERMISSIONS: dict[str, Permission] = {
     "ja": Permission(Who.ROSTER, Rule.KL_5_54, _OPEN, _PAUSE),
     "nej": Permission(Who.ROSTER, Rule.KL_5_54, _OPEN, _PAUSE),
     "avstår": Permission(Who.ROSTER, Rule.KL_5_54, _OPEN, _PAUSE),
-    "reservation": Permission(Who.ROSTER, Rule.KL_4_27, _OPEN, _PAUSE),
+    "reservation": Permission(Who.ROSTER, Rule.KL_4_27, _OPEN),  # until the meeting ends, adjourned too
     "jäv": Permission(Who.ROSTER, Rule.KL_6_28, _OPEN, _ALL),
     "jäv återta": Permission(Who.ROSTER, Rule.KL_6_28, _OPEN, _ALL),
     "dagordning": Permission(Who.ROSTER, Rule.P6, _ANY),

@@ -33,15 +33,21 @@ def assert_protocol_invariants(d: Driver) -> dict:
     for item in doc["ärenden"]:
         checks = {c["nr"] for c in item["teknikkontroller"]}
         votes = {v["nr"] for v in item["voteringar"]}
-        for line in item["förlopp"]:
-            for n in re.findall(r"ärende (\d+)", line, re.IGNORECASE):
-                assert int(n) == item["nummer"], line
+        for line in item["förlopp"]:  # the protocol names items by § number, each its own here
+            assert not re.search(r"ärende \d", line, re.IGNORECASE), line
+            for n in re.findall(r"(?:mot beslutet i|togs upp som) § (\d+)", line):
+                assert int(n) == item["paragraf"], line
             for n in re.findall(r"teknikkontroll (\d+)", line, re.IGNORECASE):
                 assert int(n) in checks, line
             for n in re.findall(r"votering (\d+)", line, re.IGNORECASE):
                 assert int(n) in votes, line
         assert len(item["propositionsordning"]) == len(set(item["propositionsordning"]))
         _assert_who_took_part(d, item)
+    numbers = [item["paragraf"] for item in doc["ärenden"]]
+    assert numbers == sorted(numbers), "paragraphs out of § order"
+    for person in doc["beslutande"] + doc["övriga_närvarande"]:
+        assert not re.search(r"ärende \d", person["deltagande"]), person
+        assert all(int(n) in numbers for n in re.findall(r"under § (\d+)", person["deltagande"])), person
     if m.opened_at is None:
         return doc
     opened, closed = _hm(m.opened_at, d), _hm(m.closed_at or d.now, d)
@@ -76,6 +82,10 @@ def _assert_who_took_part(d: Driver, item: dict) -> None:
     jav = set(m.items[n].jav)
     for decision, row in zip(m.items[n].decisions, item["beslut"], strict=True):
         assert row["deltog"] == [r.label(u) for u in decision.participants]
-        assert row["jäv_efter_beslutet"] == [r.label(u) for u in decision.participants if u in jav]
+        assert row["jäv_efter_beslutet"] == [r.label(u) for u in decision.involved if u in jav]
+        assert row["avstod"] == [r.label(u) for u in decision.abstained]
+        assert not set(decision.participants) & set(decision.abstained), "KL 4 kap. 25 §: one who abstained took part"
         if decision.vote_id is not None and not m.votes[decision.vote_id - 1].closed:
-            assert set(decision.participants) == set(m.votes[decision.vote_id - 1].ballots)
+            ballots = m.votes[decision.vote_id - 1].ballots  # those who voted ja or nej took part, no one else
+            assert set(decision.participants) == {u for u, c in ballots.items() if c in ("ja", "nej")}
+            assert set(decision.abstained) == {u for u, c in ballots.items() if c == "avstår"}

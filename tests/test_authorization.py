@@ -168,7 +168,7 @@ TABLE = [
     ("!avsluta", in_item, {"chair"}),
     ("!lämnar", in_item, ROSTER),
     (f"!lämnar {M5}", in_item, LEADERS),
-    (f"!ordförande {M4}", leaderless, LEADERS),
+    (f"!ordförande {M4}", leaderless, {"secretary"}),  # the ordförande is jävig here (KL 6 kap. 28 §)
     (f"!justerare {M4}", in_item, {"chair"}),
     ("!justera", closed, {"chair", "member", "secretary"}),  # the chair, the justerare (David), a secretary
     ("!justera omedelbart", justerad_paragraph_up, {"member"}),  # after the chair: the justerare

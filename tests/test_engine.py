@@ -59,7 +59,6 @@ def _adjourned() -> Driver:
         (CHAIR, "!votering A / B"),
         (CHAIR, "!omtag"),
         (M3, "!jäv"),
-        (M3, "!reservation"),
         (SECR, "!tysta @cecilia:ex.se"),
         (CHAIR, "!fråntaordet @cecilia:ex.se"),
     ],
@@ -168,8 +167,8 @@ def test_kl_6_35_a_permission_for_a_later_item_is_filed_under_that_item():
     d.ok(CHAIR, "!ärende 2")
     doc = json.loads(d.protocol("json"))
     item1, item2 = doc["ärenden"]
-    assert not any("ärende 2" in line for line in item1["förlopp"])
-    assert any("tillät att ärende 2" in line for line in item2["förlopp"])
+    assert not any("tillät" in line for line in item1["förlopp"])
+    assert any("tillät att ärendet med personuppgifter" in line for line in item2["förlopp"])
 
 
 def test_kl_6_35_a_retaken_decision_does_not_repeat_its_proposition():

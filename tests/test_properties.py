@@ -2,9 +2,12 @@
 
 Invariants: no decision without quorum and a valid technical check taken in the same item,
 with no other item up since (§ 12, KL 6 kap. 27 §); a teknikfelsledamot never moves or decides
-(§ 11); no jävig person serves in their item (KL 6 kap. 28 §); whoever acts as the chair is the
-lawful presiding member (KL 6 kap. 33 §); every decision lists as taking part exactly those who
-served, or in a vote exactly those who voted, as they voted (KL 4 kap. 27 §); a refusal changes
+(§ 11); no jävig person serves in, presides over or chooses who presides over their item
+(KL 6 kap. 28 §); whoever acts as the chair is the lawful presiding member, the same through a
+running vote (KL 6 kap. 33 §); every decision lists as taking part exactly those who served and
+did not declare they abstain, or in a vote exactly those who voted ja or nej (KL 4 kap. 25 §,
+27 §); a reservation is filed against the decision that stands, or its fall is announced to
+those who reserved (KL 4 kap. 27 §); a refusal changes
 nothing (the driver checks that `decide` leaves the meeting as it was); the protocol accounts
 for every event; no input makes the rules raise.
 """
@@ -54,6 +57,7 @@ COMMAND = st.one_of(
             "!ja",
             "!nej",
             "!avstår",
+            "!avstår återta",
             "!reservation",
             "!jäv",
             "!votering sluten resultat A=2 B=2 blanka=1",
@@ -114,6 +118,11 @@ def check_outcome(d: Driver, outcome: Accepted) -> None:
         assert presiding in m.serving(r) and presiding not in m.teknikfel and presiding not in m.left
         assert not (m.item and presiding in m.item.jav), "KL 6 kap. 28 §: a jävig member presided"
         event("the presiding member acted")
+    if m is not None and m.phase is Phase.OPEN and m.item is not None:
+        # KL 6 kap. 28 §: one jävig in the item neither presides over it nor chooses who does
+        assert m.presiding(r) not in m.item.jav, "a jävig person presides over the item"
+        if any(kind == "presiding_named" for kind, _ in outcome.events):
+            assert cmd.actor not in m.item.jav, "a jävig person chose who presides"
     ballots = dict(m.vote.ballots) if m is not None and m.vote else {}
     for kind, data in outcome.events:
         if kind == "ballot":
@@ -121,6 +130,8 @@ def check_outcome(d: Driver, outcome: Accepted) -> None:
             ballots[data["user"]] = data["choice"]
         if kind == "vote_ended" and data.get("winner") and not m.votes[data["id"] - 1].closed:
             vote = m.votes[data["id"] - 1]
+            # The presiding member does not change while the vote runs (KL 6 kap. 33 §).
+            assert data["presiding"] == vote.presiding, "the presiding member changed during the vote"
             ja = sum(1 for c in ballots.values() if c == "ja")
             nej = sum(1 for c in ballots.values() if c == "nej")
             if ja != nej:
@@ -134,6 +145,20 @@ def check_outcome(d: Driver, outcome: Accepted) -> None:
             _check_turn(m, r, data)
         if kind == "motion":
             assert data["user"] not in m.teknikfel, "§ 11: a teknikfelsledamot moved"
+        if kind == "abstained":  # KL 4 kap. 25 §: a serving member, before the item's decision
+            assert data["user"] in m.serving(r) and not m.items[data["n"]].valid_decisions
+            event("an abstention was declared")
+        # KL 4 kap. 27 §: a reservation is filed against the decision that stands, or its fall is announced
+        if kind == "reservation":
+            item_ = m.items[data["n"]]
+            assert data["index"] == item_.last_standing, "a reservation against a void decision"
+            assert data["user"] in item_.decisions[data["index"]].participants, "a reservation by one who took no part"
+        if kind == "retaken":
+            reserved = {u for u, _ in m.items[data["n"]].decisions[data["index"]].reservations}
+            told = {u for reply in outcome.replies for u in reply.mentions}
+            assert reserved <= told, "reservations fell silently"
+            if reserved:
+                event("reservations fell")
         if kind != "decided":
             continue
         serving = m.serving(r)
@@ -143,12 +168,16 @@ def check_outcome(d: Driver, outcome: Accepted) -> None:
         assert not set(data["participants"]) & set(m.teknikfel), "§ 11: a teknikfelsledamot decided"
         assert not set(serving) & set(m.items[data["n"]].jav), "KL 6 kap. 28 §: a jävig person served"
         assert data["presiding"] == m.presiding(r) and data["presiding"] in serving, "KL 6 kap. 33 §"
-        if data.get("vote") is None:
-            assert set(data["participants"]) == set(serving)
-        else:  # exactly those who gave a vote took part (KL 4 kap. 27 §)
+        abstaining = set(m.items[data["n"]].abstaining)
+        if data.get("vote") is None:  # one who declared she abstains takes no part (KL 4 kap. 25 §)
+            assert set(data["participants"]) == set(serving) - abstaining
+        else:  # exactly those who voted ja or nej took part (KL 4 kap. 25 §, 27 §)
             vote = m.votes[data["vote"] - 1]
-            voted = set(vote.voters) if vote.closed else set(ballots)
-            assert set(data["participants"]) == voted, "KL 4 kap. 27 §: silence counted as taking part"
+            voted = {u for u, c in ballots.items() if c in ("ja", "nej")}
+            voted = set(vote.voters) - abstaining if vote.closed else voted
+            assert set(data["participants"]) == voted, "KL 4 kap. 25 §, 27 §: silence or avstår counted as taking part"
+        if set(data["abstained"]) & set(data["participants"]):
+            raise AssertionError("KL 4 kap. 25 §: one who abstained took part")
         passed = [i for i, e in enumerate(d.log) if e.kind == "check_ended" and e.data["passed"]]
         assert passed, "§ 12: decision without a passed check"
         assert d.log[passed[-1]].data["id"] == data["check_id"]
@@ -163,7 +192,10 @@ def check_outcome(d: Driver, outcome: Accepted) -> None:
 
 
 def _check_turn(m, r, data: dict) -> None:
-    """KL 6 kap. 17 §: nobody before the chosen substitute in the turn order was free to serve."""
+    """KL 6 kap. 17 §: nobody before the chosen substitute in the turn order was free to serve.
+    A substitute called in for a member with förhinder and confirmed took her turn when called."""
+    if m.confirmed.get(data["substitute"]) == data["member"]:
+        return
     serving = set(m.serving(r))
     jav = m.item.jav if m.item else {}
     party = r.person(data["member"]).party

@@ -193,7 +193,7 @@ def test_kl_6_33_a_naming_lapses_when_the_chair_can_lead_the_next_item():
     d.ok(CHAIR, "!ärende 1")
     d.ok(CHAIR, "!jäv")
     d.ok(VICE, "!jäv")
-    d.ok(CHAIR, f"!ordförande {M4}")  # the ordförande may name, though jävig
+    d.ok(SECR, f"!ordförande {M4}")  # the secretary records it: the jävig ordförande may not (KL 6 kap. 28 §)
     d.ok(M4, "!ärende 2")
     assert d.m.presiding(d.roster) == CHAIR and d.m.named_chair is None
 
@@ -296,8 +296,10 @@ def test_kl_4_27_who_gave_no_vote_took_no_part_and_cannot_reserve():
     d.now += timedelta(seconds=60)
     d.ok(CHAIR, "!votering klar")  # Eva gave no vote in the minute all had
     decided = d.m.items[1].decisions[0]
-    assert M5 not in decided.participants and M4 in decided.participants and M5 in decided.serving
+    assert M5 not in decided.participants and M5 in decided.serving
+    assert M4 not in decided.participants and decided.abstained == [M4]  # avstår is no part either (KL 4 kap. 25 §)
     assert d.refused(M5, "!reservation").rule is Rule.KL_4_27
+    assert d.refused(M4, "!reservation").rule is Rule.KL_4_27
     d.ok(VICE, "!reservation")
     vote = _decision(d, 1)["voteringar"][0]
     assert vote["röster"]["avstår"] == ["David Dahl (C)"] and vote["röster"]["röstade inte"] == ["Eva Ek (V)"]

@@ -251,7 +251,7 @@ def _doc(meeting_id: str, body_id: str, events: list[Event], r: Roster, fp: str)
                 "förlopp": by_item.get(item.n, []),
                 # KL 5 kap. 69 §, 8 kap. 12 §: an omedelbart justerad paragraph's signers and anslag
                 "justerad_av": [r.label(s.user) for s in item.signatures if item.justerad],
-                "anslag": _anslag(m, r, item.justerad, item.anslag, [item.paragraph]) if item.justerad else None,
+                "anslag": _anslag(m, r, item.justerad, item.anslag, [item.paragraph], True) if item.justerad else None,
             }
         )
     start = m.opened_at or m.start
@@ -313,11 +313,13 @@ def _justering(m: Meeting, r: Roster) -> str | None:
     return text
 
 
-def _anslag(m: Meeting, r: Roster, justerad: datetime, posted: str | None, numbers: list) -> list[str]:
+def _anslag(
+    m: Meeting, r: Roster, justerad: datetime, posted: str | None, numbers: list, at_once: bool = False
+) -> list[str]:
     day = _meeting_day(m, r) or justerad.astimezone(r.tz).date()
     justerad_day = justerad.astimezone(r.tz).date().isoformat()
     listed = paragraphs_text([n for n in numbers if n is not None])
-    return anslag_lines(r, day.isoformat(), justerad_day, posted, listed)
+    return anslag_lines(r, day.isoformat(), justerad_day, posted, listed, at_once)
 
 
 def _span(numbers: list[int]) -> str | None:

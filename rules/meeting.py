@@ -1855,7 +1855,8 @@ def _sign(m: Meeting, r: Roster, cmd: Command, now: datetime, plan: list[Paragra
         events.append(("justerad", {"fingerprint": fp}))
         text += f"\nPROTOKOLLET ÄR JUSTERAT (KL 5 kap. 69 §). Det bifogas som PDF/A. Anslaget följer. {ask}"
         numbers = [p.number for p in plan if p.number is not None]
-    notice = "\n".join(anslag_lines(r, meeting_day.isoformat(), today.isoformat(), None, paragraphs_text(numbers)))
+    lines = anslag_lines(r, meeting_day.isoformat(), today.isoformat(), None, paragraphs_text(numbers), n is not None)
+    notice = "\n".join(lines)
     attach = "pdf" if n is None else f"extract:{n}"
     return Accepted(events, [Reply(text, attach=attach, mentions=(*r.secretaries,)), Reply(notice, reply=False)])
 
@@ -1890,7 +1891,8 @@ def _anslag(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return Refused(Rule.KL_8_12, f"Ange dagen då anslaget sattes upp, inte en kommande dag (i dag är {today}).")
     numbers = [item.paragraph] if item else [p.number for p in justering_plan(m, r) if p.number is not None]
     meeting_day = _meeting_day(m, r, now).isoformat()
-    lines = anslag_lines(r, meeting_day, justerad_day.isoformat(), day.isoformat(), paragraphs_text(numbers))
+    listed = paragraphs_text(numbers)
+    lines = anslag_lines(r, meeting_day, justerad_day.isoformat(), day.isoformat(), listed, item is not None)
     text = f"Anslaget är uppsatt {day} (KL 8 kap. 12 §)."
     before = item.anslag if item else m.anslag
     if before:

@@ -38,7 +38,9 @@ def vote_how(how: str, cause: dict, lot: int | None, r: Roster, presiding: str |
     return VOTE_HOW[how]
 
 
-def anslag_lines(r: Roster, meeting_day: str, justerad_day: str, posted: str | None, paragraphs: str) -> list[str]:
+def anslag_lines(
+    r: Roster, meeting_day: str, justerad_day: str, posted: str | None, paragraphs: str, at_once: bool = False
+) -> list[str]:
     """The anslag on the anslagstavla (KL 8 kap. 12 §) of a justering: of the protocol, or of an
     omedelbart justerad paragraph. The same lines in the room and in the protocol. Until the
     secretary has recorded the day it was put up (!anslag), it says by when it must be; the time to
@@ -47,7 +49,7 @@ def anslag_lines(r: Roster, meeting_day: str, justerad_day: str, posted: str | N
         "ANSLAG – BEVIS OM JUSTERING (KL 8 kap. 12 §)",
         f"Organ: {r.name}",
         f"Sammanträdesdatum: {meeting_day}",
-        f"Paragrafer: {paragraphs}",
+        f"Paragrafer: {paragraphs}" + (" (omedelbart justerad)" if at_once else ""),
         f"Datum för justering: {justerad_day}",
     ]
     if posted is None:

@@ -42,6 +42,10 @@ def assert_protocol_invariants(d: Driver) -> dict:
                 assert int(n) in votes, line
         assert len(item["propositionsordning"]) == len(set(item["propositionsordning"]))
         _assert_who_took_part(d, item)
+    for e in d.log:  # KL 5 kap. 69 §: an omedelbart justerad paragraph never changes afterwards
+        if e.kind == "paragraph_justerad":
+            item = next(i for i in doc["ärenden"] if i["nummer"] == e.data["n"])
+            assert item["fingeravtryck"] == e.data["fingerprint"], item["paragraf"]
     if m.opened_at is None:
         return doc
     opened, closed = _hm(m.opened_at, d), _hm(m.closed_at or d.now, d)

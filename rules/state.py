@@ -335,7 +335,7 @@ def apply(m: Meeting, roster: Roster, e: Event) -> None:
     """Fold one event into the meeting."""
     _APPLY[e.kind](m, roster, e.data, e.at)
     m.phase = PHASE_AFTER.get(e.kind, m.phase)
-    if m.phase is Phase.OPEN and m.item is not None:
+    if e.kind in _PRESIDING_KINDS and m.phase is Phase.OPEN and m.item is not None:
         # Who justerar a paragraph without a decision as its ordförande (KL 5 kap. 69 §).
         m.item.led_by = m.presiding(roster) or m.item.led_by
     m.event_count += 1
@@ -641,6 +641,11 @@ def _anslag(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     else:
         m.anslag = d["date"]
 
+
+# What can change who presides over the item up (`Meeting.presiding`): who serves, jäv, a naming.
+_PRESIDING_KINDS = frozenset(
+    {"item_taken", "present", "left", "presiding_named", "replaced", "reinstated", "jav", "jav_withdrawn"}
+)
 
 # Which event moves the meeting to which phase; every other event leaves the phase as it is.
 PHASE_AFTER: dict[str, Phase] = {

@@ -18,6 +18,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from rules.actions import Accepted, Command, Outcome, Refused, Reply
 from rules.anslag import last_day_to_justera, last_day_to_post
@@ -1628,16 +1629,16 @@ def _signers_text(r: Roster, plan: list[Paragraph]) -> str:
 
 
 def _why_not(m: Meeting, r: Roster, p: Paragraph) -> str:
-    """Why no justerare may justera a paragraph."""
-    item = m.items[p.item]
-    reasons = [f"{r.label(u)} {'har jäv i ärendet' if u in item.jav else 'ledde ärendet'}" for u in m.justerare] or [
-        "ingen justerare är utsedd"
-    ]
-    return f"§ {p.number}: {', '.join(reasons)}"
+    """Why no justerare may justera a paragraph (or, with none, the protocol)."""
+    jav = m.items[p.item].jav if p.item in m.items else {}
+    led = "ledde ärendet" if p.item in m.items else "ledde sammanträdet"
+    reasons = [f"{r.label(u)} {'har jäv i ärendet' if u in jav else led}" for u in m.justerare]
+    what = f"§ {p.number}" if p.number is not None else "protokollet"
+    return f"{what}: {', '.join(reasons or ['ingen justerare är utsedd'])}"
 
 
 def _lacking_text(m: Meeting, r: Roster, plan: list[Paragraph]) -> str:
-    lacking = [p for p in plan if not p.justerare and p.item]
+    lacking = [p for p in plan if not p.justerare]
     if not lacking:
         return ""
     return (
@@ -1745,7 +1746,7 @@ def _justera(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     return _stale(m, r, cmd, "den lydelse") or _sign(m, r, cmd, now, plan, m.signatures, None)
 
 
-def _must_retake(m: Meeting, item: Item) -> list[tuple[Rule, str]]:
+def _must_retake(m: Meeting, item: Item) -> list[tuple[Rule, Any]]:
     """Why the item's standing decision must be taken again before it may be justerat at once:
     one who took part has jäv in the item (KL 6 kap. 28 §), or a technical check in the item after
     it did not pass, so the chair cannot see that all take part with acceptable transmission (§ 12)."""
@@ -1753,10 +1754,10 @@ def _must_retake(m: Meeting, item: Item) -> list[tuple[Rule, str]]:
     for d in item.valid_decisions:
         jav = [u for u in d.participants if u in item.jav]
         if jav:
-            out.append((Rule.KL_6_28, jav, d))
+            out.append((Rule.KL_6_28, jav))
         failed = [c for c in m.checks_of(item.n) if c.started >= d.at and c.passed is False]
         if failed:
-            out.append((Rule.P12, failed[-1].id, d))
+            out.append((Rule.P12, failed[-1].id))
     return out
 
 
@@ -1770,7 +1771,7 @@ def _justera_omedelbart(m: Meeting, r: Roster, cmd: Command, now: datetime) -> O
         return Refused(Rule.KL_5_69, f"§ {item.paragraph} är redan omedelbart justerad.")
     retake = _must_retake(m, item)
     if retake:
-        rule, what, _ = retake[0]
+        rule, what = retake[0]
         why = (
             f"{_names(r, what)} deltog i beslutet men har jäv i ärendet"
             if rule is Rule.KL_6_28
@@ -1836,7 +1837,7 @@ def _sign(m: Meeting, r: Roster, cmd: Command, now: datetime, plan: list[Paragra
     else:
         data["n"] = n
     events: list = [("signed", data)]
-    lacking = [p for p in plan if not p.justerare and p.item]
+    lacking = [p for p in plan if not p.justerare]
     if missing or lacking:
         if missing:
             text += f"\nÅterstår att signera: {_names(r, missing)} (!justera{' omedelbart' if n else ''})."

@@ -1845,8 +1845,9 @@ def _sign(m: Meeting, r: Roster, cmd: Command, now: datetime, plan: list[Paragra
         return Accepted(events, [Reply(text, mentions=tuple(missing))])
     due = last_day_to_post(today)
     ask = (
-        f"Sekreteraren sätter upp anslaget på kommunens anslagstavla senast {due} och antecknar dagen med "
-        f"!anslag{f' § {m.items[n].paragraph}' if n is not None else ''} [ÅÅÅÅ-MM-DD] (KL 8 kap. 12 §)."
+        f"Anslaget ska sättas upp på kommunens anslagstavla senast {due} (KL 8 kap. 12 §); sekreteraren "
+        f"antecknar dagen det sattes upp med !anslag{f' § {m.items[n].paragraph}' if n is not None else ''} "
+        "[ÅÅÅÅ-MM-DD]."
     )
     if n is not None:
         events.append(("paragraph_justerad", {"n": n, "fingerprint": fp}))

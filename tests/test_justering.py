@@ -19,6 +19,7 @@ from rules.state import SIGNING_KINDS
 from rules.words import short_fingerprint
 from storage import Store
 from tests.driver import CHAIR, KALLA, M3, M4, M5, MEMBERS, ROSTER, SECR, SUB1, TJP, VICE, Driver
+from tests.invariants import assert_protocol_invariants
 
 
 def meeting(d: Driver, items: tuple[int, ...] = (1,), justerare: tuple[str, ...] = (VICE,)) -> Driver:
@@ -522,6 +523,7 @@ def test_kl_5_69_an_omedelbart_justerad_paragraph_never_changes_afterwards():
     d.ok(CHAIR, "!ärende 4")
     assert d.refused(M3, "!reservation ärende 1").rule is Rule.KL_5_69  # from another item too
     assert _doc(d)["ärenden"][0]["fingeravtryck"] == signed
+    assert_protocol_invariants(d)  # and it reads as it did when justerad
 
 
 def test_kl_5_69_the_signature_block_names_who_signed_or_is_to_and_only_a_secretary_who_attended():

@@ -367,10 +367,11 @@ class Shell:
                 if answers is not None:
                     parsed = dataclasses.replace(parsed, answers=answers)
                 parsed = dataclasses.replace(parsed, event_id=source)
-                if parsed.name == "justera" and body.engine.meeting is not None:
-                    # What the signature is on: the rules stay pure, so the shell hashes the log.
-                    m = body.engine.meeting
-                    fp = protocol.fingerprint_for(m, await self.store.events(m.id), body.engine.roster)
+                if parsed.name in protocol.FINGERPRINTED and body.engine.meeting is not None:
+                    # What the signature is on, or what the room is shown: the rules stay pure, so
+                    # the shell hashes the log.
+                    events = await self.store.events(body.engine.meeting.id)
+                    fp = protocol.fingerprint_of(body.engine, events, parsed, now)
                     parsed = dataclasses.replace(parsed, fingerprint=fp)
                 await self._step(body, source, parsed, now, react=answers is None)
                 if body.engine.roster.video == "element-call":  # a new or opened meeting learns who is in the call

@@ -14,7 +14,7 @@ from datetime import datetime
 from rules.citations import Rule
 from rules.roster import Roster
 from rules.state import Event, Meeting, apply, date_time
-from rules.words import ABORTED, vote_how
+from rules.words import ABORTED, short_fingerprint, vote_how
 
 BEFORE, AFTER = "före", "efter"
 
@@ -213,6 +213,11 @@ def _check_ended(m: Meeting, r: Roster, d: dict) -> str:
     return f"Teknikkontroll {check.id} ej godkänd; {why} (§ 12)."
 
 
+def _anslag(m: Meeting, r: Roster, d: dict) -> str:
+    what = f"§ {m.items[d['n']].paragraph}" if d.get("n") is not None else "protokollet"
+    return f"Anslaget om justeringen av {what} sattes upp på kommunens anslagstavla {d['date']} (KL 8 kap. 12 §)."
+
+
 def _retaken(m: Meeting, r: Roster, d: dict) -> str:
     decision = m.items[d["n"]].decisions[d["index"]]
     line = f"Ordföranden förklarade att beslutet tas om (§ 12): {decision.text}"
@@ -281,15 +286,14 @@ _LINE = {
     "signed": lambda m, r, d: (
         f"{r.label(d['user'])} signerade "
         + (f"§ {m.items[d['n']].paragraph} för omedelbar justering" if d.get("n") else "protokollet")
-        + f" (fingeravtryck {d['fingerprint'][:16]}…)."
+        + f" (fingeravtryck {short_fingerprint(d['fingerprint'])})."
     ),
     "paragraph_justerad": lambda m, r, d: f"§ {m.items[d['n']].paragraph} justerades omedelbart (KL 5 kap. 69 §).",
     "corrected": lambda m, r, d: (
         f"{r.label(d['by'])} rättade beslutet i § {m.items[d['n']].paragraph}: «{d['text']}» "
         f"(tidigare: «{m.items[d['n']].decisions[d['index']].text}»)."
     ),
-    "justerad": lambda m, r, d: (
-        f"Protokollet justerades (fingeravtryck {d['fingerprint'][:16]}…); anslaget sattes upp "
-        f"{d['anslag']['anslaget']} (KL 8 kap. 12 §)."
-    ),
+    "justerad": lambda m, r, d: f"Protokollet justerades (fingeravtryck {short_fingerprint(d['fingerprint'])}).",
+    "posted": lambda m, r, d: f"Protokollet visades i rummet (fingeravtryck {short_fingerprint(d['fingerprint'])}).",
+    "anslag": _anslag,
 }

@@ -41,10 +41,12 @@ def extract(doc: dict[str, Any], n: int) -> list[Block]:
         ("Sammanträdesdatum", [doc["datum"] or "–"]),
         ("Paragraf", [_number(item)]),
         ("Justerad", [f"omedelbart, {item['omedelbart_justerad']}" if item["omedelbart_justerad"] else "–"]),
+        ("Justerad av", item["justerad_av"] or ["–"]),
         ("Fingeravtryck (SHA-256)", [item["fingeravtryck"]]),
     ]
     blocks_ = [("title", doc["organ"], ["Protokollsutdrag"]), ("head", "", head)]
-    return blocks_ + [b for b in paragraph(doc, item) if b[0] != "small"]
+    blocks_ += [b for b in paragraph(doc, item) if b[0] != "small"]
+    return blocks_ + ([("box", item["anslag"][0], item["anslag"][1:])] if item["anslag"] else [])
 
 
 def _head(doc: dict[str, Any]) -> list[tuple[str, list[str]]]:
@@ -157,9 +159,13 @@ def _foot(doc: dict[str, Any]) -> list[Block]:
     ]
     out: list[Block] = [("h2", "Underskrifter", [])]
     if not doc["justering"]:
-        out.append(("p", "Protokollet justeras inom fjorton dagar av ordföranden och justerarna (!justera).", []))
+        out.append(
+            ("p", "Protokollet justeras inom fjorton dagar av dem som anges nedan (6 kap. 35 § kommunallagen).", [])
+        )
     out.append(("signatures", "", rows))
     out.append(("p", f"Protokollets fingeravtryck (SHA-256): {doc['fingeravtryck']}", []))
-    if doc["anslag"]:
-        out.append(("box", doc["anslag"][0], doc["anslag"][1:]))
+    # KL 8 kap. 12 §: each omedelbart justerad paragraph has its own anslag, then the protocol's
+    for lines in [item["anslag"] for item in doc["ärenden"] if item["anslag"]] + [doc["anslag"]]:
+        if lines:
+            out.append(("box", lines[0], lines[1:]))
     return out

@@ -16,13 +16,18 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable
+from datetime import date, datetime
 from typing import Any
 
 from minutes import layout, page
 from minutes.journal import AFTER, BEFORE, Entry, paragraph_of, replay, stamp
+from rules.actions import Accepted, Command
+from rules.anslag import last_day_to_justera
+from rules.engine import Engine
+from rules.meeting import justering_plan, signer_roles
 from rules.roster import Roster
 from rules.state import Event, Meeting, Phase, Vote, date_time, hm
-from rules.words import anslag_lines, vote_how
+from rules.words import anslag_lines, paragraphs_text, vote_how
 
 FORMATS = ("md", "html", "json", "pdf")
 
@@ -106,7 +111,10 @@ def _sha256(content: Any) -> str:
 # These functions are frozen for this form: a change in what is signed is a new form with
 # functions of its own, and `signed_form` keeps recognising every earlier one.
 SIGNED_FORM = "distansbot-händelser-1"
-_NOT_SIGNED = frozenset({"signed", "justerad"})  # what signs is not what is signed (this form's set)
+# What signs, and what is recorded of the signed protocol, is not what is signed (this form's
+# set): the signatures and the justering, each showing of the protocol in the room (which names
+# the fingerprint it showed) and the day the anslag was put up.
+NOT_SIGNED = frozenset({"signed", "justerad", "posted", "anslag"})
 
 
 def _roster_facts(r: Roster) -> dict[str, Any]:
@@ -137,7 +145,7 @@ def signed_bytes(meeting_id: str, events: Iterable[Event], r: Roster, n: int | N
     for e in events:
         if e.kind == ends and (n is None or e.data.get("n") == n):
             break
-        if e.kind not in _NOT_SIGNED:
+        if e.kind not in NOT_SIGNED:
             content.append(e)
     if n is not None:
         last = max((i for i, e in enumerate(content) if e.data.get("n") == n), default=-1)
@@ -158,7 +166,7 @@ def signed_form(meeting_id: str, body_id: str, before: list[Event], r: Roster, n
     ("text", rebuilt with today's renderer, so such a signature still depends on its wording)."""
     if fp == fingerprint(meeting_id, before, r, n):
         return "händelser"
-    doc = _doc(meeting_id, body_id, [e for e in before if e.kind not in _NOT_SIGNED], r, "")
+    doc = _doc(meeting_id, body_id, [e for e in before if e.kind not in NOT_SIGNED], r, "")
     if n is None:
         return "text" if fp == _sha256(doc) else None
     item = next((i for i in doc["ärenden"] if i["nummer"] == n), None)
@@ -186,10 +194,35 @@ def fingerprint_for(m: Meeting, events: Iterable[Event], r: Roster) -> str:
     return fingerprint(m.id, events, r)
 
 
+# The commands the shell gives a fingerprint (`Command.fingerprint`): what a !justera signs, and
+# for those that show the protocol in the room after the close, what it reads after them.
+FINGERPRINTED = frozenset({"justera", "avsluta", "protokoll", "rättelse"})
+
+
+def fingerprint_of(engine: Engine, events: list[Event], cmd: Command, now: datetime) -> str:
+    """The fingerprint a command is given: for !justera what it signs now; for a command that
+    posts the protocol, the protocol as it reads after the command (decided once without folding,
+    which is pure: the step that follows decides the same)."""
+    m = engine.meeting
+    if m is None:
+        return ""
+    if cmd.name == "justera":
+        return fingerprint_for(m, events, engine.roster)
+    if cmd.name == "protokoll" and m.phase is not Phase.CLOSED:
+        return ""
+    outcome = engine.decide(cmd, now)
+    if not isinstance(outcome, Accepted):
+        return ""
+    after = [*events, *(Event(kind, now, cmd.actor, data) for kind, data in outcome.events)]
+    return fingerprint(m.id, after, engine.roster)
+
+
 def _text_paragraph_fingerprint(doc: dict[str, Any], item: dict[str, Any]) -> str:
     """What an omedelbar justering signed before the events were: the paragraph as its extract
-    showed it (rubrik, decision, beslutsgång), with the body and the meeting."""
-    paragraph = {k: v for k, v in item.items() if k not in ("förlopp", "omedelbart_justerad", "fingeravtryck")}
+    showed it (rubrik, decision, beslutsgång), with the body and the meeting; not the course of
+    events, nor what the justering itself adds (who justerade, when, the anslag)."""
+    left_out = ("förlopp", "omedelbart_justerad", "fingeravtryck", "justerad_av", "anslag")
+    paragraph = {k: v for k, v in item.items() if k not in left_out}
     return _sha256(
         {"organ": doc["organ"], "sammanträde": doc["sammanträde"], "datum": doc["datum"], "ärende": paragraph}
     )
@@ -282,6 +315,9 @@ def _doc(meeting_id: str, body_id: str, events: list[Event], r: Roster, fp: str)
                     r.label(u) for u in dict.fromkeys(u for d in item.valid_decisions for u in d.serving)
                 ],
                 "förlopp": by_item.get(item.n, []),
+                # KL 5 kap. 69 §, 8 kap. 12 §: an omedelbart justerad paragraph's signers and anslag
+                "justerad_av": [r.label(s.user) for s in item.signatures if item.justerad],
+                "anslag": _anslag(m, r, item.justerad, item.anslag, [item.paragraph], True) if item.justerad else None,
             }
         )
     start = m.opened_at or m.start
@@ -318,16 +354,38 @@ def _doc(meeting_id: str, body_id: str, events: list[Event], r: Roster, fp: str)
         "avslutning": by_item.get(AFTER, []),
         "justerare": [r.label(u) for u in m.justerare],
         "paragrafer": _span(numbers),
-        "justering": (
-            f"Digitalt i {r.name}s sammanträdesrum, {date_time(m.justerad_at, r.tz)}" if m.justerad_at else None
-        ),
+        "justering": _justering(m, r),
         "underskrifter": _signatures(m, r, fp),
         "anslag": (
-            anslag_lines(r, start.astimezone(r.tz).date().isoformat(), m.anslag["anslaget"], m.anslag)
-            if m.anslag and start
-            else None
+            _anslag(m, r, m.justerad_at, m.anslag, [p.number for p in justering_plan(m, r)]) if m.justerad_at else None
         ),
     }
+
+
+def _meeting_day(m: Meeting, r: Roster) -> date | None:
+    start = m.opened_at or m.start
+    return start.astimezone(r.tz).date() if start else None
+
+
+def _justering(m: Meeting, r: Roster) -> str | None:
+    """Where and when the protocol was justerat; a justering later than the fourteen days is
+    noted (KL 6 kap. 35 §, 5 kap. 69 §)."""
+    if m.justerad_at is None:
+        return None
+    text = f"Digitalt i {r.name}s sammanträdesrum, {date_time(m.justerad_at, r.tz)}"
+    day = _meeting_day(m, r)
+    if day and m.justerad_at.astimezone(r.tz).date() > (deadline := last_day_to_justera(day)):
+        text += f", senare än fjorton dagar efter sammanträdet (senast {deadline}, 6 kap. 35 § kommunallagen)"
+    return text
+
+
+def _anslag(
+    m: Meeting, r: Roster, justerad: datetime, posted: str | None, numbers: list, at_once: bool = False
+) -> list[str]:
+    day = _meeting_day(m, r) or justerad.astimezone(r.tz).date()
+    justerad_day = justerad.astimezone(r.tz).date().isoformat()
+    listed = paragraphs_text([n for n in numbers if n is not None])
+    return anslag_lines(r, day.isoformat(), justerad_day, posted, listed, at_once)
 
 
 def _span(numbers: list[int]) -> str | None:
@@ -338,12 +396,16 @@ def _span(numbers: list[int]) -> str | None:
 
 
 def _signatures(m: Meeting, r: Roster, fp: str) -> list[dict[str, Any]]:
-    """The signature block: sekreterare, ordförande, justerare, each with the digital signature
-    on the protocol as it reads now (one on an earlier wording, before a rättelse, does not count)."""
-    chair = m.closed_presiding or r.chair
-    secretaries = [s.user for s in m.signatures if r.is_secretary(s.user)] or list(r.secretaries[:1])
-    rows = [("Sekreterare", u) for u in dict.fromkeys(secretaries)]
-    rows += [("Ordförande", chair)] + [("Justerare", u) for u in m.justerare if u != chair]
+    """The signature block: the secretary who attended, each paragraph's ordförande, the
+    justerare (with their §§ when not all), each with the digital signature on the protocol as it
+    reads now (one on an earlier wording, before a rättelse, does not count); one who led the
+    meeting and signed though no paragraph needed it, as ordförande."""
+    roles = signer_roles(justering_plan(m, r))
+    rows = [("Sekreterare", u) for u in r.secretaries if u in m.present]
+    rows += [(role[0].upper() + role[1:], u) for u, role in roles.items()]
+    listed = {u for _, u in rows}
+    signed = dict.fromkeys(s.user for s in m.signatures if s.fingerprint == fp)
+    rows += [("Ordförande", u) for u in signed if u not in listed]
     out = []
     for role, user in rows:
         signature = next((s for s in reversed(m.signatures) if s.user == user and s.fingerprint == fp), None)

@@ -42,6 +42,7 @@ class Command:
     answers: tuple[str, int] | None = None  # (meeting, check) a ✅ reaction was given on
     event_id: str = ""  # the Matrix event the command came in (a signature records it)
     fingerprint: str = ""  # for !justera: the shell's SHA-256 of the protocol (or paragraph) now
+    typed_fingerprint: str = ""  # !justera FINGERAVTRYCK: the hex digits the signer typed
     error: str = ""  # set when the arguments could not be read; the rules refuse it
 
 

@@ -1,10 +1,13 @@
-"""The anslag and the time to appeal (KL 8 kap. 12 §, 13 kap. 5 §, lag (1930:173)).
+"""The times of the justering, the anslag and the appeal (KL 6 kap. 35 §, 5 kap. 69 §, 8 kap.
+12 §, 13 kap. 5 §, lag (1930:173)).
 
-The justering is announced on the anslagstavla the day the protocol is justerat. A decision may
-be appealed within three weeks from the day the anslag was posted; when that last day is a
-Saturday, a Sunday, another allmän helgdag, midsommarafton, julafton or nyårsafton, the time runs
-to the next weekday (lag (1930:173) om beräkning av lagstadgad tid). The anslag stays up until
-the time to appeal has run out, and may be taken down the day after.
+The protocol is justerat at the latest fourteen days after the meeting. The justering is
+announced on the kommun's anslagstavla (its website) at the latest the second day after it; the
+kansli puts the anslag up and the secretary tells the bot the day (!anslag). A decision may be
+appealed within three weeks from the day the anslag was put up. When a last day is a Saturday, a
+Sunday, another allmän helgdag, midsommarafton, julafton or nyårsafton, the time runs to the next
+weekday (lag (1930:173) om beräkning av lagstadgad tid). The anslag stays up until the time to
+appeal has run out, and may be taken down the day after.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from functools import cache
 import holidays
 
 APPEAL_TIME = timedelta(weeks=3)
+JUSTERING_TIME = timedelta(days=14)  # KL 6 kap. 35 §, 5 kap. 69 §
+ANSLAG_TIME = timedelta(days=2)  # KL 8 kap. 12 §: the second day after the justering
 
 
 @cache
@@ -32,11 +37,23 @@ def is_weekday(day: date) -> bool:
     return day.weekday() < 5 and day not in _days_off(day.year)
 
 
-def last_day_to_appeal(posted: date) -> date:
-    day = posted + APPEAL_TIME
+def _last_day(day: date) -> date:
     while not is_weekday(day):
         day += timedelta(days=1)
     return day
+
+
+def last_day_to_appeal(posted: date) -> date:
+    return _last_day(posted + APPEAL_TIME)
+
+
+def last_day_to_justera(meeting_day: date) -> date:
+    return _last_day(meeting_day + JUSTERING_TIME)
+
+
+def last_day_to_post(justerad: date) -> date:
+    """The last day the anslag of a justering may be put up."""
+    return _last_day(justerad + ANSLAG_TIME)
 
 
 def anslag_dates(posted: date) -> dict[str, str]:

@@ -14,16 +14,19 @@ deadline has passed ends (§ 12).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from rules.actions import Accepted, Command, Outcome, Refused, Reply
-from rules.anslag import anslag_dates
+from rules.anslag import last_day_to_justera, last_day_to_post
 from rules.citations import Rule
 from rules.roster import Role, Roster
-from rules.state import Meeting, Phase, Vote, date_time, hm, hms
-from rules.tables import BUSY_REFUSAL, PERMISSIONS, PHASE_HINT, PHASE_TEXT, Who, busy, permission
-from rules.words import anslag_lines, vote_how
+from rules.state import Item, Meeting, Phase, Vote, date_time, hm, hms
+from rules.tables import BUSY_REFUSAL, CHANGES_PARAGRAPH, PERMISSIONS, PHASE_HINT, PHASE_TEXT, Who, busy, permission
+from rules.words import anslag_lines, paragraphs_text, short_fingerprint, vote_how
 
 
 def acts_as_chair(m: Meeting | None, roster: Roster, user: str) -> bool:
@@ -32,13 +35,15 @@ def acts_as_chair(m: Meeting | None, roster: Roster, user: str) -> bool:
     if m is not None and m.phase is Phase.OPEN:
         return user == m.presiding(roster)
     if m is not None and m.phase is Phase.CLOSED:
-        return user == signing_chair(m, roster)
+        return user in meeting_chairs(m, roster)
     return user == roster.chair
 
 
-def signing_chair(m: Meeting, roster: Roster) -> str:
-    """Who justerar as the chair: whoever presided when the meeting was closed."""
-    return m.closed_presiding or roster.chair
+def meeting_chairs(m: Meeting, roster: Roster) -> list[str]:
+    """Who led the meeting, and so acts as its chair after the close (chooses justerare, may
+    always sign): whoever presided when it was closed, and the ordförande if she attended."""
+    out = [m.closed_presiding or roster.chair]
+    return out + [roster.chair] if roster.chair in m.present and roster.chair not in out else out
 
 
 def chair_now(m: Meeting | None, roster: Roster) -> str:
@@ -163,7 +168,33 @@ def decide(m: Meeting | None, roster: Roster, cmd: Command, now: datetime) -> Ou
     for user in cmd.people:
         if roster.person(user) is None:
             return Refused(Rule.P2, f"{user} finns inte i {roster.name}s förteckning. Nämn en person som gör det.")
-    return _HANDLERS[cmd.name](m, roster, cmd, now)
+    return _final_paragraph(m, cmd) or _HANDLERS[cmd.name](m, roster, cmd, now)
+
+
+# Why a change is refused in an omedelbart justerad paragraph, for the commands that need saying.
+_FINAL_WHY = {
+    "reservation": " En reservation mot ett beslut som justeras omedelbart anmäls före justeringen "
+    "(KL 4 kap. 27 §); efter den står paragrafen som den justerades.",
+    "jäv": " Jäv i ärendet anmäls före justeringen; ett jäv som upptäcks nu kan bara prövas vid ett "
+    "överklagande (KL 13 kap. 8 §) eller genom ett nytt beslut på ett sammanträde.",
+    "rättelse": " En ändring i sak är ett nytt beslut på ett sammanträde.",
+}
+
+
+def _final_paragraph(m: Meeting | None, cmd: Command) -> Refused | None:
+    """An omedelbart justerad paragraph never changes afterwards (KL 5 kap. 69 §): nothing that
+    would change it is accepted, so the signed extract stays the paragraph."""
+    if m is None or cmd.name not in CHANGES_PARAGRAPH:
+        return None
+    n = cmd.number if cmd.number is not None else m.current
+    item = m.items.get(n) if n is not None else None
+    if item is None or item.justerad is None:
+        return None
+    return Refused(
+        Rule.KL_5_69,
+        f"§ {item.paragraph} (ärende {item.n}) är omedelbart justerad och kan inte längre ändras."
+        + _FINAL_WHY.get(cmd.name, ""),
+    )
 
 
 # --- convening (§ 1) -------------------------------------------------------------------------
@@ -1284,8 +1315,6 @@ def _omtag(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     index = item.last_standing if item else None
     if item is None or index is None:
         return Refused(Rule.P12, "Det finns inget beslut i det aktuella ärendet att ta om.")
-    if item.justerad:
-        return Refused(Rule.KL_5_69, f"§ {item.paragraph} är omedelbart justerad; beslutet kan inte tas om.")
     decision = item.decisions[index]
     text = f"Beslutet i ärende {item.n} tas om (§ 12) och gäller inte: {decision.text}\n"
     reserved = tuple(dict.fromkeys(user for user, _ in decision.reservations))
@@ -1539,10 +1568,6 @@ def _reservation(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
             "!reservation ärende N [motivering].",
         )
     decision = item.decisions[index]
-    if item.justerad:
-        return Refused(
-            Rule.KL_5_69, f"§ {item.paragraph} är omedelbart justerad; reservationen anmäls före justeringen."
-        )
     if cmd.actor in item.jav:
         return Refused(Rule.KL_6_28, f"Du har jäv i ärende {n} och deltar inte i det, inte heller med reservation.")
     if cmd.actor in m.left:
@@ -1641,7 +1666,17 @@ def _status(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 
 def _protokoll(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     final = "Protokollet" if m.phase is Phase.CLOSED else "Protokollet hittills"
-    return Accepted(replies=[Reply(f"{final} för {r.name}s sammanträde bifogas.", attach="protocol")])
+    text = f"{final} för {r.name}s sammanträde bifogas."
+    if m.phase is not Phase.CLOSED or m.justerad_at or not cmd.fingerprint:
+        return Accepted(replies=[Reply(text, attach="protocol")])
+    text += f" Fingeravtryck att signera: {short_fingerprint(cmd.fingerprint)} (!justera {cmd.fingerprint[:16]})."
+    return Accepted(_posted(cmd), [Reply(text, attach="protocol")])
+
+
+def _posted(cmd: Command) -> list:
+    """The protocol shown in the room, by its fingerprint: what a signer may have read (the
+    shell gives it as the protocol reads after the command)."""
+    return [("posted", {"fingerprint": cmd.fingerprint})] if cmd.fingerprint else []
 
 
 def _avsluta(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -1650,45 +1685,183 @@ def _avsluta(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return refusal
     events = _abort_running(m, "closed")
     presiding = m.presiding(r)
-    events.append(("closed", {"presiding": presiding}))
-    text = f"Sammanträdet är avslutat kl. {hm(now, r.tz)}. Protokollet bifogas. "
+    events += [("closed", {"presiding": presiding}), *_posted(cmd)]
+    text = f"Sammanträdet är avslutat kl. {hm(now, r.tz)}. Protokollet bifogas."
+    if cmd.fingerprint:
+        text += f" Fingeravtryck: {short_fingerprint(cmd.fingerprint)}."
+    deadline = last_day_to_justera(_meeting_day(m, r, now))
     if m.justerare:
+        plan = justering_plan(m, r, closed_presiding=presiding)
         text += (
-            f"Det justeras av ordföranden ({r.label(presiding or r.chair)}) och {_names(r, m.justerare)}: "
-            "var och en signerar med !justera (KL 5 kap. 69 §)."
-        )
+            f" Det justeras senast {deadline} (KL 6 kap. 35 §) av {_signers_text(r, plan)}: var och en "
+            "signerar med !justera (KL 5 kap. 69 §)."
+        ) + _lacking_text(m, r, plan)
     else:
-        text += "Ordföranden utser justerare med !justerare @person; sedan justeras det med !justera (KL 5 kap. 69 §)."
+        text += (
+            f" Ordföranden utser justerare med !justerare @person; sedan justeras det senast {deadline} "
+            "med !justera (KL 5 kap. 69 §, 6 kap. 35 §)."
+        )
     mentions = tuple(dict.fromkeys((*r.secretaries, *m.justerare)))
     return Accepted(events, [Reply(text, attach="protocol", mentions=mentions)])
 
 
-# --- justering and anslag (KL 5 kap. 69 §, 8 kap. 12 §) -----------------------------------------
+# --- justering and anslag (KL 5 kap. 69 §, 6 kap. 35 §, 8 kap. 12 §) ------------------------------
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """Who justerar one paragraph (KL 5 kap. 69 §): whoever presided over it signs it as its
+    ordförande, and every justerare who neither presided over it nor was jävig in it justerar it
+    with them, so that a paragraph always has two different people; it needs at least one."""
+
+    item: int
+    number: int | None
+    chairs: tuple[str, ...]
+    justerare: tuple[str, ...]
+    presided: tuple[str, ...]  # who presided over it, jävig or not (a jävig one signs nothing)
+
+
+def paragraph_signers(m: Meeting, r: Roster, item: Item) -> Paragraph:
+    """Who presided over the paragraph: over each decision that stands, or without one, over the
+    item when it was last up (`Item.led_by`)."""
+    presided = tuple(dict.fromkeys(d.presiding or r.chair for d in item.valid_decisions)) or (item.led_by or r.chair,)
+    chairs = tuple(u for u in presided if u not in item.jav)
+    justerare = tuple(u for u in m.justerare if u not in presided and u not in item.jav)
+    return Paragraph(item.n, item.paragraph, chairs, justerare, presided)
+
+
+def justering_plan(m: Meeting, r: Roster, closed_presiding: str | None = None) -> list[Paragraph]:
+    """The signers of every paragraph the protocol's justering covers, in § order: each one taken
+    up and not omedelbart justerad already. With no such paragraph, whoever presided at the close
+    signs as the ordförande."""
+    items = [i for i in m.items.values() if i.taken_up and i.justerad is None]
+    plan = [paragraph_signers(m, r, i) for i in sorted(items, key=lambda i: (i.paragraph or 0, i.n))]
+    if plan:
+        return plan
+    chair = closed_presiding or m.closed_presiding or r.chair
+    return [Paragraph(0, None, (chair,), tuple(u for u in m.justerare if u != chair), (chair,))]
+
+
+def required_signers(plan: list[Paragraph]) -> list[str]:
+    """Everyone whose signature the justering needs: each paragraph's ordförande and justerare."""
+    return list(dict.fromkeys([*(u for p in plan for u in p.chairs), *(u for p in plan for u in p.justerare)]))
+
+
+def signer_roles(plan: list[Paragraph]) -> dict[str, str]:
+    """What each signer justerar, in words: "ordförande", or with the §§ when not all of them."""
+    everything = [p.number for p in plan if p.number is not None]
+    out: dict[str, str] = {}
+    for user in required_signers(plan):
+        roles = []
+        for role, of in (("ordförande", "chairs"), ("justerare", "justerare")):
+            numbers = [p.number for p in plan if user in getattr(p, of) and p.number is not None]
+            if any(user in getattr(p, of) for p in plan):
+                roles.append(role if numbers == everything else f"{role} {paragraphs_text(numbers)}")
+        out[user] = ", ".join(roles)
+    return out
+
+
+def _signers_text(r: Roster, plan: list[Paragraph]) -> str:
+    return ", ".join(f"{r.label(u)} ({role})" for u, role in signer_roles(plan).items())
+
+
+def _why_not(m: Meeting, r: Roster, p: Paragraph) -> str:
+    """Why no justerare may justera a paragraph (or, with none, the protocol)."""
+    jav = m.items[p.item].jav if p.item in m.items else {}
+    led = "ledde ärendet" if p.item in m.items else "ledde sammanträdet"
+    reasons = [f"{r.label(u)} {'har jäv i ärendet' if u in jav else led}" for u in m.justerare]
+    what = f"§ {p.number}" if p.number is not None else "protokollet"
+    return f"{what}: {', '.join(reasons or ['ingen justerare är utsedd'])}"
+
+
+def _lacking_text(m: Meeting, r: Roster, plan: list[Paragraph]) -> str:
+    lacking = [p for p in plan if not p.justerare]
+    if not lacking:
+        return ""
+    return (
+        " ⚠ KL 5 kap. 69 §: ingen justerare kan justera "
+        + "; ".join(_why_not(m, r, p) for p in lacking)
+        + ". En paragraf justeras av den som ledde den och en justerare som varken ledde den eller "
+        "hade jäv: ordföranden utser ytterligare en justerare med !justerare @person @person."
+    )
+
+
+def _meeting_day(m: Meeting, r: Roster, now: datetime) -> date:
+    return (m.opened_at or m.start or now).astimezone(r.tz).date()
 
 
 def _justerare(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if m.justerad_at:
         return Refused(Rule.KL_5_69, "Protokollet är redan justerat.")
-    chair = m.presiding(r) if m.phase is Phase.OPEN else signing_chair(m, r)
     # Serving members and substitutes; after the close, those who served in the meeting.
     eligible = m.serving(r) if m.phase is Phase.OPEN else list(m.ever_served)
+    presiding = m.presiding(r) if m.phase is Phase.OPEN else None
     for user in cmd.people:
-        if user in (chair, r.chair):
-            return Refused(Rule.KL_5_69, f"{r.label(user)} justerar som ordförande och kan inte också vara justerare.")
         if user not in eligible:
             return Refused(
                 Rule.KL_5_69,
                 f"{r.label(user)} tjänstgör inte och kan inte vara justerare: välj tjänstgörande ledamöter "
                 "eller ersättare.",
             )
-    return Accepted(
-        [("justerare", {"users": list(cmd.people)})],
-        [Reply(f"Utses att justera protokollet: {_names(r, cmd.people)} (KL 5 kap. 69 §).", mentions=cmd.people)],
-    )
+    if presiding is not None and list(cmd.people) == [presiding]:
+        return Refused(
+            Rule.KL_5_69,
+            f"{r.label(presiding)} leder sammanträdet och justerar som ordförande de paragrafer hen leder; "
+            "en justerare justerar med ordföranden. Välj någon annan, eller två justerare.",
+        )
+    chosen = dataclasses.replace(m, justerare=list(cmd.people))  # the plan as it would be
+    if m.phase is Phase.CLOSED:
+        for user in cmd.people:
+            if not any(user in p.justerare for p in justering_plan(chosen, r)):
+                return Refused(
+                    Rule.KL_5_69,
+                    f"{r.label(user)} ledde eller hade jäv i varje paragraf och kan inte justera någon av dem.",
+                )
+    events = [("justerare", {"users": list(cmd.people), "by": cmd.actor})]
+    text = f"Utses att justera protokollet: {_names(r, cmd.people)} (KL 5 kap. 69 §)."
+    if m.phase is Phase.CLOSED:
+        plan = justering_plan(chosen, r)
+        text += f" Protokollet justeras av {_signers_text(r, plan)}." + _lacking_text(chosen, r, plan)
+        if m.signatures:
+            text += " Signaturer som gavs före ändringen gäller inte längre: signera på nytt med !justera."
+    return Accepted(events, [Reply(text, mentions=cmd.people)])
 
 
-def _signers(m: Meeting, r: Roster, chair: str) -> list[str]:
-    return [chair, *(u for u in m.justerare if u != chair)]
+def _changes_since(m: Meeting, r: Roster, seq: int) -> list[str]:
+    """What changed in the protocol after the log's event `seq`, in words."""
+    out = []
+    for a in m.amendments:
+        if a.seq <= seq:
+            continue
+        when = date_time(a.at, r.tz)
+        if a.kind == "corrected":
+            item = m.items[a.data["n"]]
+            out.append(
+                f"rättelse av beslutet i § {item.paragraph}, {when} av {r.label(a.by)}: «{a.data['new']}» "
+                f"(tidigare: «{a.data['old']}»)"
+            )
+        else:
+            before = _names(r, a.data["before"]) or "inga"
+            out.append(f"justerare utsedda {when}: {_names(r, a.data['users'])} (tidigare: {before})")
+    return out
+
+
+def _stale(m: Meeting, r: Roster, cmd: Command, what: str) -> Refused | None:
+    """A signature with a fingerprint is on that version only: refused unless it is the one to be
+    signed now, telling what changed since the version the signer typed was shown."""
+    typed, fp = cmd.typed_fingerprint, cmd.fingerprint
+    if not typed or fp.startswith(typed):
+        return None
+    text = f"Fingeravtrycket du angav ({typed[:16]}) är inte {what} som ska signeras nu ({short_fingerprint(fp)})."
+    seen = next((p for p in reversed(m.postings) if p.fingerprint.startswith(typed)), None)
+    if seen is not None:
+        changes = _changes_since(m, r, seen.seq)
+        if changes:
+            text += f" Ändrat sedan den lydelsen visades {date_time(seen.at, r.tz)}: " + "; ".join(changes) + "."
+    else:
+        text += " Det stämmer inte med någon lydelse som har visats i rummet."
+    cmd_text = "!justera omedelbart" if cmd.word == "omedelbart" else "!justera"
+    return Refused(Rule.KL_5_69, f"{text} Läs den (!protokoll) och signera med {cmd_text} {fp[:16]}.")
 
 
 def _justera(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -1698,15 +1871,31 @@ def _justera(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return Refused(Rule.KL_5_69, f"Protokollet är redan justerat {m.justerad_at.astimezone(r.tz):%Y-%m-%d}.")
     if not m.justerare:
         return Refused(Rule.KL_5_69, "Inga justerare är utsedda. Ordföranden utser dem med !justerare @person.")
-    chair = signing_chair(m, r)
-    required = _signers(m, r, chair)
-    if cmd.actor not in required and not r.is_secretary(cmd.actor):
+    plan = justering_plan(m, r)
+    required = required_signers(plan)
+    secretary = r.is_secretary(cmd.actor) and cmd.actor in m.present
+    if cmd.actor not in required and cmd.actor not in meeting_chairs(m, r) and not secretary:
         return Refused(
             Rule.KL_5_69,
-            f"Protokollet justeras av ordföranden ({r.label(chair)}) och justerarna ({_names(r, m.justerare)}); "
-            "sekreteraren får också signera.",
+            f"Protokollet justeras av {_signers_text(r, plan)}; sekreteraren som var med på sammanträdet "
+            "får också signera.",
         )
-    return _sign(m, r, cmd, now, required, m.signatures, None)
+    return _stale(m, r, cmd, "den lydelse") or _sign(m, r, cmd, now, plan, m.signatures, None)
+
+
+def _must_retake(m: Meeting, item: Item) -> list[tuple[Rule, Any]]:
+    """Why the item's standing decision must be taken again before it may be justerat at once:
+    one who took part has jäv in the item (KL 6 kap. 28 §), or a technical check in the item after
+    it did not pass, so the chair cannot see that all take part with acceptable transmission (§ 12)."""
+    out = []
+    for d in item.valid_decisions:
+        jav = [u for u in d.participants if u in item.jav]
+        if jav:
+            out.append((Rule.KL_6_28, jav))
+        failed = [c for c in m.checks_of(item.n) if c.started >= d.at and c.passed is False]
+        if failed:
+            out.append((Rule.P12, failed[-1].id))
+    return out
 
 
 def _justera_omedelbart(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -1717,54 +1906,141 @@ def _justera_omedelbart(m: Meeting, r: Roster, cmd: Command, now: datetime) -> O
         )
     if item.justerad:
         return Refused(Rule.KL_5_69, f"§ {item.paragraph} är redan omedelbart justerad.")
+    retake = _must_retake(m, item)
+    if retake:
+        rule, what = retake[0]
+        why = (
+            f"{_names(r, what)} deltog i beslutet men har jäv i ärendet"
+            if rule is Rule.KL_6_28
+            else f"teknikkontroll {what} efter beslutet blev inte godkänd"
+        )
+        return Refused(
+            rule,
+            f"Beslutet i § {item.paragraph} ska tas om ({why}) och kan inte justeras omedelbart: !omtag, ny "
+            "!teknikkontroll och nytt beslut (KL 5 kap. 69 §).",
+        )
     if not m.justerare:
         return Refused(Rule.KL_5_69, "Inga justerare är utsedda. Ordföranden utser dem med !justerare @person.")
-    chair = m.presiding(r) or r.chair
-    required = _signers(m, r, chair)
-    if cmd.actor not in required:
+    p = paragraph_signers(m, r, item)
+    if not p.justerare:
         return Refused(
             Rule.KL_5_69,
-            f"Paragrafen justeras omedelbart av ordföranden ({r.label(chair)}) och justerarna "
-            f"({_names(r, m.justerare)}).",
+            f"Ingen justerare kan justera paragrafen ({_why_not(m, r, p)}). Den justeras av den som ledde "
+            "ärendet och en justerare som varken ledde det eller hade jäv: ordföranden utser ytterligare "
+            "en justerare med !justerare @person @person.",
         )
-    if cmd.actor != chair and not any(s.user == chair and s.fingerprint == cmd.fingerprint for s in item.signatures):
-        return Refused(Rule.KL_5_69, "Ordföranden begär först omedelbar justering med !justera omedelbart.")
-    return _sign(m, r, cmd, now, required, item.signatures, item.n)
+    plan = [p]
+    if cmd.actor not in required_signers(plan):
+        return Refused(Rule.KL_5_69, f"Paragrafen justeras omedelbart av {_signers_text(r, plan)}.")
+    refusal = _stale(m, r, cmd, "paragrafens lydelse")
+    if refusal:
+        return refusal
+    chair_signed = any(s.user in p.chairs and s.fingerprint == cmd.fingerprint for s in item.signatures)
+    if cmd.actor not in p.chairs and not chair_signed:
+        changed = " Paragrafen har ändrats sedan ordföranden signerade." if item.signatures else ""
+        return Refused(
+            Rule.KL_5_69,
+            f"Ordföranden i ärendet ({_names(r, p.chairs)}) begär först omedelbar justering med "
+            f"!justera omedelbart.{changed}",
+        )
+    return _sign(m, r, cmd, now, plan, item.signatures, item.n)
 
 
-def _sign(m: Meeting, r: Roster, cmd: Command, now: datetime, required: list[str], signatures, n) -> Outcome:
+def _sign(m: Meeting, r: Roster, cmd: Command, now: datetime, plan: list[Paragraph], signatures, n) -> Outcome:
     """A signature on what the fingerprint names; justerat when every required signer has signed
-    that same fingerprint. A signature on an earlier wording (before a rättelse) does not count."""
+    that same fingerprint and every paragraph has its justerare. A signature on an earlier wording
+    (before a rättelse) does not count."""
     fp = cmd.fingerprint
     if not fp:
         return Refused(Rule.KL_5_69, "Protokollets fingeravtryck kunde inte beräknas. Försök igen.")
     if any(s.user == cmd.actor and s.fingerprint == fp for s in signatures):
-        return Refused(Rule.KL_5_69, f"Du har redan signerat den här lydelsen (fingeravtryck {fp[:16]}…).")
+        return Refused(Rule.KL_5_69, f"Du har redan signerat den här lydelsen (fingeravtryck {short_fingerprint(fp)}).")
     signed = {s.user for s in signatures if s.fingerprint == fp} | {cmd.actor}
-    missing = [u for u in required if u not in signed]
+    missing = [u for u in required_signers(plan) if u not in signed]
     data = {"user": cmd.actor, "event_id": cmd.event_id, "fingerprint": fp}
     what = "Protokollet" if n is None else f"§ {m.items[n].paragraph} (ärende {n})"
-    text = f"{what} är signerat av {r.label(cmd.actor)} kl. {hm(now, r.tz)}. Fingeravtryck (SHA-256): {fp}"
-    if n is not None:
+    text = f"{what} är signerat av {r.label(cmd.actor)} kl. {hm(now, r.tz)}. Fingeravtryck: {short_fingerprint(fp)}"
+    meeting_day = _meeting_day(m, r, now)
+    today = now.astimezone(r.tz).date()
+    if n is None:
+        if m.postings and (changes := _changes_since(m, r, m.postings[-1].seq)):
+            text += "\nÄndrat sedan protokollet senast visades i rummet: " + "; ".join(changes) + "."
+        deadline = last_day_to_justera(meeting_day)
+        if today > deadline:
+            text += (
+                f"\n⚠ KL 6 kap. 35 §: protokollet skulle ha justerats senast {deadline}, fjorton dagar efter "
+                "sammanträdet. Den sena justeringen antecknas i protokollet."
+            )
+    else:
         data["n"] = n
     events: list = [("signed", data)]
-    if missing:
-        text += f"\nÅterstår att signera: {_names(r, missing)} (!justera{' omedelbart' if n else ''})."
+    lacking = [p for p in plan if not p.justerare]
+    if missing or lacking:
+        if missing:
+            text += f"\nÅterstår att signera: {_names(r, missing)} (!justera{' omedelbart' if n else ''})."
+        text += _lacking_text(m, r, plan)
         return Accepted(events, [Reply(text, mentions=tuple(missing))])
+    due = last_day_to_post(today)
+    ask = (
+        f"Anslaget ska sättas upp på kommunens anslagstavla senast {due} (KL 8 kap. 12 §); sekreteraren "
+        f"antecknar dagen det sattes upp med !anslag{f' § {m.items[n].paragraph}' if n is not None else ''} "
+        "[ÅÅÅÅ-MM-DD]."
+    )
     if n is not None:
         events.append(("paragraph_justerad", {"n": n, "fingerprint": fp}))
-        text += f"\n{what} är omedelbart justerad (KL 5 kap. 69 §). Protokollsutdrag bifogas."
-        return Accepted(events, [Reply(text, attach=f"extract:{n}", mentions=(*r.secretaries,))])
-    posted = now.astimezone(r.tz).date()
-    anslag = anslag_dates(posted)
-    events.append(("justerad", {"fingerprint": fp, "anslag": anslag}))
-    text += "\nPROTOKOLLET ÄR JUSTERAT (KL 5 kap. 69 §). Det bifogas som PDF/A. Anslaget följer."
-    meeting_day = (m.opened_at or m.start or now).astimezone(r.tz).date()
-    notice = "\n".join(anslag_lines(r, meeting_day.isoformat(), posted.isoformat(), anslag))
-    return Accepted(
-        events,
-        [Reply(text, attach="pdf", mentions=(*r.secretaries,)), Reply(notice, reply=False)],
-    )
+        text += f"\n{what} är omedelbart justerad (KL 5 kap. 69 §). Protokollsutdrag och anslag följer. {ask}"
+        numbers = [m.items[n].paragraph]
+    else:
+        events.append(("justerad", {"fingerprint": fp}))
+        text += f"\nPROTOKOLLET ÄR JUSTERAT (KL 5 kap. 69 §). Det bifogas som PDF/A. Anslaget följer. {ask}"
+        numbers = [p.number for p in plan if p.number is not None]
+    lines = anslag_lines(r, meeting_day.isoformat(), today.isoformat(), None, paragraphs_text(numbers), n is not None)
+    notice = "\n".join(lines)
+    attach = "pdf" if n is None else f"extract:{n}"
+    return Accepted(events, [Reply(text, attach=attach, mentions=(*r.secretaries,)), Reply(notice, reply=False)])
+
+
+def _anslag(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    """The day the anslag of a justering was put up on the kommun's anslagstavla (KL 8 kap. 12 §):
+    of the protocol, or with § N of an omedelbart justerad paragraph. The time to appeal runs
+    from it (KL 13 kap. 5 §)."""
+    item = None
+    if cmd.number is not None:
+        item = next((i for i in m.items.values() if i.paragraph == cmd.number and i.taken_up), None)
+        if item is None or item.justerad is None:
+            return Refused(
+                Rule.KL_8_12,
+                f"§ {cmd.number} är inte omedelbart justerad; dess anslag sätts upp med protokollets (!anslag).",
+            )
+        justerad = item.justerad
+    elif m.justerad_at is None:
+        return Refused(
+            Rule.KL_8_12,
+            "Protokollet är inte justerat än; anslaget sätts upp efter justeringen. För en omedelbart "
+            "justerad paragraf: !anslag § N [ÅÅÅÅ-MM-DD].",
+        )
+    else:
+        justerad = m.justerad_at
+    today = now.astimezone(r.tz).date()
+    day = date.fromisoformat(cmd.text) if cmd.text else today
+    justerad_day = justerad.astimezone(r.tz).date()
+    if day < justerad_day:
+        return Refused(Rule.KL_8_12, f"Anslaget kan inte ha satts upp före justeringen ({justerad_day}).")
+    if day > today:
+        return Refused(Rule.KL_8_12, f"Ange dagen då anslaget sattes upp, inte en kommande dag (i dag är {today}).")
+    numbers = [item.paragraph] if item else [p.number for p in justering_plan(m, r) if p.number is not None]
+    meeting_day = _meeting_day(m, r, now).isoformat()
+    listed = paragraphs_text(numbers)
+    lines = anslag_lines(r, meeting_day, justerad_day.isoformat(), day.isoformat(), listed, item is not None)
+    text = f"Anslaget är uppsatt {day} (KL 8 kap. 12 §)."
+    before = item.anslag if item else m.anslag
+    if before:
+        text += f" Det ersätter {before}, som angavs tidigare."
+    due = last_day_to_post(justerad_day)
+    if day > due:
+        text += f"\n⚠ KL 8 kap. 12 §: anslaget skulle ha satts upp senast {due}, andra dagen efter justeringen."
+    data = {"date": day.isoformat()} | ({"n": item.n} if item else {})
+    return Accepted([("anslag", data)], [Reply(text + "\n" + "\n".join(lines))])
 
 
 def _rättelse(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -1777,23 +2053,29 @@ def _rättelse(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     index = item.last_standing
     if index is None:
         return Refused(Rule.KL_5_69, f"Ärende {n} har inget beslut att rätta.")
-    if item.justerad:
-        return Refused(Rule.KL_5_69, f"§ {item.paragraph} är omedelbart justerad och kan inte rättas.")
-    old = item.decisions[index].text
+    decision = item.decisions[index]
+    if decision.vote_id is not None:
+        return Refused(
+            Rule.KL_5_69,
+            f"Beslutet i § {item.paragraph} fattades genom votering: beslutet är det förslag som vann "
+            f"(«{decision.text}») och kan inte rättas. En ändring i sak är ett nytt beslut på ett sammanträde.",
+        )
+    old = decision.text
     signed = list(dict.fromkeys(s.user for s in m.signatures))
     text = (
         f"Beslutet i § {item.paragraph} (ärende {n}) är rättat av {r.label(cmd.actor)}: «{cmd.text}» "
-        f"(tidigare: «{old}»)."
+        f"(tidigare: «{old}»). Det rättade protokollet bifogas"
     )
+    text += f", fingeravtryck {short_fingerprint(cmd.fingerprint)}." if cmd.fingerprint else "."
     if signed:
         text += (
             f" Signaturerna som gavs före rättelsen gäller inte längre: {_names(r, signed)} signerar den nya "
             "lydelsen med !justera."
         )
-    chair = signing_chair(m, r)
+    signers = required_signers(justering_plan(m, r))
     return Accepted(
-        [("corrected", {"n": n, "index": index, "text": cmd.text, "by": cmd.actor})],
-        [Reply(text, mentions=tuple(dict.fromkeys((*signed, chair, *m.justerare))))],
+        [("corrected", {"n": n, "index": index, "text": cmd.text, "by": cmd.actor}), *_posted(cmd)],
+        [Reply(text, attach="protocol", mentions=tuple(dict.fromkeys((*signed, *signers))))],
     )
 
 
@@ -1842,6 +2124,7 @@ _HANDLERS: dict[str, Callable[..., Outcome]] = {
     "tjänstgör": _tjänstgör,
     "justera": _justera,
     "rättelse": _rättelse,
+    "anslag": _anslag,
 }
 
 assert _HANDLERS.keys() == {p.split()[0] for p in PERMISSIONS}

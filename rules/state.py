@@ -63,6 +63,27 @@ class Correction:
 
 
 @dataclass
+class Posting:
+    """The protocol as shown in the room (at the close, on !protokoll, with a rättelse): what a
+    signer may have read, by its fingerprint."""
+
+    fingerprint: str
+    at: datetime
+    seq: int  # its place in the log: what changed after it is what the signer has not seen
+
+
+@dataclass
+class Amendment:
+    """A change of the protocol after the close (a rättelse, justerare chosen anew)."""
+
+    seq: int
+    at: datetime
+    kind: str  # the event's kind: corrected | justerare
+    by: str
+    data: dict[str, Any]
+
+
+@dataclass
 class Decision:
     text: str
     at: datetime
@@ -153,6 +174,8 @@ class Item:
     paragraph: int | None = None  # the protocol's § number, given when the item is taken up
     justerad: datetime | None = None  # omedelbart justerad (KL 5 kap. 69 §)
     signatures: list[Signature] = field(default_factory=list)  # for omedelbar justering
+    anslag: str | None = None  # ÅÅÅÅ-MM-DD its own anslag was put up (KL 8 kap. 12 §), once recorded
+    led_by: str | None = None  # who presided over the item last while it was up (KL 6 kap. 33 §)
 
     @property
     def valid_decisions(self) -> list[Decision]:
@@ -209,7 +232,9 @@ class Meeting:
     signatures: list[Signature] = field(default_factory=list)
     justerad_at: datetime | None = None
     fingerprint: str = ""  # of the justerat protocol
-    anslag: dict[str, str] = field(default_factory=dict)  # KL 8 kap. 12 §: dates, ÅÅÅÅ-MM-DD
+    anslag: str | None = None  # ÅÅÅÅ-MM-DD the anslag was put up (KL 8 kap. 12 §), once recorded
+    postings: list[Posting] = field(default_factory=list)
+    amendments: list[Amendment] = field(default_factory=list)
     # Who is in the room's video call (Element Call): user -> device -> when its membership
     # expires (ISO time) or None; a user with no device is not in the call.
     in_call: dict[str, dict[str, str | None]] = field(default_factory=dict)
@@ -330,6 +355,9 @@ def apply(m: Meeting, roster: Roster, e: Event) -> None:
     """Fold one event into the meeting."""
     _APPLY[e.kind](m, roster, e.data, e.at)
     m.phase = PHASE_AFTER.get(e.kind, m.phase)
+    if e.kind in _PRESIDING_KINDS and m.phase is Phase.OPEN and m.item is not None:
+        # Who justerar a paragraph without a decision as its ordförande (KL 5 kap. 69 §).
+        m.item.led_by = m.presiding(roster) or m.item.led_by
     m.event_count += 1
 
 
@@ -616,7 +644,13 @@ def _confirmed(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     m.confirmed[d["substitute"]] = m.called.pop(d["substitute"])
 
 
+def _amended(m: Meeting, kind: str, by: str, data: dict, at: datetime) -> None:
+    if m.closed_at is not None:
+        m.amendments.append(Amendment(m.event_count, at, kind, by, data))
+
+
 def _justerare(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    _amended(m, "justerare", d.get("by", ""), {"before": list(m.justerare), "users": list(d["users"])}, at)
     m.justerare = list(d["users"])
 
 
@@ -631,6 +665,7 @@ def _paragraph_justerad(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
 
 def _corrected(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     decision = m.items[d["n"]].decisions[d["index"]]
+    _amended(m, "corrected", d["by"], {"n": d["n"], "old": decision.text, "new": d["text"]}, at)
     decision.corrections.append(Correction(decision.text, d["text"], d["by"], at))
     decision.text = d["text"]
 
@@ -638,8 +673,25 @@ def _corrected(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
 def _justerad(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     m.justerad_at = at
     m.fingerprint = d["fingerprint"]
-    m.anslag = dict(d["anslag"])
+    if "anslag" in d:  # a log from before !anslag took the anslag as put up the day of justering
+        m.anslag = d["anslag"]["anslaget"]
 
+
+def _posted(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.postings.append(Posting(d["fingerprint"], at, m.event_count))
+
+
+def _anslag(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    if d.get("n") is not None:
+        m.items[d["n"]].anslag = d["date"]
+    else:
+        m.anslag = d["date"]
+
+
+# What can change who presides over the item up (`Meeting.presiding`): who serves, jäv, a naming.
+_PRESIDING_KINDS = frozenset(
+    {"item_taken", "present", "left", "presiding_named", "replaced", "reinstated", "jav", "jav_withdrawn"}
+)
 
 # Which event moves the meeting to which phase; every other event leaves the phase as it is.
 PHASE_AFTER: dict[str, Phase] = {
@@ -695,9 +747,8 @@ _APPLY = {
     "paragraph_justerad": _paragraph_justerad,
     "corrected": _corrected,
     "justerad": _justerad,
+    "posted": _posted,
+    "anslag": _anslag,
 }
-
-# What signs a protocol is not part of what is signed: the fingerprint leaves these out.
-SIGNING_KINDS = frozenset({"signed", "justerad"})
 
 EVENT_KINDS = frozenset(_APPLY)

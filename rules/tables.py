@@ -135,10 +135,31 @@ PERMISSIONS: dict[str, Permission] = {
     "justera": Permission(Who.ROSTER, Rule.KL_5_69, _CLOSED),  # finer: the chair, justerare, secretary
     "justera omedelbart": Permission(Who.ROSTER, Rule.KL_5_69, _OPEN, _ALL),
     "rättelse": Permission(Who.SECRETARY, Rule.KL_5_69, _CLOSED),
+    "anslag": Permission(Who.SECRETARY, Rule.KL_8_12, _OPEN | _CLOSED),  # after a justering
     "förhinder": Permission(Who.ROSTER, Rule.KL_6_17, _PLANNED, _SEATS),  # finer: the person, or leaders
     "förhinder återta": Permission(Who.ROSTER, Rule.KL_6_17, _PLANNED, _SEATS),
     "tjänstgör": Permission(Who.ROSTER, Rule.KL_6_17, _PLANNED, _SEATS),  # finer: a called substitute
 }
+
+
+# What changes a paragraph: refused in one that is omedelbart justerad, which never changes
+# afterwards (KL 5 kap. 69 §). By command name (`yrka återta`, `jäv återta` too); those with an item
+# number concern that item, the rest the one up.
+CHANGES_PARAGRAPH = frozenset(
+    {
+        "yrka",
+        "jäv",
+        "reservation",
+        "beslut",
+        "omtag",
+        "votering",
+        "teknikkontroll",
+        "avstår",
+        "tillåt",
+        "godkänn",
+        "rättelse",
+    }
+)
 
 
 def permission(cmd: Command) -> Permission:
@@ -160,4 +181,5 @@ PHASE_HINT = {
     "protokoll": "Protokollet finns när sammanträdet har öppnats.",
     "justera": "Protokollet justeras efter !avsluta; under sammanträdet justeras en paragraf med !justera omedelbart.",
     "rättelse": "Rättelse görs efter !avsluta och före justeringen.",
+    "anslag": "Anslaget sätts upp efter justeringen.",
 }

@@ -6,6 +6,9 @@ touching a stored log.
 
 from __future__ import annotations
 
+from datetime import date
+
+from rules.anslag import anslag_dates, last_day_to_post
 from rules.roster import Roster
 
 # Why a running check or vote was ended before its time.
@@ -35,17 +38,52 @@ def vote_how(how: str, cause: dict, lot: int | None, r: Roster, presiding: str |
     return VOTE_HOW[how]
 
 
-def anslag_lines(r: Roster, meeting_day: str, justerad_day: str, anslag: dict[str, str]) -> list[str]:
-    """The anslag on the anslagstavla (KL 8 kap. 12 §): the same lines in the room and in the
-    protocol's bevis block. Dates ÅÅÅÅ-MM-DD."""
-    return [
+def anslag_lines(
+    r: Roster, meeting_day: str, justerad_day: str, posted: str | None, paragraphs: str, at_once: bool = False
+) -> list[str]:
+    """The anslag on the anslagstavla (KL 8 kap. 12 §) of a justering: of the protocol, or of an
+    omedelbart justerad paragraph. The same lines in the room and in the protocol. Until the
+    secretary has recorded the day it was put up (!anslag), it says by when it must be; the time to
+    appeal runs from that day (KL 13 kap. 5 §). Dates ÅÅÅÅ-MM-DD."""
+    lines = [
         "ANSLAG – BEVIS OM JUSTERING (KL 8 kap. 12 §)",
         f"Organ: {r.name}",
         f"Sammanträdesdatum: {meeting_day}",
+        f"Paragrafer: {paragraphs}" + (" (omedelbart justerad)" if at_once else ""),
         f"Datum för justering: {justerad_day}",
-        f"Datum då anslaget sätts upp: {anslag['anslaget']}",
-        f"Sista dag att överklaga (KL 13 kap. 5 §), och sista dag anslaget sitter uppe: "
-        f"{anslag['sista_dag_att_överklaga']}",
-        f"Datum då anslaget får tas ned: {anslag['får_tas_ned']}",
-        f"Förvaringsplats för protokollet: {r.protocol_kept_at}",
     ]
+    if posted is None:
+        due = last_day_to_post(date.fromisoformat(justerad_day)).isoformat()
+        lines += [
+            f"Anslaget är ännu inte uppsatt på kommunens anslagstavla; det ska sättas upp senast {due}.",
+            "Sista dag att överklaga (KL 13 kap. 5 §): tre veckor från den dag anslaget sätts upp.",
+        ]
+    else:
+        dates = anslag_dates(date.fromisoformat(posted))
+        lines += [
+            f"Datum då anslaget sattes upp på kommunens anslagstavla: {posted}",
+            f"Sista dag att överklaga (KL 13 kap. 5 §), och sista dag anslaget sitter uppe: "
+            f"{dates['sista_dag_att_överklaga']}",
+            f"Datum då anslaget får tas ned: {dates['får_tas_ned']}",
+        ]
+    return [*lines, f"Förvaringsplats för protokollet: {r.protocol_kept_at}"]
+
+
+def paragraphs_text(numbers: list[int]) -> str:
+    """Paragraph numbers as a protocol writes them: § 3, §§ 1–2, §§ 1, 3–4."""
+    numbers = sorted(set(numbers))
+    if not numbers:
+        return "–"
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    text = ", ".join(f"{run[0]}–{run[-1]}" if len(run) > 1 else f"{run[0]}" for run in runs)
+    return f"§ {text}" if len(numbers) == 1 else f"§§ {text}"
+
+
+def short_fingerprint(fp: str) -> str:
+    """A fingerprint as the room shows it: the first 16 hex digits in groups of four."""
+    return " ".join(fp[i : i + 4] for i in range(0, 16, 4))

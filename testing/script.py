@@ -99,6 +99,7 @@ SCRIPT: list[tuple[str, str | int, tuple[str, ...]]] = [
     # the appointment takes effect at once: the paragraph is justerat during the meeting
     ("anna", "!justera omedelbart", ()),
     ("bo", "!justera omedelbart", ()),
+    ("sara", "!anslag § 2", ()),  # the kansli puts its anslag up at once (KL 8 kap. 12 §)
     # Item 3: protective security, approved by the security chief (§ 8); the floor taken (§ 9)
     ("anna", "!ärende 3", ()),
     ("leave", 0, ("eva",)),  # Eva's call drops: lost audio and video, registered from the call
@@ -117,9 +118,10 @@ SCRIPT: list[tuple[str, str | int, tuple[str, ...]]] = [
     ("mallory", "!närvarande", ()),  # § 2: not on the roster
     ("cecilia", "!status", ()),
     ("anna", "!avsluta", ()),
-    # After the meeting: the secretary corrects a wording, the chair and the justerare sign, and
-    # the bot posts the anslag (KL 5 kap. 69 §, 8 kap. 12 §)
+    # After the meeting: the secretary corrects a wording, the chair and the justerare sign, the
+    # bot posts the anslag and the secretary records the day it was put up (KL 5 kap. 69 §, 8 kap. 12 §)
     ("sara", "!rättelse 4 Valet av ombud bordläggs till ett fysiskt sammanträde.", ()),
     ("anna", "!justera", ()),
     ("bo", "!justera", ()),
+    ("sara", "!anslag", ()),
 ]

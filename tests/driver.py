@@ -86,10 +86,11 @@ class Driver:
         return self.decide(self.facts(cmd))
 
     def facts(self, cmd: Command) -> Command:
-        """What the shell adds to a command: its event id, and for !justera the fingerprint."""
+        """What the shell adds to a command: its event id, and the fingerprint (as `Shell` does)."""
         cmd = dataclasses.replace(cmd, event_id=f"$event{len(self.log)}-{self.now.timestamp():.0f}")
-        if cmd.name == "justera" and self.m is not None:
-            cmd = dataclasses.replace(cmd, fingerprint=protocol.fingerprint_for(self.m, self.log, self.roster))
+        if cmd.name in protocol.FINGERPRINTED and self.m is not None:
+            fp = protocol.fingerprint_of(self.engine, self.log, cmd, self.now)
+            cmd = dataclasses.replace(cmd, fingerprint=fp)
         return cmd
 
     def _audit(self, outcome: Accepted | Refused) -> None:

@@ -7,6 +7,7 @@ import json
 import re
 from datetime import datetime
 
+from minutes import protocol
 from minutes.journal import replay
 from tests.driver import Driver
 
@@ -48,6 +49,10 @@ def assert_protocol_invariants(d: Driver) -> dict:
     for person in doc["beslutande"] + doc["övriga_närvarande"]:
         assert not re.search(r"ärende \d", person["deltagande"]), person
         assert all(int(n) in numbers for n in re.findall(r"under § (\d+)", person["deltagande"])), person
+    for k, e in enumerate(d.log):  # KL 5 kap. 69 §: an omedelbart justerad paragraph never changes afterwards
+        if e.kind == "paragraph_justerad":
+            then = json.loads(protocol.render(d.m.id, d.m.body_id, d.log[: k + 1], d.roster, "json"))
+            assert _paragraph(then, e.data["n"]) == _paragraph(doc, e.data["n"]), e.data
     if m.opened_at is None:
         return doc
     opened, closed = _hm(m.opened_at, d), _hm(m.closed_at or d.now, d)
@@ -66,6 +71,16 @@ def assert_protocol_invariants(d: Driver) -> dict:
         for x in item["teknikkontroller"] + item["beslut"]:
             assert opened <= x["kl"] <= closed, x
     return doc
+
+
+# What the justering itself adds to a paragraph, or what goes on after it (the course of events).
+_AFTER_JUSTERING = ("förlopp", "justerad_av", "anslag", "fingeravtryck")
+
+
+def _paragraph(doc: dict, n: int) -> dict:
+    """A paragraph as it reads (rubrik, decision, beslutsgång), whatever its fingerprint covers."""
+    item = next(i for i in doc["ärenden"] if i["nummer"] == n)
+    return {k: v for k, v in item.items() if k not in _AFTER_JUSTERING}
 
 
 def _assert_who_took_part(d: Driver, item: dict) -> None:

@@ -90,6 +90,12 @@ def closed(d: Driver) -> None:
     d.ok(CHAIR, "!avsluta")
 
 
+def justerat(d: Driver) -> None:
+    closed(d)
+    d.ok(CHAIR, "!justera")
+    d.ok(M4, "!justera")
+
+
 def justerad_paragraph_up(d: Driver) -> None:
     decided(d)
     d.ok(CHAIR, f"!justerare {M4}")
@@ -173,6 +179,7 @@ TABLE = [
     ("!justera", closed, {"chair", "member", "secretary"}),  # the chair, the justerare (David), a secretary
     ("!justera omedelbart", justerad_paragraph_up, {"member"}),  # after the chair: the justerare
     ("!rättelse 1 Bifall med ändringen", closed, {"secretary"}),
+    ("!anslag", justerat, {"secretary"}),
     ("!förhinder", convened, {"chair", "vice_chair", "member", "teknikfelsledamot"}),  # members (M3 is one here)
     (f"!förhinder {M5}", convened, {"chair", "secretary"}),
     ("!tjänstgör", called_in, {"serving_substitute"}),  # Erik, who was called in

@@ -13,11 +13,13 @@ import pytest
 from pypdf import PdfReader
 
 from minutes import protocol
+from minutes.protocol import NOT_SIGNED
 from rules.anslag import anslag_dates, last_day_to_appeal
 from rules.citations import Rule
-from rules.state import SIGNING_KINDS
+from rules.words import short_fingerprint
 from storage import Store
-from tests.driver import CHAIR, KALLA, M3, M4, M5, ROSTER, SECR, SUB1, TJP, VICE, Driver
+from tests.driver import CHAIR, KALLA, M3, M4, M5, MEMBERS, ROSTER, SECR, SUB1, TJP, VICE, Driver
+from tests.invariants import assert_protocol_invariants
 
 
 def meeting(d: Driver, items: tuple[int, ...] = (1,), justerare: tuple[str, ...] = (VICE,)) -> Driver:
@@ -109,13 +111,15 @@ def test_kl_5_69_the_chair_and_the_justerare_sign_and_the_protocol_is_justerat_w
     assert d.refused(M3, "!justera").rule is Rule.KL_5_69  # not a justerare
     fp = _doc(d)["fingeravtryck"]
     out = d.ok(CHAIR, "!justera")
-    assert fp in out.replies[0].text and VICE in out.replies[0].mentions
+    assert short_fingerprint(fp) in out.replies[0].text and VICE in out.replies[0].mentions
     assert d.m.justerad_at is None
     assert d.refused(CHAIR, "!justera").rule is Rule.KL_5_69  # signed already
     out = d.ok(VICE, "!justera")
     assert "PROTOKOLLET ÄR JUSTERAT" in out.replies[0].text and out.replies[0].attach == "pdf"
+    assert "det ska sättas upp senast 2026-12-07" in out.replies[1].text  # Thursday: the Monday after
+    out = d.ok(SECR, "!anslag")
     assert "Sista dag att överklaga (KL 13 kap. 5 §), och sista dag anslaget sitter uppe: 2026-12-28" in (
-        out.replies[1].text
+        out.replies[0].text
     )
     assert d.m.fingerprint == fp
     doc = _doc(d)
@@ -151,7 +155,7 @@ def test_kl_5_69_the_fingerprint_is_stable_for_the_same_log_and_changes_with_the
     assert _doc(d)["fingeravtryck"] == first  # a signature is not part of what is signed
     changed = [dataclasses.replace(e, data={**e.data, "text": "Avslag"}) if e.kind == "decided" else e for e in d.log]
     assert protocol.build(d.m.id, d.m.body_id, changed, d.roster)["fingeravtryck"] != first
-    assert d.log[-1].kind in SIGNING_KINDS
+    assert d.log[-1].kind in NOT_SIGNED
 
 
 # --- omedelbar justering --------------------------------------------------------------------------------
@@ -211,6 +215,7 @@ def test_kl_5_69_the_protocol_as_pdf_a_reads_back_with_its_text_and_fingerprint(
     d = closed()
     d.ok(CHAIR, "!justera")
     d.ok(VICE, "!justera")
+    d.ok(SECR, "!anslag")
     doc = _doc(d)
     data = protocol.render_doc(doc, "pdf")
     reader = PdfReader(io.BytesIO(data))
@@ -246,3 +251,295 @@ async def test_kl_5_69_the_stored_log_shows_an_event_changed_removed_or_added(tm
         assert [b.seq for b in (await store.check("ks")).breaks] == [4, 4, 4, decided]
     finally:
         await store.close()
+
+
+# --- issue 19: who justerar, jäv, fingerprints, rättelse, anslag ------------------------------------------
+
+
+def _presided_by_other(d: Driver, how: str) -> str:
+    """The ordförande leads item 1, then leaves: item 2 is led by the vice chair ("vice"), or,
+    with the vice chair gone too, by a member the secretary names ("named"). Returns who leads it."""
+    d.opened(present=(*MEMBERS, SECR))
+    lead = VICE if how == "vice" else M3
+    d.ok(CHAIR, f"!justerare {lead}")
+    d.checked(item=1)
+    d.ok(CHAIR, "!beslut Bifall")
+    d.ok(CHAIR, "!lämnar")
+    if how == "named":
+        d.ok(VICE, "!lämnar")
+        d.ok(SECR, f"!ordförande {M3}")
+    d.ok(lead, "!tillåt 2")
+    d.ok(lead, "!ärende 2")
+    d.ok(lead, "!teknikkontroll")
+    for user in d.m.serving(d.roster):
+        d.ok(user, "!ok")
+    d.ok(lead, "!beslut Bifall")
+    return lead
+
+
+@pytest.mark.parametrize("how", ["vice", "named"])
+def test_kl_5_69_one_who_presided_at_the_close_and_is_justerare_does_not_justera_alone(how):
+    d = Driver()
+    lead = _presided_by_other(d, how)
+    out = d.ok(lead, "!avsluta")
+    assert "§ 2" in out.replies[0].text and "ingen justerare kan justera" in out.replies[0].text
+    out = d.ok(lead, "!justera")
+    assert d.m.justerad_at is None  # one person is never a justering
+    assert "ledde ärendet" in out.replies[0].text and "Anna Andersson (S)" in out.replies[0].text
+    d.ok(CHAIR, "!justera")  # the ordförande who led the meeting signs what she presided over
+    assert d.m.justerad_at is None
+    d.ok(lead, f"!justerare {lead} {CHAIR}")  # the ordförande justerar the paragraph she did not lead
+    d.ok(lead, "!justera")
+    assert d.m.justerad_at is None  # the change of justerare is a new version: Anna signs it too
+    d.ok(CHAIR, "!justera")
+    assert d.m.justerad_at is not None
+    rows = {s["namn"]: s["roll"] for s in _doc(d)["underskrifter"] if s["signerat"]}
+    name = d.roster.label(lead)
+    assert rows == {"Anna Andersson (S)": "Ordförande § 1, justerare § 2", name: "Ordförande § 2, justerare § 1"}
+
+
+@pytest.mark.parametrize("how", ["vice", "named"])
+def test_kl_5_69_omedelbar_justering_by_one_who_presides_and_is_justerare_needs_another_justerare(how):
+    d = Driver()
+    lead = _presided_by_other(d, how)
+    refused = d.refused(lead, "!justera omedelbart")
+    assert refused.rule is Rule.KL_5_69 and "ytterligare en justerare" in refused.text
+    assert d.m.items[2].justerad is None and not d.log[-1].kind == "signed"
+    d.ok(lead, f"!justerare {lead} {M4}")  # the one presiding may be one of two
+    assert d.refused(lead, f"!justerare {lead}").rule is Rule.KL_5_69  # but never the only one
+    d.ok(lead, "!justera omedelbart")
+    assert d.m.items[2].justerad is None
+    d.ok(M4, "!justera omedelbart")
+    assert d.m.items[2].justerad is not None
+
+
+def test_kl_6_28_kl_5_69_a_justerare_javig_in_an_item_does_not_justera_its_paragraph():
+    d = Driver()
+    d.ok(CHAIR, KALLA)
+    meeting(d, items=(1,))
+    d.ok(CHAIR, "!tillåt 2")
+    d.ok(CHAIR, "!ärende 2")
+    d.ok(VICE, "!jäv")  # the justerare
+    d.checked(item=2)
+    d.ok(CHAIR, "!beslut Bifall")
+    d.ok(CHAIR, "!avsluta")
+    d.ok(CHAIR, "!justera")
+    out = d.ok(VICE, "!justera")
+    assert d.m.justerad_at is None
+    assert "§ 2: Bo Berg (M) har jäv i ärendet" in out.replies[0].text
+    d.ok(CHAIR, f"!justerare {VICE} {M3}")
+    for user in (CHAIR, VICE, M3):
+        d.ok(user, "!justera")
+    assert d.m.justerad_at is not None
+    rows = {s["namn"]: s["roll"] for s in _doc(d)["underskrifter"]}
+    assert rows["Bo Berg (M)"] == "Justerare § 1" and rows["Cecilia Carlsson (S)"] == "Justerare"
+
+
+def test_kl_6_28_kl_5_69_an_ordforande_javig_in_an_item_does_not_sign_it_as_its_ordforande():
+    d = Driver()
+    d.ok(CHAIR, KALLA)
+    meeting(d, items=(1,), justerare=(M3,))
+    d.ok(CHAIR, "!tillåt 2")
+    d.ok(CHAIR, "!ärende 2")
+    d.ok(CHAIR, "!jäv")  # the vice chair leads item 2
+    d.ok(VICE, "!teknikkontroll")
+    for user in d.m.serving(d.roster):
+        d.ok(user, "!ok")
+    d.ok(VICE, "!beslut Bifall")
+    d.ok(VICE, "!tillåt 4")
+    d.ok(VICE, "!ärende 4")  # the ordförande leads again
+    d.ok(CHAIR, "!avsluta")
+    d.ok(CHAIR, "!justera")
+    d.ok(M3, "!justera")
+    assert d.m.justerad_at is None  # § 2 is the vice chair's to sign as its ordförande
+    d.ok(VICE, "!justera")
+    assert d.m.justerad_at is not None
+    rows = {s["namn"]: s["roll"] for s in _doc(d)["underskrifter"]}
+    assert rows["Anna Andersson (S)"] == "Ordförande §§ 1, 3" and rows["Bo Berg (M)"] == "Ordförande § 2"
+
+
+def test_kl_6_28_p12_omedelbar_justering_is_refused_while_the_decision_must_be_retaken():
+    d = Driver()
+    d.ok(CHAIR, KALLA)
+    meeting(d, items=(1,))
+    d.ok(M3, "!jäv")  # after the decision, which she took part in
+    assert d.refused(CHAIR, "!justera omedelbart").rule is Rule.KL_6_28
+    d.ok(CHAIR, "!omtag")  # still possible: the decision stands retaken
+    d.checked(item=1)
+    d.ok(CHAIR, "!beslut Bifall")
+    d.ok(CHAIR, "!justera omedelbart")  # the decision taken anew may be justerad at once
+
+    d = Driver()
+    d.ok(CHAIR, KALLA)
+    meeting(d, items=(1,))
+    d.ok(CHAIR, "!teknikkontroll")
+    d.now += timedelta(seconds=61)  # nobody answers: the chair cannot see that all take part
+    refused = d.refused(CHAIR, "!justera omedelbart")
+    assert refused.rule is Rule.P12 and "!omtag" in refused.text
+
+
+def test_kl_5_69_a_signature_with_a_stale_fingerprint_is_refused_and_shows_what_changed():
+    d = closed()
+    shown = _doc(d)["fingeravtryck"]
+    assert [e.data["fingerprint"] for e in d.log if e.kind == "posted"] == [shown]  # posted at the close
+    d.ok(SECR, "!rättelse 1 Bifall med ändringen att beloppet är 2 mnkr.")
+    now = _doc(d)["fingeravtryck"]
+    assert now != shown and d.log[-1].kind == "posted" and d.log[-1].data["fingerprint"] == now
+    refused = d.refused(CHAIR, f"!justera {shown[:16]}")  # what she read at the close
+    assert refused.rule is Rule.KL_5_69
+    assert "rättelse av beslutet i § 1" in refused.text and "beloppet är 2 mnkr" in refused.text
+    assert now[:16] in refused.text and not any(e.kind == "signed" for e in d.log)
+    assert d.refused(CHAIR, "!justera 1234abcd").rule is Rule.KL_5_69  # no version shown
+    assert d.refused(CHAIR, "!justera 1234").rule is Rule.KL_5_69  # fewer than 8 digits: not read
+    d.ok(CHAIR, f"!justera {short_fingerprint(now)}")  # as the room shows it, in groups
+    d.ok(VICE, f"!justera {now[:8]}")
+    assert d.m.justerad_at is not None and d.m.fingerprint == now
+    # while the meeting is open, a paragraph's fingerprint the same way
+    d = Driver()
+    d.ok(CHAIR, KALLA)
+    meeting(d, items=(1,))
+    assert d.refused(CHAIR, "!justera omedelbart 00000000").rule is Rule.KL_5_69
+    paragraph = _doc(d)["ärenden"][0]["fingeravtryck"]
+    d.ok(CHAIR, f"!justera omedelbart {paragraph[:12]}")
+
+
+def test_kl_5_69_a_rattelse_cannot_change_a_decision_taken_by_vote_or_a_paragraph_justerad_at_once():
+    d = Driver()
+    d.ok(CHAIR, KALLA)
+    meeting(d, items=(), justerare=(VICE,))
+    d.checked(item=1)
+    d.ok(CHAIR, "!votering Bifall / Avslag")
+    for user, choice in zip(MEMBERS, ("ja", "ja", "ja", "nej", "nej"), strict=True):
+        d.ok(user, f"!{choice}")
+    d.ok(CHAIR, "!tillåt 2")
+    d.checked(item=2)
+    d.ok(CHAIR, "!beslut Bifall")
+    d.ok(CHAIR, "!justera omedelbart")
+    d.ok(VICE, "!justera omedelbart")
+    d.ok(CHAIR, "!avsluta")
+    refused = d.refused(SECR, "!rättelse 1 Avslag")
+    assert refused.rule is Rule.KL_5_69 and "votering" in refused.text
+    assert d.refused(SECR, "!rättelse 2 Avslag").rule is Rule.KL_5_69
+    assert not any(e.kind == "corrected" for e in d.log)
+
+
+def test_kl_8_12_kl_13_5_an_omedelbart_justerad_paragraph_has_its_own_anslag():
+    d = Driver()
+    d.ok(CHAIR, KALLA)
+    meeting(d, items=(1,))
+    d.ok(CHAIR, "!justera omedelbart")
+    out = d.ok(VICE, "!justera omedelbart")
+    notice = out.replies[1].text
+    assert notice.startswith("ANSLAG") and "Paragrafer: § 1" in notice and "Datum för justering: 2026-12-03" in notice
+    d.ok(SECR, "!anslag § 1")  # put up the same day, during the meeting
+    d.ok(CHAIR, "!tillåt 2")
+    d.checked(item=2)
+    d.ok(CHAIR, "!beslut Bifall")
+    d.ok(CHAIR, "!avsluta")
+    d.now += timedelta(days=7)
+    d.ok(CHAIR, "!justera")
+    out = d.ok(VICE, "!justera")
+    assert "Paragrafer: § 2\n" in out.replies[1].text and "Datum för justering: 2026-12-10" in out.replies[1].text
+    doc = _doc(d)
+    first, second = doc["ärenden"]
+    assert "Datum för justering: 2026-12-03" in first["anslag"]
+    assert "Sista dag att överklaga (KL 13 kap. 5 §), och sista dag anslaget sitter uppe: 2026-12-28" in first["anslag"]
+    assert second["anslag"] is None and "Paragrafer: § 2" in doc["anslag"]  # not § 1, with its later date
+    pdf = PdfReader(io.BytesIO(protocol.extract_pdf(doc, 1)))
+    text = "".join(page.extract_text() for page in pdf.pages)
+    assert "ANSLAG" in text and "2026-12-28" in text and "Bo Berg" in text  # who justerade it, its anslag
+
+
+def test_kl_8_12_kl_13_5_the_secretary_records_the_day_the_anslag_was_put_up_and_the_appeal_runs_from_it():
+    d = closed()
+    assert d.refused(SECR, "!anslag").rule is Rule.KL_8_12  # not justerat yet
+    d.ok(CHAIR, "!justera")
+    d.ok(VICE, "!justera")
+    doc = _doc(d)
+    assert (
+        "Anslaget är ännu inte uppsatt på kommunens anslagstavla; det ska sättas upp senast 2026-12-07."
+        in (doc["anslag"])
+    )
+    assert not any("2026-12-28" in line for line in doc["anslag"])  # no appeal time before it is up
+    assert d.refused(CHAIR, "!anslag").rule is Rule.KL_8_12  # the secretary's
+    assert d.refused(SECR, "!anslag 2026-12-02").rule is Rule.KL_8_12  # before the justering
+    assert d.refused(SECR, "!anslag 2026-12-04").rule is Rule.KL_8_12  # a day to come
+    assert d.refused(SECR, "!anslag § 1").rule is Rule.KL_8_12  # not omedelbart justerad
+    assert d.refused(SECR, "!anslag i morgon").rule is Rule.KL_8_12
+    d.now += timedelta(days=5)  # Tuesday 2026-12-08: one day late
+    out = d.ok(SECR, "!anslag 2026-12-08")
+    assert "⚠ KL 8 kap. 12 §" in out.replies[0].text and "2026-12-07" in out.replies[0].text
+    doc = _doc(d)
+    assert "Datum då anslaget sattes upp på kommunens anslagstavla: 2026-12-08" in doc["anslag"]
+    assert "Sista dag att överklaga (KL 13 kap. 5 §), och sista dag anslaget sitter uppe: 2026-12-29" in doc["anslag"]
+    assert doc["fingeravtryck"] == d.m.fingerprint  # the anslag is not part of what was signed
+    import commands
+
+    assert "!anslag [§ N] [ÅÅÅÅ-MM-DD]" in commands.help_text(d.m, d.roster, SECR)
+    assert "!anslag" not in commands.help_text(d.m, d.roster, CHAIR)
+
+
+def test_kl_5_69_an_omedelbart_justerad_paragraph_never_changes_afterwards():
+    d = Driver()
+    d.ok(CHAIR, KALLA)
+    meeting(d, items=(), justerare=(VICE,))
+    d.checked(item=1)
+    d.ok(M3, "!yrka Avslag")
+    d.ok(CHAIR, "!beslut Bifall")
+    d.ok(CHAIR, "!justera omedelbart")
+    d.ok(VICE, "!justera omedelbart")
+    signed = _doc(d)["ärenden"][0]["fingeravtryck"]
+    for user, command in [
+        (M4, "!yrka Återremiss"),
+        (M3, "!yrka återta"),
+        (M4, "!jäv"),
+        (CHAIR, f"!jäv {M5}"),
+        (M3, "!reservation Fel beslut."),
+        (CHAIR, "!teknikkontroll"),
+        (CHAIR, "!beslut Avslag"),
+        (CHAIR, "!omtag"),
+        (CHAIR, "!votering A / B"),
+    ]:
+        refused = d.refused(user, command)
+        assert refused.rule is Rule.KL_5_69, (command, refused)
+    assert "före justeringen (KL 4 kap. 27 §)" in d.refused(M3, "!reservation ärende 1").text
+    d.ok(CHAIR, "!tillåt 4")
+    d.ok(CHAIR, "!ärende 4")
+    assert d.refused(M3, "!reservation ärende 1").rule is Rule.KL_5_69  # from another item too
+    assert _doc(d)["ärenden"][0]["fingeravtryck"] == signed
+    assert_protocol_invariants(d)  # and it reads as it did when justerad
+
+
+def test_kl_5_69_the_signature_block_names_who_signed_or_is_to_and_only_a_secretary_who_attended():
+    d = Driver()
+    d.ok(CHAIR, KALLA)
+    d.ok(CHAIR, "!öppna")
+    for user in MEMBERS:
+        d.ok(user, "!närvarande")
+    d.ok(CHAIR, f"!justerare {VICE}")
+    d.checked(item=1)
+    d.ok(CHAIR, "!beslut Bifall")
+    d.ok(CHAIR, "!avsluta")
+    rows = [(s["roll"], s["namn"], s["signerat"]) for s in _doc(d)["underskrifter"]]
+    assert rows == [("Ordförande", "Anna Andersson (S)", None), ("Justerare", "Bo Berg (M)", None)]
+    assert d.refused(SECR, "!justera").rule is Rule.KL_5_69  # Sara was not there
+    d.ok(VICE, "!justera")
+    rows = [(s["roll"], s["namn"], bool(s["signerat"])) for s in _doc(d)["underskrifter"]]
+    assert rows == [("Ordförande", "Anna Andersson (S)", False), ("Justerare", "Bo Berg (M)", True)]
+    d = closed()  # the secretary attended: she is named, and may sign
+    assert [s["roll"] for s in _doc(d)["underskrifter"]] == ["Sekreterare", "Ordförande", "Justerare"]
+    d.ok(SECR, "!justera")
+
+
+def test_kl_6_35_kl_5_69_a_justering_later_than_fourteen_days_is_warned_and_noted():
+    d = closed()
+    d.now += timedelta(days=14)  # 2026-12-17: the last day
+    out = d.ok(CHAIR, "!justera")
+    assert "⚠" not in out.replies[0].text
+    d.now += timedelta(days=1)
+    out = d.ok(VICE, "!justera")
+    assert "⚠ KL 6 kap. 35 §: protokollet skulle ha justerats senast 2026-12-17" in out.replies[0].text
+    assert (
+        "senare än fjorton dagar efter sammanträdet (senast 2026-12-17, 6 kap. 35 § kommunallagen)"
+        in (_doc(d)["justering"])
+    )

@@ -112,3 +112,16 @@ def test_parse_errors_are_refused_citing_the_commands_rule():
     d = Driver().opened()
     assert d.refused(CHAIR, "!ersätt @a:x").rule is Rule.P11
     assert d.refused(CHAIR, "!tillåt").rule is Rule.P7
+
+
+def test_kl_5_69_kl_8_12_justera_takes_a_fingerprint_and_anslag_a_paragraph_and_a_day():
+    cmd = parse("!justera omedelbart 1A2B 3c4d 5e6f")  # as the room shows it, in groups
+    assert (cmd.word, cmd.typed_fingerprint, cmd.error) == ("omedelbart", "1a2b3c4d5e6f", "")
+    assert parse("!justera 0123456789abcdef").typed_fingerprint == "0123456789abcdef"
+    for wrong in ("!justera 1234567", "!justera nu", "!justera omedelbart 12g45678", "!justera 1234abcd omedelbart"):
+        assert parse(wrong).error, wrong
+    cmd = parse("!anslag § 5 2026-12-04")
+    assert (cmd.number, cmd.text, cmd.error) == (5, "2026-12-04", "")
+    assert (parse("!anslag §5").number, parse("!anslag").text) == (5, "")
+    for wrong in ("!anslag 2026-02-30", "!anslag 4/12", "!anslag i dag", "!anslag 2026-12-04 § 5"):
+        assert parse(wrong).error, wrong

@@ -74,9 +74,13 @@ COMMAND = st.one_of(
             "!justera",
             "!justera omedelbart",
             "!rättelse 1 Ny lydelse",
+            "!anslag",
+            "!anslag § 1",
+            "!justera 00000000",
         ]
     ),
     st.builds("!justerare {}".format, someone),
+    st.builds("!justerare {} {}".format, someone, someone),
     st.builds("!förhinder {}".format, someone),
     st.builds("!reservation ärende {}".format, item),
     st.builds("!lämnar {}".format, someone),
@@ -103,9 +107,11 @@ STEP = st.one_of(
     st.tuples(st.just("vote"), st.lists(st.sampled_from(["!ja", "!nej", "!avstår"]), min_size=5, max_size=5)),
     st.tuples(st.just("substitute"), st.sampled_from(MEMBERS)),
     st.tuples(st.just("call"), st.tuples(someone, st.booleans())),
+    st.tuples(st.just("sign"), st.permutations(PEOPLE)),
 )
 CALL = dataclasses.replace(ROSTER, video="element-call")
 OPENING = [(CHAIR, KALLA), (CHAIR, "!öppna")] + [(u, "!närvarande") for u in (*MEMBERS, SUB1, SUB2, SECR)]
+OPENING.append((CHAIR, f"!justerare {VICE} {MEMBERS[2]}"))  # so that random meetings reach justering
 
 
 def check_outcome(d: Driver, outcome: Accepted) -> None:
@@ -159,6 +165,8 @@ def check_outcome(d: Driver, outcome: Accepted) -> None:
             assert reserved <= told, "reservations fell silently"
             if reserved:
                 event("reservations fell")
+        if kind in ("justerad", "paragraph_justerad"):
+            _check_justering(m, cmd.actor, kind, data)
         if kind != "decided":
             continue
         serving = m.serving(r)
@@ -189,6 +197,28 @@ def check_outcome(d: Driver, outcome: Accepted) -> None:
         started = [i for i, e in enumerate(d.log) if e.kind == "check_started"][check.id - 1]
         assert not any(e.kind == "item_taken" for e in d.log[started:]), "§ 12: a check from another item"
         event("a decision was taken")
+
+
+def _check_justering(m, actor: str, kind: str, data: dict) -> None:
+    """KL 5 kap. 69 §, 6 kap. 28 §: every paragraph justerad has two different signers on the
+    same fingerprint, one of them whoever presided over it, the other a justerare who neither
+    presided over it nor is jävig in it; no jävig person signs it as its ordförande."""
+    fp = data["fingerprint"]
+    if kind == "justerad":
+        signatures = m.signatures
+        items = [i for i in m.items.values() if i.taken_up and i.justerad is None]
+    else:
+        signatures = m.items[data["n"]].signatures
+        items = [m.items[data["n"]]]
+    signers = {s.user for s in signatures if s.fingerprint == fp} | {actor}
+    for item in items:
+        presided = {d.presiding for d in item.valid_decisions} or {item.led_by}
+        chairs = signers & presided
+        assert chairs, "KL 5 kap. 69 §: justerad without whoever presided over the paragraph"
+        assert not chairs & set(item.jav), "KL 6 kap. 28 §: a jävig ordförande justerade"
+        second = {u for u in signers - presided if u in m.justerare and u not in item.jav}
+        assert second, "KL 5 kap. 69 §: justerad by one person, or with a jävig justerare"
+        event("a paragraph was justerad")
 
 
 def _check_turn(m, r, data: dict) -> None:
@@ -231,6 +261,10 @@ def run(steps, roster=ROSTER) -> Driver:
             for sub in (SUB1, SUB2):
                 d.say(CHAIR, f"!ersätt {arg} {sub}")
             d.say(CHAIR, "!återuppta")
+        elif sender == "sign":  # everyone tries to justera, the protocol or the paragraph up
+            words = "!justera omedelbart" if d.m is not None and d.m.phase is Phase.OPEN else "!justera"
+            for user in arg:
+                d.say(user, words)
         elif sender == "round":
             d.say(CHAIR, f"!ärende {arg}")
             d.say(CHAIR, "!teknikkontroll")

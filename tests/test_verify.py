@@ -335,7 +335,7 @@ async def test_kl_5_69_a_justering_signed_on_the_text_before_the_upgrade_still_v
         m = bot.bodies["ks"].engine.meeting
         events = await bot.store.events(m.id)
         k = next(i for i, e in enumerate(events) if e.kind == "signed")
-        content = [e for e in events[:k] if e.kind not in ("signed", "justerad")]
+        content = [e for e in events[:k] if e.kind not in protocol.NOT_SIGNED]
         old = protocol._sha256(protocol._doc(m.id, "ks", content, bot.rosters[m.id], ""))
         await bot.store.db.execute(
             "UPDATE events SET data = json_set(data, '$.fingerprint', ?) WHERE kind IN ('signed', 'justerad')", (old,)

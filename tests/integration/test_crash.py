@@ -30,9 +30,9 @@ _TIME = re.compile(r"\b\d{2}\.\d{2}(\.\d{2})?\b")
 
 def without_times(doc: dict) -> str:
     """The protocol without what depends on the clock or on Matrix event ids: times, and the
-    fingerprints and signatures that cover them."""
+    fingerprints (whole, or short in groups as the room shows them) and signatures that cover them."""
     text = json.dumps({k: v for k, v in doc.items() if k not in ("tid", "sammanträde")}, ensure_ascii=False)
-    text = re.sub(r'"(kl|från|händelse)": "[^"]*"|\b[0-9a-f]{16,64}\b', "", text)
+    text = re.sub(r'"(kl|från|händelse)": "[^"]*"|\b[0-9a-f]{16,64}\b|\b[0-9a-f]{4}(?: [0-9a-f]{4}){3}\b', "", text)
     return _TIME.sub("T", text)
 
 

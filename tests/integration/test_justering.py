@@ -15,6 +15,7 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from matrix.content import ANCHOR
+from rules.words import short_fingerprint
 from storage import chain
 from testing.actors import text_of
 from tests.integration.test_meeting import MEMBERS, check_passes, open_meeting, protocol_offline
@@ -54,6 +55,10 @@ async def test_kl_5_69_kl_8_12_justering_omedelbar_rattelse_anslag_pdf_and_verif
     name, extract = await _pdf_answering(stage, signing)
     assert name.endswith(".pdf") and "Protokollsutdrag" in _text(extract)
     assert "Budgeten för 2027 fastställs." in _text(extract)
+    # KL 8 kap. 12 §: the paragraph's own anslag, posted with the extract
+    own = await stage.wait_for(lambda ev: "Paragrafer: § 1 (omedelbart justerad)" in text_of(ev))
+    assert text_of(own).startswith("ANSLAG – BEVIS OM JUSTERING") and "ännu inte uppsatt" in text_of(own)
+    assert "Anslaget är uppsatt" in await stage.ask("sara", "!anslag § 1")
 
     assert "Ordföranden tillåter" in await stage.ask("anna", "!tillåt 2")
     assert "(§ 2)" in await stage.ask("anna", "!ärende 2")
@@ -68,14 +73,20 @@ async def test_kl_5_69_kl_8_12_justering_omedelbar_rattelse_anslag_pdf_and_verif
 
     fingerprint = json.loads(protocol_offline(stage))["fingeravtryck"]
     closing = await _anchored(stage)
-    signed = await stage.ask("anna", "!justera")
-    assert fingerprint in signed and "Återstår att signera: Bo Berg (M)" in signed
+    signed = await stage.ask("anna", f"!justera {fingerprint[:16]}")  # the version the rättelse showed
+    assert short_fingerprint(fingerprint) in signed and "Återstår att signera: Bo Berg (M)" in signed
     last = await stage.say("bo", "!justera")
     answer = text_of(await stage.observer.answer(last))
-    assert "PROTOKOLLET ÄR JUSTERAT" in answer and fingerprint in answer
-    anslag = await stage.wait_for(lambda ev: text_of(ev).startswith("ANSLAG – BEVIS OM JUSTERING"))
+    assert "PROTOKOLLET ÄR JUSTERAT" in answer and short_fingerprint(fingerprint) in answer
+    anslag = await stage.wait_for(lambda ev: "Paragrafer: § 2\n" in text_of(ev))
+    assert text_of(anslag).startswith("ANSLAG – BEVIS OM JUSTERING")
     assert "Förvaringsplats för protokollet: Kommunkansliet" in text_of(anslag)
-    assert "Sista dag att överklaga (KL 13 kap. 5 §)" in text_of(anslag)
+    assert "ännu inte uppsatt på kommunens anslagstavla" in text_of(anslag)
+
+    # KL 8 kap. 12 §, 13 kap. 5 §: the secretary records the day it was put up; the appeal runs from it
+    assert (await stage.ask("anna", "!anslag")).startswith("⛔ KL 8 kap. 12 §")
+    put_up = await stage.ask("sara", "!anslag")
+    assert "Anslaget är uppsatt" in put_up and "Sista dag att överklaga (KL 13 kap. 5 §), och sista dag" in put_up
 
     name, pdf = await _pdf_answering(stage, last)
     assert name.endswith(".pdf")
@@ -87,11 +98,13 @@ async def test_kl_5_69_kl_8_12_justering_omedelbar_rattelse_anslag_pdf_and_verif
 
     doc = json.loads(protocol_offline(stage))
     assert doc["justering"] and doc["paragrafer"] == "§§ 1–2" and doc["justerare"] == ["Bo Berg (M)"]
+    assert any(line.startswith("Datum då anslaget sattes upp på kommunens anslagstavla") for line in doc["anslag"])
+    assert any(line.startswith("Datum då anslaget sattes upp") for line in doc["ärenden"][0]["anslag"])
     assert [s["roll"] for s in doc["underskrifter"] if s["signerat"]] == ["Ordförande", "Justerare"]
     assert all(s["händelse"].startswith("$") for s in doc["underskrifter"] if s["signerat"])
 
     await _anchored(stage, after=closing)
-    ok = stage.cli("verify")
+    ok = stage.cli("verify")  # the anslag is recorded after the justering: not part of what was signed
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "kedjan är hel" in ok.stdout and fingerprint in ok.stdout
     assert "OK ks: organets kedja" in ok.stdout and "3 förankringar" in ok.stdout  # § 1, the close, the justering
@@ -215,3 +228,39 @@ async def test_kl_5_69_verify_finds_a_cut_tail_a_deleted_meeting_and_a_rewrite_a
     fresh = stage.cli("verify")
     assert fresh.returncode == 0, fresh.stdout + fresh.stderr
     assert "4 förankringar" in fresh.stdout
+
+
+async def test_kl_5_69_a_vice_chair_presiding_at_the_close_does_not_justera_alone(room):
+    """Bo, vice chair and the justerare, presides after Anna leaves and closes: his signature alone
+    is no justering; Anna signs the paragraph she presided over, and justerar his (KL 5 kap. 69 §)."""
+    stage = room
+    await open_meeting(stage)
+    await stage.ask("anna", "!justerare {}", "bo")
+    await stage.ask("anna", "!ärende 1")
+    await check_passes(stage)
+    await stage.ask("anna", "!beslut Budgeten för 2027 fastställs.")
+    await stage.ask("anna", "!lämnar")
+    assert "Ordföranden tillåter" in await stage.ask("bo", "!tillåt 2")
+    await stage.ask("bo", "!ärende 2")
+    await stage.say("bo", "!teknikkontroll")
+    for who in ("bo", "cecilia", "david", "eva"):
+        assert await stage.ask(who, "!ok") == "✅"
+    await stage.wait_for(lambda ev: "är godkänd" in text_of(ev) and ev.get("room_id") == stage.room_id)
+    await stage.ask("bo", "!beslut Sara Svensson anställs.")
+    closed = await stage.ask("bo", "!avsluta")
+    assert "ingen justerare kan justera § 2: Bo Berg (M) ledde ärendet" in closed
+
+    alone = await stage.ask("bo", "!justera")
+    assert "PROTOKOLLET ÄR JUSTERAT" not in alone and "Återstår att signera: Anna Andersson (S)" in alone
+    assert "Signerat" not in json.dumps(json.loads(protocol_offline(stage))["justering"])
+    assert "Utses att justera protokollet: Bo Berg (M), Anna Andersson (S)" in await stage.ask(
+        "bo", "!justerare {} {}", "bo", "anna"
+    )
+    assert "PROTOKOLLET ÄR JUSTERAT" not in await stage.ask("anna", "!justera")
+    last = await stage.say("bo", "!justera")
+    assert "PROTOKOLLET ÄR JUSTERAT" in text_of(await stage.observer.answer(last))
+    rows = {s["namn"]: s["roll"] for s in json.loads(protocol_offline(stage))["underskrifter"] if s["signerat"]}
+    assert rows == {
+        "Anna Andersson (S)": "Ordförande § 1, justerare § 2",
+        "Bo Berg (M)": "Ordförande § 2, justerare § 1",
+    }

@@ -31,4 +31,6 @@ def _br(text: str) -> Markup:
 
 
 def render(blocks: list[Block], title: str, whole: bool = True) -> str:
-    return _template().render(blocks=blocks, title=title, css=style.css(), whole=whole)
+    # The stylesheet is the bot's own text, written from constants in minutes/style.py: marked
+    # safe, or the escaping meant for people's text turns its quotes into &#39; and breaks it.
+    return _template().render(blocks=blocks, title=title, css=Markup(style.css()), whole=whole)

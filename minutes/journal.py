@@ -198,6 +198,9 @@ _LINE = {
     ),
     "located": _located,
     "item_taken": lambda m, r, d: f"Ärende {d['n']} togs upp: {m.items[d['n']].title}.",
+    "struck": lambda m, r, d: (
+        f"Ärende {d['n']} utgick från föredragningslistan" + (f": {d['reason']}" if d.get("reason") else ".")
+    ),
     "allowed": _allowed,
     "motion": lambda m, r, d: f"{r.label(d['user'])} yrkade: {d['text']}",
     "motion_withdrawn": _motion_withdrawn,
@@ -222,6 +225,7 @@ _LINE = {
     ),
     "check_ended": _check_ended,
     "decided": lambda m, r, d: f"Beslut: {d['text']}",
+    "worded": lambda m, r, d: f"Ordföranden formulerade beslutet efter voteringen: {d['text']}",
     "retaken": _retaken,
     "closed": lambda m, r, d: "Ordföranden avslutade sammanträdet.",
     "call": _call,

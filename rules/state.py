@@ -74,6 +74,7 @@ class Decision:
     presiding: str | None = None  # who led the item (KL 6 kap. 33 §)
     corrections: list[Correction] = field(default_factory=list)
     reservations: list[tuple[str, str]] = field(default_factory=list)  # (user, motivation)
+    proposal: str | None = None  # after a vote: the winning proposal, which `text` may word
 
 
 @dataclass
@@ -142,6 +143,12 @@ class Item:
     paragraph: int | None = None  # the protocol's § number, given when the item is taken up
     justerad: datetime | None = None  # omedelbart justerad (KL 5 kap. 69 §)
     signatures: list[Signature] = field(default_factory=list)  # for omedelbar justering
+    struck: str | None = None  # the reason given when the item was struck (!utgår); "" for none
+
+    @property
+    def handled(self) -> bool:
+        """Taken up or struck: accounted for in the protocol (KL 6 kap. 35 §)."""
+        return self.taken_up or self.struck is not None
 
     @property
     def valid_decisions(self) -> list[Decision]:
@@ -371,6 +378,10 @@ def _item_taken(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
         m.named_chair = None
 
 
+def _struck(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.items[d["n"]].struck = d.get("reason", "")
+
+
 def _allowed(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     item = m.items[d["n"]]
     if d["rule"] == Rule.P8.name:
@@ -526,9 +537,14 @@ def _decided(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
             d.get("vote"),
             serving=list(d.get("serving", participants)),
             presiding=d.get("presiding"),
+            proposal=d["text"] if d.get("vote") is not None else None,
         )
     )
     _spend_check(m, f"beslut fattat kl. {hm(at, r.tz)}")
+
+
+def _worded(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.items[d["n"]].decisions[d["index"]].text = d["text"]
 
 
 def _retaken(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
@@ -613,6 +629,7 @@ _APPLY = {
     "presiding_named": _presiding_named,
     "located": _located,
     "item_taken": _item_taken,
+    "struck": _struck,
     "allowed": _allowed,
     "motion": _motion,
     "motion_withdrawn": _motion_withdrawn,
@@ -635,6 +652,7 @@ _APPLY = {
     "ballot": _ballot,
     "vote_ended": _vote_ended,
     "reservation": _reservation,
+    "worded": _worded,
     "retaken": _retaken,
     "closed": _closed,
     "justerare": _justerare,

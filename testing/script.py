@@ -70,6 +70,7 @@ SCRIPT: list[tuple[str, str | int, tuple[str, ...]]] = [
     ("poll", "ja", ("cecilia",)),  # in the vote's Element poll
     ("david", "!nej", ()),
     ("eva", "!ja", ()),
+    ("anna", "!beslut Budgeten för 2027 fastställs enligt kommunstyrelsens förslag", ()),  # the vote's decision, worded
     ("bo", "!reservation Budgeten underskattar kostnaderna för äldreomsorgen.", ()),
     # Item 2: jäv (KL 6 kap. 28 §) and the substitutes' turn (KL 6 kap. 17 §); David loses audio
     # (§ 10), the meeting is adjourned, Frida serves for him (§ 11)

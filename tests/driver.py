@@ -144,6 +144,15 @@ class Driver:
             self.ok(user, "!närvarande")
         return self
 
+    def close(self, sender: str = CHAIR) -> Accepted | Refused:
+        """!avsluta, after striking (!utgår) the items never taken up, as a chair who ends the
+        meeting early does: the protocol accounts for every item (KL 6 kap. 35 §)."""
+        assert self.m is not None
+        for n, item in self.m.items.items():
+            if not item.handled:
+                self.ok(sender, f"!utgår {n}")
+        return self.say(sender, "!avsluta")
+
     def checked(self, item: int = 1) -> Driver:
         if self.m is None or self.m.current != item:
             self.ok(CHAIR, f"!ärende {item}")

@@ -202,7 +202,7 @@ def _hostile_meeting() -> Driver:
     d.checked(1)
     d.ok(CHAIR, "!beslut Kommunstyrelsen beslutar att\n1. budgeten fastställs\n2. <i>skatten</i> är oförändrad")
     d.ok(VICE, f"!reservation {FORGED}")
-    d.ok(CHAIR, "!avsluta")
+    d.close()
     return d
 
 

@@ -39,7 +39,7 @@ def closed() -> Driver:
     d = Driver()
     d.ok(CHAIR, KALLA)
     meeting(d, items=(1, 2))
-    d.ok(CHAIR, "!avsluta")
+    d.close()
     return d
 
 
@@ -61,7 +61,7 @@ def test_kl_5_65_paragraphs_run_per_body_and_year_across_meetings_and_start_agai
     d.ok(CHAIR, KALLA)
     meeting(d, items=(2, 1))  # taken up in this order: § 101, § 102
     d.ok(CHAIR, "!ärende 2")  # taken up again: keeps its number
-    d.ok(CHAIR, "!avsluta")
+    d.close()
     assert (d.m.items[2].paragraph, d.m.items[1].paragraph, d.m.items[3].paragraph) == (101, 102, None)
     doc = _doc(d)
     assert doc["paragrafer"] == "§§ 101–102"
@@ -69,7 +69,7 @@ def test_kl_5_65_paragraphs_run_per_body_and_year_across_meetings_and_start_agai
     _next_meeting(d, "2026-12-17")
     meeting(d, items=(1,))
     assert d.m.items[1].paragraph == 103
-    d.ok(CHAIR, "!avsluta")
+    d.close()
     _next_meeting(d, "2027-01-14")  # a new year
     meeting(d, items=(1,))
     assert d.m.items[1].paragraph == 1

@@ -44,6 +44,8 @@ COMMAND = st.one_of(
             "!dagordning",
             "!protokoll",
             "!avsluta",
+            "!utgår 2",
+            "!utgår 4 Beredningen är inte klar",
             "!inställ",
             "!åter",
             "!yrka återta",

@@ -214,7 +214,7 @@ def test_kl_6_28_jav_declared_after_the_decision_requires_it_to_be_retaken():
     assert d.refused(CHAIR, "!avsluta").rule is Rule.KL_6_28
     assert d.refused(M3, "!jäv återta").rule is Rule.KL_6_28  # the decision is taken
     d.ok(CHAIR, "!omtag")
-    d.ok(CHAIR, "!avsluta")
+    d.close()
     assert_protocol_invariants(d)
 
 
@@ -404,7 +404,7 @@ def test_kl_5_65_a_late_member_while_the_substitute_serves_is_listed_as_present(
     d = Driver().opened(present=(CHAIR, VICE, M3, M4, SUB1))
     d.ok(CHAIR, f"!ersätt {M5} {SUB1}")
     d.ok(M5, "!närvarande")
-    d.ok(CHAIR, "!avsluta")
+    d.close()
     doc = json.loads(d.protocol("json"))
     assert "Eva Ek (V)" not in doc["frånvarande"]
     assert {"namn": "Eva Ek (V)", "roll": "ledamot, tjänstgjorde inte", "deltagande": "på distans"} in doc[

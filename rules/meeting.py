@@ -860,11 +860,26 @@ def _find_item(m: Meeting, cmd: Command, rule: Rule) -> int | Refused:
     return cmd.number
 
 
+def _before_called_time(m: Meeting, r: Roster, now: datetime, what: str) -> Refused | None:
+    """Members were called to the time in the kallelse (§ 1): one who comes then must not find
+    matters handled. Opening up to 15 minutes before it is for the roll call only."""
+    if m.start is None or now >= m.start:
+        return None
+    return Refused(
+        Rule.P1,
+        f"Ledamöterna är kallade till kl. {hm(m.start, r.tz)}, och inget ärende behandlas före den tiden. "
+        f"{what} från kl. {hm(m.start, r.tz)}; uppropet kan göras redan nu.",
+    )
+
+
 def _ärende(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     n = _find_item(m, cmd, Rule.KL_6_33)
     if isinstance(n, Refused):
         return n
     item = m.items[n]
+    early = _before_called_time(m, r, now, f"Ärende {n} kan tas upp")
+    if early:
+        return early
     if item.struck is not None:
         return Refused(Rule.KL_6_33, f"Ärende {n} har utgått från föredragningslistan och kan inte tas upp.")
     if not item.permitted:
@@ -1558,6 +1573,9 @@ def _avsluta(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     refusal = _retake_first(m, r)
     if refusal:
         return refusal
+    early = _before_called_time(m, r, now, "Sammanträdet kan avslutas")
+    if early:
+        return early
     untouched = [n for n, item in m.items.items() if not item.handled]
     if untouched:
         numbers = ", ".join(str(n) for n in untouched)

@@ -138,11 +138,18 @@ class Driver:
         return outcome
 
     def opened(self, present: tuple[str, ...] = MEMBERS + (SUB1, SUB2, SECR)) -> Driver:
+        """Convened, opened early and the roll call made; then the time called to (§ 1)."""
         self.ok(CHAIR, KALLA)
         self.ok(CHAIR, "!öppna")
         for user in present:
             self.ok(user, "!närvarande")
+        self.until_called()
         return self
+
+    def until_called(self) -> None:
+        """Let the time come to the one in the kallelse, when items may be taken up (§ 1)."""
+        assert self.m is not None and self.m.start is not None
+        self.now = max(self.now, self.m.start)
 
     def close(self, sender: str = CHAIR) -> Accepted | Refused:
         """!avsluta, after striking (!utgår) the items never taken up, as a chair who ends the

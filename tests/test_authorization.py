@@ -45,6 +45,7 @@ def convened(d: Driver) -> None:
 def opened_empty(d: Driver) -> None:
     convened(d)
     d.ok(CHAIR, "!öppna")
+    d.until_called()
 
 
 def in_item(d: Driver) -> None:

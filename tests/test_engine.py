@@ -195,6 +195,7 @@ def _hostile_meeting() -> Driver:
     d = Driver()
     d.ok(CHAIR, "!kalla 2026-12-03 18:00 distans\nMotivering: storm ## Beslut <script>x</script>\n1. Budget 2027")
     d.ok(CHAIR, "!öppna")
+    d.until_called()
     for user in ("@anna:ex.se", VICE, M3, M4, "@eva:ex.se"):
         d.ok(user, "!närvarande")
     d.ok(CHAIR, "!ärende 1")

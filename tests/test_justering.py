@@ -23,6 +23,7 @@ from tests.driver import CHAIR, KALLA, M3, M4, M5, ROSTER, SECR, SUB1, TJP, VICE
 def meeting(d: Driver, items: tuple[int, ...] = (1,), justerare: tuple[str, ...] = (VICE,)) -> Driver:
     """A meeting (KALLA's date, or one convened with `d`'s clock moved) with items decided."""
     d.ok(CHAIR, "!öppna")
+    d.until_called()
     for user in (CHAIR, VICE, M3, M4, M5, SUB1, SECR, TJP):
         d.ok(user, "!närvarande")
     if justerare:

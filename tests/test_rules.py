@@ -106,6 +106,23 @@ def test_p1_meeting_cannot_be_opened_before_the_time_members_were_called_to():
     assert d.m.phase is Phase.OPEN
 
 
+def test_p1_no_item_is_taken_up_before_the_time_members_were_called_to():
+    d = Driver()
+    d.ok(CHAIR, KALLA)
+    d.now = datetime(2026, 12, 3, 16, 46, tzinfo=UTC)  # 17.46: opened early for the roll call
+    d.ok(CHAIR, "!öppna")
+    for user in MEMBERS:
+        d.ok(user, "!närvarande")
+    refusal = d.refused(CHAIR, "!ärende 1")
+    assert refusal.rule is Rule.P1 and "kl. 18.00" in refusal.text and d.m.current is None
+    d.ok(CHAIR, "!utgår 2")  # striking an item is not handling it
+    for n in (1, 3, 4):
+        d.ok(CHAIR, f"!utgår {n}")
+    assert d.refused(CHAIR, "!avsluta").rule is Rule.P1  # nor may those who come on time find it over
+    d.now = datetime(2026, 12, 3, 17, 0, tzinfo=UTC) - timedelta(seconds=1)
+    d.ok(CHAIR, "!avsluta")  # 18.00.00, a second after the last step
+
+
 def test_p1_inställ_cancels_convened_meeting():
     d = Driver()
     d.ok(CHAIR, KALLA)

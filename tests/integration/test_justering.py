@@ -54,6 +54,7 @@ async def test_kl_5_69_kl_8_12_justering_omedelbar_rattelse_anslag_pdf_and_verif
     assert "(§ 2)" in await stage.ask("anna", "!ärende 2")
     await check_passes(stage)
     await stage.ask("anna", "!beslut Sara Svensson anställs.")
+    assert "utgår" in await stage.ask("anna", "!utgår 3 Ärendet är inte berett")
     assert "Sammanträdet är avslutat" in await stage.ask("anna", "!avsluta")
 
     refused = await stage.ask("anna", "!rättelse 2 Sara Svensson anställs från 2027-01-01.")

@@ -72,9 +72,14 @@ async def play(out: Path, keep: bool) -> int:
         print(f"Rummet {stage.room_id} är skapat och boten är med. Sammanträdet börjar.\n")
         stage.observer.on_event = show
         # The demo meeting is convened for a couple of minutes from now, in Swedish time.
-        soon = (datetime.now(TZ) + timedelta(minutes=2)).strftime("%Y-%m-%d %H:%M")
+        soon = stage.kalla_for(timedelta(seconds=40))
         for who, template, mentioned in script_for(soon):
-            if who == "start":  # convened two minutes ahead: it may be opened now
+            if who == "start":  # convened a minute ahead: it may be opened now
+                continue
+            if who == "called":  # no item is taken up before the time in the kallelse (§ 1)
+                assert stage.called_for is not None
+                print(f"          (väntar till kl. {stage.called_for:%H.%M}, den tid ledamöterna är kallade till …)")
+                await stage.until_called()
                 continue
             if who == "wait":
                 print(f"          (ingen svarar på {template} sekunder …)")

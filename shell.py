@@ -569,6 +569,16 @@ class Shell:
                 misfire_grace_time=None,
             )
 
+    async def on_caught_up(self) -> None:
+        """The timers start once what was said while the bot was away has been read: a check's
+        deadline that passed meanwhile must not end it before the answers given in time (§ 12)."""
+        if self.scheduler is not None:
+            return
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.scheduler.start()
+        for body in self.bodies.values():
+            await self._schedule(body)
+
     async def on_timer(self, job_id: str, now: datetime | None = None) -> None:
         body_id, kind, key = job_id.split("|", 2)
         body = self.bodies[body_id]
@@ -666,10 +676,6 @@ class Shell:
             if body.engine.roster.video == "element-call":
                 for event_id, state_key, content, sender, ts in await transport.call_state(body.room_id):
                     await self.on_call_member(body.room_id, event_id, state_key, content, sender, ts)
-        self.scheduler = AsyncIOScheduler(timezone="UTC")
-        self.scheduler.start()
-        for body in self.bodies.values():
-            await self._schedule(body)
         self.outbox_wakeup.set()
         log.info("distansbot är igång som %s (enhet %s)", *transport.whoami)
         tasks = [
@@ -682,7 +688,8 @@ class Shell:
             for task in [stopping, *tasks]:
                 task.cancel()
             await asyncio.gather(stopping, *tasks, return_exceptions=True)
-        self.scheduler.shutdown(wait=False)
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
         for task in done:
             if task is not stopping and task.exception():
                 raise task.exception()

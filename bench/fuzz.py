@@ -92,6 +92,7 @@ def run(inputs: int, seed: int, per_meeting: int = 400) -> dict:
         for user in (*MEMBERS, SUB1, SUB2, SECR):
             d.call(user, {"dev": None})
             d.say(user, "!närvarande")
+        d.until_called()
         for _ in range(min(per_meeting, inputs - counts["inputs"])):
             counts["inputs"] += 1
             roll = rng.random()

@@ -392,6 +392,7 @@ def big_meeting(r: Roster, meeting_id: str, events: int, items: int = 2) -> Fold
     f.say(r.chair, "!öppna")
     for p in r.members:
         f.say(p.user, "!närvarande")
+    f.now = max(f.now, f.m.start)  # items are taken up from the time called to (§ 1)
     item = 0
     while len(f.events) < events:
         item = item % items + 1
@@ -415,6 +416,8 @@ async def startup(work: Path, sizes: Sizes) -> dict:
     store = await Store.open(db)
     for i in range(sizes.closed_meetings):
         f = big_meeting(big_r, f"closed-{i:04d}", 20)
+        for n in [n for n, item in f.m.items.items() if not item.handled]:  # every item accounted for
+            f.say(big_r.chair, f"!utgår {n}")
         f.say(big_r.chair, "!avsluta")
         await store_meeting(store, "b000", f)
     built = time.monotonic()

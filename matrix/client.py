@@ -80,6 +80,9 @@ class Inbound(Protocol):
         now: datetime | None = None,
     ) -> None: ...
 
+    async def on_caught_up(self) -> None:
+        """The first batch after the start is handed over: what was said while away is in."""
+
 
 EDITED = "edited"
 UNDECRYPTABLE = "undecryptable"
@@ -274,12 +277,16 @@ class Transport:
         backoff = 1.0
         sync_filter = sync_filter_for(self.client.user_id)
         flushed = time.monotonic()
+        caught_up = False
         while not stop.is_set():
             try:
                 resp = await self.client.sync(timeout=30_000, since=token, sync_filter=sync_filter, full_state=first)
                 if not isinstance(resp, SyncResponse):
                     raise SendError(resp)
                 await self._on_sync(resp, inbound)
+                if not caught_up:
+                    await inbound.on_caught_up()
+                    caught_up = True
             except Exception as e:  # the homeserver is away, or the batch failed: not stored, so not lost
                 self.trouble.say("Synk misslyckades (%s); nytt försök inom %.0f s", e, backoff)
                 await sleep_or_stop(stop, backoff)

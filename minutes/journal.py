@@ -235,6 +235,9 @@ _LINE = {
     "presiding_named": _presiding_named,
     "located": _located,
     "item_taken": _item_taken,
+    "struck": lambda m, r, d: (
+        f"Ärende {d['n']} utgick från föredragningslistan" + (f": {d['reason']}" if d.get("reason") else ".")
+    ),
     "allowed": _allowed,  # with the items taken up: see `replay`
     "motion": lambda m, r, d: f"{r.label(d['user'])} yrkade: {d['text']}",
     "motion_withdrawn": _motion_withdrawn,
@@ -265,6 +268,7 @@ _LINE = {
     ),
     "check_ended": _check_ended,
     "decided": lambda m, r, d: f"Beslut: {d['text']}",
+    "worded": lambda m, r, d: f"Ordföranden formulerade beslutet efter voteringen: {d['text']}",
     "retaken": _retaken,
     "closed": lambda m, r, d: "Ordföranden avslutade sammanträdet.",
     "call": _call,

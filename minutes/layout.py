@@ -22,6 +22,14 @@ def blocks(doc: dict[str, Any]) -> list[Block]:
     b.append(("small", "Sammanträdets öppnande", doc["inledning"]))
     for item in doc["ärenden"]:
         b += paragraph(doc, item)
+    if doc["utgångna_ärenden"]:
+        rows = [
+            f"Ärende {x['nummer']} {x['rubrik']}"
+            + (f" ({x['dnr']})" if x["dnr"] else "")
+            + (f": {x['skäl']}" if x["skäl"] else "")
+            for x in doc["utgångna_ärenden"]
+        ]
+        b.append(("list", "Utgångna ärenden", rows))
     b.append(("small", "Sammanträdets avslutning", doc["avslutning"]))
     served = {tuple(item["tjänstgörande"]) for item in doc["ärenden"] if item["tjänstgörande"]}
     if len(served) > 1:  # KL 5 kap. 66 §: who served in which items, when it changed
@@ -86,10 +94,21 @@ def paragraph(doc: dict[str, Any], item: dict[str, Any]) -> list[Block]:
         out.append(("note", f"Paragrafen justerades omedelbart {item['omedelbart_justerad']} (KL 5 kap. 69 §).", []))
     standing = [d for d in item["beslut"] if not d["taget_om"]]
     lead = f"{doc['organ']} beslutar" if standing else "Inget beslut fattades i ärendet."
-    out.append(("decision", lead, [d["beslut"] for d in standing]))
+    out.append(("decision", lead, [_decision_text(d) for d in standing]))
     out.append(("list", "Beslutsgång", _course(item)))
     out.append(("small", "Förlopp", item["förlopp"]))
     return out
+
+
+def _decision_text(d: dict[str, Any]) -> str:
+    """A decision as the box shows it: after a vote, with the proposal that won (a yrkande is
+    not a decision's wording: the chair words it with !beslut, or it reads as the proposal won)."""
+    proposal = d["enligt_förslag"]
+    if proposal is None:
+        return d["beslut"]
+    if d["beslut"] == proposal:
+        return f"i enlighet med förslaget ”{proposal}” (efter votering)"
+    return f"{d['beslut']} (efter votering, i enlighet med förslaget ”{proposal}”)"
 
 
 def _course(item: dict[str, Any]) -> list[str]:

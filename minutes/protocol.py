@@ -297,6 +297,7 @@ def _doc(meeting_id: str, body_id: str, events: list[Event], r: Roster, fp: str)
                     {
                         "kl": hm(d.at, r.tz),
                         "beslut": d.text,
+                        "enligt_förslag": d.proposal,  # after a vote: the proposal that won
                         "deltog": [r.label(u) for u in d.participants],
                         "avstod": [r.label(u) for u in d.abstained],  # KL 4 kap. 25 §: took no part
                         "teknikkontroll": d.check_id,
@@ -352,6 +353,12 @@ def _doc(meeting_id: str, body_id: str, events: list[Event], r: Roster, fp: str)
         "inledning": by_item.get(BEFORE, []),
         "ärenden": items,
         "avslutning": by_item.get(AFTER, []),
+        # Items struck from the agenda (!utgår): accounted for, without a paragraph number.
+        "utgångna_ärenden": [
+            {"nummer": i.n, "rubrik": i.title, "dnr": i.dnr or None, "skäl": i.struck or None}
+            for i in m.items.values()
+            if i.struck is not None
+        ],
         "justerare": [r.label(u) for u in m.justerare],
         "paragrafer": _span(numbers),
         "justering": _justering(m, r),

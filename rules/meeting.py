@@ -961,11 +961,28 @@ def _find_item(m: Meeting, cmd: Command, rule: Rule) -> int | Refused:
     return cmd.number
 
 
+def _before_called_time(m: Meeting, r: Roster, now: datetime, what: str) -> Refused | None:
+    """Members were called to the time in the kallelse (§ 1): one who comes then must not find
+    matters handled. Opening up to 15 minutes before it is for the roll call only."""
+    if m.start is None or now >= m.start:
+        return None
+    return Refused(
+        Rule.P1,
+        f"Ledamöterna är kallade till kl. {hm(m.start, r.tz)}, och inget ärende behandlas före den tiden. "
+        f"{what} från kl. {hm(m.start, r.tz)}; uppropet kan göras redan nu.",
+    )
+
+
 def _ärende(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     n = _find_item(m, cmd, Rule.KL_6_33)
     if isinstance(n, Refused):
         return n
     item = m.items[n]
+    early = _before_called_time(m, r, now, f"Ärende {n} kan tas upp")
+    if early:
+        return early
+    if item.struck is not None:
+        return Refused(Rule.KL_6_33, f"Ärende {n} har utgått från föredragningslistan och kan inte tas upp.")
     if not item.permitted:
         if item.klass == "säkerhetsskydd":
             return Refused(
@@ -1000,6 +1017,22 @@ def _ärende(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     events += [("replaced", {"member": member, "substitute": sub, "teknikfel": False}) for sub, member in confirmed]
     events.append(taken)
     return Accepted(events, [Reply("\n".join(lines), mentions=(*late, *(sub for sub, _ in confirmed)))])
+
+
+def _utgår(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    n = _find_item(m, cmd, Rule.KL_6_33)
+    if isinstance(n, Refused):
+        return n
+    item = m.items[n]
+    if item.taken_up:
+        return Refused(Rule.KL_6_33, f"Ärende {n} har redan tagits upp (§ {item.paragraph}) och kan inte utgå.")
+    if item.struck is not None:
+        return Refused(Rule.KL_6_33, f"Ärende {n} har redan utgått.")
+    why = f" Skäl: {cmd.text}" if cmd.text else ""
+    return Accepted(
+        [("struck", {"n": n, "reason": cmd.text})],
+        [Reply(f"Ärende {n} ({item.title}) utgår från föredragningslistan.{why}")],
+    )
 
 
 def _tillåt(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -1282,7 +1315,34 @@ def _reasons(found: list[tuple[Rule, str]]) -> str:
     return "; ".join(f"{text} ({rule})" for rule, text in found)
 
 
+def _vote_to_word(m: Meeting) -> int | None:
+    """The index of the current item's decision that a vote has just settled, which the chair
+    may still word (KL 6 kap. 33 §: the chair states what was decided): it stands, and no new
+    check has begun a new decision round since."""
+    item, check = m.item, m.check
+    index = item.last_standing if item is not None else None
+    if index is None or check is None or m.vote is not None:
+        return None
+    decision = item.decisions[index]
+    return index if decision.vote_id is not None and decision.check_id == check.id else None
+
+
 def _beslut(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    index = _vote_to_word(m)
+    if index is not None:
+        item = m.items[m.current]
+        decision = item.decisions[index]
+        if item.justerad:
+            return Refused(Rule.KL_5_69, f"§ {item.paragraph} är omedelbart justerad och kan inte ändras.")
+        return Accepted(
+            [("worded", {"n": item.n, "index": index, "text": cmd.text})],
+            [
+                Reply(
+                    f"BESLUT i ärende {item.n}, efter votering {decision.vote_id} enligt förslaget "
+                    f"”{decision.proposal}”: {cmd.text}"
+                )
+            ],
+        )
     found = blockers(m, r)
     if found:
         rule = found[0][0]
@@ -1597,6 +1657,8 @@ def _dagordning(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     lines = [f"Föredragningslista, {r.name} {date_time(m.start, r.tz) if m.start else ''}:"]
     for item in m.items.values():
         mark = " ← uppe nu" if item.n == m.current else ""
+        if item.struck is not None:
+            mark = " – utgår" + (f" ({item.struck})" if item.struck else "")
         lines.append(_agenda_line(item.n, item.title, item.klass, item.dnr, item.allowed_by, item.approved_by) + mark)
     lines += forhinder_lines(m, r)
     return Accepted(replies=[Reply("\n".join(lines))])
@@ -1683,6 +1745,17 @@ def _avsluta(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     refusal = _retake_first(m, r)
     if refusal:
         return refusal
+    early = _before_called_time(m, r, now, "Sammanträdet kan avslutas")
+    if early:
+        return early
+    untouched = [n for n, item in m.items.items() if not item.handled]
+    if untouched:
+        numbers = ", ".join(str(n) for n in untouched)
+        return Refused(
+            Rule.KL_6_35,
+            f"Ärende {numbers} har varken tagits upp eller utgått, och protokollet ska redovisa varje ärende. "
+            "Ta upp det med !ärende N eller stryk det med !utgår N [skäl] innan sammanträdet avslutas.",
+        )
     events = _abort_running(m, "closed")
     presiding = m.presiding(r)
     events += [("closed", {"presiding": presiding}), *_posted(cmd)]
@@ -2091,6 +2164,7 @@ _HANDLERS: dict[str, Callable[..., Outcome]] = {
     "lokal": _lokal,
     "delad": _delad,
     "ärende": _ärende,
+    "utgår": _utgår,
     "tillåt": _tillåt,
     "godkänn": _godkänn,
     "yrka": _yrka,

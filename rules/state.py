@@ -103,6 +103,8 @@ class Decision:
         (KL 6 kap. 28 §; leading the item is taking part in it)."""
         return list(dict.fromkeys([*self.participants, *([self.presiding] if self.presiding else [])]))
 
+    proposal: str | None = None  # after a vote: the winning proposal, which `text` may word
+
 
 @dataclass
 class Vote:
@@ -176,6 +178,12 @@ class Item:
     signatures: list[Signature] = field(default_factory=list)  # for omedelbar justering
     anslag: str | None = None  # ÅÅÅÅ-MM-DD its own anslag was put up (KL 8 kap. 12 §), once recorded
     led_by: str | None = None  # who presided over the item last while it was up (KL 6 kap. 33 §)
+    struck: str | None = None  # the reason given when the item was struck (!utgår); "" for none
+
+    @property
+    def handled(self) -> bool:
+        """Taken up or struck: accounted for in the protocol (KL 6 kap. 35 §)."""
+        return self.taken_up or self.struck is not None
 
     @property
     def valid_decisions(self) -> list[Decision]:
@@ -421,6 +429,10 @@ def _item_taken(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
         m.named_chair = None
 
 
+def _struck(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.items[d["n"]].struck = d.get("reason", "")
+
+
 def _allowed(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     item = m.items[d["n"]]
     if d["rule"] == Rule.P8.name:
@@ -600,9 +612,14 @@ def _decided(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
             serving=list(d.get("serving", participants)),
             presiding=d.get("presiding"),
             abstained=list(d.get("abstained", [])),
+            proposal=d["text"] if d.get("vote") is not None else None,
         )
     )
     _spend_check(m, f"beslut fattat kl. {hm(at, r.tz)}")
+
+
+def _worded(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.items[d["n"]].decisions[d["index"]].text = d["text"]
 
 
 def _retaken(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
@@ -711,6 +728,7 @@ _APPLY = {
     "presiding_named": _presiding_named,
     "located": _located,
     "item_taken": _item_taken,
+    "struck": _struck,
     "allowed": _allowed,
     "motion": _motion,
     "motion_withdrawn": _motion_withdrawn,
@@ -735,6 +753,7 @@ _APPLY = {
     "reservation": _reservation,
     "abstained": _abstained,
     "abstention_withdrawn": _abstention_withdrawn,
+    "worded": _worded,
     "retaken": _retaken,
     "closed": _closed,
     "justerare": _justerare,

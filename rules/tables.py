@@ -102,6 +102,7 @@ PERMISSIONS: dict[str, Permission] = {
     "lämnar": Permission(Who.SELF_OR_LEADER, Rule.KL_6_27, _OPEN, _SEATS),
     "ordförande": Permission(Who.APPOINTER, Rule.KL_6_33, _OPEN, _SEATS),
     "ärende": Permission(Who.CHAIR, Rule.KL_6_33, _OPEN, _ALL),
+    "utgår": Permission(Who.CHAIR, Rule.KL_6_33, _PLANNED, _SEATS),  # also in a pause, as !avsluta is
     "tillåt": Permission(Who.CHAIR, Rule.P7, _PLANNED),
     "godkänn": Permission(Who.SECURITY_CHIEF, Rule.P8, _PLANNED),
     "yrka": Permission(Who.SERVING, Rule.KL_4_22, _OPEN, _PAUSE),

@@ -245,9 +245,10 @@ def write_config(
 class BotProcess:
     """`python bot.py --config PATH` as a child process, killable at any moment."""
 
-    def __init__(self, config: Path, log: Path) -> None:
+    def __init__(self, config: Path, log: Path, env: dict[str, str] | None = None) -> None:
         self.config = config
         self.log = log
+        self.env = env or dict(os.environ)
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -257,7 +258,7 @@ class BotProcess:
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
-            env={**os.environ, "DISTANSBOT_LOG": "INFO"},
+            env={**self.env, "DISTANSBOT_LOG": "INFO"},
         )
 
     def kill(self) -> None:

@@ -40,8 +40,9 @@ def stop_process(proc: subprocess.Popen | None, timeout: float = 20) -> None:
 
 
 class Homeserver:
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    def __init__(self, workdir: Path, port: int | None = None, env: dict[str, str] | None = None) -> None:
         self.dir = Path(workdir)
+        self.env = env  # None: this process's environment (the real clock)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.secret = secrets.token_hex(16)
@@ -126,6 +127,7 @@ class Homeserver:
             [sys.executable, "-m", "synapse.app.homeserver", "-c", str(self.config_path)],
             stdout=out,
             stderr=subprocess.STDOUT,
+            env=self.env,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -1,11 +1,11 @@
 """The demo meeting: Kommunstyrelsen meets at a distance and uses §§ 1–13 on the way.
 
 Each step is (who, message template, people mentioned) with `{}` where a person is mentioned,
-("wait", seconds, ()) to let time pass, ("start", 0, ()) where the chair waits for the time
-in the kallelse before opening, ("call", 0, people) and ("leave", 0, people) where people join
-or leave the room's Element Call, or ("poll", "ja"|"nej"|"avstår", (who,)) where someone answers
-the running vote in its poll (those who convene a few minutes ahead, as the demo does, are
-inside the 15 minutes before it and go on at once). The demo plays it through Matrix; the
+("wait", seconds, ()) to let time pass, ("start", 0, ()) where the chair waits until the
+meeting may be opened (15 minutes before the time in the kallelse), ("called", 0, ()) where the
+time in the kallelse comes and items may be taken up (§ 1), ("call", 0, people) and ("leave", 0,
+people) where people join or leave the room's Element Call, or ("poll", "ja"|"nej"|"avstår",
+(who,)) where someone answers the running vote in its poll. The demo plays it through Matrix; the
 golden-file test plays it through the rules alone.
 """
 
@@ -52,6 +52,7 @@ SCRIPT: list[tuple[str, str | int, tuple[str, ...]]] = [
     ("anna", "!delad {} {}", ("erik", "frida")),  # § 2
     ("anna", "!justerare {}", ("bo",)),  # KL 5 kap. 69 §
     ("anna", "!dagordning", ()),
+    ("called", 0, ()),  # the time in the kallelse: from now on items may be taken up (§ 1)
     # Item 1: motions, a short video drop during discussion (§ 5), a check (§ 12), an open vote
     # (KL 5 kap. 54 §) and a reservation (KL 4 kap. 27 §)
     ("anna", "!ärende 1", ()),
@@ -70,6 +71,7 @@ SCRIPT: list[tuple[str, str | int, tuple[str, ...]]] = [
     ("poll", "ja", ("cecilia",)),  # in the vote's Element poll
     ("david", "!nej", ()),
     ("eva", "!ja", ()),
+    ("anna", "!beslut Budgeten för 2027 fastställs enligt kommunstyrelsens förslag", ()),  # the vote's decision, worded
     ("bo", "!reservation Budgeten underskattar kostnaderna för äldreomsorgen.", ()),
     # Item 2: jäv (KL 6 kap. 28 §) and the substitutes' turn (KL 6 kap. 17 §); David loses audio
     # (§ 10), the meeting is adjourned, Frida serves for him (§ 11)

@@ -8,9 +8,11 @@ import asyncio
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from rules.roster import STOCKHOLM
 from testing.actors import (
     ROOT,
     BotProcess,
@@ -23,6 +25,7 @@ from testing.actors import (
     text_of,
     write_config,
 )
+from testing.clock import StageClock
 from testing.homeserver import Homeserver
 
 PASSWORD = "hemligt-lösenord-för-test"
@@ -82,12 +85,17 @@ class Stage:
     bot: BotProcess | None = None
     config_path: Path | None = None
     rooms: int = 0
+    clock: StageClock | None = None  # None: the real clock, and waiting takes real time
+    called_for: datetime | None = None  # the time in the last kallelse made by `kalla_for`
 
     @classmethod
-    async def open(cls, workdir: Path) -> Stage:
-        hs = Homeserver(workdir / "homeserver")
+    async def open(cls, workdir: Path, movable_clock: bool = False) -> Stage:
+        """Synapse started and the cast registered; with `movable_clock` the homeserver and the
+        bots run on a clock the tests can move forward (testing.clock)."""
+        clock = StageClock(workdir) if movable_clock else None
+        hs = Homeserver(workdir / "homeserver", env=clock.env() if clock else None)
         hs.start()
-        stage = cls(workdir, hs)
+        stage = cls(workdir, hs, clock=clock)
         hs.register("distansbot", BOT_PASSWORD)
         for localpart, name, _, _ in CAST:
             hs.register(localpart, PASSWORD)
@@ -133,7 +141,7 @@ class Stage:
             # scripted people type faster than people do
             commands_per_minute=commands_per_minute,
         )
-        self.bot = BotProcess(self.config_path, data / "bot.log")
+        self.bot = BotProcess(self.config_path, data / "bot.log", env=self.clock.env() if self.clock else None)
         if start_bot:
             await self.start_bot()
         return room_id
@@ -170,7 +178,31 @@ class Stage:
             text=True,
             timeout=60,
             check=check,
+            env=self.clock.env() if self.clock else None,
         )
+
+    def now(self) -> datetime:
+        """The time on the homeserver's and the bot's clock."""
+        return self.clock.now() if self.clock else datetime.now(UTC)
+
+    def kalla_for(self, ahead: timedelta) -> str:
+        """`ÅÅÅÅ-MM-DD HH:MM` on the body's clock for a kallelse `ahead` from now (to the minute,
+        never less than `ahead`), remembered for `until_called`."""
+        when = (self.now() + ahead + timedelta(seconds=59)).astimezone(STOCKHOLM).replace(second=0, microsecond=0)
+        self.called_for = when
+        return when.strftime("%Y-%m-%d %H:%M")
+
+    async def until_called(self) -> None:
+        """Let the time come to the one in the kallelse: items may be taken up (§ 1)."""
+        assert self.called_for is not None
+        await self.advance_to(self.called_for)
+
+    async def advance_to(self, when: datetime) -> None:
+        """Let the time come to `when`: the movable clock is moved, the real one waited for."""
+        if self.clock:
+            await self.clock.advance_to(when)
+            return
+        await asyncio.sleep(max(0.0, (when - datetime.now(UTC)).total_seconds()))
 
     async def wait_for(self, match, timeout: float = 30) -> dict[str, Any]:
         """The first event in this stage's current room that matches."""

@@ -139,11 +139,27 @@ class Driver:
         return outcome
 
     def opened(self, present: tuple[str, ...] = MEMBERS + (SUB1, SUB2, SECR)) -> Driver:
+        """Convened, opened early and the roll call made; then the time called to (§ 1)."""
         self.ok(CHAIR, KALLA)
         self.ok(CHAIR, "!öppna")
         for user in present:
             self.ok(user, "!närvarande")
+        self.until_called()
         return self
+
+    def until_called(self) -> None:
+        """Let the time come to the one in the kallelse, when items may be taken up (§ 1)."""
+        assert self.m is not None and self.m.start is not None
+        self.now = max(self.now, self.m.start)
+
+    def close(self, sender: str = CHAIR) -> Accepted | Refused:
+        """!avsluta, after striking (!utgår) the items never taken up, as a chair who ends the
+        meeting early does: the protocol accounts for every item (KL 6 kap. 35 §)."""
+        assert self.m is not None
+        for n, item in self.m.items.items():
+            if not item.handled:
+                self.ok(sender, f"!utgår {n}")
+        return self.say(sender, "!avsluta")
 
     def checked(self, item: int = 1) -> Driver:
         if self.m is None or self.m.current != item:

@@ -45,6 +45,7 @@ def convened(d: Driver) -> None:
 def opened_empty(d: Driver) -> None:
     convened(d)
     d.ok(CHAIR, "!öppna")
+    d.until_called()
 
 
 def in_item(d: Driver) -> None:
@@ -84,10 +85,17 @@ def called_in(d: Driver) -> None:
     d.ok(M3, "!förhinder")  # Erik (S) is called in for Cecilia (S)
 
 
+def rest_struck(d: Driver) -> None:
+    """Item 1 up, the items after it struck from the agenda (!utgår): the meeting may end."""
+    in_item(d)
+    for n in (2, 3, 4):
+        d.ok(CHAIR, f"!utgår {n}")
+
+
 def closed(d: Driver) -> None:
     decided(d)
     d.ok(CHAIR, f"!justerare {M4}")
-    d.ok(CHAIR, "!avsluta")
+    d.close()
 
 
 def justerat(d: Driver) -> None:
@@ -171,7 +179,8 @@ TABLE = [
     ("!dagordning", in_item, ROSTER),
     ("!status", in_item, ROSTER),
     ("!protokoll", in_item, LEADERS),
-    ("!avsluta", in_item, {"chair"}),
+    ("!avsluta", rest_struck, {"chair"}),
+    ("!utgår 3 Beredning saknas", in_item, {"chair"}),
     ("!lämnar", in_item, ROSTER),
     (f"!lämnar {M5}", in_item, LEADERS),
     (f"!ordförande {M4}", leaderless, {"secretary"}),  # the ordförande is jävig here (KL 6 kap. 28 §)

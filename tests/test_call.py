@@ -86,6 +86,7 @@ def call_meeting() -> Driver:
     d = Driver(CALL)
     d.ok(CHAIR, KALLA)
     d.ok(CHAIR, "!öppna")
+    d.until_called()
     _in_call(d, *MEMBERS, SECR)
     for user in (*MEMBERS, SECR):
         d.ok(user, "!närvarande")
@@ -149,6 +150,7 @@ def test_p3_with_the_call_not_followed_nothing_changes():
     d = Driver()
     d.ok(CHAIR, KALLA)
     d.ok(CHAIR, "!öppna")
+    d.until_called()
     assert d.call(M3, {"dev": None}) is None
     d.ok(M3, "!närvarande")  # attested as before, with no call to check it against
     assert VICE not in d.m.in_call

@@ -41,6 +41,33 @@ def test_kl_5_54_majority_decides_and_becomes_the_decision():
     assert decision.text == "Bifall" and decision.vote_id == 1 and set(decision.participants) == set(MEMBERS)
 
 
+def test_kl_6_33_chair_words_the_decision_a_vote_settled():
+    d = voting()
+    for user, choice in zip(MEMBERS, ["ja", "ja", "ja", "nej", "nej"], strict=True):
+        d.ok(user, f"!{choice}")
+    out = d.ok(CHAIR, "!beslut Budgeten för 2027 fastställs")
+    assert "efter votering 1" in out.replies[0].text and "”Bifall”" in out.replies[0].text
+    (decision,) = d.m.items[1].decisions  # a wording, not a second decision
+    assert decision.text == "Budgeten för 2027 fastställs" and decision.proposal == "Bifall"
+    assert set(decision.participants) == set(MEMBERS)
+    md = d.protocol("md")
+    assert "Budgeten för 2027 fastställs (efter votering, i enlighet med förslaget ”Bifall”)" in md
+    # A new decision round needs a new check (§ 12): the wording is not a way around it.
+    d.ok(CHAIR, "!teknikkontroll")
+    for user in MEMBERS:
+        d.ok(user, "!ok")
+    d.ok(CHAIR, "!beslut Förvaltningen får i uppdrag att redovisa budgeten")
+    assert len(d.m.items[1].decisions) == 2 and d.m.items[1].decisions[1].vote_id is None
+
+
+def test_kl_6_33_unworded_vote_decision_reads_as_the_proposal_won_not_as_a_yrkande():
+    d = voting()
+    for user, choice in zip(MEMBERS, ["ja", "nej", "nej", "nej", "ja"], strict=True):
+        d.ok(user, f"!{choice}")
+    md = d.protocol("md")
+    assert "i enlighet med förslaget ”Avslag” (efter votering)" in md
+
+
 def test_kl_5_54_a_vote_may_be_changed_until_the_result():
     d = voting()
     d.ok(M3, "!ja")
@@ -171,7 +198,7 @@ def test_kl_4_27_no_reservation_without_a_decision_or_after_the_meeting():
     assert d.refused(M3, "!reservation").rule is Rule.KL_4_27
     d.checked()
     d.ok(CHAIR, "!beslut Bifall")
-    d.ok(CHAIR, "!avsluta")
+    d.close()
     assert d.refused(M3, "!reservation").rule is Rule.KL_4_27
 
 

@@ -194,6 +194,7 @@ def _hostile_meeting() -> Driver:
     d = Driver()
     d.ok(CHAIR, "!kalla 2026-12-03 18:00 distans\nMotivering: storm ## Beslut <script>x</script>\n1. Budget 2027")
     d.ok(CHAIR, "!öppna")
+    d.until_called()
     for user in ("@anna:ex.se", VICE, M3, M4, "@eva:ex.se"):
         d.ok(user, "!närvarande")
     d.ok(CHAIR, "!ärende 1")
@@ -201,7 +202,7 @@ def _hostile_meeting() -> Driver:
     d.checked(1)
     d.ok(CHAIR, "!beslut Kommunstyrelsen beslutar att\n1. budgeten fastställs\n2. <i>skatten</i> är oförändrad")
     d.ok(VICE, f"!reservation {FORGED}")
-    d.ok(CHAIR, "!avsluta")
+    d.close()
     return d
 
 

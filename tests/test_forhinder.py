@@ -55,6 +55,7 @@ def test_kl_6_17_the_confirmed_substitute_serves_from_the_upprop_and_the_protoco
     d.ok(SUB1, "!tjänstgör")
     assert "Eva Ek (V)" in d.ok(M4, "!status").replies[0].text  # before the meeting too
     d.ok(CHAIR, "!öppna")
+    d.until_called()
     for user in (CHAIR, VICE, M3, M4):
         d.ok(user, "!närvarande")
     out = d.ok(SUB1, "!närvarande")
@@ -74,6 +75,7 @@ def test_kl_6_17_a_member_who_withdraws_takes_over_at_the_next_item():
     out = d.ok(M5, "!förhinder återta")
     assert "från nästa ärende" in out.replies[0].text
     d.ok(CHAIR, "!öppna")
+    d.until_called()
     for user in (CHAIR, VICE, M3, M4, SUB1, M5):
         d.ok(user, "!närvarande")
     assert d.m.seat(M5) == SUB1  # the confirmed substitute serves from the start

@@ -46,6 +46,9 @@ def play() -> tuple[Driver, list[str]]:
             assert d.m is not None and d.m.start is not None
             d.now = d.m.start - timedelta(seconds=1)  # the next command comes at the time called
             continue
+        if who == "called":
+            d.until_called()
+            continue
         if who in ("call", "leave"):
             for person in mentioned:
                 d.call(uid(person), {f"{person}-telefon": None} if who == "call" else {})

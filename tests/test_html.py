@@ -14,6 +14,7 @@ def _page() -> str:
     d = Driver()
     d.ok(CHAIR, KALLA)
     d.ok(CHAIR, "!öppna")
+    d.until_called()
     for user in ("@anna:ex.se", "@bo:ex.se", M3, "@david:ex.se", "@eva:ex.se"):
         d.ok(user, "!närvarande")
     d.ok(CHAIR, "!ärende 1")

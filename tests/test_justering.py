@@ -25,6 +25,8 @@ from tests.invariants import assert_protocol_invariants
 def meeting(d: Driver, items: tuple[int, ...] = (1,), justerare: tuple[str, ...] = (VICE,)) -> Driver:
     """A meeting (KALLA's date, or one convened with `d`'s clock moved) with items decided."""
     d.ok(CHAIR, "!öppna")
+    d.until_called()
+    d.until_called()
     for user in (CHAIR, VICE, M3, M4, M5, SUB1, SECR, TJP):
         d.ok(user, "!närvarande")
     if justerare:
@@ -41,7 +43,7 @@ def closed() -> Driver:
     d = Driver()
     d.ok(CHAIR, KALLA)
     meeting(d, items=(1, 2))
-    d.ok(CHAIR, "!avsluta")
+    d.close()
     return d
 
 
@@ -63,7 +65,7 @@ def test_kl_5_65_paragraphs_run_per_body_and_year_across_meetings_and_start_agai
     d.ok(CHAIR, KALLA)
     meeting(d, items=(2, 1))  # taken up in this order: § 101, § 102
     d.ok(CHAIR, "!ärende 2")  # taken up again: keeps its number
-    d.ok(CHAIR, "!avsluta")
+    d.close()
     assert (d.m.items[2].paragraph, d.m.items[1].paragraph, d.m.items[3].paragraph) == (101, 102, None)
     doc = _doc(d)
     assert doc["paragrafer"] == "§§ 101–102"
@@ -71,7 +73,7 @@ def test_kl_5_65_paragraphs_run_per_body_and_year_across_meetings_and_start_agai
     _next_meeting(d, "2026-12-17")
     meeting(d, items=(1,))
     assert d.m.items[1].paragraph == 103
-    d.ok(CHAIR, "!avsluta")
+    d.close()
     _next_meeting(d, "2027-01-14")  # a new year
     meeting(d, items=(1,))
     assert d.m.items[1].paragraph == 1
@@ -282,7 +284,7 @@ def _presided_by_other(d: Driver, how: str) -> str:
 def test_kl_5_69_one_who_presided_at_the_close_and_is_justerare_does_not_justera_alone(how):
     d = Driver()
     lead = _presided_by_other(d, how)
-    out = d.ok(lead, "!avsluta")
+    out = d.close(lead)
     assert "§ 2" in out.replies[0].text and "ingen justerare kan justera" in out.replies[0].text
     out = d.ok(lead, "!justera")
     assert d.m.justerad_at is None  # one person is never a justering
@@ -323,7 +325,7 @@ def test_kl_6_28_kl_5_69_a_justerare_javig_in_an_item_does_not_justera_its_parag
     d.ok(VICE, "!jäv")  # the justerare
     d.checked(item=2)
     d.ok(CHAIR, "!beslut Bifall")
-    d.ok(CHAIR, "!avsluta")
+    d.close()
     d.ok(CHAIR, "!justera")
     out = d.ok(VICE, "!justera")
     assert d.m.justerad_at is None
@@ -349,7 +351,7 @@ def test_kl_6_28_kl_5_69_an_ordforande_javig_in_an_item_does_not_sign_it_as_its_
     d.ok(VICE, "!beslut Bifall")
     d.ok(VICE, "!tillåt 4")
     d.ok(VICE, "!ärende 4")  # the ordförande leads again
-    d.ok(CHAIR, "!avsluta")
+    d.close()
     d.ok(CHAIR, "!justera")
     d.ok(M3, "!justera")
     assert d.m.justerad_at is None  # § 2 is the vice chair's to sign as its ordförande
@@ -417,7 +419,7 @@ def test_kl_5_69_a_rattelse_cannot_change_a_decision_taken_by_vote_or_a_paragrap
     d.ok(CHAIR, "!beslut Bifall")
     d.ok(CHAIR, "!justera omedelbart")
     d.ok(VICE, "!justera omedelbart")
-    d.ok(CHAIR, "!avsluta")
+    d.close()
     refused = d.refused(SECR, "!rättelse 1 Avslag")
     assert refused.rule is Rule.KL_5_69 and "votering" in refused.text
     assert d.refused(SECR, "!rättelse 2 Avslag").rule is Rule.KL_5_69
@@ -436,7 +438,7 @@ def test_kl_8_12_kl_13_5_an_omedelbart_justerad_paragraph_has_its_own_anslag():
     d.ok(CHAIR, "!tillåt 2")
     d.checked(item=2)
     d.ok(CHAIR, "!beslut Bifall")
-    d.ok(CHAIR, "!avsluta")
+    d.close()
     d.now += timedelta(days=7)
     d.ok(CHAIR, "!justera")
     out = d.ok(VICE, "!justera")
@@ -515,12 +517,13 @@ def test_kl_5_69_the_signature_block_names_who_signed_or_is_to_and_only_a_secret
     d = Driver()
     d.ok(CHAIR, KALLA)
     d.ok(CHAIR, "!öppna")
+    d.until_called()
     for user in MEMBERS:
         d.ok(user, "!närvarande")
     d.ok(CHAIR, f"!justerare {VICE}")
     d.checked(item=1)
     d.ok(CHAIR, "!beslut Bifall")
-    d.ok(CHAIR, "!avsluta")
+    d.close()
     rows = [(s["roll"], s["namn"], s["signerat"]) for s in _doc(d)["underskrifter"]]
     assert rows == [("Ordförande", "Anna Andersson (S)", None), ("Justerare", "Bo Berg (M)", None)]
     assert d.refused(SECR, "!justera").rule is Rule.KL_5_69  # Sara was not there

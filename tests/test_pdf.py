@@ -242,6 +242,7 @@ def test_dos_2018_1937_a_text_that_runs_on_to_the_next_page_stays_one_element_in
     d = Driver()
     d.ok(CHAIR, KALLA)
     d.ok(CHAIR, "!öppna")
+    d.until_called()
     for user in (CHAIR, VICE, M3, "@david:ex.se", "@eva:ex.se"):
         d.ok(user, "!närvarande")
     d.ok(CHAIR, "!ärende 1")
@@ -271,6 +272,7 @@ def test_kl_6_35_a_head_value_longer_than_a_page_runs_on_tagged_instead_of_stopp
     d = Driver()
     d.ok(CHAIR, KALLA.replace("Motivering: smittspridning i kommunen", f"Motivering: {motivering}"))
     d.ok(CHAIR, "!öppna")
+    d.until_called()
     read = _read(d.protocol("pdf"))  # fpdf2's own table refused a row taller than a page
     _assert_tagged(read)
     cell = next(e for e in read.doc.walk() if e.kind == "/TD" and "skäl0" in e.all_text())

@@ -47,6 +47,8 @@ COMMAND = st.one_of(
             "!dagordning",
             "!protokoll",
             "!avsluta",
+            "!utgår 2",
+            "!utgår 4 Beredningen är inte klar",
             "!inställ",
             "!åter",
             "!yrka återta",
@@ -112,6 +114,7 @@ STEP = st.one_of(
 CALL = dataclasses.replace(ROSTER, video="element-call")
 OPENING = [(CHAIR, KALLA), (CHAIR, "!öppna")] + [(u, "!närvarande") for u in (*MEMBERS, SUB1, SUB2, SECR)]
 OPENING.append((CHAIR, f"!justerare {VICE} {MEMBERS[2]}"))  # so that random meetings reach justering
+OPENING += [("called", None)]  # the time in the kallelse comes: items may be taken up (§ 1)
 
 
 def check_outcome(d: Driver, outcome: Accepted) -> None:
@@ -232,7 +235,7 @@ def _check_turn(m, r, data: dict) -> None:
     free = [
         s
         for s in r.substitutes
-        if s.user in m.present and s.user not in serving and s.user not in jav and not m.drops.get(s.user)
+        if m.here(s.user) and s.user not in serving and s.user not in jav and not m.drops.get(s.user)
     ]
     same = [s.user for s in free if s.party == party]
     expected = (same or [s.user for s in free])[0]
@@ -248,6 +251,8 @@ def run(steps, roster=ROSTER) -> Driver:
             d.call(user, {"dev": None} if joined else {})
         elif sender == "wait":
             d.now += timedelta(seconds=arg)
+        elif sender == "called":
+            d.until_called()
         elif sender == "vote":
             d.say(CHAIR, "!teknikkontroll")
             for user in PEOPLE:

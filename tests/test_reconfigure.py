@@ -61,6 +61,8 @@ async def test_p2_a_roster_changed_mid_meeting_applies_from_the_next_kallelse_no
         line for line in after.splitlines() if "Eva" in line and "Avslag" not in line and "yrk" not in line
     ]
     # The next meeting is convened with the new roster.
+    for n in (2, 3, 4):  # KL 6 kap. 35 §: every item taken up or struck before the close
+        await bot.handle(body, f"$strike{n}", Message(f"!utgår {n}"), "@anna:localhost", now + timedelta(hours=1))
     await bot.handle(body, "$close", Message("!avsluta"), "@anna:localhost", now + timedelta(hours=1))
     later = KALLA.replace("2026-12-03", "2026-12-10")
     await bot.handle(body, "$kalla2", Message(later), "@anna:localhost", now + timedelta(hours=2))

@@ -106,6 +106,23 @@ def test_p1_meeting_cannot_be_opened_before_the_time_members_were_called_to():
     assert d.m.phase is Phase.OPEN
 
 
+def test_p1_no_item_is_taken_up_before_the_time_members_were_called_to():
+    d = Driver()
+    d.ok(CHAIR, KALLA)
+    d.now = datetime(2026, 12, 3, 16, 46, tzinfo=UTC)  # 17.46: opened early for the roll call
+    d.ok(CHAIR, "!öppna")
+    for user in MEMBERS:
+        d.ok(user, "!närvarande")
+    refusal = d.refused(CHAIR, "!ärende 1")
+    assert refusal.rule is Rule.P1 and "kl. 18.00" in refusal.text and d.m.current is None
+    d.ok(CHAIR, "!utgår 2")  # striking an item is not handling it
+    for n in (1, 3, 4):
+        d.ok(CHAIR, f"!utgår {n}")
+    assert d.refused(CHAIR, "!avsluta").rule is Rule.P1  # nor may those who come on time find it over
+    d.now = datetime(2026, 12, 3, 17, 0, tzinfo=UTC) - timedelta(seconds=1)
+    d.ok(CHAIR, "!avsluta")  # 18.00.00, a second after the last step
+
+
 def test_p1_inställ_cancels_convened_meeting():
     d = Driver()
     d.ok(CHAIR, KALLA)
@@ -512,9 +529,59 @@ def test_kl_6_35_protocol_for_secretary_not_member():
 
 def test_kl_6_33_avsluta_closes_and_attaches_protocol():
     d = Driver().opened()
-    out = d.ok(CHAIR, "!avsluta")
+    out = d.close()
     assert d.m.phase is Phase.CLOSED and out.replies[0].attach == "protocol"
     assert d.refused(CHAIR, "!ärende 1").rule is Rule.KL_6_33
+
+
+def test_kl_6_35_avsluta_refused_while_an_item_is_neither_taken_up_nor_struck():
+    d = Driver().opened()
+    d.checked()
+    d.ok(CHAIR, "!beslut Bifall")
+    refusal = d.refused(CHAIR, "!avsluta")
+    assert refusal.rule is Rule.KL_6_35 and "Ärende 2, 3, 4" in refusal.text and "!utgår" in refusal.text
+    assert d.m.phase is Phase.OPEN  # nothing changed
+    d.ok(CHAIR, "!utgår 2 Ärendet är inte berett")
+    d.ok(CHAIR, "!utgår 3")
+    assert "Ärende 4" in d.refused(CHAIR, "!avsluta").text
+    d.ok(CHAIR, "!tillåt 4")
+    d.ok(CHAIR, "!ärende 4")
+    d.ok(CHAIR, "!avsluta")
+    assert d.m.phase is Phase.CLOSED
+
+
+def test_kl_6_35_struck_items_are_listed_with_reason_and_without_paragraph_number():
+    d = Driver().opened()
+    out = d.ok(CHAIR, "!utgår 2 Ärendet är inte berett")
+    assert "Ärende 2" in out.replies[0].text and "utgår" in out.replies[0].text
+    assert d.refused(CHAIR, "!ärende 2").rule is Rule.KL_6_33  # struck: not taken up after all
+    d.checked()
+    d.ok(CHAIR, "!beslut Bifall")
+    d.close()
+    doc = json.loads(d.protocol("json"))
+    struck = {x["nummer"]: x for x in doc["utgångna_ärenden"]}
+    assert struck[2] == {
+        "nummer": 2,
+        "rubrik": "Anställning av förvaltningschef",
+        "dnr": None,
+        "skäl": "Ärendet är inte berett",
+    }
+    assert struck[3]["skäl"] is None  # struck by close() without a reason
+    assert [i["nummer"] for i in doc["ärenden"]] == [1] and doc["paragrafer"] == "§ 1"
+    md = d.protocol("md")
+    assert "Utgångna ärenden:" in md and "Ärende 2 Anställning av förvaltningschef: Ärendet är inte berett" in md
+    assert "§ 2" not in md.split("Utgångna ärenden:")[1].split("Underskrifter")[0]
+
+
+def test_kl_6_33_an_item_taken_up_or_struck_cannot_be_struck():
+    d = Driver().opened()
+    d.ok(CHAIR, "!ärende 1")
+    assert d.refused(CHAIR, "!utgår 1").rule is Rule.KL_6_33
+    d.ok(CHAIR, "!utgår 2")
+    assert "redan utgått" in d.refused(CHAIR, "!utgår 2").text
+    assert d.refused(CHAIR, "!utgår 9").rule is Rule.KL_6_33
+    assert d.refused(M3, "!utgår 3").rule is Rule.KL_6_33  # the chair's, not a member's
+    assert "utgår" in d.ok(M3, "!dagordning").replies[0].text.split("2. ")[1].split("\n")[0]
 
 
 def test_kl_6_33_status_names_what_blocks_a_decision():

@@ -27,6 +27,7 @@ async def opened(bot, kalla: str = KALLA):
     await bot.handle(body, "$open", Message("!öppna"), "@anna:localhost", now)
     for who in EVERYONE:
         await bot.handle(body, f"$here-{who}", Message("!närvarande"), f"@{who}:localhost", now)
+    now = STOCKHOLM_18  # the time in the kallelse: items may be taken up (§ 1)
     await bot.handle(body, "$item", Message("!ärende 1"), "@anna:localhost", now)
     return body, now
 

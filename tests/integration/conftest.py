@@ -9,7 +9,7 @@ from testing.stage import Stage
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def stage(tmp_path_factory):
-    stage = await Stage.open(tmp_path_factory.mktemp("stage"))
+    stage = await Stage.open(tmp_path_factory.mktemp("stage"), movable_clock=True)
     yield stage
     await stage.close()
 

@@ -17,7 +17,6 @@ import signal
 from datetime import datetime, timedelta
 
 from config import BodyConfig
-from rules.roster import STOCKHOLM
 from shell import NOT_RECORDED
 from testing.actors import text_of
 from testing.script import script_for
@@ -45,6 +44,8 @@ def reference(script, start: datetime) -> dict:
             d.now += timedelta(seconds=template)
         elif who == "poll":  # the same vote, typed (this room does not follow a call)
             d.say(f"@{mentioned[0]}:localhost", f"!{template}")
+        elif who == "called":
+            d.until_called()
         elif who not in ("start", "call", "leave"):  # convened minutes ahead: opened at once
             d.say(f"@{who}:localhost", template.format(*(f"@{m}:localhost" for m in mentioned)))
     return json.loads(d.protocol("json"))
@@ -62,13 +63,16 @@ async def play_with_kills(stage, rng: random.Random, every: int) -> dict:
     protocol equals the one the rules alone give."""
     await stage.new_meeting_room()
     assert stage.observer and stage.bot
-    start = datetime.now(STOCKHOLM) + timedelta(minutes=10)  # may be opened at once (15 minutes before)
-    script = script_for(start.strftime("%Y-%m-%d %H:%M"))
+    begin = stage.now()
+    script = script_for(stage.kalla_for(timedelta(minutes=10)))  # may be opened at once (15 minutes before)
     sent: list[str] = []
     kills = 0
     down = 0  # commands still to send while the bot is down
     for step, (who, template, mentioned) in enumerate(script):
         if who in ("start", "call", "leave"):  # the call is not followed in this room
+            continue
+        if who == "called":
+            await stage.until_called()
             continue
         if who == "poll":
             who, template, mentioned = mentioned[0], f"!{template}", ()
@@ -106,7 +110,7 @@ async def play_with_kills(stage, rng: random.Random, every: int) -> dict:
     await asyncio.sleep(1)  # anything sent twice would have arrived by now
     doubled = sum(not _no_duplicate_answers(stage.observer.answers_to(event_id)) for event_id in sent)
     got = json.loads(protocol_offline(stage))
-    expected = reference(script, datetime.now(STOCKHOLM))
+    expected = reference(script, begin)
     stage.bot.stop()
     return {
         "kills": kills,
@@ -139,7 +143,7 @@ async def test_homeserver_outage_mid_meeting_loses_nothing(stage):
     assert stage.bot.running
     doc = json.loads(protocol_offline(stage))
     assert doc["ärenden"][0]["beslut"][0]["beslut"] == "Bifall"
-    assert kalla().split("\n")[1].split(": ")[1] == doc["motivering"]
+    assert kalla(stage).split("\n")[1].split(": ")[1] == doc["motivering"]
     stage.bot.stop()
 
 

@@ -22,7 +22,7 @@ async def test_p1_p12_meeting_in_an_encrypted_room_survives_a_restart(stage):
     await stage.new_meeting_room(encrypted=True)
     try:
         assert stage.observer
-        kalla_id = await stage.say("anna", kalla())
+        kalla_id = await stage.say("anna", kalla(stage))
         kallelse = await stage.observer.answer(kalla_id)
         assert kallelse["type"] == "m.room.message" and text_of(kallelse).startswith("KALLELSE")
         ics = await stage.wait_for(
@@ -32,6 +32,7 @@ async def test_p1_p12_meeting_in_an_encrypted_room_survives_a_restart(stage):
         assert "UPPROP" in await stage.ask("anna", "!öppna")
         for who in MEMBERS:
             assert await stage.ask(who, "!närvarande") == "✅"
+        await stage.until_called()
         await stage.ask("anna", "!ärende 1")
 
         stage.bot.stop()
@@ -39,6 +40,8 @@ async def test_p1_p12_meeting_in_an_encrypted_room_survives_a_restart(stage):
 
         await check_passes(stage)
         assert (await stage.ask("anna", "!beslut Budgeten fastställs.")).startswith("BESLUT i ärende 1")
+        for n in (2, 3):  # KL 6 kap. 35 §: the items not taken up are struck before the close
+            assert "utgår" in await stage.ask("anna", f"!utgår {n}")
         closing_id = await stage.say("anna", "!avsluta")
         protocol_file = await stage.wait_for(
             lambda ev: (
@@ -125,7 +128,7 @@ async def test_a_member_on_a_new_device_mid_meeting_can_read_the_bots_next_messa
     laptop = Observer(await connect(stage.hs.url, Person("bo", "Bo Berg"), PASSWORD, stage.workdir / "keys" / "bo-2"))
     try:
         assert stage.observer
-        assert (await stage.ask("anna", kalla())).startswith("KALLELSE")
+        assert (await stage.ask("anna", kalla(stage))).startswith("KALLELSE")
         assert "UPPROP" in await stage.ask("anna", "!öppna")
         await laptop.start()  # Bo logs in on a new device in the middle of the meeting
         await catch_up(laptop.person.client)
@@ -159,7 +162,7 @@ async def test_the_bots_key_store_lost_stops_it_at_start_with_what_to_do(stage):
         if stage.bot.log.read_text(errors="replace").count("distansbot är igång") == 2:
             break
         await asyncio.sleep(0.1)
-    assert (await stage.ask("anna", kalla())).startswith("KALLELSE")
+    assert (await stage.ask("anna", kalla(stage))).startswith("KALLELSE")
     devices = _devices(stage.bot.log.read_text(errors="replace"))
     assert len(set(devices)) == 2, devices
     stage.bot.stop()

@@ -33,7 +33,7 @@ async def test_edit_and_redaction_of_an_applied_command_change_nothing(room):
 
 async def test_notices_and_other_bots_are_ignored_and_other_rooms_not_joined(room):
     stage = room
-    await stage.ask("anna", kalla())
+    await stage.ask("anna", kalla(stage))
     anna = stage["anna"].client
     notice = {"msgtype": "m.notice", "body": "!öppna"}
     resp = await anna.room_send(stage.room_id, "m.room.message", notice, ignore_unverified_devices=True)
@@ -49,7 +49,7 @@ async def test_notices_and_other_bots_are_ignored_and_other_rooms_not_joined(roo
 async def test_one_person_flooding_is_slowed_and_the_others_are_answered(stage):
     await stage.new_meeting_room(commands_per_minute=5)
     try:
-        await stage.ask("anna", kalla())
+        await stage.ask("anna", kalla(stage))
         flood = [await stage.say("mallory", "!status") for _ in range(12)]
         anna = await stage.say("anna", "!dagordning")
         assert text_of(await stage.observer.answer(anna)).startswith("Föredragningslista")

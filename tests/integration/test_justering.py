@@ -64,6 +64,7 @@ async def test_kl_5_69_kl_8_12_justering_omedelbar_rattelse_anslag_pdf_and_verif
     assert "(§ 2)" in await stage.ask("anna", "!ärende 2")
     await check_passes(stage)
     await stage.ask("anna", "!beslut Sara Svensson anställs.")
+    assert "utgår" in await stage.ask("anna", "!utgår 3 Ärendet är inte berett")
     assert "Sammanträdet är avslutat" in await stage.ask("anna", "!avsluta")
 
     refused = await stage.ask("anna", "!rättelse 2 Sara Svensson anställs från 2027-01-01.")
@@ -247,6 +248,7 @@ async def test_kl_5_69_a_vice_chair_presiding_at_the_close_does_not_justera_alon
         assert await stage.ask(who, "!ok") == "✅"
     await stage.wait_for(lambda ev: "är godkänd" in text_of(ev) and ev.get("room_id") == stage.room_id)
     await stage.ask("bo", "!beslut Sara Svensson anställs.")
+    assert "utgår" in await stage.ask("bo", "!utgår 3 Ärendet är inte berett")
     closed = await stage.ask("bo", "!avsluta")
     assert "ingen justerare kan justera § 2: Bo Berg (M) ledde ärendet" in closed
 

@@ -5,20 +5,20 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import pytest_asyncio
 
-from rules.roster import STOCKHOLM
 from testing.actors import react, text_of
 from testing.stage import Stage
 
 
-def kalla() -> str:
-    """A kallelse to a meeting a few minutes from now: never in the past when it is sent, and
-    inside the 15 minutes before its start in which the chair may open it."""
-    start = (datetime.now(STOCKHOLM) + timedelta(minutes=10)).strftime("%Y-%m-%d %H:%M")
+def kalla(stage: Stage) -> str:
+    """A kallelse to a meeting a few minutes from now on the stage's clock: never in the past when
+    it is sent, and inside the 15 minutes before its start in which the chair may open it; items
+    are taken up after `stage.until_called()`."""
+    start = stage.kalla_for(timedelta(minutes=10))
     return (
         f"!kalla {start} distans\nMotivering: smittspridning i kommunen\n1. Budget 2027\n"
         "2. Anställning av förvaltningschef [personuppgifter]\n3. Skyddsobjekt [säkerhetsskydd]"
@@ -33,10 +33,11 @@ def protocol_offline(stage: Stage, fmt: str = "json") -> str:
 
 
 async def open_meeting(stage: Stage, present=MEMBERS + ("erik", "frida", "sara", "tina")) -> None:
-    assert (await stage.ask("anna", kalla())).startswith("KALLELSE")
+    assert (await stage.ask("anna", kalla(stage))).startswith("KALLELSE")
     assert "UPPROP" in await stage.ask("anna", "!öppna")
     for who in present:
         assert await stage.ask(who, "!närvarande") == "✅"
+    await stage.until_called()
 
 
 async def check_passes(stage: Stage, serving=MEMBERS) -> None:
@@ -71,6 +72,7 @@ async def test_p1_to_p12_whole_meeting_with_protocol(room):
     await check_passes(stage, serving=("anna", "bo", "cecilia", "erik", "eva"))
     await stage.ask("anna", "!beslut Sara Svensson anställs.")
 
+    assert "utgår" in await stage.ask("anna", "!utgår 3 Ärendet är inte berett")
     closing_id = await stage.say("anna", "!avsluta")
     assert stage.observer
     file_event = await stage.wait_for(
@@ -88,11 +90,26 @@ async def test_p1_to_p12_whole_meeting_with_protocol(room):
     assert doc["status"] == "avslutat" and doc["motivering"] == "smittspridning i kommunen"
     assert [t["namn"] for t in doc["teknikfelsledamöter"]] == ["David Dahl (C)"]
     assert [i["nummer"] for i in doc["ärenden"]] == [1, 2]
+    assert doc["utgångna_ärenden"] == [
+        {"nummer": 3, "rubrik": "Skyddsobjekt", "dnr": None, "skäl": "Ärendet är inte berett"}
+    ]
     assert doc["ärenden"][0]["beslut"][0]["beslut"] == "Budgeten för 2027 fastställs."
     assert "Erik Eriksson (S)" in doc["ärenden"][1]["beslut"][0]["deltog"]
     assert "David Dahl (C)" not in doc["ärenden"][1]["beslut"][0]["deltog"]
     lokal = next(p for p in doc["övriga_närvarande"] if p["namn"].startswith("Tina"))
     assert lokal["deltagande"] == "i ordförandens lokal"
+
+
+async def test_p1_items_wait_for_the_time_in_the_kallelse(room):
+    stage = room
+    assert (await stage.ask("anna", kalla(stage))).startswith("KALLELSE")
+    assert "UPPROP" in await stage.ask("anna", "!öppna")  # ten minutes early: the roll call
+    for who in MEMBERS:
+        assert await stage.ask(who, "!närvarande") == "✅"
+    early = await stage.ask("anna", "!ärende 1")
+    assert early.startswith("⛔ § 1") and f"kl. {stage.called_for:%H.%M}" in early
+    await stage.until_called()
+    assert "Ärende 1" in await stage.ask("anna", "!ärende 1")
 
 
 async def test_p12_check_times_out_and_names_who_did_not_answer(room):
@@ -206,11 +223,12 @@ async def test_refusal_cites_its_rule_and_replies_to_the_command(refusing, name,
 async def test_restart_answers_each_command_once_and_keeps_state(room):
     stage = room
     assert stage.bot and stage.observer
-    await stage.ask("anna", kalla())
+    await stage.ask("anna", kalla(stage))
     await stage.ask("anna", "!öppna")
     await stage.ask("anna", "!närvarande")
     stage.bot.kill()
     sent = [await stage.say(who, "!närvarande") for who in ("bo", "cecilia", "david")]
+    await stage.until_called()
     sent.append(await stage.say("anna", "!ärende 1"))
     sent.append(await stage.say("mallory", "!ärende 1"))
     await asyncio.sleep(1)
@@ -277,7 +295,7 @@ async def test_p8_kl_6_28_agenda_lines_and_mentions_are_read_whole_or_refused(ro
     """The kallelse line keeps its class with a Dnr after it, a line with words after the class is
     refused whole, and a name typed without a mention records nobody's jäv."""
     stage = room
-    head = kalla().split("\n")[0] + "\nMotivering: stormen\n"
+    head = kalla(stage).split("\n")[0] + "\nMotivering: stormen\n"
     refused = await stage.ask("anna", head + "1. Skyddsobjekt [säkerhetsskydd] vid vattenverket\n2. Budget 2027")
     assert refused.startswith("⛔ § 1") and "kunde inte läsas helt" in refused
     kallelse = await stage.ask("anna", head + "1. Skyddsobjekt [säkerhetsskydd] (Dnr KS 2026/1)\n2. Budget 2027")
@@ -286,6 +304,7 @@ async def test_p8_kl_6_28_agenda_lines_and_mentions_are_read_whole_or_refused(ro
     assert "UPPROP" in await stage.ask("anna", "!öppna")
     for who in ("anna", "bo", "cecilia", "david"):
         assert await stage.ask(who, "!närvarande") == "✅"
+    await stage.until_called()
     assert (await stage.ask("anna", "!ärende 1")).startswith("⛔ § 8")
     assert "Ärende 2" in await stage.ask("anna", "!ärende 2")
     typed = await stage.ask("anna", "!jäv David Dahl")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from rules.roster import STOCKHOLM
 from testing.actors import text_of
 from testing.stage import CAST
 
@@ -15,7 +14,7 @@ async def test_p1_kallelse_with_calendar_file_and_a_reminder_with_mentions(stage
     await stage.new_meeting_room(reminders_minutes_before=[1])
     try:
         # Convened two minutes ahead (to the minute): the reminder one minute before comes in 0–60 s.
-        soon = (datetime.now(STOCKHOLM) + timedelta(minutes=2)).strftime("%Y-%m-%d %H:%M")
+        soon = stage.kalla_for(timedelta(minutes=1))  # on the stage's clock
         kalla_id = await stage.say("anna", KALLA.format(soon))
         assert stage.observer
         ics = await stage.wait_for(

@@ -22,7 +22,7 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from config import Config, ConfigError, load_config, make_private, readable_by_others
+from config import EXIT_CONFIG, Config, ConfigError, load_config, make_private, readable_by_others
 from minutes import protocol
 from shell import Shell, verify
 from storage import Store
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except ConfigError as e:
         print(e, file=sys.stderr)
-        return 2
+        return EXIT_CONFIG
 
 
 if __name__ == "__main__":

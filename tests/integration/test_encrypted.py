@@ -101,7 +101,7 @@ async def test_check_reports_rooms_and_secrets_stay_out_of_logs(stage):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Inloggning som @distansbot:localhost: OK" in done.stdout
     assert "med i rummet, krypterat, behörighetsnivå 0, kan skriva och reagera" in done.stdout
-    assert "kan läsas av andra" in done.stderr
+    assert "kan läsas av alla" in done.stderr
     assert "VARNING" not in done.stdout  # the database and the key store the bot made are its own
     data = stage.config_path.parent
     assert stat.S_IMODE((data / "distansbot.sqlite3").stat().st_mode) == 0o600

@@ -120,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config(args.config)
         warning = readable_by_others(Path(args.config))
+        if args.action == "check":  # a fault it reports, among the others
+            from matrix.client import check
+
+            return asyncio.run(check(config, [warning] if warning else []))
         if warning:
             log.warning(warning)
         if args.action == "protokoll":
@@ -133,10 +137,6 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_verify(config, args.meeting))
         if args.action == "ny-enhet":
             return asyncio.run(_new_device(config))
-        if args.action == "check":
-            from matrix.client import check
-
-            return asyncio.run(check(config))
         asyncio.run(_run(config, args.config))
         return 0
     except ConfigError as e:

@@ -86,6 +86,18 @@ class Body:
     call_slots: dict[str, tuple[str, list[rtc.Device]]] = field(default_factory=dict)
 
 
+def _word(cmd: Command) -> str:
+    """The command as the log names it: its word and its number (`!ärende 3`), nothing a person
+    wrote. A motion, an agenda or a reason may carry personal data, secrecy or säkerhetsskydd
+    (§§ 7–8), and the log leaves the encrypted room."""
+    return f"!{cmd.name}" + (f" {cmd.number}" if cmd.number is not None else "")
+
+
+def _log_command(source: str, sender: str, word: str, outcome: str, level: int = logging.INFO) -> None:
+    """The log's one line per command handled: who, the command, what became of it."""
+    log.log(level, "Kommando %s från %s (%s): %s", word, sender, source, outcome)
+
+
 class RateLimiter:
     """At most `burst` commands per `window` from one person, by the messages' own timestamps, so
     one sender cannot flood the room or crowd out the others."""
@@ -347,14 +359,20 @@ class Shell:
             if parsed is None:
                 return
             slowed = self.limiter.check(sender, now)
+            word = "!?" if isinstance(parsed, commands.Unknown) else _word(parsed)
             if slowed is not None:
                 # Recorded as handled either way; told once per burst, then quietly dropped.
                 await self._record_answers(body, source, now, [self._notice(body, SLOW_DOWN, source)] if slowed else [])
+                # the first of a burst is logged, the rest only at DEBUG: a flood does not flood the log
+                level = logging.INFO if slowed else logging.DEBUG
+                _log_command(source, sender, word, "bromsat (för många kommandon)", level)
             elif isinstance(parsed, commands.Unknown):
                 await self._record_answers(body, source, now, [self._notice(body, parsed.body, source)])
+                _log_command(source, sender, word, "okänt kommando")
             elif parsed.name == "hjälp":
                 text = commands.help_text(body.engine.meeting, body.engine.roster, sender)
                 await self._record_answers(body, source, now, [self._notice(body, text, source)])
+                _log_command(source, sender, word, "godtaget")
             else:
                 if parsed.name == "votering":
                     # A tied election is settled by lot (KL 5 kap. 56 §): the rules stay pure, so
@@ -382,11 +400,13 @@ class Shell:
             return
         if isinstance(step.outcome, Refused):
             await self._record_answers(body, source, now, [self._notice(body, step.outcome.body, source)])
+            _log_command(source, cmd.actor, _word(cmd), f"avvisat ({step.outcome.rule})")
             return
         # An accepted command that gets no reply of its own is confirmed with ✅ (a reaction
         # answering a check gets none: the ✅ is already there).
         confirm = react and not any(r.reply for r in step.outcome.replies)
-        await self._commit(body, source, now, step, confirm)
+        stored = await self._commit(body, source, now, step, confirm)
+        _log_command(source, cmd.actor, _word(cmd), "godtaget" if stored else "inte sparat (fel i lagringen)")
 
     async def _tick(self, body: Body, now: datetime) -> None:
         """Let time pass for the body's meeting before anything else is decided."""
@@ -404,8 +424,9 @@ class Shell:
             assert step.meeting is not None
             await self._commit(body, f"tick:{step.meeting.id}:{step.key}", now, step, confirm=False)
 
-    async def _commit(self, body: Body, source: str, now: datetime, step: Step, confirm: bool) -> None:
-        """Store what the step folded, atomically; on any failure, memory goes back to the log."""
+    async def _commit(self, body: Body, source: str, now: datetime, step: Step, confirm: bool) -> bool:
+        """Store what the step folded, atomically; on any failure, memory goes back to the log
+        (and False)."""
         m = step.meeting
         assert m is not None and isinstance(step.outcome, Accepted)
         try:
@@ -425,11 +446,11 @@ class Shell:
         except Exception:
             log.exception("Kommandot %s kunde inte sparas; sammanträdet läses om från loggen", source)
             await self._fault(body, source, now)
-            return
+            return False
         if not stored:  # handled after all (cannot happen under the lock, but never fold twice)
             log.error("Kommandot %s var redan behandlat; sammanträdet läses om från loggen", source)
             await self._reload(body)
-            return
+            return False
         if step.new:
             self.meetings[m.id] = m
             self.known[m.id] = body.config.id
@@ -437,6 +458,7 @@ class Shell:
             body.meetings.append(m.id)
         await self._maybe_snapshot(m)
         await self._schedule(body)
+        return True
 
     async def _fault(self, body: Body, source: str, now: datetime) -> None:
         """Loud, and nothing changed: memory rebuilt from the log, the person told. "Not

@@ -19,6 +19,7 @@ import hashlib
 import logging
 import secrets
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -144,6 +145,8 @@ class Shell:
         self.unmarked: dict[str, tuple[str, datetime]] = {}  # handled, the store could not say so yet
         # Answers sent whose marks are not stored yet (outbox id -> event id, tag): never sent again.
         self.sent: dict[int, tuple[str, str]] = {}
+        # A room's name as its members see it (m.room.name), for the calendar file: the transport's.
+        self.room_name: Callable[[str], str] = lambda room_id: ""
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -504,7 +507,10 @@ class Shell:
                     name = f"protokollsutdrag-{m.id}-paragraf-{m.items[n].paragraph}.pdf"
                     file = (name, await asyncio.to_thread(protocol.extract_pdf, doc, n))
             elif reply.attach == "calendar":
-                file = (f"kallelse-{m.id}.ics", calendar.ics(m, body.engine.roster))
+                room = body.config.room if body.config.room.startswith("#") else body.room_id  # an alias reads better
+                via = self.config.matrix.user_id.partition(":")[2]
+                ics = calendar.ics(m, body.engine.roster, room, self.room_name(body.room_id), via)
+                file = (f"kallelse-{m.id}.ics", ics)
             out.append(Outgoing(body.room_id, "m.room.message", content, tag=reply.tag))
 
             if file:
@@ -668,6 +674,7 @@ class Shell:
         resolved = await transport.start([b.config.room for b in self.bodies.values()], stop)
         if resolved is None:  # stopped while waiting for the homeserver
             return
+        self.room_name = transport.room_name
         for body in self.bodies.values():
             if body.config.room in resolved:
                 body.room_id = resolved[body.config.room]

@@ -418,6 +418,11 @@ class Transport:
             raise SendError(resp)
         return resp.event_id
 
+    def room_name(self, room_id: str) -> str:
+        """The room's name (m.room.name) as the last sync had it; "" when it has none."""
+        room = self.client.rooms.get(room_id)
+        return (room.name or "") if room else ""
+
     def _encrypted(self, room_id: str) -> bool:
         room = self.client.rooms.get(room_id)
         return bool(room and room.encrypted)

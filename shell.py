@@ -145,8 +145,10 @@ class Shell:
         self.unmarked: dict[str, tuple[str, datetime]] = {}  # handled, the store could not say so yet
         # Answers sent whose marks are not stored yet (outbox id -> event id, tag): never sent again.
         self.sent: dict[int, tuple[str, str]] = {}
-        # A room's name as its members see it (m.room.name), for the calendar file: the transport's.
+        # What the transport knows of a room: its name as members see it (m.room.name), for the
+        # calendar file; whether it is end-to-end encrypted, a fact the rules are given (§ 2).
         self.room_name: Callable[[str], str] = lambda room_id: ""
+        self.room_encrypted: Callable[[str], bool] = lambda room_id: True
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -383,7 +385,7 @@ class Shell:
                     parsed = dataclasses.replace(parsed, lot=secrets.randbelow(2**32))
                 if answers is not None:
                     parsed = dataclasses.replace(parsed, answers=answers)
-                parsed = dataclasses.replace(parsed, event_id=source)
+                parsed = dataclasses.replace(parsed, event_id=source, room_encrypted=self.room_encrypted(body.room_id))
                 if parsed.name == "justera" and body.engine.meeting is not None:
                     # What the signature is on: the rules stay pure, so the shell hashes the log.
                     m = body.engine.meeting
@@ -674,7 +676,7 @@ class Shell:
         resolved = await transport.start([b.config.room for b in self.bodies.values()], stop)
         if resolved is None:  # stopped while waiting for the homeserver
             return
-        self.room_name = transport.room_name
+        self.room_name, self.room_encrypted = transport.room_name, transport.encrypted
         for body in self.bodies.values():
             if body.config.room in resolved:
                 body.room_id = resolved[body.config.room]

@@ -404,7 +404,7 @@ class Transport:
             content_type=mimetype,
             filename=out.attachment_name,
             filesize=len(data),
-            encrypt=self._encrypted(out.room_id),
+            encrypt=self.encrypted(out.room_id),
         )
         if not isinstance(resp, UploadResponse):
             raise SendError(resp)
@@ -423,7 +423,8 @@ class Transport:
         room = self.client.rooms.get(room_id)
         return (room.name or "") if room else ""
 
-    def _encrypted(self, room_id: str) -> bool:
+    def encrypted(self, room_id: str) -> bool:
+        """Is the room end-to-end encrypted (m.room.encryption in its state, as the last sync had it)."""
         room = self.client.rooms.get(room_id)
         return bool(room and room.encrypted)
 

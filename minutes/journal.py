@@ -80,8 +80,12 @@ def _located(m: Meeting, r: Roster, d: dict) -> str:
 def _allowed(m: Meeting, r: Roster, d: dict) -> str:
     item = m.items[d["n"]]
     if d["rule"] == Rule.P8.name:
-        return f"Säkerhetsskyddschefen bedömde att ärende {item.n} kan behandlas på distans (§ 8)."
-    return f"Ordföranden tillät att ärende {item.n} med {item.klass} behandlas (§ 7)."
+        text = f"Säkerhetsskyddschefen bedömde att ärende {item.n} kan behandlas på distans (§ 8)."
+    else:
+        text = f"Ordföranden tillät att ärende {item.n} med {item.klass} behandlas (§ 7)."
+    if d.get("unencrypted"):
+        text += " Tillståndet gavs i ett rum som inte var end-to-end-krypterat (§ 2)."
+    return text
 
 
 def _motion_withdrawn(m: Meeting, r: Roster, d: dict) -> str:

@@ -42,6 +42,7 @@ class Command:
     answers: tuple[str, int] | None = None  # (meeting, check) a ✅ reaction was given on
     event_id: str = ""  # the Matrix event the command came in (a signature records it)
     fingerprint: str = ""  # for !justera: the shell's SHA-256 of the protocol (or paragraph) now
+    room_encrypted: bool = True  # the shell's fact: is the meeting room end-to-end encrypted (§ 2)
     error: str = ""  # set when the arguments could not be read; the rules refuse it
 
 

@@ -23,7 +23,7 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from config import Config, ConfigError, load_config, make_private, readable_by_others
+from config import EXIT_CONFIG, Config, ConfigError, load_config, make_private, readable_by_others
 from minutes import protocol
 from shell import Shell, verify
 from storage import Store
@@ -109,6 +109,21 @@ async def _new_device(config: Config) -> int:
         return await new_device(config, store)
 
 
+# Libraries that say at INFO what they do (fontTools every table of every font it subsets for a
+# PDF, nio every request, apscheduler every job) are heard only when something is wrong: the log
+# is the bot's one line per command (shell.py) and what needs the administrator.
+QUIET_LIBRARIES = ("fontTools", "nio", "apscheduler")
+
+
+def configure_logging() -> None:
+    logging.basicConfig(
+        level=os.environ.get("DISTANSBOT_LOG", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("nio.client.async_client").setLevel(logging.ERROR)  # its retries: said by the bot
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description="distansbot – distanssammanträden på Matrix")
     parser.add_argument("action", nargs="?", choices=["run", "protokoll", "check", "verify", "ny-enhet"], default="run")
@@ -116,14 +131,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--meeting", help="sammanträdets id (protokoll); standard: det senaste")
     parser.add_argument("--format", choices=protocol.FORMATS, default="md")
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("DISTANSBOT_LOG", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("nio").setLevel(logging.WARNING)
-    logging.getLogger("nio.client.async_client").setLevel(logging.ERROR)  # its retries: said by the bot
+    configure_logging()
     try:
         config = load_config(args.config)
         warning = readable_by_others(Path(args.config))
+        if args.action == "check":  # a fault it reports, among the others
+            from matrix.client import check
+
+            return asyncio.run(check(config, [warning] if warning else []))
         if warning:
             log.warning(warning)
         if args.action == "protokoll":
@@ -137,15 +152,11 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_verify(config, args.meeting))
         if args.action == "ny-enhet":
             return asyncio.run(_new_device(config))
-        if args.action == "check":
-            from matrix.client import check
-
-            return asyncio.run(check(config))
         asyncio.run(_run(config, args.config))
         return 0
     except ConfigError as e:
         print(e, file=sys.stderr)
-        return 2
+        return EXIT_CONFIG
 
 
 if __name__ == "__main__":

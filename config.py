@@ -8,13 +8,21 @@ import re
 import stat
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from rules.roster import STOCKHOLM, Person, Role, Roster
+
+# sysexits.h EX_CONFIG: a configuration that does not load. The service unit does not restart on
+# it (RestartPreventExitStatus), since the same file would fail the same way every few seconds.
+EXIT_CONFIG = 78
+
+# systemd credentials (LoadCredential=NAME:PATH) by file name in $CREDENTIALS_DIRECTORY, and the key
+# each one sets: the secret is read as root by systemd and never sits in the file or the environment.
+CREDENTIALS = {"matrix-password": "password", "matrix-access-token": "access_token"}
 
 _MXID = r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(:\d+)?$"
 
@@ -159,8 +167,26 @@ class Config(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The environment wins over the file, so secrets need not be written in it.
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+        # The environment and systemd's credentials win over the file, so secrets need not be written in it.
+        return (init_settings, env_settings, _Credentials(settings_cls), TomlConfigSettingsSource(settings_cls))
+
+
+class _Credentials(PydanticBaseSettingsSource):
+    """The secrets systemd hands over as files (LoadCredential=, see deploy/distansbot.service)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # not used: __call__ gives everything at once
+
+    def __call__(self) -> dict[str, Any]:
+        directory = os.environ.get("CREDENTIALS_DIRECTORY")
+        if not directory:
+            return {}
+        found = {}
+        for name, key in CREDENTIALS.items():
+            path = Path(directory) / name
+            if path.is_file():
+                found[key] = path.read_text(encoding="utf-8").strip()
+        return {"matrix": found} if found else {}
 
 
 _ERROR_SV = {
@@ -238,11 +264,24 @@ def exposed(storage: StorageConfig) -> list[str]:
 
 
 def readable_by_others(path: Path) -> str | None:
-    """A warning when the file (which may hold a password) can be read by other users."""
-    mode = path.stat().st_mode
-    if mode & (stat.S_IRGRP | stat.S_IROTH | stat.S_IWGRP | stat.S_IWOTH):
+    """A warning when anyone on the machine can change the file, or read a secret in it. Its group
+    is not "anyone": the service unit installs it root:distansbot 0640 so that the bot reads it by
+    its group and cannot change it. A secret from the environment or a credential is not in it."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    fix = f"kör chmod o-rwx {path}"
+    if mode & stat.S_IWOTH:
+        return f"Konfigurationsfilen {path} kan ändras av alla på datorn (rättigheter {mode:o}): {fix}"
+    if mode & stat.S_IROTH and _holds_secret(path):
         return (
-            f"Konfigurationsfilen {path} kan läsas av andra än botens användare (rättigheter "
-            f"{stat.S_IMODE(mode):o}) och kan innehålla lösenord: kör chmod 600 {path}"
+            f"Konfigurationsfilen {path} kan läsas av alla på datorn (rättigheter {mode:o}) och innehåller "
+            f"lösenord eller åtkomsttoken: {fix}, eller ta det ur filen (se deploy/distansbot.service)"
         )
     return None
+
+
+def _holds_secret(path: Path) -> bool:
+    try:
+        matrix = tomllib.loads(path.read_text(encoding="utf-8")).get("matrix", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return True  # cannot tell: warn
+    return isinstance(matrix, dict) and any(matrix.get(key) for key in CREDENTIALS.values())

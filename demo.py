@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -63,7 +64,24 @@ def write_protocols(config: Path, out: Path) -> None:
         (out / f"protokoll.{fmt}").write_bytes(done.stdout)
 
 
+def stop_on_signals() -> None:
+    """SIGTERM (kill, a service manager) and SIGHUP (the terminal closed) end the demo as Ctrl-C
+    does: the running task is cancelled, and on the way out it stops what it started (Synapse and
+    the bot), which would otherwise run on. A second signal while stopping is not let cut that short."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+
+    def cancel() -> None:
+        if not task.cancelling():
+            task.cancel()
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(sig, cancel)
+
+
 async def play(out: Path, keep: bool) -> int:
+    stop_on_signals()
     print(f"Startar en Synapse-server på 127.0.0.1 och registrerar {len(CAST)} användare …")
     stage = await Stage.open(out / "stage")
     try:
@@ -117,7 +135,7 @@ async def play(out: Path, keep: bool) -> int:
                 f"  lösenord:  {PASSWORD}\n"
                 f"  rum:       {stage.room_id}\n"
                 f"  botens konfiguration: {stage.config_path}\n"
-                "Avsluta med Ctrl-C."
+                "Avsluta med Ctrl-C (eller kill, SIGTERM): då stoppas hemservern och boten."
             )
             await asyncio.Event().wait()  # until Ctrl-C
         return 0
@@ -136,7 +154,8 @@ def main() -> int:
     out.mkdir(parents=True)
     try:
         return asyncio.run(play(out, args.keep))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl-C, SIGTERM, SIGHUP: all stopped
+        print("\nDemon är avbruten; hemservern och boten är stoppade.")
         return 0
 
 

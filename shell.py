@@ -19,6 +19,7 @@ import hashlib
 import logging
 import secrets
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -90,6 +91,18 @@ class Body:
     call_slots: dict[str, tuple[str, list[rtc.Device]]] = field(default_factory=dict)
 
 
+def _word(cmd: Command) -> str:
+    """The command as the log names it: its word and its number (`!ärende 3`), nothing a person
+    wrote. A motion, an agenda or a reason may carry personal data, secrecy or säkerhetsskydd
+    (§§ 7–8), and the log leaves the encrypted room."""
+    return f"!{cmd.name}" + (f" {cmd.number}" if cmd.number is not None else "")
+
+
+def _log_command(source: str, sender: str, word: str, outcome: str, level: int = logging.INFO) -> None:
+    """The log's one line per command handled: who, the command, what became of it."""
+    log.log(level, "Kommando %s från %s (%s): %s", word, sender, source, outcome)
+
+
 class RateLimiter:
     """At most `burst` commands per `window` from one person, by the messages' own timestamps, so
     one sender cannot flood the room or crowd out the others."""
@@ -136,6 +149,10 @@ class Shell:
         self.unmarked: dict[str, tuple[str, datetime]] = {}  # handled, the store could not say so yet
         # Answers sent whose marks are not stored yet (outbox id -> event id, tag): never sent again.
         self.sent: dict[int, tuple[str, str]] = {}
+        # What the transport knows of a room: its name as members see it (m.room.name), for the
+        # calendar file; whether it is end-to-end encrypted, a fact the rules are given (§ 2).
+        self.room_name: Callable[[str], str] = lambda room_id: ""
+        self.room_encrypted: Callable[[str], bool] = lambda room_id: True
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -351,14 +368,20 @@ class Shell:
             if parsed is None:
                 return
             slowed = self.limiter.check(sender, now)
+            word = "!?" if isinstance(parsed, commands.Unknown) else _word(parsed)
             if slowed is not None:
                 # Recorded as handled either way; told once per burst, then quietly dropped.
                 await self._record_answers(body, source, now, [self._notice(body, SLOW_DOWN, source)] if slowed else [])
+                # the first of a burst is logged, the rest only at DEBUG: a flood does not flood the log
+                level = logging.INFO if slowed else logging.DEBUG
+                _log_command(source, sender, word, "bromsat (för många kommandon)", level)
             elif isinstance(parsed, commands.Unknown):
                 await self._record_answers(body, source, now, [self._notice(body, parsed.body, source)])
+                _log_command(source, sender, word, "okänt kommando")
             elif parsed.name == "hjälp":
                 text = commands.help_text(body.engine.meeting, body.engine.roster, sender)
                 await self._record_answers(body, source, now, [self._notice(body, text, source)])
+                _log_command(source, sender, word, "godtaget")
             else:
                 if parsed.name == "votering":
                     # A tied election is settled by lot (KL 5 kap. 56 §): the rules stay pure, so
@@ -366,7 +389,7 @@ class Shell:
                     parsed = dataclasses.replace(parsed, lot=secrets.randbelow(2**32))
                 if answers is not None:
                     parsed = dataclasses.replace(parsed, answers=answers)
-                parsed = dataclasses.replace(parsed, event_id=source)
+                parsed = dataclasses.replace(parsed, event_id=source, room_encrypted=self.room_encrypted(body.room_id))
                 if parsed.name in protocol.FINGERPRINTED and body.engine.meeting is not None:
                     # What the signature is on, or what the room is shown: the rules stay pure, so
                     # the shell hashes the log.
@@ -387,11 +410,13 @@ class Shell:
             return
         if isinstance(step.outcome, Refused):
             await self._record_answers(body, source, now, [self._notice(body, step.outcome.body, source)])
+            _log_command(source, cmd.actor, _word(cmd), f"avvisat ({step.outcome.rule})")
             return
         # An accepted command that gets no reply of its own is confirmed with ✅ (a reaction
         # answering a check gets none: the ✅ is already there).
         confirm = react and not any(r.reply for r in step.outcome.replies)
-        await self._commit(body, source, now, step, confirm)
+        stored = await self._commit(body, source, now, step, confirm)
+        _log_command(source, cmd.actor, _word(cmd), "godtaget" if stored else "inte sparat (fel i lagringen)")
 
     async def _tick(self, body: Body, now: datetime) -> None:
         """Let time pass for the body's meeting before anything else is decided."""
@@ -409,8 +434,9 @@ class Shell:
             assert step.meeting is not None
             await self._commit(body, f"tick:{step.meeting.id}:{step.key}", now, step, confirm=False)
 
-    async def _commit(self, body: Body, source: str, now: datetime, step: Step, confirm: bool) -> None:
-        """Store what the step folded, atomically; on any failure, memory goes back to the log."""
+    async def _commit(self, body: Body, source: str, now: datetime, step: Step, confirm: bool) -> bool:
+        """Store what the step folded, atomically; on any failure, memory goes back to the log
+        (and False)."""
         m = step.meeting
         assert m is not None and isinstance(step.outcome, Accepted)
         try:
@@ -431,11 +457,11 @@ class Shell:
         except Exception:
             log.exception("Kommandot %s kunde inte sparas; sammanträdet läses om från loggen", source)
             await self._fault(body, source, now)
-            return
+            return False
         if not stored:  # handled after all (cannot happen under the lock, but never fold twice)
             log.error("Kommandot %s var redan behandlat; sammanträdet läses om från loggen", source)
             await self._reload(body)
-            return
+            return False
         if step.new:
             self.meetings[m.id] = m
             self.known[m.id] = body.config.id
@@ -443,6 +469,7 @@ class Shell:
             body.meetings.append(m.id)
         await self._maybe_snapshot(m)
         await self._schedule(body)
+        return True
 
     async def _fault(self, body: Body, source: str, now: datetime) -> None:
         """Loud, and nothing changed: memory rebuilt from the log, the person told. "Not
@@ -488,7 +515,10 @@ class Shell:
                     name = f"protokollsutdrag-{m.id}-paragraf-{m.items[n].paragraph}.pdf"
                     file = (name, await asyncio.to_thread(protocol.extract_pdf, doc, n))
             elif reply.attach == "calendar":
-                file = (f"kallelse-{m.id}.ics", calendar.ics(m, body.engine.roster))
+                room = body.config.room if body.config.room.startswith("#") else body.room_id  # an alias reads better
+                via = self.config.matrix.user_id.partition(":")[2]
+                ics = calendar.ics(m, body.engine.roster, room, self.room_name(body.room_id), via)
+                file = (f"kallelse-{m.id}.ics", ics)
             out.append(Outgoing(body.room_id, "m.room.message", content, tag=reply.tag))
 
             if file:
@@ -668,6 +698,7 @@ class Shell:
         resolved = await transport.start([b.config.room for b in self.bodies.values()], stop)
         if resolved is None:  # stopped while waiting for the homeserver
             return
+        self.room_name, self.room_encrypted = transport.room_name, transport.encrypted
         for body in self.bodies.values():
             if body.config.room in resolved:
                 body.room_id = resolved[body.config.room]

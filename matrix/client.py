@@ -12,9 +12,11 @@ import io
 import logging
 import secrets
 import time
+from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
+import aiohttp
 from aiohttp import ClientError
 from nio import (
     AsyncClient,
@@ -412,7 +414,7 @@ class Transport:
             content_type=mimetype,
             filename=out.attachment_name,
             filesize=len(data),
-            encrypt=self._encrypted(out.room_id),
+            encrypt=self.encrypted(out.room_id),
         )
         if not isinstance(resp, UploadResponse):
             raise SendError(resp)
@@ -426,7 +428,13 @@ class Transport:
             raise SendError(resp)
         return resp.event_id
 
-    def _encrypted(self, room_id: str) -> bool:
+    def room_name(self, room_id: str) -> str:
+        """The room's name (m.room.name) as the last sync had it; "" when it has none."""
+        room = self.client.rooms.get(room_id)
+        return (room.name or "") if room else ""
+
+    def encrypted(self, room_id: str) -> bool:
+        """Is the room end-to-end encrypted (m.room.encryption in its state, as the last sync had it)."""
         room = self.client.rooms.get(room_id)
         return bool(room and room.encrypted)
 
@@ -483,53 +491,105 @@ async def new_device(config: Config, store: Store) -> int:
     return 0
 
 
-async def check(config: Config) -> int:
-    """`bot.py check`: log in on a device of its own (never touching the bot's keys) and report on
-    each configured room: joined, encrypted, may the bot write."""
-    client = AsyncClient(config.matrix.homeserver, config.matrix.user_id)
-    mx = config.matrix
-    ok = True
+# `bot.py check`: how long each of its requests to the homeserver may take.
+CHECK_STEP_SECONDS = 10
+
+
+_T = TypeVar("_T")
+
+
+class NoAnswer(Exception):
+    """A step of `bot.py check` the homeserver did not answer in time, or at all."""
+
+
+async def _bounded(what: str, request: Awaitable[_T]) -> _T:
     try:
+        return await asyncio.wait_for(request, CHECK_STEP_SECONDS)
+    except TimeoutError:
+        raise NoAnswer(f"{what} (inget svar på {CHECK_STEP_SECONDS} s)") from None
+    except (aiohttp.ClientError, OSError) as e:
+        raise NoAnswer(f"{what} ({e})") from None
+
+
+async def check(config: Config, warnings: list[str]) -> int:
+    """`bot.py check`: log in on a device of its own (never touching the bot's keys) and report on
+    each configured room: joined, encrypted, may the bot write. Every request is bounded; exits 1
+    when anything must be fixed (a homeserver that does not answer, a refused login, a room the
+    bot is not in, cannot write in or that is not end-to-end encrypted, secrets others can read or
+    change: `warnings` about the configuration file)."""
+    mx = config.matrix
+    # No retries of nio's own: a request that fails or times out is said at once.
+    bounded = AsyncClientConfig(max_timeouts=0, max_limit_exceeded=0, request_timeout=CHECK_STEP_SECONDS)
+    client = AsyncClient(mx.homeserver, mx.user_id, config=bounded)
+    faults = 0
+    logged_in = False  # on a device of its own, logged out after
+    try:
+        # the configuration's own (`warnings`); the token and the keys are the bot's alone
+        for warning in warnings + exposed(config.storage):
+            print(f"VARNING: {warning}")
+            faults += 1
         if mx.access_token:
             client.access_token = mx.access_token.get_secret_value()
-            resp = await client.whoami()
+            resp = await _bounded("inloggningen (whoami)", client.whoami())
         else:
-            resp = await client.login(mx.password.get_secret_value(), device_name=f"{mx.device_name} (check)")
-        for warning in exposed(config.storage):  # the token and the keys are the bot's alone
-            print(f"VARNING: {warning}")
-            ok = False
-        if isinstance(resp, WhoamiResponse) or getattr(resp, "access_token", None):
-            print(f"Inloggning som {mx.user_id}: OK")
-        else:
+            login = client.login(mx.password.get_secret_value(), device_name=f"{mx.device_name} (check)")
+            resp = await _bounded("inloggningen", login)
+            logged_in = isinstance(resp, LoginResponse)
+        if not (isinstance(resp, WhoamiResponse) or logged_in):
             print(f"Inloggning som {mx.user_id}: MISSLYCKADES ({getattr(resp, 'message', resp)})")
             return 1
-        await client.sync(timeout=0, full_state=True)
+        print(f"Inloggning som {mx.user_id}: OK")
+        rooms: dict[str, str] = {}  # configured room -> its id ("" when the alias does not resolve)
         for body in config.bodies:
-            room_id = body.room
-            if room_id.startswith("#"):
-                r = await client.room_resolve_alias(room_id)
-                room_id = r.room_id if isinstance(r, RoomResolveAliasResponse) else ""
-            room = client.rooms.get(room_id)
+            rooms[body.room] = body.room
+            if body.room.startswith("#"):
+                r = await _bounded(f"uppslagningen av {body.room}", client.room_resolve_alias(body.room))
+                rooms[body.room] = r.room_id if isinstance(r, RoomResolveAliasResponse) else ""
+        # Only the bodies' rooms, their state without history: quick also for an account in many rooms.
+        nothing = {"not_types": ["*"]}
+        only = {
+            "room": {"rooms": [r for r in rooms.values() if r], "timeline": {"limit": 1}, "ephemeral": nothing},
+            "presence": nothing,
+            "account_data": nothing,
+        }
+        await _bounded("synkroniseringen", client.sync(timeout=0, full_state=True, sync_filter=only))
+        for body in config.bodies:
+            room = client.rooms.get(rooms[body.room])
             if room is None:
                 print(f"{body.name} ({body.room}): boten är inte med i rummet (bjud in {mx.user_id})")
-                ok = False
+                faults += 1
                 continue
             levels = room.power_levels
             can_write = levels.can_user_send_message(mx.user_id, "m.room.message") and levels.can_user_send_message(
                 mx.user_id, "m.reaction"
             )
-            enc = "krypterat" if room.encrypted else "INTE krypterat (gör rummet krypterat: § 7-ärenden)"
+            enc = (
+                "krypterat"
+                if room.encrypted
+                else "INTE KRYPTERAT: slå på kryptering i rummets inställningar (§ 2: ingen obehörig får ta del; "
+                "§ 7–8: ärenden med personuppgifter, sekretess eller säkerhetsskydd)"
+            )
             write = "kan skriva och reagera" if can_write else "KAN INTE SKRIVA: höj botens behörighetsnivå"
             print(
                 f"{body.name} ({body.room}): med i rummet, {enc}, "
                 f"behörighetsnivå {levels.get_user_level(mx.user_id)}, {write}"
             )
-            ok = ok and can_write
-        if not mx.access_token:
-            await client.logout()
+            faults += (not room.encrypted) + (not can_write)
+    except NoAnswer as e:
+        print(
+            f"Hemservern {mx.homeserver} svarade inte på {e}. Kontrollera matrix.homeserver, "
+            "att hemservern är igång och att den nås härifrån."
+        )
+        return 1
     finally:
+        if logged_in:
+            try:
+                await _bounded("utloggningen", client.logout())
+            except NoAnswer as e:
+                print(f"Kontrollens enhet kunde inte loggas ut: {e}; ta bort den i Element.")
         await client.close()
-    return 0 if ok else 1
+    print("Att åtgärda: se ovan." if faults else "Allt i ordning.")
+    return 1 if faults else 0
 
 
 async def anchors(config: Config, store: Store) -> dict[str, list[Anchor] | str]:

@@ -2,11 +2,15 @@
 
 One UID per meeting; every new kallelse before the meeting is opened raises SEQUENCE, so
 calendars update the event instead of adding one; `!inställ` sends METHOD:CANCEL.
+
+The file leaves the encrypted room for members' calendars, often in a cloud: an item with
+personal data, secrecy or säkerhetsskydd (§§ 7–8) is given by its number and class only.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from urllib.parse import quote
 
 import icalendar
 
@@ -19,7 +23,16 @@ def sequence(m: Meeting) -> int:
     return m.kallelser - 1 + (1 if m.phase is Phase.CANCELLED else 0)
 
 
-def ics(m: Meeting, r: Roster) -> str:
+def room_link(room: str, via: str = "") -> str:
+    """A matrix.to link that opens the room in the member's client (`via`: a server in it, which
+    a room id without a server part needs)."""
+    link = f"https://matrix.to/#/{quote(room, safe='!:@')}"
+    return f"{link}?via={quote(via)}" if via and room.startswith("!") else link
+
+
+def ics(m: Meeting, r: Roster, room: str = "", room_name: str = "", via: str = "") -> str:
+    """`room`: the meeting room (id or alias), `room_name` its name as members see it (none: the
+    body's name), `via` the bot's server."""
     assert m.start is not None and m.convened_at is not None
     cancelled = m.phase is Phase.CANCELLED
     cal = icalendar.Calendar()
@@ -34,16 +47,25 @@ def ics(m: Meeting, r: Roster) -> str:
     event.add("dtstart", start)
     event.add("dtend", start + timedelta(minutes=r.meeting_minutes))
     event.add("summary", f"{r.name} – {m.form}sammanträde")
-    event.add("location", f"Matrix-rummet {r.place}" if r.place else "Matrix")
+    link = room_link(room, via) if room else ""
+    event.add("location", f"Matrix-rummet ”{room_name or r.name}”", parameters={"altrep": link} if link else None)
+    if link:
+        event.add("url", link)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     organizer = icalendar.vCalAddress(f"matrix:u/{r.chair.lstrip('@')}")
     organizer.params["cn"] = icalendar.vText(r.name_of(r.chair))
     event.add("organizer", organizer)
-    agenda = [f"{item.n}. {item.title}" + (f" [{item.klass}]" if item.klass else "") for item in m.items.values()]
+    agenda = [f"{item.n}. [{item.klass}]" if item.klass else f"{item.n}. {item.title}" for item in m.items.values()]
     description = [f"Motivering (§ 1): {m.motivation}", "", "Föredragningslista:", *agenda]
+    if link:
+        description += ["", f"Sammanträdesrummet i Matrix: {link}"]
     if cancelled:
         description.insert(0, "Sammanträdet är INSTÄLLT." + (f" Skäl: {m.cancel_reason}" if m.cancel_reason else ""))
     event.add("description", "\n".join(description))
     cal.add_component(event)
-    cal.add_missing_timezones()
+    # The zone's rules for the years around the meeting (icalendar's default stops in 2038), without
+    # the English comment icalendar gives them.
+    cal.add_missing_timezones(date(start.year - 1, 1, 1), date(start.year + 2, 1, 1))
+    for zone in cal.walk("VTIMEZONE"):
+        zone.pop("COMMENT", None)
     return cal.to_ical().decode()

@@ -95,8 +95,12 @@ def _allowed(m: Meeting, r: Roster, d: dict, taken: set[int]) -> str:
     item = m.items[d["n"]]
     which = "ärendet" if item.n in taken else f"ärende {item.n}"
     if d["rule"] == Rule.P8.name:
-        return f"Säkerhetsskyddschefen bedömde att {which} kan behandlas på distans (§ 8)."
-    return f"Ordföranden tillät att {which} med {item.klass} behandlas (§ 7)."
+        text = f"Säkerhetsskyddschefen bedömde att {which} kan behandlas på distans (§ 8)."
+    else:
+        text = f"Ordföranden tillät att {which} med {item.klass} behandlas (§ 7)."
+    if d.get("unencrypted"):
+        text += " Tillståndet gavs i ett rum som inte var end-to-end-krypterat (§ 2)."
+    return text
 
 
 def paragraph_of(m: Meeting, n: int) -> str:

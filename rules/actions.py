@@ -43,6 +43,7 @@ class Command:
     event_id: str = ""  # the Matrix event the command came in (a signature records it)
     fingerprint: str = ""  # for !justera: the shell's SHA-256 of the protocol (or paragraph) now
     typed_fingerprint: str = ""  # !justera FINGERAVTRYCK: the hex digits the signer typed
+    room_encrypted: bool = True  # the shell's fact: is the meeting room end-to-end encrypted (§ 2)
     error: str = ""  # set when the arguments could not be read; the rules refuse it
 
 

@@ -1050,9 +1050,8 @@ def _tillåt(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return Refused(Rule.P6, f"Ärende {n} har inga personuppgifter eller sekretess; inget tillstånd behövs.")
     if item.allowed_by:
         return Refused(Rule.P7, f"Ärende {n} är redan tillåtet.")
-    return Accepted(
-        [("allowed", {"n": n, "by": cmd.actor, "rule": Rule.P7.name})],
-        [Reply(f"Ordföranden tillåter att ärende {n} med {item.klass} behandlas under sammanträdet (§ 7).")],
+    return _permission(
+        cmd, n, Rule.P7, f"Ordföranden tillåter att ärende {n} med {item.klass} behandlas under sammanträdet (§ 7)."
     )
 
 
@@ -1065,10 +1064,22 @@ def _godkänn(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return Refused(Rule.P8, f"Ärende {n} är inte klassat som säkerhetsskydd; ditt godkännande behövs inte.")
     if item.approved_by:
         return Refused(Rule.P8, f"Ärende {n} är redan godkänt.")
-    return Accepted(
-        [("allowed", {"n": n, "by": cmd.actor, "rule": Rule.P8.name})],
-        [Reply(f"Säkerhetsskyddschefen bedömer att ärende {n} kan behandlas på distans (§ 8).")],
-    )
+    return _permission(cmd, n, Rule.P8, f"Säkerhetsskyddschefen bedömer att ärende {n} kan behandlas på distans (§ 8).")
+
+
+def _permission(cmd: Command, n: int, rule: Rule, text: str) -> Accepted:
+    """The chair's (§ 7) or the security chief's (§ 8) permission, which is theirs to give also in
+    a room that is not end-to-end encrypted; there it is given with a warning, and recorded so."""
+    data: dict = {"n": n, "by": cmd.actor, "rule": rule.name}
+    if not cmd.room_encrypted:
+        data["unencrypted"] = True
+        text = (
+            f"⚠ {Rule.P2}: Rummet är inte end-to-end-krypterat. Ingen obehörig får ta del av handlingar, "
+            f"bild eller ljud, men här kan den som driver hemservern läsa allt som skrivs i ärende {n}. "
+            "Håll ärendet i ett krypterat rum om det går; protokollet antecknar att tillståndet gavs "
+            f"i ett okrypterat rum.\n{text}"
+        )
+    return Accepted([("allowed", data)], [Reply(text)])
 
 
 # --- motions, checks and decisions (§§ 5, 11, 12, 13, KL 6 kap. 27 §) ------------------------

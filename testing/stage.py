@@ -96,14 +96,18 @@ class Stage:
         hs = Homeserver(workdir / "homeserver", env=clock.env() if clock else None)
         hs.start()
         stage = cls(workdir, hs, clock=clock)
-        hs.register("distansbot", BOT_PASSWORD)
-        for localpart, name, _, _ in CAST:
-            hs.register(localpart, PASSWORD)
-            stage.people[localpart] = await connect(
-                hs.url, Person(localpart, name), PASSWORD, workdir / "keys" / localpart
-            )
-        stage.observer = Observer(stage.people["observer"])
-        await stage.observer.start()
+        try:
+            hs.register("distansbot", BOT_PASSWORD)
+            for localpart, name, _, _ in CAST:
+                hs.register(localpart, PASSWORD)
+                stage.people[localpart] = await connect(
+                    hs.url, Person(localpart, name), PASSWORD, workdir / "keys" / localpart
+                )
+            stage.observer = Observer(stage.people["observer"])
+            await stage.observer.start()
+        except BaseException:  # stopped or failed while setting up: no Synapse left behind
+            await stage.close()
+            raise
         return stage
 
     def __getitem__(self, localpart: str) -> Person:
@@ -220,14 +224,17 @@ class Stage:
         return text_of(await self.observer.answer(event_id, timeout))
 
     async def close(self) -> None:
+        """Stops the bot and the homeserver, whatever fails on the way between them."""
         if self.bot:
             self.bot.stop()
-        if self.observer:
-            await self.observer.stop()
-        for p in self.people.values():
-            if p.client:
-                await p.client.close()
-        self.hs.stop()
+        try:
+            if self.observer:
+                await self.observer.stop()
+            for p in self.people.values():
+                if p.client:
+                    await p.client.close()
+        finally:
+            self.hs.stop()
 
 
 async def wait_until(predicate, timeout: float = 30, step: float = 0.1) -> None:

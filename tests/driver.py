@@ -73,6 +73,7 @@ class Driver:
         self.accepted: list[Command] = []
         self._before: Meeting | None = None
         self.pending: Command | None = None
+        self.room_encrypted = True  # the room's end-to-end encryption, as the shell hands it in (§ 2)
 
     @property
     def m(self) -> Meeting | None:
@@ -86,8 +87,10 @@ class Driver:
         return self.decide(self.facts(cmd))
 
     def facts(self, cmd: Command) -> Command:
-        """What the shell adds to a command: its event id, and the fingerprint (as `Shell` does)."""
-        cmd = dataclasses.replace(cmd, event_id=f"$event{len(self.log)}-{self.now.timestamp():.0f}")
+        """What the shell adds to a command: its event id, the room's encryption, and the
+        fingerprint (as `Shell` does)."""
+        event_id = f"$event{len(self.log)}-{self.now.timestamp():.0f}"
+        cmd = dataclasses.replace(cmd, event_id=event_id, room_encrypted=self.room_encrypted)
         if cmd.name in protocol.FINGERPRINTED and self.m is not None:
             fp = protocol.fingerprint_of(self.engine, self.log, cmd, self.now)
             cmd = dataclasses.replace(cmd, fingerprint=fp)

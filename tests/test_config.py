@@ -14,6 +14,7 @@ from config import ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+WITHOUT_PASSWORD = EXAMPLE.replace('password = "byt-mig"              # eller access_token = "…"\n', "")
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -30,7 +31,7 @@ def test_example_config_loads():
 
 
 def test_secret_from_environment_wins(tmp_path, monkeypatch):
-    path = write(tmp_path, EXAMPLE.replace('password = "byt-mig"              # eller access_token = "…"\n', ""))
+    path = write(tmp_path, WITHOUT_PASSWORD)
     with pytest.raises(ConfigError, match="matrix: ange password eller access_token"):
         load_config(path)
     monkeypatch.setenv("DISTANSBOT_MATRIX__PASSWORD", "från-miljön")
@@ -63,7 +64,7 @@ def test_bot_refuses_to_start_on_bad_config(tmp_path):
     done = subprocess.run(
         [sys.executable, str(ROOT / "bot.py"), "--config", str(path)], capture_output=True, text=True, timeout=60
     )
-    assert done.returncode == 2
+    assert done.returncode == 78  # EX_CONFIG: the unit does not restart on it (RestartPreventExitStatus)
     assert "bodies.0.check_timeout_seconds: ska vara ett heltal" in done.stderr
 
 
@@ -83,3 +84,79 @@ def test_the_database_and_key_store_are_the_bots_alone_whatever_the_umask(tmp_pa
     assert stat.S_IMODE(storage.e2ee_store.stat().st_mode) == 0o700
     assert stat.S_IMODE((storage.e2ee_store / "keys.db").stat().st_mode) == 0o600
     assert exposed(storage) == []
+
+
+def _mode(tmp_path: Path, text: str, mode: int) -> Path:
+    path = write(tmp_path, text)
+    path.chmod(mode)
+    return path
+
+
+def test_config_as_the_unit_installs_it_root_group_0640_is_not_warned_about(tmp_path):
+    from config import readable_by_others
+
+    # deploy/distansbot.service: root:distansbot 0640. The bot reads it through its group; "chmod 600"
+    # would make it unreadable to the bot.
+    assert readable_by_others(_mode(tmp_path, EXAMPLE, 0o640)) is None
+
+
+def test_config_with_a_password_readable_by_others_is_warned_about_keeping_the_group(tmp_path):
+    from config import readable_by_others
+
+    warning = readable_by_others(_mode(tmp_path, EXAMPLE, 0o644))
+    assert warning and "kan läsas av alla" in warning and "chmod o-rwx" in warning
+    assert "chmod 600" not in warning
+
+
+def test_config_readable_by_others_without_a_secret_in_it_is_not_warned_about(tmp_path):
+    from config import readable_by_others
+
+    # the password comes from the environment or a systemd credential, not the file
+    assert readable_by_others(_mode(tmp_path, WITHOUT_PASSWORD, 0o644)) is None
+
+
+def test_config_writable_by_others_is_warned_about_even_without_a_secret(tmp_path):
+    from config import readable_by_others
+
+    warning = readable_by_others(_mode(tmp_path, WITHOUT_PASSWORD, 0o646))
+    assert warning and "ändras av alla" in warning
+
+
+def test_password_from_a_systemd_credential(tmp_path, monkeypatch):
+    # LoadCredential=matrix-password:… in deploy/distansbot.service: a file in $CREDENTIALS_DIRECTORY
+    path = write(tmp_path, WITHOUT_PASSWORD)
+    credentials = tmp_path / "credentials"
+    credentials.mkdir()
+    (credentials / "matrix-password").write_text("från-systemd\n")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(credentials))
+    assert load_config(path).matrix.password.get_secret_value() == "från-systemd"
+    monkeypatch.setenv("DISTANSBOT_MATRIX__PASSWORD", "från-miljön")  # the environment still wins
+    assert load_config(path).matrix.password.get_secret_value() == "från-miljön"
+
+
+def _unit() -> dict[str, list[str]]:
+    """deploy/distansbot.service's [Service] keys, each with all its values (systemd repeats keys)."""
+    out: dict[str, list[str]] = {}
+    section = ""
+    for line in (ROOT / "deploy" / "distansbot.service").read_text().splitlines():
+        if line.startswith("["):
+            section = line.strip("[]")
+        elif section == "Service" and "=" in line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            out.setdefault(key, []).append(value)
+    return out
+
+
+def test_unit_does_not_restart_on_a_configuration_that_does_not_load():
+    from config import EXIT_CONFIG
+
+    unit = _unit()
+    assert str(EXIT_CONFIG) in " ".join(unit["RestartPreventExitStatus"]).split()
+    assert any(v.startswith("matrix-password:") for v in unit["LoadCredential"])
+
+
+def test_example_config_keeps_its_state_where_the_unit_may_write():
+    config = load_config(ROOT / "config.example.toml")
+    state = Path("/var/lib") / _unit()["StateDirectory"][0]
+    for path in (config.storage.database, config.storage.e2ee_store):
+        assert path.is_absolute() and path.is_relative_to(state), path

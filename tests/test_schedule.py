@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import icalendar
 import vobject
 
 from commands.text import Message
@@ -139,7 +140,63 @@ def test_p1_ics_carries_the_meeting():
     assert event.summary.value == "Kommunstyrelsen – distanssammanträde"
     description = event.description.value
     assert "Motivering (§ 1): smittspridning i kommunen" in description
-    assert "4. Upphandling [sekretess]" in description
+    assert "1. Budget 2027" in description and "4. [sekretess]" in description
+
+
+def _unfolded(text: str) -> str:
+    """The file as one reads it, its long lines unfolded (RFC 5545 3.1)."""
+    return text.replace("\r\n ", "").replace("\r\n\t", "")
+
+
+def test_p7_p8_ics_gives_items_with_personal_data_secrecy_or_sakerhetsskydd_as_number_and_class_only():
+    # The file goes to members' calendars, often in a cloud: only the room is encrypted (§§ 7–8).
+    d = convened(
+        KALLA.replace("Anställning av förvaltningschef", "Anställning av Karin Ek")
+        .replace("Skyddsobjekt", "Kraftverket Norrfors")
+        .replace("Upphandling [sekretess]", "Upphandling av larmcentral [sekretess] (Dnr KS 2026/9)")
+    )
+    text = calendar.ics(d.m, d.roster, "!abc:ex.se", "KS sammanträden", "ex.se")
+    description = parse_ics(text).vevent.description.value
+    lines = description.splitlines()
+    assert lines[lines.index("Föredragningslista:") :][:6] == [
+        "Föredragningslista:",
+        "1. Budget 2027",
+        "2. [personuppgifter]",
+        "3. [säkerhetsskydd]",
+        "4. [sekretess]",
+        "",
+    ]
+    for secret in ("Karin", "Norrfors", "larmcentral", "2026/9"):
+        assert secret not in _unfolded(text), secret
+    assert icalendar.Calendar.from_ical(text).walk("VEVENT")[0]["DESCRIPTION"] == description
+
+
+def test_ics_locates_the_meeting_by_the_rooms_name_with_a_link_to_the_room():
+    d = convened()
+    event = parse_ics(calendar.ics(d.m, d.roster, "!abc:ex.se", "KS sammanträden", "ex.se")).vevent
+    assert event.location.value == "Matrix-rummet ”KS sammanträden”"
+    assert event.location.params["ALTREP"] == ["https://matrix.to/#/!abc:ex.se?via=ex.se"]
+    assert event.url.value == "https://matrix.to/#/!abc:ex.se?via=ex.se"
+    assert event.description.value.endswith("Sammanträdesrummet i Matrix: https://matrix.to/#/!abc:ex.se?via=ex.se")
+    # a room without a name: the body's; an alias links as it reads
+    event = parse_ics(calendar.ics(d.m, d.roster, "#ks:ex.se", "", "ex.se")).vevent
+    assert event.location.value == "Matrix-rummet ”Kommunstyrelsen”"
+    assert event.url.value == "https://matrix.to/#/%23ks:ex.se"
+    assert "!" not in event.location.value
+
+
+def test_ics_is_swedish_and_its_time_zone_holds_after_2038():
+    d = convened(KALLA.replace("2026-12-03 18:00", "2040-06-14 18:00"), now=datetime(2040, 6, 1, 12, 0, tzinfo=UTC))
+    text = calendar.ics(d.m, d.roster, "!abc:ex.se", "KS", "ex.se")
+    assert "This timezone" not in _unfolded(text) and "COMMENT" not in text
+    # The file's own VTIMEZONE (not the parser's zone database) puts 18.00 in summer time: 16.00 UTC.
+    # (vobject's reading of any VTIMEZONE stops at 2038, so icalendar reads this one.)
+    zone = icalendar.Calendar.from_ical(text).walk("VTIMEZONE")[0].to_tz(lookup_tzid=False)
+    assert datetime(2040, 6, 14, 18, 0, tzinfo=zone).astimezone(UTC) == datetime(2040, 6, 14, 16, 0, tzinfo=UTC)
+    assert datetime(2040, 12, 14, 18, 0, tzinfo=zone).astimezone(UTC) == datetime(2040, 12, 14, 17, 0, tzinfo=UTC)
+    summer = convened(KALLA.replace("2026-12-03", "2026-06-11"), now=datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
+    start = parse_ics(calendar.ics(summer.m, summer.roster)).vevent.dtstart.value
+    assert start.astimezone(UTC) == datetime(2026, 6, 11, 16, 0, tzinfo=UTC)
 
 
 def test_p1_new_kallelse_updates_and_inställ_cancels_the_same_event():

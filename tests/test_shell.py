@@ -3,9 +3,13 @@ fault is loud and changes nothing, and what is owed to the room fits a Matrix ev
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import aiosqlite
 import pytest
@@ -16,6 +20,7 @@ from shell import NOT_RECORDED, TOO_BIG
 from tests.driver import KALLA, started
 from tests.test_schedule import STOCKHOLM_18
 
+ROOT = Path(__file__).resolve().parent.parent
 ROOM = "!room:localhost"
 EVERYONE = ("anna", "bo", "cecilia", "david", "eva")
 
@@ -189,3 +194,67 @@ async def test_kl_6_35_a_read_only_database_answers_not_recorded_and_recovers_wh
     await bot.handle(body, "$motion2", Message("!yrka Avslag"), "@bo:localhost", now)
     assert [x.text for x in body.engine.meeting.items[1].motions] == ["Avslag"]
     await bot.store.close()
+
+
+SECRET = "Norrfors"  # in the rubrik of a § 8 item, its kallelse's motivation, a motion and a decision
+
+
+async def test_p7_p8_the_log_has_one_line_per_command_who_word_outcome_and_no_free_text(config, caplog):
+    bot = await started(config)
+    body = bot.bodies["ks"]
+    before, later = STOCKHOLM_18 - timedelta(minutes=5), STOCKHOLM_18 + timedelta(minutes=1)
+    kalla = KALLA.replace("smittspridning i kommunen", f"hot mot kraftverket {SECRET}").replace(
+        "3. Skyddsobjekt [säkerhetsskydd]", f"3. Skyddsobjekt {SECRET} [säkerhetsskydd]"
+    )
+    said = [
+        ("$kalla", kalla, "anna", before),
+        ("$open", "!öppna", "anna", before),
+        *[(f"$here-{who}", "!närvarande", who, before) for who in EVERYONE],
+        ("$allow", "!godkänn 3", "sven", later),
+        ("$item", "!ärende 3", "anna", later),
+        ("$motion", f"!yrka {SECRET} stängs", "bo", later),
+        ("$early", f"!beslut {SECRET} stängs", "anna", later),  # no technical check yet
+        ("$outsider", f"!yrka {SECRET} öppnas", "mallory", later),  # not on the roster
+        ("$unknown", f"!{SECRET}", "bo", later),  # what was typed is free text too
+        ("$help", "!hjälp", "bo", later),
+    ]
+    try:
+        with caplog.at_level(logging.INFO):
+            for source, text, who, now in said:
+                await bot.handle(body, source, Message(text), f"@{who}:localhost", now)
+    finally:
+        await bot.store.close()  # also when a command fails: an open store keeps pytest from exiting
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Kommando ")]
+    assert len(lines) == len(said), lines
+    assert "Kommando !kalla från @anna:localhost ($kalla): godtaget" in lines
+    assert "Kommando !närvarande från @eva:localhost ($here-eva): godtaget" in lines
+    assert "Kommando !godkänn 3 från @sven:localhost ($allow): godtaget" in lines
+    assert "Kommando !ärende 3 från @anna:localhost ($item): godtaget" in lines
+    assert "Kommando !yrka från @bo:localhost ($motion): godtaget" in lines
+    assert "Kommando !beslut från @anna:localhost ($early): avvisat (§ 12)" in lines
+    assert any(x.startswith("Kommando !yrka från @mallory:localhost ($outsider): avvisat (") for x in lines)
+    assert "Kommando !? från @bo:localhost ($unknown): okänt kommando" in lines
+    assert "Kommando !hjälp från @bo:localhost ($help): godtaget" in lines
+    assert body.engine.meeting.items[3].motions  # the motion was taken: the log just does not say it
+    leaked = [r.getMessage() for r in caplog.records if SECRET in r.getMessage() or "stängs" in r.getMessage()]
+    assert leaked == []
+
+
+async def test_libraries_stay_quiet_a_pdf_protocol_logs_no_font_subsetting(tmp_path):
+    from config import load_config
+    from testing.actors import write_config
+    from testing.stage import body_config
+
+    path = write_config(tmp_path / "config.toml", "http://127.0.0.1:1", "x", tmp_path, [body_config(ROOM)])
+    bot = await started(load_config(path))
+    await opened(bot)
+    await bot.store.close()
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, str(ROOT / "bot.py"), "protokoll", "--config", str(path), "--format", "pdf"],
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 0 and done.stdout.startswith(b"%PDF"), done.stderr.decode()
+    # fontTools says INFO for every glyph table it subsets: 272 of 321 lines of one meeting's log
+    assert done.stderr.decode() == ""

@@ -33,6 +33,8 @@ async def test_p1_p12_meeting_in_an_encrypted_room_survives_a_restart(stage):
         for who in MEMBERS:
             assert await stage.ask(who, "!närvarande") == "✅"
         await stage.until_called()
+        # the room is end-to-end encrypted, as the bot knows from its state: no warning (§ 2)
+        assert (await stage.ask("anna", "!tillåt 2")).startswith("Ordföranden tillåter att ärende 2")
         await stage.ask("anna", "!ärende 1")
 
         stage.bot.stop()
@@ -108,19 +110,31 @@ async def test_check_reports_rooms_and_secrets_stay_out_of_logs(stage):
     stage.bot.stop()
     assert stage.config_path
     stage.config_path.chmod(0o644)
-    done = await asyncio.to_thread(stage.cli, "check")
+    exposed = await asyncio.to_thread(stage.cli, "check")
     stage.config_path.chmod(0o600)
+    assert exposed.returncode == 1, exposed.stdout + exposed.stderr  # a password anyone can read: fix it
+    assert "VARNING: Konfigurationsfilen" in exposed.stdout and "kan läsas av alla" in exposed.stdout
+    done = await asyncio.to_thread(stage.cli, "check")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Inloggning som @distansbot:localhost: OK" in done.stdout
     assert "med i rummet, krypterat, behörighetsnivå 0, kan skriva och reagera" in done.stdout
-    assert "kan läsas av andra" in done.stderr
     assert "VARNING" not in done.stdout  # the database and the key store the bot made are its own
+    assert done.stdout.rstrip().endswith("Allt i ordning.")
     data = stage.config_path.parent
     assert stat.S_IMODE((data / "distansbot.sqlite3").stat().st_mode) == 0o600
     assert stat.S_IMODE((data / "e2ee").stat().st_mode) == 0o700
     assert all(stat.S_IMODE(p.stat().st_mode) & 0o077 == 0 for p in (data / "e2ee").rglob("*"))
-    for output in (done.stdout, done.stderr, stage.bot.log.read_text()):
+    for output in (exposed.stdout, exposed.stderr, done.stdout, done.stderr, stage.bot.log.read_text()):
         assert BOT_PASSWORD not in output
+
+
+async def test_p2_check_exits_non_zero_for_an_unencrypted_meeting_room_and_names_it(stage):
+    await stage.new_meeting_room(encrypted=False)
+    stage.bot.stop()
+    done = await asyncio.to_thread(stage.cli, "check")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"Kommunstyrelsen ({stage.room_id}): med i rummet, INTE KRYPTERAT" in done.stdout
+    assert "§ 2" in done.stdout
 
 
 async def test_a_member_on_a_new_device_mid_meeting_can_read_the_bots_next_messages(stage):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -96,6 +97,12 @@ async def test_kl_5_69_kl_8_12_justering_omedelbar_rattelse_anslag_pdf_and_verif
         assert expected in text, expected
     assert fingerprint in text
     assert "<pdfaid:part>2</pdfaid:part>" in pdf.xmp_metadata.stream.get_data().decode()
+
+    log = stage.bot.log.read_text()
+    assert "fontTools" not in log  # two PDFs made, and not one line of their fonts' subsetting
+    assert re.search(r"Kommando !rättelse 2 från @anna:localhost \(\$\S+\): avvisat \(KL 5 kap\. 69 §\)", log)
+    assert re.search(r"Kommando !justera från @bo:localhost \(\$\S+\): godtaget", log)
+    assert "Sara Svensson" not in log  # the decision in the item with personal data (§ 7)
 
     doc = json.loads(protocol_offline(stage))
     assert doc["justering"] and doc["paragrafer"] == "§§ 1–2" and doc["justerare"] == ["Bo Berg (M)"]

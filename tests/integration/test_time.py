@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import icalendar
+
 from testing.actors import text_of
 from testing.stage import CAST
 
@@ -25,6 +27,11 @@ async def test_p1_kallelse_with_calendar_file_and_a_reminder_with_mentions(stage
         )
         assert ics["content"]["info"]["mimetype"] == "text/calendar"
         assert ics["content"]["filename"].endswith(".ics")
+        got = await stage.observer.person.client.download(mxc=ics["content"]["url"])
+        event = icalendar.Calendar.from_ical(got.body).walk("VEVENT")[0]
+        # the room by the name its members know it by, with a link that opens it
+        assert str(event["LOCATION"]) == f"Matrix-rummet ”KS {stage.rooms}”"
+        assert str(event["URL"]).startswith(f"https://matrix.to/#/{stage.room_id}")
         reminder = await stage.wait_for(
             lambda ev: ev.get("room_id") == stage.room_id and text_of(ev).startswith("PÅMINNELSE"), timeout=150
         )

@@ -8,6 +8,8 @@ import dataclasses
 import json
 from datetime import datetime, timedelta
 
+import pytest
+
 import commands
 from commands.text import Message
 from matrix import content as rtc_content
@@ -59,7 +61,8 @@ def test_p3_older_per_user_form_with_a_memberships_list_and_absolute_expiry():
 
 def test_p3_empty_content_is_a_device_that_left_and_another_senders_key_is_ignored():
     assert rtc.devices("_@anna:ex.se_DEV1", {}, "@anna:ex.se", T0) == []
-    assert rtc.devices("_@anna:ex.se_DEV1", _entry("DEV1"), "@mallory:ex.se", T0) is None
+    with pytest.raises(rtc.Unreadable):
+        rtc.devices("_@anna:ex.se_DEV1", _entry("DEV1"), "@mallory:ex.se", T0)
     assert rtc.devices("_@anna:ex.se_DEV1", _entry("DEV1", scope="m.user"), "@anna:ex.se", T0) == []
 
 

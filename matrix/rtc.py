@@ -108,6 +108,16 @@ def _at(ms: float) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
 
 
+def kept(state_key: str, logged: dict[str, str | None]) -> list[Device]:
+    """The devices a state key stood for as the meeting last recorded them (`in_call` of its
+    owner: device -> expiry): what an unreadable event leaves standing when nothing was read
+    for that key before it (at a start)."""
+    user = owner(state_key) or ""
+    key = state_key.removeprefix("_")
+    device = key[len(user) + 1 :] if len(key) > len(user) else None  # None: the per-user form
+    return [Device(d, datetime.fromisoformat(e) if e else None) for d, e in logged.items() if device in (None, d)]
+
+
 def current(slots: dict[str, tuple[str, list[Device]]], user: str, now: datetime) -> dict[str, str | None]:
     """A user's devices in the call now, from the call state by state key (owner, devices):
     device -> its expiry as ISO time, or None. Devices already expired are not in the call."""

@@ -205,10 +205,18 @@ async def test_p3_a_hostile_call_membership_is_ignored_and_logged_and_the_bot_an
     await bot.store.close()
     # a start reads the same state again: it starts, and the meeting is what it was
     again = await started(call_config)
+    for who in ("anna", "bo", "cecilia", "eva"):  # the room's state as the start reads it
+        await again.on_call_member(
+            ROOM, f"$join-{who}", f"_@{who}:localhost_DEV", _membership(), f"@{who}:localhost", T0
+        )
     await again.on_call_member(
         ROOM, "$bad0", "_@david:localhost_DEV", UNREADABLE["expires 10**15"], "@david:localhost", T0
     )
-    assert again.bodies["ks"].engine.meeting.here("@david:localhost")
+    body = again.bodies["ks"]
+    await again.handle(body, "$status-again", Message("!status"), "@bo:localhost", now)
+    m = body.engine.meeting
+    assert m.here("@david:localhost") and "@david:localhost" in m.in_call  # the call stands as the log had it
+    assert m.drops == {}
     await again.store.close()
 
 

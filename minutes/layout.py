@@ -118,6 +118,8 @@ def _course(item: dict[str, Any]) -> list[str]:
             f"Beslut kl. {d['kl']}. Deltog i beslutet: {', '.join(d['deltog'])} "
             f"(efter godkänd teknikkontroll {d['teknikkontroll']}, § 12)."
         )
+        if d.get("plats"):
+            rows.append(f"Plats vid beslutet (2 § arbetsordningen): {'; '.join(d['plats'])}.")
         for c in d["rättelser"]:
             rows.append(f"Rättelse {c['kl']} av {c['av']}; tidigare lydelse: {c['tidigare']}")
         if d["jäv_efter_beslutet"]:

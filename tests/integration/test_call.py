@@ -135,3 +135,25 @@ async def test_p3_a_hostile_call_membership_stops_nothing_before_or_after_a_rest
     await check_passes(stage)
     log = stage.bot.log.read_text()
     assert log.count("ignoreras") >= 4  # each event, in the timeline and in the state at the start
+
+
+async def test_p2_p5_p10_lokal_after_leaving_the_call_is_a_change_of_place_that_keeps_the_drop(call_room):
+    stage = call_room
+    for who in PRESENT:
+        await _join(stage, who)
+    await open_meeting(stage, present=PRESENT)
+    await stage.ask("anna", "!ärende 1")
+    await check_passes(stage)
+    await set_call(stage["david"], stage.room_id, "DAVIDDEV", {})  # David leaves the call
+    await _left_notice(stage, "david")
+    moved = await stage.ask("anna", "!lokal {}", "david")  # and is said to sit in the chair's room
+    assert "i ordförandens lokal, och dessförinnan på distans" in moved and "står kvar" in moved
+    assert (await stage.ask("anna", "!beslut Bifall")).startswith("⛔ § 5")  # the drop stands
+    assert await stage.ask("david", "!åter") == "✅"  # from the chair's room, without the call
+    await check_passes(stage)
+    assert not (await stage.ask("anna", "!beslut Bifall")).startswith("⛔")
+    doc = json.loads(protocol_offline(stage))
+    david = next(x for x in doc["beslutande"] if x["namn"] == "David Dahl (C)")
+    assert david["deltagande"].startswith("på distans; i ordförandens lokal från kl. ")
+    assert doc["ärenden"][0]["beslut"][0]["plats"] == ["David Dahl (C) i ordförandens lokal"]
+    assert any("registrerat från videosamtalet" in line for line in doc["ärenden"][0]["förlopp"])

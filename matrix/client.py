@@ -319,7 +319,13 @@ class Transport:
             for ev in events:
                 if await self._call_change(room_id, ev, inbound):
                     continue
-                if ev.sender != self.client.user_id and ev.server_timestamp >= since:
+                # nio keeps an event it cannot read without sender or time (UnknownBadEvent): skipped
+                ts = getattr(ev, "server_timestamp", None)
+                if (
+                    getattr(ev, "sender", self.client.user_id) != self.client.user_id
+                    and isinstance(ts, int)
+                    and ts >= since
+                ):
                     await self._on_event(room_id, ev, inbound)
 
     async def _call_change(self, room_id: str, ev: Any, inbound: Inbound) -> bool:

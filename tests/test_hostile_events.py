@@ -321,3 +321,47 @@ async def test_p5_call_changes_and_messages_of_one_batch_are_applied_in_the_room
     assert kinds.index("decided") < kinds.index("dropped")
     await transport.close()
     await bot.store.close()
+
+
+async def test_p2_events_no_one_can_read_are_skipped_and_the_rest_of_the_batch_is_answered(call_config):
+    bot = await started(call_config)
+    body = await _in_call_meeting(bot, STOCKHOLM_18 - timedelta(minutes=5))
+    transport = await _transport(call_config, bot)
+    ts = T0 + 1000
+    weird = [
+        {
+            "type": "m.room.message",
+            "event_id": "$a",
+            "content": {"body": 5},
+            "sender": "@bo:localhost",
+            "origin_server_ts": ts,
+        },
+        {"type": "m.room.message", "event_id": "$b", "content": {"body": "!öppna", "msgtype": "m.text"}},
+        {
+            "type": "m.poll.response",
+            "event_id": "$c",
+            "content": [1],
+            "sender": "@bo:localhost",
+            "origin_server_ts": ts,
+        },
+        {
+            "type": "m.room.message",
+            "event_id": "$d",
+            "sender": "@bo:localhost",
+            "origin_server_ts": ts,
+            "content": {"msgtype": "m.text", "body": "!status", "m.relates_to": "x", "m.mentions": [1]},
+        },
+        {**_call_event("$e", "david", [], ts), "state_key": 5},
+        _call_event("$f", "david", {}, 10**30),  # a time no clock shows: ignored
+        _text("$edit", "@bo:localhost", "* !status", ts)
+        | {"content": {"msgtype": "m.text", "body": "* x", "m.new_content": {}, "m.relates_to": {"event_id": 7}}},
+        _text("$status", "@eva:localhost", "!status", ts + 1000),
+    ]
+    await transport._on_sync(_batch(weird), bot)
+    answered = {
+        (o.content.get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id") for o in await bot.store.unsent()
+    }
+    assert {"$d", "$status"} <= answered and not answered & {"$a", "$b", "$c", "$edit"}
+    assert "@david:localhost" in body.engine.meeting.in_call  # neither call event moved him
+    await transport.close()
+    await bot.store.close()

@@ -285,9 +285,14 @@ class Shell:
         body = self.by_room.get(room_id)
         if body is None or body.engine.roster.video != "element-call":
             return
-        found = rtc.devices(state_key, content, sender, origin_ts_ms)
-        if found is None:  # someone else's state key: not theirs to set
-            log.warning("Samtalsmedlemskap %s från %s gäller någon annan; ignoreras", state_key, sender)
+        try:
+            found = rtc.devices(state_key, content, sender, origin_ts_ms)
+        except rtc.Unreadable as e:  # written by any member: the call stands as it was
+            log.warning("Samtalsmedlemskap %.100r från %.100r ignoreras: %s", state_key, sender, e)
+            user, m = rtc.owner(state_key), body.engine.meeting
+            if user == sender and state_key not in body.call_slots and m is not None:
+                # Read at a start, with nothing read for the key before: it stands as the log has it.
+                body.call_slots[state_key] = (user, rtc.kept(state_key, m.in_call.get(user, {})))
             return
         body.call_slots[state_key] = (sender, found)
         now = now or datetime.now(UTC)

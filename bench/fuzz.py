@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import commands  # noqa: E402
 from commands.text import Message  # noqa: E402
+from matrix import rtc  # noqa: E402
 from rules.actions import Refused  # noqa: E402
 from tests.driver import CHAIR, KALLA, MEMBERS, OUTSIDER, ROSTER, SECR, SSC, SUB1, SUB2, TJP, Driver  # noqa: E402
 from tests.invariants import assert_protocol_invariants  # noqa: E402
@@ -61,6 +62,17 @@ NOISE = [
     "återta @eva:ex.se",
 ]
 CALL = dataclasses.replace(ROSTER, video="element-call")
+# Call membership content as a member's client may write it, readable or not (rtc.devices).
+TIMES = [None, 14_400_000, 0, -1, 10**15, -(10**15), 1.5, float("nan"), float("inf"), True, "60000", [1]]
+DEVICE_IDS = ["dev", "other", "", 7, None, ["dev"], "d" * 300, "a\nb"]
+
+
+def _membership(rng: random.Random) -> object:
+    entry = {"application": rng.choice(["m.call", "m.call", "m.other", 1]), "device_id": rng.choice(DEVICE_IDS)}
+    for key in ("expires", "created_ts", "expires_ts", "scope"):
+        if rng.random() < 0.3:
+            entry[key] = rng.choice(TIMES) if key != "scope" else rng.choice(["m.room", "m.user", 0])
+    return rng.choice([entry, entry, {}, {"memberships": [entry, entry]}, {"memberships": entry}, [entry], "x"])
 
 
 def _input(rng: random.Random) -> tuple[str, Message]:
@@ -82,7 +94,7 @@ def _input(rng: random.Random) -> tuple[str, Message]:
 
 def run(inputs: int, seed: int, per_meeting: int = 400) -> dict:
     rng = random.Random(seed)
-    counts = {"inputs": 0, "no command": 0, "unknown": 0, "refused": 0, "accepted": 0, "meetings": 0}
+    counts = {"inputs": 0, "no command": 0, "unknown": 0, "refused": 0, "accepted": 0, "meetings": 0, "unreadable": 0}
     start = time.perf_counter()
     while counts["inputs"] < inputs:
         d = Driver(CALL if counts["meetings"] % 2 else ROSTER)
@@ -96,8 +108,14 @@ def run(inputs: int, seed: int, per_meeting: int = 400) -> dict:
         for _ in range(min(per_meeting, inputs - counts["inputs"])):
             counts["inputs"] += 1
             roll = rng.random()
-            if roll < 0.04:  # the call changes
-                d.call(rng.choice(PEOPLE), {"dev": None} if rng.random() < 0.5 else {})
+            if roll < 0.04:  # the call changes, as the state event a member's client wrote says
+                user = rng.choice(PEOPLE)
+                try:
+                    found = rtc.devices(f"_{user}_dev", _membership(rng), user, int(d.now.timestamp() * 1000))
+                except rtc.Unreadable:  # ignored, as the shell does
+                    counts["unreadable"] += 1
+                    continue
+                d.call(user, {x.device: x.expires for x in found if x.expires is None or x.expires > d.now})
                 continue
             sender, msg = _input(rng)
             cmd = commands.parse(msg, sender)
@@ -138,9 +156,11 @@ def main() -> None:
         f"`bench/fuzz.py --inputs {args.inputs} --seed {args.seed}`: generated messages (command words with",
         "random arguments, typed and linked mentions, look-alike letters, HTML, kallelser with damaged",
         "agenda lines, answers given by reaction or in a poll to random checks and votes) and call",
-        "changes, through the parser and the engine, in meetings of 400 inputs each, half of them with",
-        "the call followed. Each accepted command's meeting before it was compared with the meeting",
-        "`decide` left (no change); each meeting's protocol was built and its invariants checked.",
+        "changes (call membership content as a member may write it, hostile or not, read by the",
+        f"bot's parser: {counts['unreadable']} unreadable and ignored), through the parser and the",
+        "engine, in meetings of 400 inputs each, half of them with the call followed. Each accepted",
+        "command's meeting before it was compared with the meeting `decide` left (no change); each",
+        "meeting's protocol was built and its invariants checked.",
         "",
         "| inputs | meetings | no command | unknown word | refused | accepted | crashes | seconds |",
         "|---|---|---|---|---|---|---|---|",

@@ -317,25 +317,49 @@ class Transport:
             if room_id not in self.rooms:
                 continue
             since = await self._joined_at(room_id)
-            for ev in [*joined.state, *joined.timeline.events]:  # the call, as state changes
-                source = getattr(ev, "source", None) or {}
-                if source.get("type") == rtc.CALL_MEMBER and "state_key" in source:
-                    ts = source.get("origin_server_ts", 0)
-                    await inbound.on_call_member(
-                        room_id,
-                        source.get("event_id", ""),
-                        source["state_key"],
-                        source.get("content") or {},
-                        source.get("sender", ""),
-                        ts,
-                        datetime.fromtimestamp(ts / 1000, UTC),
-                    )
             events = list(joined.timeline.events)
             if joined.timeline.limited:
                 events = await self._backfill(room_id, joined.timeline.prev_batch, since) + events
+            # The room's order (contract, "Element Call"): the state that changed before the
+            # timeline (a gap), then the timeline, where a call change stands between the
+            # messages sent before and after it. A state event also met in the timeline is
+            # applied there, in its place.
+            seen = {getattr(ev, "event_id", None) for ev in events}
+            for ev in joined.state:
+                if getattr(ev, "event_id", None) not in seen:
+                    await self._call_change(room_id, ev, inbound)
             for ev in events:
-                if ev.sender != self.client.user_id and ev.server_timestamp >= since:
+                if await self._call_change(room_id, ev, inbound):
+                    continue
+                # nio keeps an event it cannot read without sender or time (UnknownBadEvent): skipped
+                ts = getattr(ev, "server_timestamp", None)
+                if (
+                    getattr(ev, "sender", self.client.user_id) != self.client.user_id
+                    and isinstance(ts, int)
+                    and ts >= since
+                ):
                     await self._on_event(room_id, ev, inbound)
+
+    async def _call_change(self, room_id: str, ev: Any, inbound: Inbound) -> bool:
+        """Hand over a call membership state event; False if `ev` is none."""
+        source = getattr(ev, "source", None) or {}
+        if source.get("type") != rtc.CALL_MEMBER or "state_key" not in source:
+            return False
+        ts = source.get("origin_server_ts", 0)
+        at = _time_of(ts)
+        if at is None:
+            log.warning("Samtalsmedlemskap %s har en omöjlig tidsstämpel; ignoreras", source.get("event_id"))
+            return True
+        await inbound.on_call_member(
+            room_id,
+            source.get("event_id", ""),
+            source["state_key"],
+            source.get("content") or {},
+            source.get("sender", ""),
+            ts,
+            at,
+        )
+        return True
 
     async def _backfill(self, room_id: str, token: str, since: int) -> list:
         """A limited timeline: page back until events already handled or older than the bot."""
@@ -356,17 +380,19 @@ class Transport:
         return list(reversed(older))
 
     async def _on_event(self, room_id: str, ev: Any, inbound: Inbound) -> None:
-        now = datetime.fromtimestamp(ev.server_timestamp / 1000, UTC)
+        now = _time_of(ev.server_timestamp)
+        if now is None:  # a homeserver's clock says nonsense: not an event to act on
+            log.warning("Händelsen %s har en omöjlig tidsstämpel; ignoreras", ev.event_id)
+            return
         if isinstance(ev, RoomMessageText):
-            content = ev.source.get("content", {})
-            relates = content.get("m.relates_to") or {}
-            if relates.get("rel_type") == "m.replace" or "m.new_content" in content:
+            content = ev.source.get("content")
+            replaced = shapes.edit_of(content)
+            if replaced is not None:
                 # An edit never runs a command again, nor undoes one: the log keeps what was applied.
-                if await self.store.is_handled(relates.get("event_id", "")):
+                if replaced and await self.store.is_handled(replaced):
                     await inbound.on_note(room_id, ev.event_id, EDITED, now)
                 return
-            mention_ids = tuple((content.get("m.mentions") or {}).get("user_ids") or ())
-            msg = Message(ev.body or "", ev.formatted_body, mention_ids)
+            msg = Message(ev.body or "", ev.formatted_body, shapes.mentioned(content))
             await inbound.on_message(room_id, ev.event_id, msg, ev.sender, now)
         elif isinstance(ev, ReactionEvent):
             await inbound.on_reaction(room_id, ev.event_id, ev.reacts_to, ev.key, ev.sender, now)
@@ -437,6 +463,13 @@ class Transport:
         """Is the room end-to-end encrypted (m.room.encryption in its state, as the last sync had it)."""
         room = self.client.rooms.get(room_id)
         return bool(room and room.encrypted)
+
+
+def _time_of(ms: Any) -> datetime | None:
+    """An event's origin_server_ts as a time, or None when it is none a clock could show."""
+    if isinstance(ms, bool) or not isinstance(ms, int) or not 0 <= ms <= rtc.MAX_MS:
+        return None
+    return datetime.fromtimestamp(ms / 1000, UTC)
 
 
 def _type_of(ev: Any) -> str:

@@ -113,14 +113,17 @@ def poll_end(poll_event_id: str, text: str) -> dict[str, Any]:
     }
 
 
-def poll_answer(event_type: str, content: dict[str, Any]) -> tuple[str, str] | None:
-    """(the poll it answers, the vote chosen: ja, nej or avstår) of a poll response, if it is one."""
-    relates = content.get("m.relates_to") or {}
-    if event_type not in POLL_RESPONSES or relates.get("rel_type") != "m.reference":
+def poll_answer(event_type: str, content: Any) -> tuple[str, str] | None:
+    """(the poll it answers, the vote chosen: ja, nej or avstår) of a poll response, if it is one.
+    Anyone may send one, with anything in it: what is not a response read whole is none."""
+    if event_type not in POLL_RESPONSES:
         return None
-    answers = (content.get(event_type) or {}).get("answers") or []
-    choice = POLL_CHOICES.get(answers[0]) if isinstance(answers, list) and answers else None
-    return (relates.get("event_id", ""), choice) if choice else None
+    relates = _object(content, "m.relates_to")
+    poll, answers = relates.get("event_id"), _object(content, event_type).get("answers")
+    if relates.get("rel_type") != "m.reference" or not _event_id(poll) or not isinstance(answers, list) or not answers:
+        return None
+    choice = POLL_CHOICES.get(answers[0]) if isinstance(answers[0], str) else None
+    return (poll, choice) if choice else None
 
 
 # The data of an anchor notice (the body's chain: its length and head), for `bot.py verify`.
@@ -144,3 +147,36 @@ def anchor_of(content: Any, body_id: str) -> tuple[int, str] | None:
     if any(c not in "0123456789abcdef" for c in head):
         return None
     return length, head
+
+
+# --- what the bot reads from others' messages --------------------------------------------------
+
+# A mention list longer than a roster is no mention list; more ids than this are not read.
+MAX_MENTIONS = 50
+
+
+def _object(content: Any, key: str) -> dict[str, Any]:
+    """A field that must be a JSON object; anything else reads as an empty one."""
+    value = content.get(key) if isinstance(content, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _event_id(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("$") and len(value) <= 255
+
+
+def edit_of(content: Any) -> str | None:
+    """The event an edit replaces (empty if it names none it could), or None: no edit."""
+    relates = _object(content, "m.relates_to")
+    if relates.get("rel_type") != "m.replace" and not (isinstance(content, dict) and "m.new_content" in content):
+        return None
+    replaced = relates.get("event_id")
+    return replaced if _event_id(replaced) else ""
+
+
+def mentioned(content: Any) -> tuple[str, ...]:
+    """The user ids in `m.mentions`, as far as they are ids (text starting with @)."""
+    ids = _object(content, "m.mentions").get("user_ids")
+    if not isinstance(ids, list):
+        return ()
+    return tuple(u for u in ids[:MAX_MENTIONS] if isinstance(u, str) and u.startswith("@") and len(u) <= 255)

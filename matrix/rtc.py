@@ -12,7 +12,9 @@ The forms read (matrix-js-sdk `CallMembership`, MSC4143 with MSC3401's event typ
   (absolute);
 - an empty content: the device (or, for the older form, every device of the user) has left.
 Only room calls of the application `m.call` count. The state key must name the sender: a
-member cannot put someone else in or out of the call.
+member cannot put someone else in or out of the call. Any member may write these events, so
+every field is checked: an event the bot cannot read is refused whole (`Unreadable`), never
+half taken, and reading one never raises anything else.
 """
 
 from __future__ import annotations
@@ -24,6 +26,21 @@ from typing import Any
 CALL_MEMBER = "org.matrix.msc3401.call.member"
 
 
+# What a membership may hold to be read at all: anything else is a membership the bot cannot
+# read, ignored and logged (contract, "Element Call"). Device ids are short (Synapse makes ten
+# letters); one person's event names a handful of devices, never thousands.
+MAX_ID = 255
+MAX_DEVICES = 16
+# Times are milliseconds since 1970 from 1970 up to the year 3000: what a clock can say. A time
+# outside (10**15, a negative created_ts) is nonsense, and could not be a datetime anyway.
+MAX_MS = 32_503_680_000_000
+
+
+class Unreadable(ValueError):
+    """A call membership state event the bot does not take: not the sender's own, or not one it
+    can read. The reason, in Swedish, is for the log."""
+
+
 @dataclass(frozen=True)
 class Device:
     device: str
@@ -32,6 +49,8 @@ class Device:
 
 def owner(state_key: str) -> str | None:
     """The user a call membership state key belongs to, or None if it names none."""
+    if not isinstance(state_key, str):
+        return None
     key = state_key[1:] if state_key.startswith("_@") else state_key
     if not key.startswith("@") or ":" not in key:
         return None
@@ -40,36 +59,63 @@ def owner(state_key: str) -> str | None:
     return key[:underscore] if underscore != -1 else key
 
 
-def devices(state_key: str, content: dict[str, Any], sender: str, origin_ts_ms: int) -> list[Device] | None:
-    """The devices this state event says its sender has in the room's call (empty: none), or
-    None when the event is not the sender's own (it is then ignored)."""
-    if owner(state_key) != sender:
-        return None
+def devices(state_key: Any, content: Any, sender: Any, origin_ts_ms: Any) -> list[Device]:
+    """The devices this state event says its sender has in the room's call (empty: none).
+    Raises `Unreadable` for an event that is not the sender's own or that cannot be read
+    whole: the caller ignores it, and the call stands as it was. Never raises anything else,
+    whatever the event holds (it is written by any member of the room)."""
+    if not isinstance(sender, str) or owner(state_key) != sender:
+        raise Unreadable("nyckeln gäller någon annan än avsändaren")
+    if not isinstance(content, dict):
+        raise Unreadable("innehållet är inget objekt")
     entries = content.get("memberships") if "memberships" in content else [content] if content else []
-    if not isinstance(entries, list):
-        return []
+    if not isinstance(entries, list) or len(entries) > MAX_DEVICES:
+        raise Unreadable(f"memberships är ingen lista med högst {MAX_DEVICES} poster")
     out = []
     for entry in entries:
-        if not isinstance(entry, dict) or entry.get("application") != "m.call":
-            continue
-        if not isinstance(entry.get("device_id"), str) or entry.get("scope", "m.room") != "m.room":
-            continue
-        out.append(Device(entry["device_id"], _expiry(entry, origin_ts_ms)))
+        if not isinstance(entry, dict):
+            raise Unreadable("en post är inget objekt")
+        if entry.get("application") != "m.call" or entry.get("scope", "m.room") != "m.room":
+            continue  # another application's, or not the room's call: not ours to read
+        device = entry.get("device_id")
+        if not isinstance(device, str) or not device or len(device) > MAX_ID or not device.isprintable():
+            raise Unreadable("device_id saknas eller är ingen kort text")
+        out.append(Device(device, _expiry(entry, origin_ts_ms)))
     return out
 
 
-def _expiry(entry: dict[str, Any], origin_ts_ms: int) -> datetime | None:
-    created = entry.get("created_ts")
-    created = created if isinstance(created, int | float) else origin_ts_ms
-    if isinstance(entry.get("expires"), int | float):
-        return _at(created + entry["expires"])
-    if isinstance(entry.get("expires_ts"), int | float):
-        return _at(entry["expires_ts"])
-    return None
+def _ms(value: Any, what: str, low: int = 0) -> int | float | None:
+    """A time field in milliseconds, checked: absent is None; anything but a finite number in
+    range is unreadable (a bool is no number, though Python counts it as one)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= MAX_MS:
+        raise Unreadable(f"{what} är inget tal mellan {low} och {MAX_MS}")
+    return value  # NaN fails the comparison above; infinities are out of range
+
+
+def _expiry(entry: dict[str, Any], origin_ts_ms: Any) -> datetime | None:
+    created = _ms(entry.get("created_ts"), "created_ts")
+    created = created if created is not None else _ms(origin_ts_ms, "origin_server_ts")
+    expires = _ms(entry.get("expires"), "expires")
+    if expires is not None:
+        return _at(_ms((created or 0) + expires, "created_ts + expires"))
+    expires_ts = _ms(entry.get("expires_ts"), "expires_ts")
+    return _at(expires_ts) if expires_ts is not None else None
 
 
 def _at(ms: float) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
+
+
+def kept(state_key: str, logged: dict[str, str | None]) -> list[Device]:
+    """The devices a state key stood for as the meeting last recorded them (`in_call` of its
+    owner: device -> expiry): what an unreadable event leaves standing when nothing was read
+    for that key before it (at a start)."""
+    user = owner(state_key) or ""
+    key = state_key.removeprefix("_")
+    device = key[len(user) + 1 :] if len(key) > len(user) else None  # None: the per-user form
+    return [Device(d, datetime.fromisoformat(e) if e else None) for d, e in logged.items() if device in (None, d)]
 
 
 def current(slots: dict[str, tuple[str, list[Device]]], user: str, now: datetime) -> dict[str, str | None]:

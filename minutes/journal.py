@@ -84,6 +84,10 @@ def _presiding_named(m: Meeting, r: Roster, d: dict) -> str:
 
 def _located(m: Meeting, r: Roster, d: dict) -> str:
     users = d["users"]
+    if d.get("moved"):
+        return (
+            f"{r.label(users[0])} flyttade till ordförandens lokal och deltar därifrån; dessförinnan på distans (§ 2)."
+        )
     if len(users) == 1:
         return f"{r.label(users[0])} deltar i ordförandens lokal (§ 2)."
     return f"{r.label(users[0])} och {r.label(users[1])} delar ljud- och bildöverföring (§ 2)."

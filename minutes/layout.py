@@ -145,6 +145,8 @@ def _course(item: dict[str, Any]) -> list[str]:
         )
         if d["avstod"]:
             rows.append(f"Avstod från att delta i beslutet (KL 4 kap. 25 §): {', '.join(d['avstod'])}.")
+        if d.get("plats"):
+            rows.append(f"Plats vid beslutet (2 § arbetsordningen): {'; '.join(d['plats'])}.")
         for c in d["rättelser"]:
             rows.append(f"Rättelse {c['kl']} av {c['av']}; tidigare lydelse: {c['tidigare']}")
         if d["jäv_efter_beslutet"]:

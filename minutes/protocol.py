@@ -32,9 +32,11 @@ from rules.words import anslag_lines, paragraphs_text, vote_how
 FORMATS = ("md", "html", "json", "pdf")
 
 
-def _participation(m: Meeting, r: Roster, user: str, comings: dict[str, list[str]]) -> str:
+def _participation(m: Meeting, r: Roster, user: str, comings: dict[str, list[str]], moved: set[str]) -> str:
     where = m.location.get(user)
-    if where == "lokal":
+    if user in moved:  # where they sat first; the change, with its time, is among the comings
+        how = "på distans"
+    elif where == "lokal":
         how = "i ordförandens lokal"
     elif where:
         how = f"delad överföring med {r.name_of(where)}"
@@ -51,15 +53,32 @@ def _other_role(r: Roster, user: str) -> str:
 
 
 def _comings_and_goings(events: list[Event], m: Meeting, r: Roster) -> dict[str, list[str]]:
-    """Who left the meeting and came back, when and during which paragraph (KL 6 kap. 27 §)."""
+    """Who left the meeting and came back, when and during which paragraph (KL 6 kap. 27 §), and
+    who moved to the chair's room, when (§ 2)."""
     out: dict[str, list[str]] = {}
     for e in events:
-        if e.kind == "left":
+        if e.kind == "located" and e.data.get("moved"):
+            out.setdefault(e.data["users"][0], []).append(f"i ordförandens lokal från kl. {hm(e.at, r.tz)}")
+        elif e.kind == "left":
             during = f" under {paragraph_of(m, e.data['n'])}" if e.data.get("n") is not None else ""
             out.setdefault(e.data["user"], []).append(f"lämnade sammanträdet kl. {hm(e.at, r.tz)}{during}")
         elif e.kind == "present" and e.data.get("returned"):
             out.setdefault(e.data["user"], []).append(f"återkom kl. {hm(e.at, r.tz)}")
     return out
+
+
+def _places_at_decisions(events: list[Event]) -> tuple[set[str], dict[int, list[dict[str, str]]]]:
+    """Who moved to the chair's room during the meeting, and for each item's decisions in order,
+    where each of them who took part was at that decision (§ 2): the protocol must not read as
+    if they sat there all along."""
+    moved: set[str] = set()
+    out: dict[int, list[dict[str, str]]] = {}
+    for e in events:
+        if e.kind == "located" and e.data.get("moved"):
+            moved.add(e.data["users"][0])
+        elif e.kind == "decided":
+            out.setdefault(e.data["n"], []).append({u: "i ordförandens lokal" for u in moved})
+    return moved, out
 
 
 def _by_section(entries: list[Entry], m: Meeting, r: Roster) -> dict[int | str, list[str]]:
@@ -232,6 +251,7 @@ def _doc(meeting_id: str, body_id: str, events: list[Event], r: Roster, fp: str)
     m, entries = replay(meeting_id, body_id, events, r)
     by_item = _by_section(entries, m, r)
     comings = _comings_and_goings(events, m, r)
+    moved, places = _places_at_decisions(events)
     served = m.ever_served
     deciders = []
     for user, for_members in served.items():
@@ -239,12 +259,12 @@ def _doc(meeting_id: str, body_id: str, events: list[Event], r: Roster, fp: str)
             role = "tjänstgörande ersättare för " + " och ".join(r.label(u) for u in for_members)
         else:
             role = "ordförande" if user == r.chair else "ledamot"
-        deciders.append({"namn": r.label(user), "roll": role, "deltagande": _participation(m, r, user, comings)})
+        deciders.append({"namn": r.label(user), "roll": role, "deltagande": _participation(m, r, user, comings, moved)})
     others = [
         {
             "namn": r.label(u),
             "roll": _other_role(r, u),
-            "deltagande": _participation(m, r, u, comings),
+            "deltagande": _participation(m, r, u, comings, moved),
         }
         for u in m.present
         if not r.is_substitute(u) and u not in served
@@ -309,7 +329,14 @@ def _doc(meeting_id: str, body_id: str, events: list[Event], r: Roster, fp: str)
                         ],
                         "reservationer": [{"av": r.label(u), "motivering": t} for u, t in d.reservations],
                     }
-                    for d in item.decisions
+                    # § 2: where those who changed place during the meeting were at it (only
+                    # then: a protocol without a move reads, and is fingerprinted, as before)
+                    | (
+                        {"plats": [f"{r.label(u)} {at.get(u, 'på distans')}" for u in d.participants if u in moved]}
+                        if moved
+                        else {}
+                    )
+                    for d, at in zip(item.decisions, places.get(item.n, []), strict=True)
                 ],
                 # KL 5 kap. 66 §: who served, from the decisions that stand
                 "tjänstgörande": [
@@ -336,7 +363,7 @@ def _doc(meeting_id: str, body_id: str, events: list[Event], r: Roster, fp: str)
         "motivering": m.motivation,
         "beslutande": deciders,
         "ej_tjänstgörande_ersättare": [
-            {"namn": p.label, "deltagande": _participation(m, r, p.user, comings)}
+            {"namn": p.label, "deltagande": _participation(m, r, p.user, comings, moved)}
             for p in r.substitutes
             if p.user in m.present and p.user not in served
         ],

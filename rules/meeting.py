@@ -406,17 +406,28 @@ def _lokal(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     refusal = _placed(m, r, user, before_roll_call=True)
     if refusal:
         return refusal
-    return Accepted(
-        [("located", {"users": [user]})],
-        [Reply(f"{r.label(user)} deltar i ordförandens lokal (§ 2).")],
-    )
+    if not (follows_call(r) and m.here(user)):
+        return Accepted(
+            [("located", {"users": [user]})],
+            [Reply(f"{r.label(user)} deltar i ordförandens lokal (§ 2).")],
+        )
+    # The call has shown the person attending from elsewhere: a change of place, from now, which
+    # leaves a drop standing until the person answers !åter (there, from the chair's room).
+    text = f"{r.label(user)} deltar från kl. {hm(now, r.tz)} i ordförandens lokal, och dessförinnan på distans (§ 2)."
+    if m.drops.get(user):
+        kinds = " och ".join(k for k in ("ljud", "bild") if k in m.drops[user])
+        text += f" Avbrottet i {kinds} står kvar tills hen bekräftar med !åter (§ 10)."
+    return Accepted([("located", {"users": [user], "moved": True})], [Reply(text)])
 
 
 def _delad(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if len(cmd.people) != 2 or cmd.people[0] == cmd.people[1]:
         return Refused(Rule.P2, "Nämn två olika personer: !delad @person @person.")
     a, b = cmd.people
-    refusal = _placed(m, r, a) or _placed(m, r, b)
+    # With the call followed, one without a call membership of their own cannot attest before
+    # sharing: sharing with one here and in the call comes first, and covers them (§§ 2-3).
+    covers = follows_call(r) and (m.here(a) and bool(m.in_call.get(a)) or m.here(b) and bool(m.in_call.get(b)))
+    refusal = _placed(m, r, a, before_roll_call=covers) or _placed(m, r, b, before_roll_call=covers)
     if refusal:
         return refusal
     return Accepted(
@@ -1246,8 +1257,13 @@ def follows_call(r: Roster) -> bool:
     return r.video == "element-call"
 
 
-def in_call(m: Meeting, user: str) -> bool:
-    return bool(m.in_call.get(user))
+def in_call(m: Meeting, user: str, devices: dict[str, dict[str, str | None]] | None = None) -> bool:
+    """In the call on a device of one's own, or sharing the transmission (§ 2) of one who is:
+    the one without a membership of their own is covered by the other's. `devices` asks the
+    same of a call state other than the meeting's (who is in it by user)."""
+    devices = m.in_call if devices is None else devices
+    partner = m.location.get(user)
+    return bool(devices.get(user)) or (partner not in (None, "lokal") and bool(devices.get(partner)))
 
 
 def call(m: Meeting | None, r: Roster, user: str, devices: dict[str, str | None], now: datetime) -> Accepted | None:
@@ -1261,17 +1277,24 @@ def call(m: Meeting | None, r: Roster, user: str, devices: dict[str, str | None]
         return None
     events: list = [("call", {"user": user, "devices": devices})]
     replies = []
-    left = before and not devices
-    if left and m.phase is Phase.OPEN and m.here(user) and m.location.get(user) != "lokal":
-        kinds = [k for k in ("ljud", "bild") if k not in m.drops.get(user, set())]
+    after = {**m.in_call, user: devices}
+    partner = m.location.get(user)
+    # The person, and one sharing the person's transmission, who is then out of the call too.
+    for who in [user, *([partner] if partner not in (None, "lokal") else [])]:
+        left = in_call(m, who) and not in_call(m, who, after)
+        if not (left and m.phase is Phase.OPEN and m.here(who) and m.location.get(who) != "lokal"):
+            continue
+        kinds = [k for k in ("ljud", "bild") if k not in m.drops.get(who, set())]
         if kinds:
-            drop, text = _drop(m, r, user, kinds, via="call")
-            events += drop
+            drop, text = _drop(m, r, who, kinds, via="call")
+            voided = any(kind == "vote_ended" for kind, _ in events)  # a vote ends once
+            events += [e for e in drop if not (voided and e[0] == "vote_ended")]
+            shared = f", som delar överföring med {r.label(user)}," if who != user else ""
             text = (
-                f"{r.label(user)} har lämnat videosamtalet kl. {hms(now, r.tz)}, vilket antecknas som förlorat "
+                f"{r.label(who)}{shared} har lämnat videosamtalet kl. {hms(now, r.tz)}, vilket antecknas som förlorat "
                 f"ljud och bild. {text} När hen är tillbaka i samtalet bekräftar hen med !åter."
             )
-            replies.append(Reply(text, mentions=tuple(dict.fromkeys((chair_now(m, r), user))), reply=False))
+            replies.append(Reply(text, mentions=tuple(dict.fromkeys((chair_now(m, r), who))), reply=False))
     return Accepted(events, replies)
 
 

@@ -115,7 +115,7 @@ class Stage:
 
     async def new_meeting_room(
         self,
-        check_timeout: int = 8,
+        check_timeout: int = 15,
         start_bot: bool = True,
         commands_per_minute: int = 1000,
         encrypted: bool = False,

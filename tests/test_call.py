@@ -8,12 +8,15 @@ import dataclasses
 import json
 from datetime import datetime, timedelta
 
+import pytest
+
 import commands
 from commands.text import Message
 from matrix import content as rtc_content
 from matrix import rtc
 from rules.citations import Rule
-from tests.driver import CHAIR, KALLA, M3, M4, M5, MEMBERS, ROSTER, SECR, SUB1, TJP, VICE, Driver
+from rules.state import hm
+from tests.driver import CHAIR, KALLA, M3, M4, M5, MEMBERS, ROSTER, SECR, SUB1, SUB2, TJP, VICE, Driver
 
 CALL = dataclasses.replace(ROSTER, video="element-call")
 T0 = 1_796_000_000_000  # an origin_server_ts in ms
@@ -59,7 +62,8 @@ def test_p3_older_per_user_form_with_a_memberships_list_and_absolute_expiry():
 
 def test_p3_empty_content_is_a_device_that_left_and_another_senders_key_is_ignored():
     assert rtc.devices("_@anna:ex.se_DEV1", {}, "@anna:ex.se", T0) == []
-    assert rtc.devices("_@anna:ex.se_DEV1", _entry("DEV1"), "@mallory:ex.se", T0) is None
+    with pytest.raises(rtc.Unreadable):
+        rtc.devices("_@anna:ex.se_DEV1", _entry("DEV1"), "@mallory:ex.se", T0)
     assert rtc.devices("_@anna:ex.se_DEV1", _entry("DEV1", scope="m.user"), "@anna:ex.se", T0) == []
 
 
@@ -188,3 +192,59 @@ def test_kl_5_54_poll_content_as_element_sends_it_and_responses_read_back():
         assert rtc_content.poll_answer(kind, content) == ("$p", "avstår")
     assert rtc_content.poll_answer("m.room.message", {"body": "x"}) is None
     assert rtc_content.poll_answer("m.poll.response", {"m.relates_to": {"rel_type": "m.reference"}}) is None
+
+
+# --- a shared transmission and a change of place with the call followed (§§ 2, 5, 10) -------------
+
+
+def test_p2_p3_delad_in_a_call_body_the_partner_without_a_membership_is_covered_by_the_others():
+    d = Driver(CALL)
+    d.ok(CHAIR, KALLA)
+    d.ok(CHAIR, "!öppna")
+    _in_call(d, CHAIR, VICE, M3, M4, SECR)
+    for user in (CHAIR, VICE, M3, M4, SECR):
+        d.ok(user, "!närvarande")
+    assert d.refused(M5, "!närvarande").rule is Rule.P3  # Eva has no membership of her own
+    assert d.refused(CHAIR, f"!delad {M5} {SUB2}").rule is Rule.P2  # neither is here in the call
+    d.ok(CHAIR, f"!delad {M4} {M5}")  # Eva sits at David's camera
+    d.ok(M5, "!närvarande")  # covered by David's membership
+    d.until_called()
+    d.checked()  # and she answers the check
+    out = d.call(M4, {})  # David's device leaves: the shared transmission is gone for both
+    assert out is not None and d.m.drops[M4] == d.m.drops[M5] == {"ljud", "bild"}
+    assert M5 in out.replies[1].mentions and "delar överföring med David Dahl" in out.replies[1].text
+    assert d.refused(M5, "!åter").rule is Rule.P10  # not back until David's device is
+    d.call(M4, {"again": None})
+    d.ok(M5, "!åter")
+    d.ok(M4, "!åter")
+    d.checked()
+    d.ok(CHAIR, "!beslut Bifall")
+    assert "delad överföring med David Dahl" in d.protocol("md")
+
+
+def test_p2_p5_p10_lokal_after_a_call_drop_is_a_change_of_place_and_never_clears_the_drop():
+    d = call_meeting()
+    d.checked()
+    d.ok(CHAIR, "!beslut Bifall")  # David takes part from a distance
+    d.ok(CHAIR, "!tillåt 2")
+    d.checked(2)
+    d.call(M4, {})  # David leaves the call: a drop registered from the call
+    moved = d.ok(CHAIR, f"!lokal {M4}")  # and is said to be in the chair's room
+    at = hm(d.now, CALL.tz)
+    assert f"deltar från kl. {at} i ordförandens lokal" in moved.replies[0].text
+    assert "Avbrottet i ljud och bild står kvar" in moved.replies[0].text
+    assert d.m.drops[M4] == {"ljud", "bild"}  # the change of place does not clear the drop
+    assert d.refused(CHAIR, "!beslut Avslag").rule is Rule.P5
+    d.ok(M4, "!åter")  # answered from the chair's room, without the call
+    d.checked(2)
+    d.ok(CHAIR, "!beslut Avslag")
+    doc = json.loads(d.protocol("json"))
+    david = next(x for x in doc["beslutande"] if x["namn"] == "David Dahl (C)")
+    assert david["deltagande"].startswith(f"på distans; i ordförandens lokal från kl. {at}")
+    first, second = (item["beslut"][0] for item in doc["ärenden"][:2])
+    assert first["plats"] == ["David Dahl (C) på distans"]
+    assert second["plats"] == ["David Dahl (C) i ordförandens lokal"]
+    md = d.protocol("md")
+    assert "registrerat från videosamtalet" in md  # the drop stays in the protocol
+    assert "flyttade till ordförandens lokal och deltar därifrån; dessförinnan på distans" in md
+    assert "Plats vid beslutet (2 § arbetsordningen): David Dahl (C) i ordförandens lokal." in md

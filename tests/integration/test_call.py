@@ -112,3 +112,48 @@ async def test_kl_5_54_a_vote_through_element_poll_responses_with_a_changed_and_
     assert end["content"]["m.relates_to"] == {"rel_type": "m.reference", "event_id": poll["event_id"]}
     doc = json.loads(protocol_offline(stage))
     assert doc["ärenden"][0]["voteringar"][0]["röster"]["nej"] == ["Bo Berg (M)", "David Dahl (C)"]
+
+
+async def test_p3_a_hostile_call_membership_stops_nothing_before_or_after_a_restart(call_room):
+    """Any member of an Element Call room may write call membership state, also one on no
+    roster: an expiry of 10**15 ms and a negative created_ts (which once raised in the parser,
+    failed every sync batch and then every start) are ignored and logged."""
+    stage = call_room
+    for who in PRESENT:
+        await _join(stage, who)
+    await open_meeting(stage, present=PRESENT)
+    hostile = {**call_membership(stage["david"], "DAVIDDEV"), "expires": 10**15}
+    await set_call(stage["david"], stage.room_id, "DAVIDDEV", hostile)
+    negative = {**call_membership(stage["mallory"], "M"), "created_ts": -(10**15), "expires": 1000}
+    await set_call(stage["mallory"], stage.room_id, "M", negative)
+    status = await stage.ask("sara", "!status")
+    in_call = next(line for line in status.splitlines() if line.startswith("I videosamtalet:"))
+    assert "David Dahl (C)" in in_call  # the membership he had before stands
+    stage.bot.stop()
+    await stage.start_bot()  # reads the same room state: starts all the same
+    await stage.ask("anna", "!ärende 1")
+    await check_passes(stage)
+    log = stage.bot.log.read_text()
+    assert log.count("ignoreras") >= 4  # each event, in the timeline and in the state at the start
+
+
+async def test_p2_p5_p10_lokal_after_leaving_the_call_is_a_change_of_place_that_keeps_the_drop(call_room):
+    stage = call_room
+    for who in PRESENT:
+        await _join(stage, who)
+    await open_meeting(stage, present=PRESENT)
+    await stage.ask("anna", "!ärende 1")
+    await check_passes(stage)
+    await set_call(stage["david"], stage.room_id, "DAVIDDEV", {})  # David leaves the call
+    await _left_notice(stage, "david")
+    moved = await stage.ask("anna", "!lokal {}", "david")  # and is said to sit in the chair's room
+    assert "i ordförandens lokal, och dessförinnan på distans" in moved and "står kvar" in moved
+    assert (await stage.ask("anna", "!beslut Bifall")).startswith("⛔ § 5")  # the drop stands
+    assert await stage.ask("david", "!åter") == "✅"  # from the chair's room, without the call
+    await check_passes(stage)
+    assert not (await stage.ask("anna", "!beslut Bifall")).startswith("⛔")
+    doc = json.loads(protocol_offline(stage))
+    david = next(x for x in doc["beslutande"] if x["namn"] == "David Dahl (C)")
+    assert david["deltagande"].startswith("på distans; i ordförandens lokal från kl. ")
+    assert doc["ärenden"][0]["beslut"][0]["plats"] == ["David Dahl (C) i ordförandens lokal"]
+    assert any("registrerat från videosamtalet" in line for line in doc["ärenden"][0]["förlopp"])

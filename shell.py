@@ -412,6 +412,11 @@ class Shell:
             await self._record_answers(body, source, now, [self._notice(body, step.outcome.body, source)])
             _log_command(source, cmd.actor, _word(cmd), f"avvisat ({step.outcome.rule})")
             return
+        if step.meeting is None:  # a question before any kallelse (!status): answered, nothing to store
+            answers = [self._notice(body, reply.text, source) for reply in step.outcome.replies]
+            await self._record_answers(body, source, now, answers)
+            _log_command(source, cmd.actor, _word(cmd), "godtaget")
+            return
         # An accepted command that gets no reply of its own is confirmed with ✅ (a reaction
         # answering a check gets none: the ✅ is already there).
         confirm = react and not any(r.reply for r in step.outcome.replies)

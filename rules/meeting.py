@@ -1664,7 +1664,13 @@ def _reservation(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 # --- views and the end ------------------------------------------------------------------------
 
 
-def _dagordning(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+def _not_convened(r: Roster) -> str:
+    return f"Inget sammanträde är kallat för {r.name}."
+
+
+def _dagordning(m: Meeting | None, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    if m is None:  # a question: answered, not refused
+        return Accepted(replies=[Reply(f"{_not_convened(r)} Föredragningslistan kommer med kallelsen.")])
     lines = [f"Föredragningslista, {r.name} {date_time(m.start, r.tz) if m.start else ''}:"]
     for item in m.items.values():
         mark = " ← uppe nu" if item.n == m.current else ""
@@ -1733,8 +1739,8 @@ def _serving_label(m: Meeting, r: Roster, user: str) -> str:
     return f"{r.label(user)} (för {r.name_of(member)})" if member else r.label(user)
 
 
-def _status(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
-    return Accepted(replies=[Reply(status_text(m, r))])
+def _status(m: Meeting | None, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    return Accepted(replies=[Reply(status_text(m, r) if m is not None else _not_convened(r))])
 
 
 def _protokoll(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:

@@ -905,16 +905,38 @@ def _förhinder(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 
 
 def _förhinder_återta(m: Meeting, r: Roster, cmd: Command) -> Outcome:
+    """The member withdraws her förhinder: the substitute called for her is told he is not
+    needed, and one who has confirmed that he serves until the next item after she has come, as
+    for a late member (KL 6 kap. 17 §)."""
     if cmd.actor not in m.forhinder:
         return Refused(Rule.KL_6_17, "Du har inget förhinder anmält.")
-    served = [s for s, member in m.confirmed.items() if member == cmd.actor]
-    text = f"{r.label(cmd.actor)} har återtagit sitt förhinder."
+    member = r.label(cmd.actor)
+    served = [s for s, of in m.confirmed.items() if of == cmd.actor]
+    text = f"{member} har återtagit sitt förhinder."
     if served:
         text += (
             f" {r.label(served[0])} har redan bekräftat och tjänstgör från början; du tar över från nästa ärende "
-            "sedan du anmält närvaro, som en ledamot som kommer senare."
+            "sedan du anmält närvaro, som en ledamot som kommer senare (KL 6 kap. 17 §)."
         )
-    return Accepted([("forhinder_withdrawn", {"user": cmd.actor})], [Reply(text, mentions=tuple(served))])
+    replies = [Reply(text)]
+    replies += [
+        Reply(
+            f"{r.label(sub)}: du behöver inte tjänstgöra för {member}, som har återtagit sitt förhinder. "
+            "Inkallelsen gäller inte längre.",
+            mentions=(sub,),
+        )
+        for sub, of in m.called.items()
+        if of == cmd.actor
+    ]
+    replies += [
+        Reply(
+            f"{r.label(sub)}: {member} har återtagit sitt förhinder. Du har bekräftat och tjänstgör för hen till "
+            "nästa ärende sedan hen har anmält närvaro; då tar hen över (KL 6 kap. 17 §).",
+            mentions=(sub,),
+        )
+        for sub in served
+    ]
+    return Accepted([("forhinder_withdrawn", {"user": cmd.actor})], replies)
 
 
 def _tjänstgör(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:

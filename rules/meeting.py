@@ -15,7 +15,7 @@ deadline has passed ends (§ 12).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -575,12 +575,12 @@ def _återuppta(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 # --- who serves (§ 11) -----------------------------------------------------------------------
 
 
-def next_in_turn(m: Meeting, r: Roster, member: str) -> str | None:
+def next_in_turn(m: Meeting, r: Roster, member: str, skip: Collection[str] = ()) -> str | None:
     """The substitute whose turn it is to serve for `member` (KL 6 kap. 17 §): first the
     member's own party in list order, then the others in list order, among those here, with
     working transmission, not serving, not replaced for teknikfel and without jäv on the
-    current item."""
-    serving = set(m.serving(r))
+    current item (nor in `skip`: already proposed for another seat)."""
+    serving = {*m.serving(r), *skip}
     item = m.item
     free = [
         s
@@ -1725,6 +1725,7 @@ def status_text(m: Meeting, r: Roster) -> str:
     absent = [p.label for p in r.members if p.user not in m.present and p.user not in m.substituted]
     if absent:
         lines.append("Ej närvarande ledamöter: " + ", ".join(absent))
+    lines += _empty_seats(m, r)
     if m.left:
         lines.append("Har lämnat sammanträdet: " + _names(r, m.left))
     drops = [f"{r.label(u)} ({' och '.join(sorted(k))})" for u, k in m.drops.items() if k]
@@ -1754,6 +1755,29 @@ def status_text(m: Meeting, r: Roster) -> str:
     else:
         lines.append("Beslut kan fattas: teknikkontrollen är godkänd och organet är beslutfört.")
     return "\n".join(lines)
+
+
+def _empty_seats(m: Meeting, r: Roster) -> list[str]:
+    """For each member's seat nobody fills, the substitute here whose turn it is, as the !ersätt
+    the chair may give (KL 6 kap. 17 §), one substitute per seat; none for a seat a confirmed
+    substitute takes at the next item."""
+    lines: list[str] = []
+    proposed: list[str] = []
+    for p in r.members:
+        if m.seat(p.user) is not None or any(of == p.user and m.here(s) for s, of in m.confirmed.items()):
+            continue
+        sub = next_in_turn(m, r, p.user, skip=proposed)
+        if sub is None:
+            continue
+        proposed.append(sub)
+        # Who serves changes between items; a seat emptied by jäv is filled for the item at once.
+        jav = m.item is not None and (m.substituted.get(p.user) or p.user) in m.item.jav
+        when = "" if jav or _between_items(m) else " (när ärendet är beslutat, eller under ajournering)"
+        lines.append(
+            f"Tom plats: {p.label}. {r.label(sub)} står på tur att tjänstgöra (KL 6 kap. 17 §): "
+            f"!ersätt {p.user} {sub}{when}"
+        )
+    return lines
 
 
 def _serving_label(m: Meeting, r: Roster, user: str) -> str:

@@ -194,6 +194,12 @@ def test_kl_6_17_status_suggests_the_substitute_in_turn_for_an_empty_seat():
     # No C or V substitute: the list order, one substitute per seat.
     assert f"!ersätt {M4} {SUB1}" in text and f"!ersätt {M5} {SUB2}" in text, text
     suggested = re.findall(r"!ersätt (\S+) (\S+)", text)
+    assert "när ärendet är beslutat" not in text  # between items: now
+    d.ok(CHAIR, "!ärende 1")  # mid-item, who serves does not change: the suggestion says when
+    later = d.ok(M3, "!status").replies[0].text
+    assert re.findall(r"!ersätt (\S+) (\S+)", later) == suggested and "när ärendet är beslutat" in later
+    assert d.refused(CHAIR, f"!ersätt {M4} {SUB1}").rule is Rule.KL_6_17
+    d.ok(CHAIR, "!ajournera")
     for member, sub in suggested:  # what it suggests, the chair may do
         d.ok(CHAIR, f"!ersätt {member} {sub}")
     assert d.m.seat(M4) == SUB1 and d.m.seat(M5) == SUB2

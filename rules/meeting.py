@@ -1794,7 +1794,7 @@ def _protokoll(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     text = f"{final} för {r.name}s sammanträde bifogas."
     if m.phase is not Phase.CLOSED or m.justerad_at or not cmd.fingerprint:
         return Accepted(replies=[Reply(text, attach="protocol")])
-    text += f" Fingeravtryck att signera: {short_fingerprint(cmd.fingerprint)} (!justera {cmd.fingerprint[:16]})."
+    text += f" Signera den här lydelsen med !justera {short_fingerprint(cmd.fingerprint)} (dess fingeravtryck)."
     return Accepted(_posted(cmd), [Reply(text, attach="protocol")])
 
 
@@ -1988,7 +1988,10 @@ def _stale(m: Meeting, r: Roster, cmd: Command, what: str) -> Refused | None:
     typed, fp = cmd.typed_fingerprint, cmd.fingerprint
     if not typed or fp.startswith(typed):
         return None
-    text = f"Fingeravtrycket du angav ({typed[:16]}) är inte {what} som ska signeras nu ({short_fingerprint(fp)})."
+    text = (
+        f"Fingeravtrycket du angav ({short_fingerprint(typed)}) är inte {what} som ska signeras nu "
+        f"({short_fingerprint(fp)})."
+    )
     seen = next((p for p in reversed(m.postings) if p.fingerprint.startswith(typed)), None)
     if seen is not None:
         changes = _changes_since(m, r, seen.seq)
@@ -1997,7 +2000,7 @@ def _stale(m: Meeting, r: Roster, cmd: Command, what: str) -> Refused | None:
     else:
         text += " Det stämmer inte med någon lydelse som har visats i rummet."
     cmd_text = "!justera omedelbart" if cmd.word == "omedelbart" else "!justera"
-    return Refused(Rule.KL_5_69, f"{text} Läs den (!protokoll) och signera med {cmd_text} {fp[:16]}.")
+    return Refused(Rule.KL_5_69, f"{text} Läs den (!protokoll) och signera med {cmd_text} {short_fingerprint(fp)}.")
 
 
 def _justera(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:

@@ -456,6 +456,7 @@ def _avbrott(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
             f"Avbrottet i {kind} för {r.label(user)} är redan antecknat. Skriv !åter när det fungerar.",
         )
     events, text = _drop(m, r, user, [kind])
+    text = text or f"Avbrott i {kind} för {r.label(user)} antecknat."
     # One recorded by someone else hears of it at once, and can answer with !åter.
     mentions = (chair_now(m, r),) if user == cmd.actor else tuple(dict.fromkeys((chair_now(m, r), user)))
     return Accepted(events, [Reply(text, mentions=mentions)])
@@ -463,15 +464,17 @@ def _avbrott(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 
 def _drop(m: Meeting, r: Roster, user: str, kinds: list[str], via: str = "") -> tuple[list, str]:
     """Lost audio and/or video (§§ 5, 10): the events, a running vote the person is in made
-    void, and what the room is told. `via` is "call" when the call registered it."""
+    void, and what it means for the chair, who must act on it ("" for one who does not serve
+    and is in no vote: nothing to do). `via` is "call" when the call registered it."""
     who = r.label(user)
     serving = user in m.serving(r)
     running = m.check is not None and m.check.running
+    lost = {("ljud",): "ljudet", ("bild",): "bilden"}.get(tuple(kinds), "ljud och bild")
     if not serving:
-        text = f"Avbrott i {' och '.join(kinds)} för {who} antecknat."
+        text = ""
     elif "ljud" in kinds:
         text = (
-            f"{who} har förlorat ljudet. Ljudet måste fungera för tjänstgörande ledamöter (§ 5). "
+            f"{who} har förlorat {lost}. Ljudet måste fungera för tjänstgörande ledamöter (§ 5). "
             "Sammanträdet kan ajourneras med !ajournera och återupptas först när överföringen "
             "fungerar (!åter) eller en ersättare har trätt in (!ersätt) (§ 10)."
         )
@@ -485,7 +488,8 @@ def _drop(m: Meeting, r: Roster, user: str, kinds: list[str], via: str = "") -> 
     if vote and user in vote.voters:
         cause = {"code": "dropped", "user": user, "kind": kinds[0]}
         events.append(("vote_ended", {"id": vote.id, "how": "void", "cause": cause}))
-        text += f" Votering {vote.id} är ogiltig: gör en ny teknikkontroll och votera igen (§§ 5, 12)."
+        void = f"Votering {vote.id} är ogiltig: gör en ny teknikkontroll och votera igen (§§ 5, 12)."
+        text = f"{text} {void}" if text else f"{who} har förlorat {lost}. {void}"
     elif serving and not running and m.check and m.check.passed and not m.check.spent_by:
         text += " Den godkända teknikkontrollen gäller inte längre: gör en ny före beslut (§ 12)."
     return events, text
@@ -1287,13 +1291,17 @@ def call(m: Meeting | None, r: Roster, user: str, devices: dict[str, str | None]
     if left and m.phase is Phase.OPEN and m.here(user) and m.location.get(user) != "lokal":
         kinds = [k for k in ("ljud", "bild") if k not in m.drops.get(user, set())]
         if kinds:
-            drop, text = _drop(m, r, user, kinds, via="call")
+            # To the person what to do, and to the chair, when there is something to do, what it means.
+            drop, for_chair = _drop(m, r, user, kinds, via="call")
             events += drop
             text = (
-                f"{r.label(user)} har lämnat videosamtalet kl. {hms(now, r.tz)}, vilket antecknas som förlorat "
-                f"ljud och bild. {text} När hen är tillbaka i samtalet bekräftar hen med !åter."
+                f"{r.label(user)}: du har lämnat videosamtalet kl. {hm(now, r.tz)}; det antecknas som förlorat "
+                "ljud och bild (§§ 5, 10). Anslut igen och skriv !åter."
             )
-            replies.append(Reply(text, mentions=tuple(dict.fromkeys((chair_now(m, r), user))), reply=False))
+            replies.append(Reply(text, mentions=(user,), reply=False))
+            if for_chair:
+                chair = chair_now(m, r)
+                replies.append(Reply(f"{r.label(chair)}: {for_chair}", mentions=(chair,), reply=False))
     return Accepted(events, replies)
 
 

@@ -106,7 +106,7 @@ def test_p5_p10_p12_leaving_the_call_after_a_passed_check_is_a_drop_and_the_deci
     d = call_meeting()
     d.checked()
     out = d.call(M4, {})
-    assert out is not None and M4 in out.replies[0].mentions and CHAIR in out.replies[0].mentions
+    assert out is not None and out.replies[0].mentions == (M4,) and out.replies[1].mentions == (CHAIR,)
     assert d.m.drops[M4] == {"ljud", "bild"}
     refusal = d.refused(CHAIR, "!beslut Bifall")
     assert refusal.rule is Rule.P5

@@ -417,6 +417,11 @@ class Shell:
             await self._record_answers(body, source, now, [self._notice(body, step.outcome.body, source)])
             _log_command(source, cmd.actor, _word(cmd), f"avvisat ({step.outcome.rule})")
             return
+        if step.meeting is None:  # a question before any kallelse (!status): answered, nothing to store
+            answers = [self._notice(body, reply.text, source) for reply in step.outcome.replies]
+            await self._record_answers(body, source, now, answers)
+            _log_command(source, cmd.actor, _word(cmd), "godtaget")
+            return
         # An accepted command that gets no reply of its own is confirmed with ✅ (a reaction
         # answering a check gets none: the ✅ is already there).
         confirm = react and not any(r.reply for r in step.outcome.replies)
@@ -734,8 +739,10 @@ class Shell:
         except Exception as e:  # kept in the outbox: it goes out at the next start
             log.warning("Allt kunde inte skickas före avslutet (%s); det skickas vid nästa start", type(e).__name__)
 
-    async def protocol_text(self, meeting_id: str | None, fmt: str) -> str:
-        """`bot.py protokoll`: a meeting's protocol from the log alone."""
+    async def protocol_text(self, meeting_id: str | None, fmt: str) -> str | bytes:
+        """`bot.py protokoll`: a meeting's protocol from the log alone, checked first as `verify`
+        checks the database (its chain, every signature; not the room): a log that does not hold
+        is written with what is wrong at its top, and never as justerat."""
         from config import ConfigError
 
         if not self.known:
@@ -743,8 +750,13 @@ class Shell:
         meeting_id = meeting_id or list(self.known)[-1]
         if meeting_id not in self.known:
             raise ConfigError(f"Sammanträdet {meeting_id} finns inte. Finns: {', '.join(self.known)}")
-        roster = self.rosters[meeting_id]
-        return protocol.render(meeting_id, self.known[meeting_id], await self.store.events(meeting_id), roster, fmt)
+        body_id = self.known[meeting_id]
+        held, lines = await check_meeting(self.store, self, meeting_id, await self.store.check(body_id))
+        doc = protocol.build(meeting_id, body_id, await self.store.events(meeting_id), self.rosters[meeting_id])
+        if not held:
+            faults = [line.removeprefix(f"FEL {meeting_id}: ") for line in lines]
+            doc = protocol.unverified(doc, [f[:1].upper() + f[1:] for f in faults])
+        return protocol.render_doc(doc, fmt)
 
 
 async def verify(
@@ -761,29 +773,39 @@ async def verify(
     for body_id in dict.fromkeys(shell.known[mid] for mid in ids):
         chain = await store.check(body_id)
         for mid in (m for m in ids if shell.known[m] == body_id):
-            found = _meeting_faults(mid, [b for b in chain.breaks if b.meeting_id == mid], lines)
-            events = await store.events(mid)
-            state = "ej justerat"
-            for k, e in enumerate(events):
-                if e.kind not in ("signed", "justerad", "paragraph_justerad"):
-                    continue
-                n, fp = e.data.get("n"), e.data["fingerprint"]
-                form = protocol.signed_form(mid, body_id, events[:k], shell.rosters[mid], n, fp)
-                if form is None:
-                    found = True
-                    lines.append(f"FEL {mid}: {_signing(mid, shell.rosters[mid], events, k)}")
-                elif e.kind == "justerad":
-                    state = f"justerat, fingeravtryck {fp} stämmer" + (
-                        " (med dagens återgivning av texten, som det signerades på före uppgraderingen)"
-                        if form == "text"
-                        else ""
-                    )
-            if found:
-                ok = False
-            else:
-                lines.append(f"OK {mid}: {len(events)} händelser, kedjan är hel; protokollet {state}.")
+            held, found = await check_meeting(store, shell, mid, chain)
+            ok = held and ok
+            lines += found
         ok = _against_room(body_id, chain, room.get(body_id, "rummet lästes inte"), lines) and ok
     return ok, lines
+
+
+async def check_meeting(store: Store, shell: Shell, mid: str, chain: Chain) -> tuple[bool, list[str]]:
+    """What the database alone shows of one meeting (`chain`: its body's): its events follow the
+    chain, and every signature is on the events the log has before it. True when both hold,
+    with one OK line; otherwise the faults, one line each (starting "FEL")."""
+    body_id = shell.known[mid]
+    lines: list[str] = []
+    found = _meeting_faults(mid, [b for b in chain.breaks if b.meeting_id == mid], lines)
+    events = await store.events(mid)
+    state = "ej justerat"
+    for k, e in enumerate(events):
+        if e.kind not in ("signed", "justerad", "paragraph_justerad"):
+            continue
+        n, fp = e.data.get("n"), e.data["fingerprint"]
+        form = protocol.signed_form(mid, body_id, events[:k], shell.rosters[mid], n, fp)
+        if form is None:
+            found = True
+            lines.append(f"FEL {mid}: {_signing(mid, shell.rosters[mid], events, k)}")
+        elif e.kind == "justerad":
+            state = f"justerat, fingeravtryck {fp} stämmer" + (
+                " (med dagens återgivning av texten, som det signerades på före uppgraderingen)"
+                if form == "text"
+                else ""
+            )
+    if found:
+        return False, lines
+    return True, [f"OK {mid}: {len(events)} händelser, kedjan är hel; protokollet {state}."]
 
 
 def _meeting_faults(mid: str, breaks: list[Break], lines: list[str]) -> bool:

@@ -47,7 +47,8 @@ def parse(msg: Message, actor: str) -> Command | Unknown | None:
     try:
         fields = spec.read(Args(rest, tuple(people), plain))
     except ArgError as e:
-        return Command(spec.name, actor, error=f"{e} Så här: {spec.usage}")
+        example = f"\nExempel:\n{e.example}" if e.example else ""
+        return Command(spec.name, actor, error=f"{e} Så här: {spec.usage}{example}")
     return Command(spec.name, actor, **fields)
 
 

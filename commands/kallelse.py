@@ -17,7 +17,7 @@ _AGENDA = re.compile(r"^\s*(\d{1,3})\s*[.)]\s*([^\[\]]+?)\s*(?:\[([^\[\]]*)\])?\
 _MISPLACED_DNR = re.compile(r"\(\s*dnr\b", re.I)
 _MOTIVATION = re.compile(r"^\s*motivering\s*:\s*(.*)$", re.IGNORECASE)
 _EXAMPLE = (
-    "Exempel:\n!kalla 2026-12-03 18:00 distans\nMotivering: smittspridning i kommunen\n"
+    "!kalla 2026-12-03 18:00 distans\nMotivering: smittspridning i kommunen\n"
     "1. Budget 2027 (Dnr KS 2026/12)\n2. Anställning av förvaltningschef [personuppgifter]"
 )
 
@@ -26,12 +26,12 @@ def _read_kalla(a: Args) -> dict[str, Any]:
     first, _, more = a.rest.partition("\n")
     words = first.split()
     if len(words) != 3:
-        raise ArgError(f"Skriv datum, tid och form på första raden. {_EXAMPLE}")
+        raise ArgError("Skriv datum, tid och form på första raden.", _EXAMPLE)
     day, clock, form = words
     try:
         start = datetime.strptime(f"{day} {clock.replace('.', ':')}", "%Y-%m-%d %H:%M")
     except ValueError:
-        raise ArgError(f"Datum och tid skrivs ÅÅÅÅ-MM-DD HH:MM. {_EXAMPLE}") from None
+        raise ArgError("Datum och tid skrivs ÅÅÅÅ-MM-DD HH:MM.", _EXAMPLE) from None
     form = form.casefold()
     if form not in ("distans", "hybrid"):
         raise ArgError("Formen är distans eller hybrid.")
@@ -64,10 +64,11 @@ def _read_kalla(a: Args) -> dict[str, Any]:
     if not motivation:
         raise ArgError(
             "Kallelsen ska innehålla en motivering för skälen till distanssammanträdet: "
-            f"lägg till en rad «Motivering: …». {_EXAMPLE}"
+            "lägg till en rad «Motivering: …».",
+            _EXAMPLE,
         )
     if not agenda:
-        raise ArgError(f"Föredragningslistan saknas: lägg till rader «1. Rubrik». {_EXAMPLE}")
+        raise ArgError("Föredragningslistan saknas: lägg till rader «1. Rubrik».", _EXAMPLE)
     return {"convening": Convening(start, form, motivation, tuple(agenda))}
 
 

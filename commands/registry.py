@@ -29,7 +29,12 @@ ArgReader = Callable[[Args], dict[str, Any]]
 
 
 class ArgError(ValueError):
-    pass
+    """What is wrong, and optionally an example of the command written right (several lines,
+    given last, on lines of its own)."""
+
+    def __init__(self, text: str, example: str = "") -> None:
+        super().__init__(text)
+        self.example = example
 
 
 def not_understood(extra: str) -> ArgError:

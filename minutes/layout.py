@@ -5,7 +5,7 @@ A block is (kind, title, lines):
 - title (organ), head [(label, [values])], h2 (a section), paragraph ("§ 101 Rubrik", [dnr]),
 - note (a remark on a paragraph), decision (lead, [decision texts]), list (title, [rows]),
 - small (title, [rows] in small type: the course of events), signatures [(roll, namn, signerat)],
-- box (title, [lines]: the anslag), p (text).
+- box (title, [lines]: the anslag; first, a log that does not verify), p (text).
 Swedish protocols put the head block first, each paragraph under its number and rubrik with the
 decision set apart, then the beslutsgång and the course of events, and the signatures at the foot.
 """
@@ -16,9 +16,18 @@ from typing import Any
 
 Block = tuple[str, str, list[Any]]
 
+WARNING = "VARNING – protokollets händelselogg håller inte vid kontrollen"
+WARNING_WHAT = (
+    "Loggen har ändrats efter att händelserna registrerades. Protokollet nedan är vad den ger nu: det är "
+    "därför inte justerat, och ingen underskrift i det gäller. Pröva loggen, också mot rummets "
+    "förankringar, med bot.py verify."
+)
+
 
 def blocks(doc: dict[str, Any]) -> list[Block]:
     b: list[Block] = [("title", doc["organ"], []), ("head", "", _head(doc))]
+    if doc.get("varning"):  # a log that does not verify: said before anything the log gives
+        b.insert(0, ("box", WARNING, [*doc["varning"], WARNING_WHAT]))
     b.append(("small", "Sammanträdets öppnande", doc["inledning"]))
     for item in doc["ärenden"]:
         b += paragraph(doc, item)
@@ -179,7 +188,7 @@ def _foot(doc: dict[str, Any]) -> list[Block]:
         for x in doc["underskrifter"]
     ]
     out: list[Block] = [("h2", "Underskrifter", [])]
-    if not doc["justering"]:
+    if not doc["justering"] and not doc.get("varning"):
         out.append(
             ("p", "Protokollet justeras inom fjorton dagar av dem som anges nedan (6 kap. 35 § kommunallagen).", [])
         )

@@ -206,6 +206,23 @@ def build(meeting_id: str, body_id: str, events: Iterable[Event], r: Roster) -> 
     return doc
 
 
+def unverified(doc: dict[str, Any], faults: list[str]) -> dict[str, Any]:
+    """The protocol of a log that does not verify (`faults`, in words): what the log gives now,
+    with the faults at its top (`varning`) and never as justerat: no justering, no signature or
+    omedelbar justering shown as given, no anslag, since what was signed is not what the log
+    holds now."""
+    return {
+        **doc,
+        "varning": faults,
+        "justering": None,
+        "anslag": None,
+        "underskrifter": [{**x, "signerat": None, "händelse": None} for x in doc["underskrifter"]],
+        "ärenden": [
+            {**item, "omedelbart_justerad": None, "justerad_av": [], "anslag": None} for item in doc["ärenden"]
+        ],
+    }
+
+
 def fingerprint_for(m: Meeting, events: Iterable[Event], r: Roster) -> str:
     """What a !justera now signs: the protocol, or while the meeting is open the paragraph up."""
     if m.phase is Phase.OPEN:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from rules.citations import Rule
+
+_QUOTED = re.compile(r"(«[^»]*»)")  # what a person wrote, as a refusal quotes it
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,12 @@ class Refused:
 
     @property
     def body(self) -> str:
-        return f"⛔ {self.rule}: {self.text}"
+        """The refusal as the room reads it: its rule first, and so never again after a reason in
+        the text (the bot's words; what people wrote, quoted «…», stays as written)."""
+        own = re.compile(rf" \({re.escape(self.rule)}\)(?=[.;,]|$)")
+        parts = _QUOTED.split(self.text)
+        text = "".join(part if k % 2 else own.sub("", part) for k, part in enumerate(parts))
+        return f"⛔ {self.rule}: {text}"
 
 
 Outcome = Accepted | Refused

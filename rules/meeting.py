@@ -15,7 +15,7 @@ deadline has passed ends (§ 12).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -467,6 +467,7 @@ def _avbrott(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
             f"Avbrottet i {kind} för {r.label(user)} är redan antecknat. Skriv !åter när det fungerar.",
         )
     events, text = _drop(m, r, user, [kind])
+    text = text or f"Avbrott i {kind} för {r.label(user)} antecknat."
     # One recorded by someone else hears of it at once, and can answer with !åter.
     mentions = (chair_now(m, r),) if user == cmd.actor else tuple(dict.fromkeys((chair_now(m, r), user)))
     return Accepted(events, [Reply(text, mentions=mentions)])
@@ -474,15 +475,17 @@ def _avbrott(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 
 def _drop(m: Meeting, r: Roster, user: str, kinds: list[str], via: str = "") -> tuple[list, str]:
     """Lost audio and/or video (§§ 5, 10): the events, a running vote the person is in made
-    void, and what the room is told. `via` is "call" when the call registered it."""
+    void, and what it means for the chair, who must act on it ("" for one who does not serve
+    and is in no vote: nothing to do). `via` is "call" when the call registered it."""
     who = r.label(user)
     serving = user in m.serving(r)
     running = m.check is not None and m.check.running
+    lost = {("ljud",): "ljudet", ("bild",): "bilden"}.get(tuple(kinds), "ljud och bild")
     if not serving:
-        text = f"Avbrott i {' och '.join(kinds)} för {who} antecknat."
+        text = ""
     elif "ljud" in kinds:
         text = (
-            f"{who} har förlorat ljudet. Ljudet måste fungera för tjänstgörande ledamöter (§ 5). "
+            f"{who} har förlorat {lost}. Ljudet måste fungera för tjänstgörande ledamöter (§ 5). "
             "Sammanträdet kan ajourneras med !ajournera och återupptas först när överföringen "
             "fungerar (!åter) eller en ersättare har trätt in (!ersätt) (§ 10)."
         )
@@ -496,7 +499,8 @@ def _drop(m: Meeting, r: Roster, user: str, kinds: list[str], via: str = "") -> 
     if vote and user in vote.voters:
         cause = {"code": "dropped", "user": user, "kind": kinds[0]}
         events.append(("vote_ended", {"id": vote.id, "how": "void", "cause": cause}))
-        text += f" Votering {vote.id} är ogiltig: gör en ny teknikkontroll och votera igen (§§ 5, 12)."
+        void = f"Votering {vote.id} är ogiltig: gör en ny teknikkontroll och votera igen (§§ 5, 12)."
+        text = f"{text} {void}" if text else f"{who} har förlorat {lost}. {void}"
     elif serving and not running and m.check and m.check.passed and not m.check.spent_by:
         text += " Den godkända teknikkontrollen gäller inte längre: gör en ny före beslut (§ 12)."
     return events, text
@@ -586,12 +590,12 @@ def _återuppta(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 # --- who serves (§ 11) -----------------------------------------------------------------------
 
 
-def next_in_turn(m: Meeting, r: Roster, member: str) -> str | None:
+def next_in_turn(m: Meeting, r: Roster, member: str, skip: Collection[str] = ()) -> str | None:
     """The substitute whose turn it is to serve for `member` (KL 6 kap. 17 §): first the
     member's own party in list order, then the others in list order, among those here, with
     working transmission, not serving, not replaced for teknikfel and without jäv on the
-    current item."""
-    serving = set(m.serving(r))
+    current item (nor in `skip`: already proposed for another seat)."""
+    serving = {*m.serving(r), *skip}
     item = m.item
     free = [
         s
@@ -916,16 +920,38 @@ def _förhinder(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 
 
 def _förhinder_återta(m: Meeting, r: Roster, cmd: Command) -> Outcome:
+    """The member withdraws her förhinder: the substitute called for her is told he is not
+    needed, and one who has confirmed that he serves until the next item after she has come, as
+    for a late member (KL 6 kap. 17 §)."""
     if cmd.actor not in m.forhinder:
         return Refused(Rule.KL_6_17, "Du har inget förhinder anmält.")
-    served = [s for s, member in m.confirmed.items() if member == cmd.actor]
-    text = f"{r.label(cmd.actor)} har återtagit sitt förhinder."
+    member = r.label(cmd.actor)
+    served = [s for s, of in m.confirmed.items() if of == cmd.actor]
+    text = f"{member} har återtagit sitt förhinder."
     if served:
         text += (
             f" {r.label(served[0])} har redan bekräftat och tjänstgör från början; du tar över från nästa ärende "
-            "sedan du anmält närvaro, som en ledamot som kommer senare."
+            "sedan du anmält närvaro, som en ledamot som kommer senare (KL 6 kap. 17 §)."
         )
-    return Accepted([("forhinder_withdrawn", {"user": cmd.actor})], [Reply(text, mentions=tuple(served))])
+    replies = [Reply(text)]
+    replies += [
+        Reply(
+            f"{r.label(sub)}: du behöver inte tjänstgöra för {member}, som har återtagit sitt förhinder. "
+            "Inkallelsen gäller inte längre.",
+            mentions=(sub,),
+        )
+        for sub, of in m.called.items()
+        if of == cmd.actor
+    ]
+    replies += [
+        Reply(
+            f"{r.label(sub)}: {member} har återtagit sitt förhinder. Du har bekräftat och tjänstgör för hen till "
+            "nästa ärende sedan hen har anmält närvaro; då tar hen över (KL 6 kap. 17 §).",
+            mentions=(sub,),
+        )
+        for sub in served
+    ]
+    return Accepted([("forhinder_withdrawn", {"user": cmd.actor})], replies)
 
 
 def _tjänstgör(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -1286,15 +1312,23 @@ def call(m: Meeting | None, r: Roster, user: str, devices: dict[str, str | None]
             continue
         kinds = [k for k in ("ljud", "bild") if k not in m.drops.get(who, set())]
         if kinds:
-            drop, text = _drop(m, r, who, kinds, via="call")
+            # To the person what to do, and to the chair, when there is something to do, what it means.
+            drop, for_chair = _drop(m, r, who, kinds, via="call")
             voided = any(kind == "vote_ended" for kind, _ in events)  # a vote ends once
             events += [e for e in drop if not (voided and e[0] == "vote_ended")]
-            shared = f", som delar överföring med {r.label(user)}," if who != user else ""
-            text = (
-                f"{r.label(who)}{shared} har lämnat videosamtalet kl. {hms(now, r.tz)}, vilket antecknas som förlorat "
-                f"ljud och bild. {text} När hen är tillbaka i samtalet bekräftar hen med !åter."
+            what = (
+                "du har lämnat videosamtalet"
+                if who == user
+                else f"du delar överföring med {r.label(user)}, som har lämnat videosamtalet"
             )
-            replies.append(Reply(text, mentions=tuple(dict.fromkeys((chair_now(m, r), who))), reply=False))
+            text = (
+                f"{r.label(who)}: {what} kl. {hm(now, r.tz)}; det antecknas som förlorat ljud och bild "
+                "(§§ 5, 10). Anslut igen och skriv !åter."
+            )
+            replies.append(Reply(text, mentions=(who,), reply=False))
+            if for_chair:
+                chair = chair_now(m, r)
+                replies.append(Reply(f"{r.label(chair)}: {for_chair}", mentions=(chair,), reply=False))
     return Accepted(events, replies)
 
 
@@ -1687,7 +1721,13 @@ def _reservation(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 # --- views and the end ------------------------------------------------------------------------
 
 
-def _dagordning(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+def _not_convened(r: Roster) -> str:
+    return f"Inget sammanträde är kallat för {r.name}."
+
+
+def _dagordning(m: Meeting | None, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    if m is None:  # a question: answered, not refused
+        return Accepted(replies=[Reply(f"{_not_convened(r)} Föredragningslistan kommer med kallelsen.")])
     lines = [f"Föredragningslista, {r.name} {date_time(m.start, r.tz) if m.start else ''}:"]
     for item in m.items.values():
         mark = " ← uppe nu" if item.n == m.current else ""
@@ -1720,6 +1760,7 @@ def status_text(m: Meeting, r: Roster) -> str:
     absent = [p.label for p in r.members if p.user not in m.present and p.user not in m.substituted]
     if absent:
         lines.append("Ej närvarande ledamöter: " + ", ".join(absent))
+    lines += _empty_seats(m, r)
     if m.left:
         lines.append("Har lämnat sammanträdet: " + _names(r, m.left))
     drops = [f"{r.label(u)} ({' och '.join(sorted(k))})" for u, k in m.drops.items() if k]
@@ -1751,13 +1792,36 @@ def status_text(m: Meeting, r: Roster) -> str:
     return "\n".join(lines)
 
 
+def _empty_seats(m: Meeting, r: Roster) -> list[str]:
+    """For each member's seat nobody fills, the substitute here whose turn it is, as the !ersätt
+    the chair may give (KL 6 kap. 17 §), one substitute per seat; none for a seat a confirmed
+    substitute takes at the next item."""
+    lines: list[str] = []
+    proposed: list[str] = []
+    for p in r.members:
+        if m.seat(p.user) is not None or any(of == p.user and m.here(s) for s, of in m.confirmed.items()):
+            continue
+        sub = next_in_turn(m, r, p.user, skip=proposed)
+        if sub is None:
+            continue
+        proposed.append(sub)
+        # Who serves changes between items; a seat emptied by jäv is filled for the item at once.
+        jav = m.item is not None and (m.substituted.get(p.user) or p.user) in m.item.jav
+        when = "" if jav or _between_items(m) else " (när ärendet är beslutat, eller under ajournering)"
+        lines.append(
+            f"Tom plats: {p.label}. {r.label(sub)} står på tur att tjänstgöra (KL 6 kap. 17 §): "
+            f"!ersätt {p.user} {sub}{when}"
+        )
+    return lines
+
+
 def _serving_label(m: Meeting, r: Roster, user: str) -> str:
     member = m.serving_for(user, r)
     return f"{r.label(user)} (för {r.name_of(member)})" if member else r.label(user)
 
 
-def _status(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
-    return Accepted(replies=[Reply(status_text(m, r))])
+def _status(m: Meeting | None, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    return Accepted(replies=[Reply(status_text(m, r) if m is not None else _not_convened(r))])
 
 
 def _protokoll(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
@@ -1765,7 +1829,7 @@ def _protokoll(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     text = f"{final} för {r.name}s sammanträde bifogas."
     if m.phase is not Phase.CLOSED or m.justerad_at or not cmd.fingerprint:
         return Accepted(replies=[Reply(text, attach="protocol")])
-    text += f" Fingeravtryck att signera: {short_fingerprint(cmd.fingerprint)} (!justera {cmd.fingerprint[:16]})."
+    text += f" Signera den här lydelsen med !justera {short_fingerprint(cmd.fingerprint)} (dess fingeravtryck)."
     return Accepted(_posted(cmd), [Reply(text, attach="protocol")])
 
 
@@ -1959,7 +2023,10 @@ def _stale(m: Meeting, r: Roster, cmd: Command, what: str) -> Refused | None:
     typed, fp = cmd.typed_fingerprint, cmd.fingerprint
     if not typed or fp.startswith(typed):
         return None
-    text = f"Fingeravtrycket du angav ({typed[:16]}) är inte {what} som ska signeras nu ({short_fingerprint(fp)})."
+    text = (
+        f"Fingeravtrycket du angav ({short_fingerprint(typed)}) är inte {what} som ska signeras nu "
+        f"({short_fingerprint(fp)})."
+    )
     seen = next((p for p in reversed(m.postings) if p.fingerprint.startswith(typed)), None)
     if seen is not None:
         changes = _changes_since(m, r, seen.seq)
@@ -1968,7 +2035,7 @@ def _stale(m: Meeting, r: Roster, cmd: Command, what: str) -> Refused | None:
     else:
         text += " Det stämmer inte med någon lydelse som har visats i rummet."
     cmd_text = "!justera omedelbart" if cmd.word == "omedelbart" else "!justera"
-    return Refused(Rule.KL_5_69, f"{text} Läs den (!protokoll) och signera med {cmd_text} {fp[:16]}.")
+    return Refused(Rule.KL_5_69, f"{text} Läs den (!protokoll) och signera med {cmd_text} {short_fingerprint(fp)}.")
 
 
 def _justera(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:

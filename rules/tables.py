@@ -77,6 +77,7 @@ _CONVENED = frozenset({Phase.CONVENED})
 _PLANNED = frozenset({Phase.CONVENED, Phase.OPEN})
 _CLOSED = frozenset({Phase.CLOSED})
 _ANY = frozenset({Phase.CONVENED, Phase.OPEN, Phase.CLOSED, Phase.CANCELLED})
+_EVER = _ANY | {None}  # a question: answered before any kallelse too
 
 _FREE: frozenset[Busy] = frozenset()  # never blocked: reads, and what manages a pause
 _PAUSE = frozenset({Busy.ADJOURNED})  # handling the matter: not during an ajournering
@@ -128,8 +129,8 @@ PERMISSIONS: dict[str, Permission] = {
     "reservation": Permission(Who.ROSTER, Rule.KL_4_27, _OPEN),  # until the meeting ends, adjourned too
     "jäv": Permission(Who.ROSTER, Rule.KL_6_28, _OPEN, _ALL),
     "jäv återta": Permission(Who.ROSTER, Rule.KL_6_28, _OPEN, _ALL),
-    "dagordning": Permission(Who.ROSTER, Rule.P6, _ANY),
-    "status": Permission(Who.ROSTER, Rule.KL_6_33, _ANY),
+    "dagordning": Permission(Who.ROSTER, Rule.P6, _EVER),
+    "status": Permission(Who.ROSTER, Rule.KL_6_33, _EVER),
     "protokoll": Permission(Who.CHAIR_OR_SECRETARY, Rule.KL_6_35, _OPEN | {Phase.CLOSED}),
     "avsluta": Permission(Who.CHAIR, Rule.KL_6_33, _OPEN),
     "justerare": Permission(Who.CHAIR, Rule.KL_5_69, _OPEN | _CLOSED),

@@ -85,5 +85,6 @@ def paragraphs_text(numbers: list[int]) -> str:
 
 
 def short_fingerprint(fp: str) -> str:
-    """A fingerprint as the room shows it: the first 16 hex digits in groups of four."""
-    return " ".join(fp[i : i + 4] for i in range(0, 16, 4))
+    """A fingerprint as the room shows it: the first 16 hex digits in groups of four (fewer
+    when fewer were typed)."""
+    return " ".join(fp[i : i + 4] for i in range(0, min(len(fp), 16), 4))

@@ -10,6 +10,7 @@ justering read as false. The room's anchors here are those the bot owes the room
 from __future__ import annotations
 
 import asyncio
+import io
 import itertools
 import json
 import logging
@@ -18,7 +19,9 @@ from datetime import timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
+from pypdf import PdfReader
 
+import bot as cli
 from commands.text import Message
 from matrix import content as shapes
 from minutes import journal, protocol
@@ -419,3 +422,65 @@ async def test_kl_6_35_answers_marked_sent_while_a_command_is_stored_share_the_c
         assert len(await store.unsent()) == 20  # each command's answer, none of the marked ones
     finally:
         await store.close()
+
+
+# --- bot.py protokoll checks the log first ----------------------------------------------------------
+
+
+async def _protokoll(config, fmt: str) -> str:
+    """What `bot.py protokoll --format fmt` prints (its own action), as text."""
+    out = await cli._protocol(config, None, fmt)
+    return out if isinstance(out, str) else "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(out)).pages)
+
+
+def _justerat_in(md: str, doc: dict) -> bool:
+    """Anything of the protocol that reads as justerat: in the md, or in the json's fields."""
+    return (
+        "Justeringens plats och tid: Digitalt" in md
+        or "Signerat digitalt" in md
+        or "BEVIS OM JUSTERING" in md
+        or "Paragrafen justerades omedelbart" in md
+        or doc["status"] == "justerat"
+        or doc["justering"] is not None
+        or doc["anslag"] is not None
+        or any(x["signerat"] or x["händelse"] for x in doc["underskrifter"])
+        or any(i["omedelbart_justerad"] or i["justerad_av"] or i["anslag"] for i in doc["ärenden"])
+    )
+
+
+async def test_kl_5_69_protokoll_of_a_tampered_log_warns_at_its_top_and_is_never_justerat(config):
+    """`bot.py protokoll` reads the database as `verify` does before it writes: a justerat
+    decision changed with the chain recomputed (only the signatures show it), or changed
+    without (the chain shows it), gives the protocol with the faults at its top, in every
+    format, and nothing in it reads as justerat."""
+    bot = await started(config)
+    try:
+        await justerat(bot, omedelbart=True)
+    finally:
+        await bot.store.close()
+    md, doc = await _protokoll(config, "md"), json.loads(await _protokoll(config, "json"))
+    assert _justerat_in(md, doc) and "VARNING" not in md and "varning" not in doc  # the log as it was: justerat
+
+    for rechained in (True, False):
+        bot = await started(config)
+        try:
+            await set_decision(
+                bot, *(("Taxorna fastställs.", "Taxorna avslås.") if rechained else ("Bifall", "Avslag"))
+            )
+            if rechained:
+                await rechain(bot)
+                assert (await bot.store.check("ks")).breaks == []
+        finally:
+            await bot.store.close()
+        md, doc = await _protokoll(config, "md"), json.loads(await _protokoll(config, "json"))
+        first = md.split("\n\n", 1)[0]
+        assert first.startswith("VARNING"), md[:300]
+        fault = "ändrats efter justeringen" if rechained else "händelse"
+        assert fault in md.split("# Protokoll", 1)[0]
+        assert doc["varning"] and any(fault in x for x in doc["varning"])
+        assert not any(x.startswith("FEL ") for x in doc["varning"])
+        assert not _justerat_in(md, doc), md
+        for fmt in ("html", "pdf"):
+            text = await _protokoll(config, fmt)
+            assert "VARNING" in text and text.index("VARNING") < text.index("Plats och tid"), fmt
+            assert "Signerat digitalt" not in text and "BEVIS OM JUSTERING" not in text, fmt

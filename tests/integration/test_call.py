@@ -32,7 +32,7 @@ async def _join(stage, who: str, expires_ms: int | None = 14_400_000) -> None:
 async def _left_notice(stage, who: str, timeout: float = 30) -> dict:
     name = stage[who].name
     return await stage.wait_for(
-        lambda ev: text_of(ev).startswith(f"{name}") and "har lämnat videosamtalet" in text_of(ev), timeout
+        lambda ev: text_of(ev).startswith(f"{name}") and "du har lämnat videosamtalet" in text_of(ev), timeout
     )
 
 
@@ -51,7 +51,11 @@ async def test_p5_p12_call_drops_from_leaving_expiry_and_a_delayed_leave_block_t
     # David leaves the call after the passed check: a drop, and the decision is refused
     await set_call(stage["david"], stage.room_id, "DAVIDDEV", {})
     notice = await _left_notice(stage, "david")
-    assert set(notice["content"]["m.mentions"]["user_ids"]) == {stage["anna"].user_id, stage["david"].user_id}
+    assert notice["content"]["m.mentions"]["user_ids"] == [stage["david"].user_id]
+    chair = await stage.wait_for(
+        lambda ev: text_of(ev).startswith(f"{stage['anna'].name} (S): {stage['david'].name} (C) har förlorat ljud")
+    )
+    assert chair["content"]["m.mentions"]["user_ids"] == [stage["anna"].user_id] and "!ajournera" in text_of(chair)
     assert (await stage.ask("anna", "!beslut Bifall")).startswith("⛔ § 5")
     assert (await stage.ask("david", "!åter")).startswith("⛔ § 10")  # not back in the call
     await _join(stage, "david")

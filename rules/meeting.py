@@ -939,6 +939,7 @@ def _förhinder_återta(m: Meeting, r: Roster, cmd: Command) -> Outcome:
             f"{r.label(sub)}: du behöver inte tjänstgöra för {member}, som har återtagit sitt förhinder. "
             "Inkallelsen gäller inte längre.",
             mentions=(sub,),
+            reply=False,  # a message of its own to him, not an answer to her command
         )
         for sub, of in m.called.items()
         if of == cmd.actor
@@ -948,6 +949,7 @@ def _förhinder_återta(m: Meeting, r: Roster, cmd: Command) -> Outcome:
             f"{r.label(sub)}: {member} har återtagit sitt förhinder. Du har bekräftat och tjänstgör för hen till "
             "nästa ärende sedan hen har anmält närvaro; då tar hen över (KL 6 kap. 17 §).",
             mentions=(sub,),
+            reply=False,
         )
         for sub in served
     ]

@@ -64,6 +64,8 @@ def body_config(room_id: str, hs: str = "localhost", check_timeout: int = 8, **s
         "secretaries": [uid("sara")],
         "security_chief": uid("sven"),
         "check_timeout_seconds": check_timeout,
+        "place": "Kommunhuset, sammanträdesrum Tingshuset",
+        "organisation": "Exempelby kommun",
         "members": [{"user": uid(lp), "name": n, "party": p} for lp, n, p in by_role["member"]],
         "substitutes": [{"user": uid(lp), "name": n, "party": p} for lp, n, p in by_role["substitute"]],
         # The secretary and the security chief are listed as attendees too, to have their names.

@@ -9,6 +9,7 @@ import json
 
 import pytest_asyncio
 
+from minutes.layout import label
 from testing.actors import call_membership, respond, set_call, text_of
 from tests.integration.test_meeting import check_passes, open_meeting, protocol_offline
 
@@ -111,4 +112,5 @@ async def test_kl_5_54_a_vote_through_element_poll_responses_with_a_changed_and_
     end = await stage.wait_for(lambda ev: ev.get("type") == "org.matrix.msc3381.poll.end")
     assert end["content"]["m.relates_to"] == {"rel_type": "m.reference", "event_id": poll["event_id"]}
     doc = json.loads(protocol_offline(stage))
-    assert doc["ärenden"][0]["voteringar"][0]["röster"]["nej"] == ["Bo Berg (M)", "David Dahl (C)"]
+    ballots = doc["ärenden"][0]["voteringar"][0]["röster"]
+    assert [label(x) for x in ballots if x["röst"] == "nej"] == ["Bo Berg (M)", "David Dahl (C)"]

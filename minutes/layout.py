@@ -78,7 +78,7 @@ def extract(doc: dict[str, Any], n: int) -> list[Block]:
     ]
     blocks_ = [("title", "Protokollsutdrag", _names(doc)), ("head", "", head)]
     blocks_ += paragraph(doc, item)
-    blocks_ += [("box", item["anslag"][0], item["anslag"][1:])] if item["anslag"] else []
+    blocks_ += [_anslag_box(item["anslag"])] if item["anslag"] else []
     # Utdragsbestyrkande: the one who certifies that the extract agrees with the protocol.
     return [*blocks_, ("signatures", "", [("Utdragsbestyrkande", "", ""), ("Namnförtydligande", "", "")])]
 
@@ -355,5 +355,10 @@ def _foot(doc: dict[str, Any]) -> list[Block]:
     # KL 8 kap. 12 §: each omedelbart justerad paragraph has its own anslag, then the protocol's
     for lines in [item["anslag"] for item in doc["ärenden"] if item["anslag"]] + [doc["anslag"]]:
         if lines:
-            out.append(("box", protocol_text(lines[0]), [protocol_text(x) for x in lines[1:]]))
+            out.append(_anslag_box(lines))
     return out
+
+
+def _anslag_box(lines: list[str]) -> Block:
+    """The anslag, as the room shows it, with its citations as the protocol writes them."""
+    return ("box", protocol_text(lines[0]), [protocol_text(x) for x in lines[1:]])

@@ -137,6 +137,7 @@ def test_kl_5_69_the_protokollsutdrag_names_who_justerade_its_beslutande_and_has
     assert [role for role, _, _ in signatures] == ["Utdragsbestyrkande", "Namnförtydligande"]
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(protocol.extract_pdf(doc, item["nummer"]))).pages)
     assert "Utdragsbestyrkande" in text and "Justerad av" in text and "Exempelby kommun" in text
+    assert "(8 kap. 12 § kommunallagen)" in text and "KL 8 kap." not in text
 
 
 def test_kl_5_69_the_fingerprint_stands_whole_in_md_and_html():

@@ -21,7 +21,7 @@ from commands.text import Message
 from config import BodyConfig
 from rules.actions import Refused
 from testing.script import SCRIPT
-from testing.stage import body_config
+from testing.stage import ORGANISATION, body_config
 from tests.driver import Driver
 from tests.invariants import assert_protocol_invariants
 
@@ -34,7 +34,8 @@ def uid(localpart: str) -> str:
 
 def play() -> tuple[Driver, list[str]]:
     """The script through the rules; returns the meeting and the rules its refusals cited."""
-    roster = BodyConfig(**body_config("!demo:localhost", video="element-call")).roster()
+    # the kommun as Config gives it every body, from the top-level key the demo's file has
+    roster = BodyConfig(**body_config("!demo:localhost", video="element-call"), organisation=ORGANISATION).roster()
     d = Driver(roster)
     d.now = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # the kallelse goes out two days ahead, at 09.00
     refused = []

@@ -79,6 +79,10 @@ class BodyConfig(_Strict):
     first_paragraph: int = Field(1, ge=1)  # the first protocol paragraph number this calendar year
     protocol_kept_at: str = Field("Kommunkansliet", min_length=1)  # named in the anslag
     video: Literal["extern", "element-call"] = "extern"
+    place: str = ""  # the chair's room, for the protocol's plats; empty: held at a distance only
+    # The kommun the protocol's head names: the top-level `organisation`, which the Config gives
+    # every body (kept with the body, so a meeting's stored roster keeps it too).
+    organisation: str = ""
 
     @field_validator("vice_chairs", "secretaries")
     @classmethod
@@ -128,6 +132,8 @@ class BodyConfig(_Strict):
             first_paragraph=self.first_paragraph,
             protocol_kept_at=self.protocol_kept_at,
             video=self.video,
+            chair_room=self.place,
+            organisation=self.organisation,
         )
 
 
@@ -139,6 +145,7 @@ class Config(BaseSettings):
     timezone: str = "Europe/Stockholm"  # the clock of kallelser, reminders and protocols
     commands_per_minute: int = Field(60, ge=5)  # from one person; more is slowed (flooding)
     bodies: list[BodyConfig] = Field(min_length=1)
+    organisation: str = ""  # the kommun, named in every protocol's head ("Exempelby kommun")
 
     @field_validator("timezone")
     @classmethod
@@ -148,6 +155,12 @@ class Config(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"okänd tidszon {name!r} (t.ex. Europe/Stockholm)") from None
         return name
+
+    @model_validator(mode="after")
+    def _organisation(self) -> Config:
+        for b in self.bodies:
+            b.organisation = b.organisation or self.organisation
+        return self
 
     @model_validator(mode="after")
     def _unique(self) -> Config:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from rules.citations import Rule
+from rules.citations import Rule, cite, protocol_text
 from rules.roster import Roster
 from rules.state import Event, Meeting, apply, date_time
 from rules.words import ABORTED, short_fingerprint, vote_how
@@ -32,11 +32,22 @@ def replay(meeting_id: str, body_id: str, events: Iterable[Event], r: Roster) ->
     m = Meeting(meeting_id, body_id)
     out: list[Entry] = []
     taken = {e.data["n"] for e in events if e.kind == "item_taken"}
+    # A decision reads as it stands after any rättelse, wherever the protocol states it; the
+    # paragraph notes the rättelse once, with the earlier wording.
+    worded = {(e.data["n"], e.data["index"]): e.data["text"] for e in events if e.kind == "corrected"}
     for e in events:
         section = _section(m, e)
         # Rendered against the state the event happened in; a permission given ahead names the
         # item only when it is never taken up (and so stands in the opening, without a §).
-        text = _allowed(m, r, e.data, taken) if e.kind == "allowed" else _LINE[e.kind](m, r, e.data)
+        if e.kind == "allowed":
+            text = _allowed(m, r, e.data, taken)
+        elif e.kind == "decided":
+            n = e.data["n"]
+            text = _LINE["decided"](
+                m, r, {**e.data, "text": worded.get((n, len(m.items[n].decisions)), e.data["text"])}
+            )
+        else:
+            text = _LINE[e.kind](m, r, e.data)
         apply(m, r, e)
         out.append(Entry(e.at, section, text))
     return m, out
@@ -66,7 +77,7 @@ def stamp(at: datetime, m: Meeting, r: Roster) -> str:
 def _convened(m: Meeting, r: Roster, d: dict) -> str:
     verb = "Ny kallelse" if m.kallelser else "Kallelse"
     start = datetime.fromisoformat(d["start"])
-    return f"{verb} till {d['form']}sammanträde {date_time(start, r.tz)} (§ 1)."
+    return f"{verb} till {d['form']}sammanträde {date_time(start, r.tz)} ({cite(Rule.P1)})."
 
 
 def _cancelled(m: Meeting, r: Roster, d: dict) -> str:
@@ -76,7 +87,7 @@ def _cancelled(m: Meeting, r: Roster, d: dict) -> str:
 
 def _presiding_named(m: Meeting, r: Roster, d: dict) -> str:
     user = r.label(d["user"])
-    why = "då varken ordföranden eller en vice ordförande kunde (KL 6 kap. 33 §)."
+    why = f"då varken ordföranden eller en vice ordförande kunde ({cite(Rule.KL_6_33)})."
     if "by" not in d:  # logged before who recorded the choice was kept
         return f"{user} utsågs att vara ordförande, {why}"
     return f"{r.label(d['by'])} antecknade att organet valde {user} att vara ordförande, {why}"
@@ -89,8 +100,8 @@ def _located(m: Meeting, r: Roster, d: dict) -> str:
             f"{r.label(users[0])} flyttade till ordförandens lokal och deltar därifrån; dessförinnan på distans (§ 2)."
         )
     if len(users) == 1:
-        return f"{r.label(users[0])} deltar i ordförandens lokal (§ 2)."
-    return f"{r.label(users[0])} och {r.label(users[1])} delar ljud- och bildöverföring (§ 2)."
+        return f"{r.label(users[0])} deltar i ordförandens lokal ({cite(Rule.P2)})."
+    return f"{r.label(users[0])} och {r.label(users[1])} delar ljud- och bildöverföring ({cite(Rule.P2)})."
 
 
 def _allowed(m: Meeting, r: Roster, d: dict, taken: set[int]) -> str:
@@ -99,11 +110,11 @@ def _allowed(m: Meeting, r: Roster, d: dict, taken: set[int]) -> str:
     item = m.items[d["n"]]
     which = "ärendet" if item.n in taken else f"ärende {item.n}"
     if d["rule"] == Rule.P8.name:
-        text = f"Säkerhetsskyddschefen bedömde att {which} kan behandlas på distans (§ 8)."
+        text = f"Säkerhetsskyddschefen bedömde att {which} kan behandlas på distans ({cite(Rule.P8)})."
     else:
-        text = f"Ordföranden tillät att {which} med {item.klass} behandlas (§ 7)."
+        text = f"Ordföranden tillät att {which} med {item.klass} behandlas ({cite(Rule.P7)})."
     if d.get("unencrypted"):
-        text += " Tillståndet gavs i ett rum som inte var end-to-end-krypterat (§ 2)."
+        text += f" Tillståndet gavs i ett rum som inte var end-to-end-krypterat ({cite(Rule.P2)})."
     return text
 
 
@@ -128,7 +139,7 @@ def _motion_withdrawn(m: Meeting, r: Roster, d: dict) -> str:
 def _dropped(m: Meeting, r: Roster, d: dict) -> str:
     what = "ljudet" if d["kind"] == "ljud" else "bilden"
     via = "registrerat från videosamtalet; " if d.get("via") == "call" else ""
-    return f"{r.label(d['user'])} förlorade {what} ({via}§§ 5, 10)."
+    return f"{r.label(d['user'])} förlorade {what} ({via}{cite(Rule.P5, Rule.P10)})."
 
 
 def _call(m: Meeting, r: Roster, d: dict) -> str:
@@ -149,24 +160,29 @@ def _replaced(m: Meeting, r: Roster, d: dict) -> str:
         out = r.label(d["replaces"])
         return (
             f"{sub} trädde in som tjänstgörande ersättare för {member} i stället för {out}, "
-            "som är teknikfelsledamot (§ 11)."
+            f"som är teknikfelsledamot ({cite(Rule.P11)})."
         )
     if d["teknikfel"]:
-        return f"{sub} trädde in som tjänstgörande ersättare för {member}, som är teknikfelsledamot (§ 11)."
+        return f"{sub} trädde in som tjänstgörande ersättare för {member}, som är teknikfelsledamot ({cite(Rule.P11)})."
     return f"{sub} trädde in som tjänstgörande ersättare för {member}."
+
+
+def _attests(d: dict) -> str:
+    """What one attested at the roll call, in the bot's words: its citations as the protocol's."""
+    return protocol_text(f"({d['attests']})")
 
 
 def _present(m: Meeting, r: Roster, d: dict) -> str:
     if d.get("returned"):
-        return f"{r.label(d['user'])} återkom till sammanträdet ({d['attests']})."
-    return f"{r.label(d['user'])} anmälde närvaro ({d['attests']})."
+        return f"{r.label(d['user'])} återkom till sammanträdet {_attests(d)}."
+    return f"{r.label(d['user'])} anmälde närvaro {_attests(d)}."
 
 
 def _jav(m: Meeting, r: Roster, d: dict) -> str:
     item = m.items[d["n"]]
-    line = f"{r.label(d['user'])} anmälde jäv och deltar inte i ärendet (KL 6 kap. 28 §)."
+    line = f"{r.label(d['user'])} anmälde jäv och deltar inte i ärendet ({cite(Rule.KL_6_28)})."
     if d["by"] != d["user"]:
-        line = f"Ordföranden antecknade jäv för {r.label(d['user'])}, som inte deltar i ärendet (KL 6 kap. 28 §)."
+        line = f"Ordföranden antecknade jäv för {r.label(d['user'])}, som inte deltar i ärendet ({cite(Rule.KL_6_28)})."
     if any(d["user"] in x.involved for x in item.valid_decisions):
         line += " Jävet anmäldes efter beslutet, som hen deltog i: beslutet ska tas om."
     return line
@@ -176,13 +192,13 @@ def _reinstated(m: Meeting, r: Roster, d: dict) -> str:
     member, sub = r.label(d["member"]), r.label(m.substituted[d["member"]])
     if d.get("late"):
         return f"{member} har anlänt och tjänstgör från detta ärende i stället för {sub}."
-    return f"{member} tjänstgör åter i stället för {sub} (§ 11)."
+    return f"{member} tjänstgör åter i stället för {sub} ({cite(Rule.P11)})."
 
 
 def _vote_started(m: Meeting, r: Roster, d: dict) -> str:
     n = len(m.votes) + 1
     if d.get("closed"):
-        return f"Sluten omröstning {n} på papper i ordförandens lokal: {d['a']} mot {d['b']} (§ 13)."
+        return f"Sluten omröstning {n} på papper i ordförandens lokal: {d['a']} mot {d['b']} ({cite(Rule.P13)})."
     line = f"Votering {n}: Ja = {d['a']}, Nej = {d['b']}."
     if d.get("abstaining"):
         line += f" Avstår enligt sin anmälan: {', '.join(r.label(u) for u in d['abstaining'])}."
@@ -196,7 +212,7 @@ def _ballot(m: Meeting, r: Roster, d: dict) -> str:
 
 def _vote_ended(m: Meeting, r: Roster, d: dict) -> str:
     vote = m.votes[d["id"] - 1]
-    how = vote_how(d["how"], d.get("cause", {}), d.get("lot"), r, d.get("presiding"))
+    how = protocol_text(vote_how(d["how"], d.get("cause", {}), d.get("lot"), r, d.get("presiding")))
     if d.get("winner") is None:
         return f"Votering {vote.id} är ogiltig: {how}."
     c = d.get("counts", {})
@@ -210,25 +226,25 @@ def _vote_ended(m: Meeting, r: Roster, d: dict) -> str:
 
 def _reservation(m: Meeting, r: Roster, d: dict) -> str:
     why = f": {d['text']}" if d.get("text") else ""
-    return f"{r.label(d['user'])} reserverade sig mot beslutet i {paragraph_of(m, d['n'])} (KL 4 kap. 27 §){why}"
+    return f"{r.label(d['user'])} reserverade sig mot beslutet i {paragraph_of(m, d['n'])} ({cite(Rule.KL_4_27)}){why}"
 
 
 def _check_ended(m: Meeting, r: Roster, d: dict) -> str:
     check = m.checks[d["id"] - 1]
     if d["passed"]:
-        return f"Teknikkontroll {check.id} godkänd: alla tjänstgörande ledamöter svarade (§ 12)."
+        return f"Teknikkontroll {check.id} godkänd: alla tjänstgörande ledamöter svarade ({cite(Rule.P12)})."
     why = ABORTED.get(d.get("reason", "")) or "svarade inte: " + ", ".join(r.label(u) for u in check.missing)
-    return f"Teknikkontroll {check.id} ej godkänd; {why} (§ 12)."
+    return f"Teknikkontroll {check.id} ej godkänd; {why} ({cite(Rule.P12)})."
 
 
 def _anslag(m: Meeting, r: Roster, d: dict) -> str:
     what = f"§ {m.items[d['n']].paragraph}" if d.get("n") is not None else "protokollet"
-    return f"Anslaget om justeringen av {what} sattes upp på kommunens anslagstavla {d['date']} (KL 8 kap. 12 §)."
+    return f"Anslaget om justeringen av {what} sattes upp på kommunens anslagstavla {d['date']} ({cite(Rule.KL_8_12)})."
 
 
 def _retaken(m: Meeting, r: Roster, d: dict) -> str:
     decision = m.items[d["n"]].decisions[d["index"]]
-    line = f"Ordföranden förklarade att beslutet tas om (§ 12): {decision.text}"
+    line = f"Ordföranden förklarade att beslutet tas om ({cite(Rule.P12)}): {decision.text}"
     if decision.reservations:
         line += f" Reservationerna mot det föll: {', '.join(r.label(u) for u, _ in decision.reservations)}."
     return line
@@ -239,7 +255,7 @@ _LINE = {
     "cancelled": _cancelled,
     "opened": lambda m, r, d: "Ordföranden öppnade sammanträdet och förrättade upprop.",
     "present": _present,
-    "left": lambda m, r, d: f"{r.label(d['user'])} lämnade sammanträdet (KL 6 kap. 27 §).",
+    "left": lambda m, r, d: f"{r.label(d['user'])} lämnade sammanträdet ({cite(Rule.KL_6_27)}).",
     "presiding_named": _presiding_named,
     "located": _located,
     "item_taken": _item_taken,
@@ -250,12 +266,14 @@ _LINE = {
     "motion": lambda m, r, d: f"{r.label(d['user'])} yrkade: {d['text']}",
     "motion_withdrawn": _motion_withdrawn,
     "floor": lambda m, r, d: f"{r.label(d['user'])} begärde ordet.",
-    "muted": lambda m, r, d: f"Ljudet för {r.label(d['user'])} stängdes av av {r.label(d['by'])} (§ 3).",
-    "floor_taken": lambda m, r, d: f"Ordföranden fråntog {r.label(d['user'])} ordet för resten av ärendet (§ 9).",
+    "muted": lambda m, r, d: f"Ljudet för {r.label(d['user'])} stängdes av av {r.label(d['by'])} ({cite(Rule.P3)}).",
+    "floor_taken": lambda m, r, d: (
+        f"Ordföranden fråntog {r.label(d['user'])} ordet för resten av ärendet ({cite(Rule.P9)})."
+    ),
     "dropped": _dropped,
-    "restored": lambda m, r, d: f"{r.label(d['user'])} har åter fungerande överföring (§ 10).",
-    "adjourned": lambda m, r, d: "Sammanträdet ajournerades (§ 10).",
-    "resumed": lambda m, r, d: "Sammanträdet återupptogs (§ 10).",
+    "restored": lambda m, r, d: f"{r.label(d['user'])} har åter fungerande överföring ({cite(Rule.P10)}).",
+    "adjourned": lambda m, r, d: f"Sammanträdet ajournerades ({cite(Rule.P10)}).",
+    "resumed": lambda m, r, d: f"Sammanträdet återupptogs ({cite(Rule.P10)}).",
     "replaced": _replaced,
     "reinstated": _reinstated,
     "jav": _jav,
@@ -265,45 +283,46 @@ _LINE = {
     "vote_ended": _vote_ended,
     "reservation": _reservation,
     "abstained": lambda m, r, d: (
-        f"{r.label(d['user'])} anmälde att hen avstår från att delta i beslutet (KL 4 kap. 25 §)."
+        f"{r.label(d['user'])} anmälde att hen avstår från att delta i beslutet ({cite(Rule.KL_4_25)})."
     ),
     "abstention_withdrawn": lambda m, r, d: (
         f"{r.label(d['user'])} återtog sin anmälan om att avstå och deltar i beslutet."
     ),
-    "check_started": lambda m, r, d: f"Ordföranden begärde teknikkontroll {len(m.checks) + 1} (§ 12).",
+    "check_started": lambda m, r, d: f"Ordföranden begärde teknikkontroll {len(m.checks) + 1} ({cite(Rule.P12)}).",
     "check_answered": lambda m, r, d: (
         f"{r.label(d['user'])} bekräftade godtagbar överföring i teknikkontroll {d['id']}."
     ),
     "check_ended": _check_ended,
-    "decided": lambda m, r, d: f"Beslut: {d['text']}",
+    "decided": lambda m, r, d: f"Beslut: {d['text']}",  # as it reads after any rättelse: see `replay`
     "worded": lambda m, r, d: f"Ordföranden formulerade beslutet efter voteringen: {d['text']}",
     "retaken": _retaken,
     "closed": lambda m, r, d: "Ordföranden avslutade sammanträdet.",
     "call": _call,
     "forhinder": lambda m, r, d: (
-        f"{r.label(d['user'])} anmälde förhinder (KL 6 kap. 17 §)."
+        f"{r.label(d['user'])} anmälde förhinder ({cite(Rule.KL_6_17)})."
         if d["by"] == d["user"]
-        else f"{r.label(d['by'])} anmälde förhinder för {r.label(d['user'])} (KL 6 kap. 17 §)."
+        else f"{r.label(d['by'])} anmälde förhinder för {r.label(d['user'])} ({cite(Rule.KL_6_17)})."
     ),
     "forhinder_withdrawn": lambda m, r, d: (
-        f"{r.label(d['user'])} kom trots anmält förhinder, som därmed inte gäller längre (KL 6 kap. 17 §)."
+        f"{r.label(d['user'])} kom trots anmält förhinder, som därmed inte gäller längre ({cite(Rule.KL_6_17)})."
         if d.get("present")
         else f"{r.label(d['user'])} återtog sitt förhinder."
     ),
     "called_in": lambda m, r, d: f"{r.label(d['substitute'])} kallades in att tjänstgöra för {r.label(d['member'])}.",
     "confirmed": lambda m, r, d: f"{r.label(d['substitute'])} bekräftade att hen tjänstgör för {r.label(d['member'])}.",
     "justerare": lambda m, r, d: (
-        "Utsågs att justera protokollet: " + ", ".join(r.label(u) for u in d["users"]) + " (KL 5 kap. 69 §)."
+        "Utsågs att justera protokollet: " + ", ".join(r.label(u) for u in d["users"]) + f" ({cite(Rule.KL_5_69)})."
     ),
     "signed": lambda m, r, d: (
         f"{r.label(d['user'])} signerade "
         + (f"§ {m.items[d['n']].paragraph} för omedelbar justering" if d.get("n") else "protokollet")
         + f" (fingeravtryck {short_fingerprint(d['fingerprint'])})."
     ),
-    "paragraph_justerad": lambda m, r, d: f"§ {m.items[d['n']].paragraph} justerades omedelbart (KL 5 kap. 69 §).",
+    "paragraph_justerad": lambda m, r, d: (
+        f"§ {m.items[d['n']].paragraph} justerades omedelbart ({cite(Rule.KL_5_69)})."
+    ),
     "corrected": lambda m, r, d: (
-        f"{r.label(d['by'])} rättade beslutet i § {m.items[d['n']].paragraph}: «{d['text']}» "
-        f"(tidigare: «{m.items[d['n']].decisions[d['index']].text}»)."
+        f"{r.label(d['by'])} rättade lydelsen av beslutet i § {m.items[d['n']].paragraph} ({cite(Rule.KL_5_69)})."
     ),
     "justerad": lambda m, r, d: f"Protokollet justerades (fingeravtryck {short_fingerprint(d['fingerprint'])}).",
     "posted": lambda m, r, d: f"Protokollet visades i rummet (fingeravtryck {short_fingerprint(d['fingerprint'])}).",

@@ -299,8 +299,8 @@ def _table(pdf: _Protocol, rows: list[tuple[list[str], ...]], widths: tuple[int,
 def render(blocks: list[Block], doc: dict[str, Any], title: str, fingerprint: str) -> bytes:
     """`fingerprint`: of what this file shows, printed on every page (the protocol's, or the
     paragraph's for a protokollsutdrag)."""
-    kind = next(("Protokoll" if not lines else lines[0]) for k, _, lines in blocks if k == "title")
-    pdf = _Protocol(fingerprint, " · ".join(x for x in (doc["organ"], doc["datum"], kind) if x))
+    kind = next(head for k, head, _ in blocks if k == "title")
+    pdf = _Protocol(fingerprint, " · ".join(x for x in (doc["organisation"], doc["organ"], doc["datum"], kind) if x))
     pdf.set_title(title)
     pdf.set_author(doc["organ"])
     pdf.set_creator("distansbot")
@@ -308,8 +308,8 @@ def render(blocks: list[Block], doc: dict[str, Any], title: str, fingerprint: st
     pdf.add_page()
     for kind, head, lines in blocks:
         if kind == "title":
-            _text(pdf, "title", "Protokoll" if not lines else lines[0], "H1")
-            _text(pdf, "subtitle", head)
+            _text(pdf, "title", head, "H1")
+            _text(pdf, "subtitle", " · ".join(lines))
             pdf.ln(2)
         elif kind == "head":
             # A table row cannot cross a page: a long list (101 beslutande) goes in several rows.
@@ -319,6 +319,9 @@ def render(blocks: list[Block], doc: dict[str, Any], title: str, fingerprint: st
                 for i in range(0, len(values), _ROW_LINES)
             ]
             _table(pdf, rows, (32, 68), "head_label", "head_value")
+        elif kind == "appendix":  # a bilaga begins on a page of its own
+            pdf.add_page()
+            _text(pdf, "h2", head, "H2")
         elif kind in ("h2", "paragraph"):
             _space(pdf, kind)
             _text(pdf, kind, head, "H2")
@@ -335,9 +338,15 @@ def render(blocks: list[Block], doc: dict[str, Any], title: str, fingerprint: st
         elif kind in ("decision", "box"):
             _framed(pdf, kind, head, lines)
         elif kind == "signatures":
-            rows = [([role], [name], [signed or _UNSIGNED]) for role, name, signed in lines]
+            rows = [([role], [name] if name else [], [signed or _UNSIGNED]) for role, name, signed in lines]
             _table(pdf, rows, (20, 40, 40), "head_label", "list")
+        elif kind == "table":  # the first row heads the columns
+            _space(pdf, "list_title")
+            _text(pdf, "list_title", head)
+            rows = [tuple([cell] if cell else [] for cell in row) for row in lines]
+            _table(pdf, rows, (40, *(10 for _ in lines[0][1:])), "head_label", "list")
         elif kind == "p":
+            pdf.ln(1.2)
             _text(pdf, "list", head)
         else:  # list, small
             _rows(pdf, head, lines, kind)

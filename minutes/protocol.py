@@ -20,29 +20,31 @@ from datetime import date, datetime
 from typing import Any
 
 from minutes import layout, page
-from minutes.journal import AFTER, BEFORE, Entry, paragraph_of, replay, stamp
+from minutes.journal import AFTER, BEFORE, Entry, replay, stamp
 from rules.actions import Accepted, Command
 from rules.anslag import last_day_to_justera
+from rules.citations import Rule, cite, protocol_text
 from rules.engine import Engine
 from rules.meeting import justering_plan, signer_roles
 from rules.roster import Roster
-from rules.state import Event, Meeting, Phase, Vote, date_time, hm
+from rules.state import Event, Meeting, Phase, Vote, apply
 from rules.words import anslag_lines, paragraphs_text, vote_how
 
 FORMATS = ("md", "html", "json", "pdf")
 
 
-def _participation(m: Meeting, r: Roster, user: str, comings: dict[str, list[str]], moved: set[str]) -> str:
+def _participation(
+    m: Meeting, r: Roster, user: str, comings: dict[str, list[dict[str, Any]]], moved: set[str]
+) -> dict[str, Any]:
+    """How a person took part, and when they left and came back (KL 6 kap. 27 §); one who moved
+    to the chair's room took part at a distance first, and the move is among the comings (§ 2)."""
     where = m.location.get(user)
-    if user in moved:  # where they sat first; the change, with its time, is among the comings
+    if user in moved:
         how = "på distans"
-    elif where == "lokal":
-        how = "i ordförandens lokal"
-    elif where:
-        how = f"delad överföring med {r.name_of(where)}"
     else:
-        how = "på distans"
-    return "; ".join([how, *comings.get(user, [])])
+        how = "i ordförandens lokal" if where == "lokal" else "delad överföring" if where else "på distans"
+    shared = person(r, where) if where and where != "lokal" else None
+    return {"deltagande": how, "delad_med": shared, "kom_och_gick": comings.get(user, [])}
 
 
 def _other_role(r: Roster, user: str) -> str:
@@ -52,18 +54,19 @@ def _other_role(r: Roster, user: str) -> str:
     return "" if r.office(user) in r.label(user) else r.office(user)
 
 
-def _comings_and_goings(events: list[Event], m: Meeting, r: Roster) -> dict[str, list[str]]:
+def _comings_and_goings(events: list[Event], m: Meeting, r: Roster) -> dict[str, list[dict[str, Any]]]:
     """Who left the meeting and came back, when and during which paragraph (KL 6 kap. 27 §), and
     who moved to the chair's room, when (§ 2)."""
-    out: dict[str, list[str]] = {}
+    out: dict[str, list[dict[str, Any]]] = {}
     for e in events:
         if e.kind == "located" and e.data.get("moved"):
-            out.setdefault(e.data["users"][0], []).append(f"i ordförandens lokal från kl. {hm(e.at, r.tz)}")
+            out.setdefault(e.data["users"][0], []).append({"till_ordförandens_lokal": _iso(e.at, r)})
         elif e.kind == "left":
-            during = f" under {paragraph_of(m, e.data['n'])}" if e.data.get("n") is not None else ""
-            out.setdefault(e.data["user"], []).append(f"lämnade sammanträdet kl. {hm(e.at, r.tz)}{during}")
+            n = e.data.get("n")
+            paragraph = m.items[n].paragraph if n is not None else None
+            out.setdefault(e.data["user"], []).append({"lämnade": _iso(e.at, r), "under_paragraf": paragraph})
         elif e.kind == "present" and e.data.get("returned"):
-            out.setdefault(e.data["user"], []).append(f"återkom kl. {hm(e.at, r.tz)}")
+            out.setdefault(e.data["user"], []).append({"återkom": _iso(e.at, r)})
     return out
 
 
@@ -88,28 +91,6 @@ def _by_section(entries: list[Entry], m: Meeting, r: Roster) -> dict[int | str, 
     for e in entries:
         section = e.section if isinstance(e.section, str) or m.items[e.section].taken_up else BEFORE
         out.setdefault(section, []).append(f"{stamp(e.at, m, r)} {e.text}")
-    return out
-
-
-def _propositions(m: Meeting, n: int, events: list[Event]) -> list[str]:
-    """The questions the chair put in item n, in order; one put again (a retaken decision) once."""
-    out: list[str] = []
-    for e in events:
-        d = e.data
-        if d.get("n") != n:
-            continue
-        if e.kind == "vote_started":
-            prop = (
-                f"{d['a']} mot {d['b']} (sluten omröstning)"
-                if d.get("closed")
-                else f"Ja = {d['a']}, Nej = {d['b']} (votering)"
-            )
-        elif e.kind == "decided" and d.get("vote") is None:
-            prop = f"{d['text']} (bifallet utan votering)"
-        else:
-            continue
-        if prop not in out:
-            out.append(prop)
     return out
 
 
@@ -264,27 +245,75 @@ def _text_paragraph_fingerprint(doc: dict[str, Any], item: dict[str, Any]) -> st
     )
 
 
+def person(r: Roster, user: str) -> dict[str, Any]:
+    """A person as data: name, party or title, and Matrix id, each in a field of its own."""
+    p = r.person(user)
+    return {
+        "namn": p.name if p else user,
+        "parti": (p.party or None) if p else None,
+        "titel": (p.title or None) if p else None,
+        "user": user,
+    }
+
+
+def _seats(meeting_id: str, body_id: str, events: list[Event], r: Roster) -> dict[tuple[int, int], dict[str, str]]:
+    """For each decision (item, index): whose seat each one serving filled (KL 5 kap. 66 §)."""
+    m = Meeting(meeting_id, body_id)
+    out: dict[tuple[int, int], dict[str, str]] = {}
+    for e in events:
+        apply(m, r, e)
+        if e.kind == "decided":
+            item = m.items[e.data["n"]]
+            out[(item.n, len(item.decisions) - 1)] = {u: m.serving_for(u, r) or u for u in item.decisions[-1].serving}
+    return out
+
+
+def _who_served(m: Meeting, r: Roster, seats: dict[tuple[int, int], dict[str, str]]) -> dict[str, dict[int, str]]:
+    """Who served in which paragraph and in whose seat: user -> paragraph -> member, from the
+    decisions that stand."""
+    out: dict[str, dict[int, str]] = {}
+    for item in m.items.values():
+        if item.paragraph is None:
+            continue
+        for i, d in enumerate(item.decisions):
+            if d.retaken:
+                continue
+            for user, member in seats.get((item.n, i), {}).items():
+                out.setdefault(user, {})[item.paragraph] = member
+    return out
+
+
 def _doc(meeting_id: str, body_id: str, events: list[Event], r: Roster, fp: str) -> dict[str, Any]:
     m, entries = replay(meeting_id, body_id, events, r)
     by_item = _by_section(entries, m, r)
     comings = _comings_and_goings(events, m, r)
     moved, places = _places_at_decisions(events)
     served = m.ever_served
+    paragraphs = sorted(i.paragraph for i in m.items.values() if i.paragraph is not None and i.valid_decisions)
+    where = _who_served(m, r, _seats(meeting_id, body_id, events, r))
     deciders = []
     for user, for_members in served.items():
+        seats = where.get(user, {})
+        entry = person(r, user) | _participation(m, r, user, comings, moved)
         if for_members:
-            role = "tjänstgörande ersättare för " + " och ".join(r.label(u) for u in for_members)
+            by_member: dict[str, list[int]] = {}
+            for n, member in sorted(seats.items()):
+                by_member.setdefault(member, []).append(n)
+            entry |= {
+                "roll": "ersättare",
+                # a substitute who entered and never served in a decision still served (for the member)
+                "ersättare_för": [person(r, u) | {"paragrafer": by_member.get(u, [])} for u in for_members],
+            }
         else:
-            role = "ordförande" if user == r.chair else "ledamot"
-        deciders.append({"namn": r.label(user), "roll": role, "deltagande": _participation(m, r, user, comings, moved)})
+            entry |= {
+                "roll": "ordförande" if user == r.chair else "ledamot",
+                "ej_paragrafer": [n for n in paragraphs if n not in seats],
+            }
+        deciders.append(entry)
     others = [
-        {
-            "namn": r.label(u),
-            "roll": _other_role(r, u),
-            "deltagande": _participation(m, r, u, comings, moved),
-        }
+        person(r, u) | {"roll": _other_role(r, u)} | _participation(m, r, u, comings, moved)
         for u in m.present
-        if not r.is_substitute(u) and u not in served
+        if not r.is_substitute(u) and u not in served and u not in r.secretaries
     ]
     items = []
     # Paragraphs stand in § order, whatever order the agenda items were taken up in.
@@ -293,25 +322,32 @@ def _doc(meeting_id: str, body_id: str, events: list[Event], r: Roster, fp: str)
             continue
         permission = None
         if item.approved_by:
-            permission = "Säkerhetsskyddschefen bedömde att ärendet kan behandlas på distans (§ 8)."
+            permission = f"Säkerhetsskyddschefen bedömde att ärendet kan behandlas på distans ({cite(Rule.P8)})."
         elif item.allowed_by:
-            permission = f"Ordföranden tillät att ärendet med {item.klass} behandlas (§ 7)."
+            permission = f"Ordföranden tillät att ärendet med {item.klass} behandlas ({cite(Rule.P7)})."
         presided = [d.presiding for d in item.valid_decisions if d.presiding and d.presiding != r.chair]
         items.append(
             {
                 "nummer": item.n,
                 "paragraf": item.paragraph,
-                "omedelbart_justerad": date_time(item.justerad, r.tz) if item.justerad else None,
+                "omedelbart_justerad": _iso(item.justerad, r) if item.justerad else None,
                 "rubrik": item.title,
                 "dnr": item.dnr or None,
                 "klass": item.klass or None,
                 "tillstånd": permission,
                 # KL 6 kap. 33 §: who led the item when it was not the ordförande
-                "ordförande": [r.label(u) for u in dict.fromkeys(presided)],
+                "ordförande": [person(r, u) for u in dict.fromkeys(presided)],
+                # who took part in the debate: who asked for the floor, in order, once each
+                "i_överläggningen": [
+                    person(r, u)
+                    for u in dict.fromkeys(
+                        e.data["user"] for e in events if e.kind == "floor" and e.data.get("n") == item.n
+                    )
+                ],
                 "yrkanden": [
                     {
                         "nr": x.id,
-                        "av": r.label(x.user),
+                        "av": person(r, x.user),
                         "yrkande": x.text,
                         "återtaget": x.withdrawn,
                         "förfallet_jäv": x.fallen,
@@ -321,35 +357,38 @@ def _doc(meeting_id: str, body_id: str, events: list[Event], r: Roster, fp: str)
                 "teknikkontroller": [
                     {
                         "nr": c.id,
-                        "kl": hm(c.started, r.tz),
+                        "tid": _iso(c.started, r),
                         "resultat": "pågår" if c.running else ("godkänd" if c.passed else "ej godkänd"),
-                        "svarade_inte": [r.label(u) for u in c.missing] if c.passed is False else [],
+                        "svarade_inte": [person(r, u) for u in c.missing] if c.passed is False else [],
                     }
                     for c in m.checks_of(item.n)
                 ],
-                "jäv": [r.label(u) for u in item.jav],
-                "propositionsordning": _propositions(m, item.n, events),
+                "jäv": [person(r, u) for u in item.jav],
                 "voteringar": [_vote(r, v) for v in m.votes_of(item.n)],
                 "beslut": [
                     {
-                        "kl": hm(d.at, r.tz),
-                        "beslut": d.text,
+                        "tid": _iso(d.at, r),
+                        "beslut": d.text,  # as it reads now: after a rättelse, the corrected text
                         "enligt_förslag": d.proposal,  # after a vote: the proposal that won
-                        "deltog": [r.label(u) for u in d.participants],
-                        "avstod": [r.label(u) for u in d.abstained],  # KL 4 kap. 25 §: took no part
+                        "deltog": [person(r, u) for u in d.participants],
+                        "avstod": [person(r, u) for u in d.abstained],  # KL 4 kap. 25 §: took no part
                         "teknikkontroll": d.check_id,
                         "votering": d.vote_id,
                         "taget_om": d.retaken,
-                        "jäv_efter_beslutet": [r.label(u) for u in d.involved if u in item.jav],
+                        "jäv_efter_beslutet": [person(r, u) for u in d.involved if u in item.jav],
                         "rättelser": [
-                            {"tidigare": c.old, "av": r.label(c.by), "kl": date_time(c.at, r.tz)} for c in d.corrections
+                            {"tidigare": c.old, "av": person(r, c.by), "tid": _iso(c.at, r)} for c in d.corrections
                         ],
-                        "reservationer": [{"av": r.label(u), "motivering": t} for u, t in d.reservations],
+                        "reservationer": [{"av": person(r, u), "motivering": t} for u, t in d.reservations],
                     }
                     # § 2: where those who changed place during the meeting were at it (only
                     # then: a protocol without a move reads, and is fingerprinted, as before)
                     | (
-                        {"plats": [f"{r.label(u)} {at.get(u, 'på distans')}" for u in d.participants if u in moved]}
+                        {
+                            "plats": [
+                                person(r, u) | {"plats": at.get(u, "på distans")} for u in d.participants if u in moved
+                            ]
+                        }
                         if moved
                         else {}
                     )
@@ -357,41 +396,54 @@ def _doc(meeting_id: str, body_id: str, events: list[Event], r: Roster, fp: str)
                 ],
                 # KL 5 kap. 66 §: who served, from the decisions that stand
                 "tjänstgörande": [
-                    r.label(u) for u in dict.fromkeys(u for d in item.valid_decisions for u in d.serving)
+                    person(r, u) for u in dict.fromkeys(u for d in item.valid_decisions for u in d.serving)
                 ],
                 "förlopp": by_item.get(item.n, []),
                 # KL 5 kap. 69 §, 8 kap. 12 §: an omedelbart justerad paragraph's signers and anslag
-                "justerad_av": [r.label(s.user) for s in item.signatures if item.justerad],
+                "justerad_av": [person(r, s.user) for s in item.signatures if item.justerad],
                 "anslag": _anslag(m, r, item.justerad, item.anslag, [item.paragraph], True) if item.justerad else None,
             }
         )
     start = m.opened_at or m.start
     numbers = [i.paragraph for i in m.items.values() if i.taken_up and i.paragraph is not None]
     return {
+        "organisation": r.organisation or None,
         "organ": r.name,
+        "plats": r.chair_room or None,
         "sammanträde": m.id,
         "status": m.phase.value,
         "datum": start.astimezone(r.tz).strftime("%Y-%m-%d") if start else None,
-        "tid": (f"{hm(m.opened_at, r.tz)}–{hm(m.closed_at, r.tz)}" if m.closed_at else f"{hm(m.opened_at, r.tz)}–")
-        if m.opened_at
-        else None,
-        "kallelse": date_time(m.convened_at, r.tz) if m.convened_at else None,
+        "kallat_till": _iso(m.start, r) if m.start else None,
+        "öppnat": _iso(m.opened_at, r) if m.opened_at else None,
+        "avslutat": _iso(m.closed_at, r) if m.closed_at else None,
+        "kallelse": _iso(m.convened_at, r) if m.convened_at else None,
         "form": m.form,
         "motivering": m.motivation,
         "beslutande": deciders,
+        # Every substitute present who did not serve throughout: with the paragraphs not served in
+        # when they served in others (None: not in any).
         "ej_tjänstgörande_ersättare": [
-            {"namn": p.label, "deltagande": _participation(m, r, p.user, comings, moved)}
+            person(r, p.user)
+            | {
+                "ej_paragrafer": [n for n in paragraphs if n not in where.get(p.user, {})]
+                if p.user in served
+                else None,
+            }
+            | _participation(m, r, p.user, comings, moved)
             for p in r.substitutes
-            if p.user in m.present and p.user not in served
+            if p.user in m.present and (p.user not in served or any(n not in where.get(p.user, {}) for n in paragraphs))
+        ],
+        "sekreterare": [
+            person(r, u) | _participation(m, r, u, comings, moved) for u in r.secretaries if u in m.present
         ],
         "övriga_närvarande": others,
         "frånvarande": [
-            p.label + (" (anmält förhinder)" if p.user in m.forhinder else "")
+            person(r, p.user) | {"förhinder": p.user in m.forhinder}
             for p in (*r.members, *r.substitutes)
             if p.user not in m.present
         ],
         "teknikfelsledamöter": [
-            {"namn": r.label(u), "från": hm(at, r.tz), "ersatt_av": r.label(m.replaced_by.get(u) or m.substituted[u])}
+            person(r, u) | {"från": _iso(at, r), "ersatt_av": person(r, m.replaced_by.get(u) or m.substituted[u])}
             for u, at in m.teknikfel.items()
         ],
         "inledning": by_item.get(BEFORE, []),
@@ -403,8 +455,8 @@ def _doc(meeting_id: str, body_id: str, events: list[Event], r: Roster, fp: str)
             for i in m.items.values()
             if i.struck is not None
         ],
-        "justerare": [r.label(u) for u in m.justerare],
-        "paragrafer": _span(numbers),
+        "justerare": [person(r, u) for u in m.justerare],
+        "paragrafer": sorted(numbers),
         "justering": _justering(m, r),
         "underskrifter": _signatures(m, r, fp),
         "anslag": (
@@ -413,21 +465,30 @@ def _doc(meeting_id: str, body_id: str, events: list[Event], r: Roster, fp: str)
     }
 
 
+def _iso(at: datetime, r: Roster) -> str:
+    """A time as data: ISO 8601 on the body's clock, with its offset."""
+    return at.astimezone(r.tz).replace(microsecond=0).isoformat()
+
+
 def _meeting_day(m: Meeting, r: Roster) -> date | None:
     start = m.opened_at or m.start
     return start.astimezone(r.tz).date() if start else None
 
 
-def _justering(m: Meeting, r: Roster) -> str | None:
+def _justering(m: Meeting, r: Roster) -> dict[str, Any] | None:
     """Where and when the protocol was justerat; a justering later than the fourteen days is
     noted (KL 6 kap. 35 §, 5 kap. 69 §)."""
     if m.justerad_at is None:
         return None
-    text = f"Digitalt i {r.name}s sammanträdesrum, {date_time(m.justerad_at, r.tz)}"
     day = _meeting_day(m, r)
-    if day and m.justerad_at.astimezone(r.tz).date() > (deadline := last_day_to_justera(day)):
-        text += f", senare än fjorton dagar efter sammanträdet (senast {deadline}, 6 kap. 35 § kommunallagen)"
-    return text
+    deadline = last_day_to_justera(day) if day else None
+    late = deadline is not None and m.justerad_at.astimezone(r.tz).date() > deadline
+    return {
+        "plats": f"digitalt i {r.name}s sammanträdesrum",
+        "tid": _iso(m.justerad_at, r),
+        "senast": deadline.isoformat() if deadline else None,
+        "för_sent": late,
+    }
 
 
 def _anslag(
@@ -437,13 +498,6 @@ def _anslag(
     justerad_day = justerad.astimezone(r.tz).date().isoformat()
     listed = paragraphs_text([n for n in numbers if n is not None])
     return anslag_lines(r, day.isoformat(), justerad_day, posted, listed, at_once)
-
-
-def _span(numbers: list[int]) -> str | None:
-    if not numbers:
-        return None
-    low, high = min(numbers), max(numbers)
-    return f"§ {low}" if low == high else f"§§ {low}–{high}"
 
 
 def _signatures(m: Meeting, r: Roster, fp: str) -> list[dict[str, Any]]:
@@ -457,14 +511,16 @@ def _signatures(m: Meeting, r: Roster, fp: str) -> list[dict[str, Any]]:
     listed = {u for _, u in rows}
     signed = dict.fromkeys(s.user for s in m.signatures if s.fingerprint == fp)
     rows += [("Ordförande", u) for u in signed if u not in listed]
+    if m.justerad_at is not None:  # justerat: those who signed, never a blank line (the secretary's is optional)
+        rows = [(role, u) for role, u in rows if u in signed]
     out = []
     for role, user in rows:
         signature = next((s for s in reversed(m.signatures) if s.user == user and s.fingerprint == fp), None)
         out.append(
-            {
+            person(r, user)
+            | {
                 "roll": role,
-                "namn": r.label(user),
-                "signerat": date_time(signature.at, r.tz) if signature else None,
+                "signerat": _iso(signature.at, r) if signature else None,
                 "händelse": signature.event_id if signature else None,
             }
         )
@@ -473,20 +529,15 @@ def _signatures(m: Meeting, r: Roster, fp: str) -> list[dict[str, Any]]:
 
 def _vote(r: Roster, v: Vote) -> dict[str, Any]:
     # One who gave no vote took no part in the decision (KL 4 kap. 27 §): never an abstention.
-    ballots: dict[str, list[str]] = {"ja": [], "nej": [], "avstår": [], "röstade inte": []}
-    for user in v.voters:
-        ballots[v.ballots.get(user, "röstade inte")].append(r.label(user))
-    if not ballots["röstade inte"]:
-        del ballots["röstade inte"]
     return {
         "nr": v.id,
         "sluten": v.closed,
         "ja_förslag": v.a,
         "nej_förslag": v.b,
-        "röster": {} if v.closed else ballots,
+        "röster": [] if v.closed else [person(r, u) | {"röst": v.ballots.get(u)} for u in v.voters],
         "antal": v.counts,
         "resultat": "pågår" if v.running else ("ogiltig" if v.winner is None else (v.a if v.winner == "a" else v.b)),
-        "hur": vote_how(v.how, v.cause, v.lot, r, v.presiding) if v.ended else "",
+        "hur": protocol_text(vote_how(v.how, v.cause, v.lot, r, v.presiding)) if v.ended else "",
     }
 
 
@@ -545,8 +596,8 @@ def md_text(text: str) -> str:
 def _markdown(blocks: list[layout.Block]) -> str:
     out = []
     for kind, title, lines in blocks:
-        if kind == "title":
-            out.append(f"# Protokoll – {md_text(title)}\n" + "".join(f"\n{md_text(x)}\n" for x in lines))
+        if kind == "title":  # the document, then the kommun and the body
+            out.append(f"# {md_text(title)} – {md_text(', '.join(lines))}\n")
         elif kind == "head":  # a value per line; several values as a list under their label
             rows = []
             for label, values in lines:
@@ -555,7 +606,7 @@ def _markdown(blocks: list[layout.Block]) -> str:
                 else:
                     rows.append(f"- {md_text(label)}:" + "".join(f"\n  - {md_text(v)}" for v in values))
             out.append("\n".join(rows) + "\n")
-        elif kind in ("h2", "paragraph"):
+        elif kind in ("h2", "appendix", "paragraph"):
             out.append(f"## {md_text(title)}\n" + "".join(f"\n{md_text(x)}\n" for x in lines))
         elif kind in ("note", "p"):
             out.append(f"{md_text(title)}\n")
@@ -563,8 +614,16 @@ def _markdown(blocks: list[layout.Block]) -> str:
             out.append(f"{md_text(title)}\n\n" + "\n".join(f"- {md_text(x)}" for x in lines) + ("\n" if lines else ""))
         elif kind == "signatures":  # the bot's own lines to sign on, not text
             out.append(
-                "\n".join(f"- {role}: {name} {signed or '____________________'}" for role, name, signed in lines) + "\n"
+                "\n".join(
+                    f"- {role}: " + " ".join(x for x in (md_text(name), signed or "____________________") if x)
+                    for role, name, signed in lines
+                )
+                + "\n"
             )
+        elif kind == "table":  # the first row heads the columns
+            cells = ["| " + " | ".join(md_text(c) for c in row) + " |" for row in lines]
+            cells.insert(1, "|" + " --- |" * len(lines[0]))
+            out.append(f"{md_text(title)}:\n\n" + "\n".join(cells) + "\n")
         else:  # list, small, box: a titled list
             rows = "\n".join(f"- {md_text(x)}" for x in lines) if lines else "–"
             out.append(f"{md_text(title)}:\n\n{rows}\n" if title else f"{rows}\n")

@@ -46,6 +46,10 @@ def css() -> str:
         "table.signatures { border-collapse: collapse; width: 100%; margin-top: 1em; }",
         "table.signatures td, table.signatures th { border-bottom: 1px solid #c9d3de; padding: 0.5em; "
         "text-align: left; }",
+        "table.votes { border-collapse: collapse; margin: 0.3em 0 0.8em 0; }",
+        "table.votes td, table.votes th { border-bottom: 1px solid #c9d3de; padding: 0.2em 0.8em; text-align: left; }",
+        "table.votes td { text-align: center; }",
+        "h2.appendix { break-before: page; }",
         "ul { margin: 0.2em 0 0.5em 0; padding-left: 1.2em; }",
         ".decision { padding: 0.5em 0.8em; margin: 0.4em 0; }",
         ".box { padding: 0.5em 0.8em; margin: 1em 0; }",

@@ -4,6 +4,7 @@ A refusal, a protocol line and a test name all use these strings, so a citation 
 once, here.
 """
 
+import re
 from enum import StrEnum
 
 
@@ -43,3 +44,41 @@ class Rule(StrEnum):
     # The justering is announced on the anslagstavla; the appeal time runs from that day.
     KL_8_12 = "KL 8 kap. 12 §"
     KL_13_5 = "KL 13 kap. 5 §"
+
+
+def cite(*rules: Rule) -> str:
+    """Rules as a protocol cites them, so that none reads as one of the protocol's own
+    paragraphs: `12 § arbetsordningen`, `5 och 10 §§ arbetsordningen`, `6 kap. 27 § kommunallagen`.
+    (The chat keeps the short `§ 12` and `KL 6 kap. 27 §`.)"""
+    own = [rule.value.removeprefix("§ ") for rule in rules if not rule.name.startswith("KL")]
+    parts = []
+    if own:
+        numbers = " och ".join([", ".join(own[:-1]), own[-1]] if len(own) > 1 else own)
+        parts.append(f"{numbers} {'§§' if len(own) > 1 else '§'} arbetsordningen")
+    parts += [f"{rule.value.removeprefix('KL ')} kommunallagen" for rule in rules if rule.name.startswith("KL")]
+    return ", ".join(parts)
+
+
+_BY_VALUE = {rule.value: rule for rule in Rule}
+_KL = re.compile(r"KL (\d+) kap\. (\d+) §")
+# A citation of the arbetsordning as the chat writes it, where the bot writes citations: at the
+# start of a parenthesis or after its "; " or ", ", up to its end ("(§ 12)", "(…; §§ 5, 10)").
+_OWN = re.compile(r"(?:(?<=\()|(?<=; )|(?<=, ))§§? (\d+(?:(?:, | och |–)\d+)*)(?=\))")
+
+
+def _own(match: re.Match[str]) -> str:
+    numbers: list[int] = []
+    for part in re.split(r", | och ", match[1]):
+        low, _, high = part.partition("–")
+        numbers += range(int(low), int(high or low) + 1)
+    rules = [_BY_VALUE.get(f"§ {n}") for n in numbers]
+    return match[0] if None in rules else cite(*(rule for rule in rules if rule is not None))
+
+
+def protocol_text(text: str) -> str:
+    """A text the bot wrote (never one people wrote) with its citations as the protocol writes
+    them (`cite`): for the bot's own words that the chat shares with the protocol."""
+    text = _KL.sub(
+        lambda m: cite(_BY_VALUE[m[0]]) if m[0] in _BY_VALUE else f"{m[1]} kap. {m[2]} § kommunallagen", text
+    )
+    return _OWN.sub(_own, text)

@@ -54,6 +54,8 @@ class Roster:
     first_paragraph: int = 1  # the body's first protocol paragraph number in the first year it meets here
     protocol_kept_at: str = "Kommunkansliet"  # where the justerat protocol is kept (the anslag says)
     video: str = "extern"  # "element-call": the bot follows the room's call and checks attestations
+    chair_room: str = ""  # the body's `place`: the chair's room, the protocol's plats ("" at a distance only)
+    organisation: str = ""  # the kommun the protocol's head names
     _index: dict[str, Person] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -48,6 +48,9 @@ CAST = [
 ]
 
 
+ORGANISATION = "Exempelby kommun"  # the demo's kommun: the configuration's top-level `organisation`
+
+
 def body_config(room_id: str, hs: str = "localhost", check_timeout: int = 8, **settings: Any) -> dict[str, Any]:
     def uid(localpart: str) -> str:
         return f"@{localpart}:{hs}"
@@ -64,6 +67,7 @@ def body_config(room_id: str, hs: str = "localhost", check_timeout: int = 8, **s
         "secretaries": [uid("sara")],
         "security_chief": uid("sven"),
         "check_timeout_seconds": check_timeout,
+        "place": "Kommunhuset, sammanträdesrum Tingshuset",
         "members": [{"user": uid(lp), "name": n, "party": p} for lp, n, p in by_role["member"]],
         "substitutes": [{"user": uid(lp), "name": n, "party": p} for lp, n, p in by_role["substitute"]],
         # The secretary and the security chief are listed as attendees too, to have their names.
@@ -144,6 +148,7 @@ class Stage:
             [body_config(room_id, check_timeout=check_timeout, **settings)],
             # scripted people type faster than people do
             commands_per_minute=commands_per_minute,
+            organisation=ORGANISATION,
         )
         self.bot = BotProcess(self.config_path, data / "bot.log", env=self.clock.env() if self.clock else None)
         if start_bot:

@@ -14,6 +14,7 @@ import commands
 from commands.text import Message
 from matrix import content as rtc_content
 from matrix import rtc
+from minutes.layout import clock, label
 from rules.citations import Rule
 from rules.state import hm
 from tests.driver import CHAIR, KALLA, M3, M4, M5, MEMBERS, ROSTER, SECR, SUB1, SUB2, TJP, VICE, Driver
@@ -240,12 +241,15 @@ def test_p2_p5_p10_lokal_after_a_call_drop_is_a_change_of_place_and_never_clears
     d.checked(2)
     d.ok(CHAIR, "!beslut Avslag")
     doc = json.loads(d.protocol("json"))
-    david = next(x for x in doc["beslutande"] if x["namn"] == "David Dahl (C)")
-    assert david["deltagande"].startswith(f"på distans; i ordförandens lokal från kl. {at}")
+    david = next(x for x in doc["beslutande"] if label(x) == "David Dahl (C)")
+    assert david["deltagande"] == "på distans"  # where he sat first; then the move, with its time
+    (moved_at,) = (c["till_ordförandens_lokal"] for c in david["kom_och_gick"] if "till_ordförandens_lokal" in c)
+    assert clock(moved_at) == at
     first, second = (item["beslut"][0] for item in doc["ärenden"][:2])
-    assert first["plats"] == ["David Dahl (C) på distans"]
-    assert second["plats"] == ["David Dahl (C) i ordförandens lokal"]
+    assert [(label(x), x["plats"]) for x in first["plats"]] == [("David Dahl (C)", "på distans")]
+    assert [(label(x), x["plats"]) for x in second["plats"]] == [("David Dahl (C)", "i ordförandens lokal")]
     md = d.protocol("md")
+    assert f"på distans; i ordförandens lokal från kl. {at}" in md
     assert "registrerat från videosamtalet" in md  # the drop stays in the protocol
     assert "flyttade till ordförandens lokal och deltar därifrån; dessförinnan på distans" in md
     assert "Plats vid beslutet (2 § arbetsordningen): David Dahl (C) i ordförandens lokal." in md

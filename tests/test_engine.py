@@ -178,8 +178,10 @@ def test_kl_6_35_a_retaken_decision_does_not_repeat_its_proposition():
     d.checked(1)
     d.ok(CHAIR, "!beslut Bifall")
     item = json.loads(d.protocol("json"))["ärenden"][0]
-    assert item["propositionsordning"] == ["Bifall (bifallet utan votering)"]
     assert [x["taget_om"] for x in item["beslut"]] == [True, False]
+    md = d.protocol("md")
+    assert md.count("Ordföranden ställer proposition på ”Bifall”") == 1
+    assert "”Bifall”, tas om och gäller inte (12 § arbetsordningen)" in md
 
 
 # --- what people write is their text, and nothing else, in every format (KL 6 kap. 35 §) ---------
@@ -208,10 +210,12 @@ def _hostile_meeting() -> Driver:
 
 # The lines the protocol itself writes outside lists; everything people wrote is inside one.
 _BOT_LINES = (
-    "Sammanträdets öppnande:",
-    "Sammanträdets avslutning:",
-    "Förlopp:",
+    "Före första paragrafen:",
+    "Sammanträdets avslutning och därefter:",
+    "§ 1  Budget 2027:",  # the bilaga's section of the paragraph
+    "Yrkanden:",
     "Beslutsgång:",
+    "Teknikfunktionskontroll enligt 12 § arbetsordningen",
     "Kommunstyrelsen beslutar",
     "Inget beslut fattades",
     "Dnr ",
@@ -228,7 +232,8 @@ def test_kl_6_35_hostile_text_cannot_forge_a_section_in_the_markdown_protocol():
     assert not re.search(r"(?<!\\)[<\[\]*`|]", md)  # no markup left unescaped: no tag, link, emphasis
     assert not any(line.lstrip().startswith(("---", "===", "> ", "1. ")) for line in md.splitlines())
     items = [line for line in md.splitlines() if line.startswith("- ")]
-    assert sum("Beslut kl." in line for line in items) == 1  # the forged one is inside the motion
+    assert not any("Beslut kl." in line for line in items)  # the forged one is inside the motion's item
+    assert "\\\n  Beslut kl. 17.00: Budgeten avslås enhälligt" in md
     # the person's text is all there, readable, each line kept inside its own list item
     assert "Budgeten avslås enhälligt" in md and "Kommunstyrelsen beslutar att\\\n  1\\. budgeten" in md
     for line in md.splitlines():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from minutes.layout import label
 from rules.citations import Rule
 from tests.driver import CHAIR, KALLA, M3, M4, M5, SECR, SUB1, SUB2, VICE, Driver
 
@@ -63,9 +64,9 @@ def test_kl_6_17_the_confirmed_substitute_serves_from_the_upprop_and_the_protoco
     d.checked()
     assert SUB1 in d.ok(CHAIR, "!beslut Bifall").events[0][1]["participants"]
     doc = json.loads(d.protocol("json"))
-    assert "Eva Ek (V) (anmält förhinder)" in doc["frånvarande"]
-    erik = next(x for x in doc["beslutande"] if x["namn"] == "Erik Ek (S)")
-    assert erik["roll"] == "tjänstgörande ersättare för Eva Ek (V)"
+    assert {label(x): x["förhinder"] for x in doc["frånvarande"]}["Eva Ek (V)"]  # anmält förhinder
+    erik = next(x for x in doc["beslutande"] if label(x) == "Erik Ek (S)")
+    assert erik["roll"] == "ersättare" and [label(x) for x in erik["ersättare_för"]] == ["Eva Ek (V)"]
 
 
 def test_kl_6_17_a_member_who_withdraws_takes_over_at_the_next_item():

@@ -13,6 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from minutes import protocol
+from minutes.layout import label
 from minutes.protocol import NOT_SIGNED
 from rules.anslag import anslag_dates, last_day_to_appeal
 from rules.citations import Rule
@@ -68,7 +69,7 @@ def test_kl_5_65_paragraphs_run_per_body_and_year_across_meetings_and_start_agai
     d.close()
     assert (d.m.items[2].paragraph, d.m.items[1].paragraph, d.m.items[3].paragraph) == (101, 102, None)
     doc = _doc(d)
-    assert doc["paragrafer"] == "§§ 101–102"
+    assert doc["paragrafer"] == [101, 102] and "- Paragrafer: §§ 101–102" in d.protocol("md")
     assert [(i["paragraf"], i["nummer"]) for i in doc["ärenden"]] == [(101, 2), (102, 1)]  # in § order
     _next_meeting(d, "2026-12-17")
     meeting(d, items=(1,))
@@ -296,7 +297,7 @@ def test_kl_5_69_one_who_presided_at_the_close_and_is_justerare_does_not_justera
     assert d.m.justerad_at is None  # the change of justerare is a new version: Anna signs it too
     d.ok(CHAIR, "!justera")
     assert d.m.justerad_at is not None
-    rows = {s["namn"]: s["roll"] for s in _doc(d)["underskrifter"] if s["signerat"]}
+    rows = {label(s): s["roll"] for s in _doc(d)["underskrifter"] if s["signerat"]}
     name = d.roster.label(lead)
     assert rows == {"Anna Andersson (S)": "Ordförande § 1, justerare § 2", name: "Ordförande § 2, justerare § 1"}
 
@@ -334,7 +335,7 @@ def test_kl_6_28_kl_5_69_a_justerare_javig_in_an_item_does_not_justera_its_parag
     for user in (CHAIR, VICE, M3):
         d.ok(user, "!justera")
     assert d.m.justerad_at is not None
-    rows = {s["namn"]: s["roll"] for s in _doc(d)["underskrifter"]}
+    rows = {label(s): s["roll"] for s in _doc(d)["underskrifter"]}
     assert rows["Bo Berg (M)"] == "Justerare § 1" and rows["Cecilia Carlsson (S)"] == "Justerare"
 
 
@@ -357,7 +358,7 @@ def test_kl_6_28_kl_5_69_an_ordforande_javig_in_an_item_does_not_sign_it_as_its_
     assert d.m.justerad_at is None  # § 2 is the vice chair's to sign as its ordförande
     d.ok(VICE, "!justera")
     assert d.m.justerad_at is not None
-    rows = {s["namn"]: s["roll"] for s in _doc(d)["underskrifter"]}
+    rows = {label(s): s["roll"] for s in _doc(d)["underskrifter"]}
     assert rows["Anna Andersson (S)"] == "Ordförande §§ 1, 3" and rows["Bo Berg (M)"] == "Ordförande § 2"
 
 
@@ -524,11 +525,11 @@ def test_kl_5_69_the_signature_block_names_who_signed_or_is_to_and_only_a_secret
     d.checked(item=1)
     d.ok(CHAIR, "!beslut Bifall")
     d.close()
-    rows = [(s["roll"], s["namn"], s["signerat"]) for s in _doc(d)["underskrifter"]]
+    rows = [(s["roll"], label(s), s["signerat"]) for s in _doc(d)["underskrifter"]]
     assert rows == [("Ordförande", "Anna Andersson (S)", None), ("Justerare", "Bo Berg (M)", None)]
     assert d.refused(SECR, "!justera").rule is Rule.KL_5_69  # Sara was not there
     d.ok(VICE, "!justera")
-    rows = [(s["roll"], s["namn"], bool(s["signerat"])) for s in _doc(d)["underskrifter"]]
+    rows = [(s["roll"], label(s), bool(s["signerat"])) for s in _doc(d)["underskrifter"]]
     assert rows == [("Ordförande", "Anna Andersson (S)", False), ("Justerare", "Bo Berg (M)", True)]
     d = closed()  # the secretary attended: she is named, and may sign
     assert [s["roll"] for s in _doc(d)["underskrifter"]] == ["Sekreterare", "Ordförande", "Justerare"]
@@ -543,7 +544,7 @@ def test_kl_6_35_kl_5_69_a_justering_later_than_fourteen_days_is_warned_and_note
     d.now += timedelta(days=1)
     out = d.ok(VICE, "!justera")
     assert "⚠ KL 6 kap. 35 §: protokollet skulle ha justerats senast 2026-12-17" in out.replies[0].text
-    assert (
-        "senare än fjorton dagar efter sammanträdet (senast 2026-12-17, 6 kap. 35 § kommunallagen)"
-        in (_doc(d)["justering"])
+    assert "senare än fjorton dagar efter sammanträdet (senast 2026-12-17, 6 kap. 35 § kommunallagen)" in d.protocol(
+        "md"
     )
+    assert _doc(d)["justering"]["för_sent"] and _doc(d)["justering"]["senast"] == "2026-12-17"

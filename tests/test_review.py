@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import commands
 from commands.text import MAX_BODY, Message
+from minutes.layout import label
 from rules.citations import Rule
 from tests.driver import CHAIR, KALLA, M3, M4, M5, SECR, SUB1, SUB2, TJP, VICE, Driver
 from tests.invariants import assert_protocol_invariants
@@ -44,7 +45,7 @@ def test_kl_6_28_a_javig_substitute_does_not_serve_in_the_item_and_the_next_in_t
     participants = out.events[0][1]["participants"]
     assert SUB2 in participants and SUB1 not in participants and M3 not in participants
     item = _decision(d, 1)
-    assert "Erik Ek (S)" in item["jäv"] and "Erik Ek (S)" not in item["beslut"][0]["deltog"]
+    assert "Erik Ek (S)" in names(item["jäv"]) and "Erik Ek (S)" not in names(item["beslut"][0]["deltog"])
     assert_protocol_invariants(d)
 
 
@@ -55,7 +56,7 @@ def test_kl_6_28_a_javig_persons_motion_falls():
     out = d.ok(M3, "!jäv")
     assert "yrkanden i ärendet faller" in out.replies[0].text
     assert d.m.item.motions[0].fallen
-    assert "(förfallet, jäv)" in d.protocol("md")
+    assert "Cecilia Carlsson (S): Bifall (förfallet på grund av jäv)" in d.protocol("md")
 
 
 # --- 2. the chair removing a healthy member ---------------------------------------------------------
@@ -89,7 +90,8 @@ def test_p11_an_absent_or_departed_member_is_replaced_as_absent_not_as_teknikfel
     doc = json.loads(d.protocol("json"))
     assert doc["teknikfelsledamöter"] == []
     david = next(x for x in doc["beslutande"] if x["namn"].startswith("David"))
-    assert "lämnade sammanträdet kl. 18.00" in david["deltagande"]
+    assert [x["lämnade"][11:16] for x in david["kom_och_gick"]] == ["18:00"]
+    assert "David Dahl (C), ledamot, på distans; lämnade sammanträdet kl. 18.00" in d.protocol("md")
 
 
 # --- 3. the item's class and the kallelse read whole --------------------------------------------------
@@ -145,8 +147,8 @@ def test_kl_6_33_a_javig_chair_does_not_preside_the_first_vice_chair_does():
         d.ok(user, "!ok")
     out = d.ok(VICE, "!beslut Bifall")
     assert out.events[0][1]["presiding"] == VICE and CHAIR not in out.events[0][1]["participants"]
-    assert _decision(d, 1)["ordförande"] == ["Bo Berg (M)"]
-    assert "Ordförande i ärendet (KL 6 kap. 33 §): Bo Berg (M)" in d.protocol("md")
+    assert names(_decision(d, 1)["ordförande"]) == ["Bo Berg (M)"]
+    assert "Ordförande i ärendet (6 kap. 33 § kommunallagen): Bo Berg (M)" in d.protocol("md")
 
 
 def test_p11_a_chair_who_is_teknikfelsledamot_does_not_preside():
@@ -277,11 +279,11 @@ def test_p10_p11_a_serving_substitute_who_loses_transmission_is_replaced_by_the_
     assert d.m.seat(M3) == SUB2 and SUB1 in d.m.teknikfel
     d.ok(CHAIR, "!återuppta")
     doc = json.loads(d.protocol("json"))
-    names = {x["namn"]: x for x in doc["teknikfelsledamöter"]}
-    assert names["Erik Ek (S)"]["ersatt_av"] == "Frida Fors (M)"
-    assert names["Cecilia Carlsson (S)"]["ersatt_av"] == "Erik Ek (S)"
-    frida = next(x for x in doc["beslutande"] if x["namn"] == "Frida Fors (M)")
-    assert frida["roll"] == "tjänstgörande ersättare för Cecilia Carlsson (S)"
+    out = {label(x): label(x["ersatt_av"]) for x in doc["teknikfelsledamöter"]}
+    assert out["Erik Ek (S)"] == "Frida Fors (M)"
+    assert out["Cecilia Carlsson (S)"] == "Erik Ek (S)"
+    frida = next(x for x in doc["beslutande"] if label(x) == "Frida Fors (M)")
+    assert frida["roll"] == "ersättare" and names(frida["ersättare_för"]) == ["Cecilia Carlsson (S)"]
 
 
 # --- 10. silence is not abstention ------------------------------------------------------------------------
@@ -303,9 +305,11 @@ def test_kl_4_27_who_gave_no_vote_took_no_part_and_cannot_reserve():
     assert d.refused(M4, "!reservation").rule is Rule.KL_4_27
     d.ok(VICE, "!reservation")
     vote = _decision(d, 1)["voteringar"][0]
-    assert vote["röster"]["avstår"] == ["David Dahl (C)"] and vote["röster"]["röstade inte"] == ["Eva Ek (V)"]
-    assert "Eva Ek (V)" not in _decision(d, 1)["beslut"][0]["deltog"]
-    assert "röstade inte: Eva Ek (V)" in d.protocol("md")
+    ballots = {label(x): x["röst"] for x in vote["röster"]}
+    assert ballots["David Dahl (C)"] == "avstår" and ballots["Eva Ek (V)"] is None  # gave no vote
+    assert "Eva Ek (V)" not in names(_decision(d, 1)["beslut"][0]["deltog"])
+    md = d.protocol("md")
+    assert "| Ledamot | Ja | Nej | Avstår | Röstade inte |" in md and "| Eva Ek (V) |  |  |  | X |" in md
 
 
 def test_kl_5_54_the_chair_cannot_close_a_vote_on_the_first_ja():
@@ -341,7 +345,7 @@ def test_kl_4_27_reservation_against_an_earlier_items_decision():
     d.ok(VICE, "!reservation ärende 1 Budgeten är för snål.")
     assert d.m.items[1].decisions[0].reservations == [(VICE, "Budgeten är för snål.")]
     assert d.refused(VICE, "!reservation ärende 9").rule is Rule.KL_4_27
-    line = "Reservation (KL 4 kap. 27 §): Bo Berg (M): Budgeten är för snål."
+    line = "Bo Berg (M) reserverar sig mot beslutet (4 kap. 27 § kommunallagen): Budgeten är för snål."
     md = d.protocol("md")
     assert line in md and md.index(line) < md.index("## § 2  Anställning")
 
@@ -395,8 +399,8 @@ def test_kl_6_27_a_member_who_leaves_is_not_teknikfel_and_lawful_decisions_go_on
     d.ok(M5, "!närvarande")  # back again
     assert M5 in _serving(d)
     doc = json.loads(d.protocol("json"))
-    eva = next(x for x in doc["beslutande"] if x["namn"] == "Eva Ek (V)")
-    assert "lämnade sammanträdet" in eva["deltagande"] and "återkom" in eva["deltagande"]
+    eva = next(x for x in doc["beslutande"] if label(x) == "Eva Ek (V)")
+    assert [next(iter(x)) for x in eva["kom_och_gick"]] == ["lämnade", "återkom"]
     assert_protocol_invariants(d)
 
 
@@ -409,10 +413,9 @@ def test_kl_5_65_a_late_member_while_the_substitute_serves_is_listed_as_present(
     d.ok(M5, "!närvarande")
     d.close()
     doc = json.loads(d.protocol("json"))
-    assert "Eva Ek (V)" not in doc["frånvarande"]
-    assert {"namn": "Eva Ek (V)", "roll": "ledamot, tjänstgjorde inte", "deltagande": "på distans"} in doc[
-        "övriga_närvarande"
-    ]
+    assert "Eva Ek (V)" not in names(doc["frånvarande"])
+    eva = next(x for x in doc["övriga_närvarande"] if label(x) == "Eva Ek (V)")
+    assert (eva["roll"], eva["deltagande"], eva["kom_och_gick"]) == ("ledamot, tjänstgjorde inte", "på distans", [])
 
 
 def test_kl_5_65_a_substitute_who_served_for_two_members_is_listed_for_both():
@@ -428,13 +431,13 @@ def test_kl_5_65_a_substitute_who_served_for_two_members_is_listed_for_both():
     d.ok(CHAIR, "!ajournera")
     d.ok(CHAIR, f"!ersätt {M5} {SUB1}")
     doc = json.loads(d.protocol("json"))
-    erik = next(x for x in doc["beslutande"] if x["namn"] == "Erik Ek (S)")
-    assert erik["roll"] == "tjänstgörande ersättare för Cecilia Carlsson (S) och Eva Ek (V)"
+    erik = next(x for x in doc["beslutande"] if label(x) == "Erik Ek (S)")
+    assert erik["roll"] == "ersättare" and names(erik["ersättare_för"]) == ["Cecilia Carlsson (S)", "Eva Ek (V)"]
 
 
 def test_kl_5_65_the_protocol_dates_the_kallelse():
     d = Driver().opened()
-    assert json.loads(d.protocol("json"))["kallelse"] == "2026-12-03 kl. 17.50"
+    assert json.loads(d.protocol("json"))["kallelse"] == "2026-12-03T17:50:01+01:00"
     assert "Kallelse utfärdad: 2026-12-03 kl. 17.50" in d.protocol("md")
 
 
@@ -450,3 +453,7 @@ def test_p2_sharing_is_for_people_here_and_never_a_chain():
 
 def test_p1_the_test_kallelse_reads_whole():
     assert not commands.parse(Message(KALLA), CHAIR).error
+
+
+def names(people: list) -> list[str]:
+    return [label(p) for p in people]

@@ -11,7 +11,7 @@ from commands.text import Message
 from tests.driver import CHAIR, SSC, VICE, Driver
 from tests.test_shell import ROOM, opened
 
-RECORDED = "Tillståndet gavs i ett rum som inte var end-to-end-krypterat (§ 2)."
+RECORDED = "Tillståndet gavs i ett rum som inte var end-to-end-krypterat (2 § arbetsordningen)."
 
 
 def _unencrypted() -> Driver:
@@ -36,7 +36,10 @@ def test_p2_p8_godkann_in_an_unencrypted_room_warns_and_the_protocol_records_it(
     (reply,) = d.ok(SSC, "!godkänn 3").replies
     assert reply.text.startswith("⚠ § 2:") and "Säkerhetsskyddschefen bedömer att ärende 3" in reply.text
     d.ok(CHAIR, "!ärende 3")
-    assert "Säkerhetsskyddschefen bedömde att ärendet kan behandlas på distans (§ 8). " + RECORDED in d.protocol()
+    assert (
+        "Säkerhetsskyddschefen bedömde att ärendet kan behandlas på distans (8 § arbetsordningen). " + RECORDED
+        in d.protocol()
+    )
 
 
 def test_p2_p7_an_unencrypted_room_gives_no_one_else_the_permission():

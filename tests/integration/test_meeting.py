@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 import pytest_asyncio
 
+from minutes.layout import label
 from testing.actors import react, text_of
 from testing.stage import Stage
 
@@ -89,14 +90,14 @@ async def test_p1_to_p12_whole_meeting_with_protocol(room):
 
     doc = json.loads(protocol_offline(stage))
     assert doc["status"] == "avslutat" and doc["motivering"] == "smittspridning i kommunen"
-    assert [t["namn"] for t in doc["teknikfelsledamöter"]] == ["David Dahl (C)"]
+    assert [label(t) for t in doc["teknikfelsledamöter"]] == ["David Dahl (C)"]
     assert [i["nummer"] for i in doc["ärenden"]] == [1, 2]
     assert doc["utgångna_ärenden"] == [
         {"nummer": 3, "rubrik": "Skyddsobjekt", "dnr": None, "skäl": "Ärendet är inte berett"}
     ]
     assert doc["ärenden"][0]["beslut"][0]["beslut"] == "Budgeten för 2027 fastställs."
-    assert "Erik Eriksson (S)" in doc["ärenden"][1]["beslut"][0]["deltog"]
-    assert "David Dahl (C)" not in doc["ärenden"][1]["beslut"][0]["deltog"]
+    took_part = [label(p) for p in doc["ärenden"][1]["beslut"][0]["deltog"]]
+    assert "Erik Eriksson (S)" in took_part and "David Dahl (C)" not in took_part
     lokal = next(p for p in doc["övriga_närvarande"] if p["namn"].startswith("Tina"))
     assert lokal["deltagande"] == "i ordförandens lokal"
 
@@ -270,8 +271,10 @@ async def test_kl_4_25_open_vote_tie_settled_by_chair_and_reservation(room):
     assert reserved == "Bo Berg (M) reserverar sig mot beslutet i ärende 1 (KL 4 kap. 27 §)."
     doc = json.loads(protocol_offline(stage))
     item = doc["ärenden"][0]
-    assert item["voteringar"][0]["röster"]["ja"] == ["Bo Berg (M)", "David Dahl (C)"]
-    assert item["beslut"][0]["reservationer"] == [{"av": "Bo Berg (M)", "motivering": "Förslaget borde bifallas."}]
+    assert [label(x) for x in item["voteringar"][0]["röster"] if x["röst"] == "ja"] == ["Bo Berg (M)", "David Dahl (C)"]
+    assert [(label(x["av"]), x["motivering"]) for x in item["beslut"][0]["reservationer"]] == [
+        ("Bo Berg (M)", "Förslaget borde bifallas.")
+    ]
 
 
 async def test_kl_6_28_jav_with_a_substitute_serving_for_the_item(room):

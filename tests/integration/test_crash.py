@@ -21,11 +21,12 @@ from config import BodyConfig
 from shell import NOT_RECORDED
 from testing.actors import text_of
 from testing.script import script_for
-from testing.stage import body_config
+from testing.stage import ORGANISATION, body_config
 from tests.driver import Driver
 from tests.integration.test_meeting import check_passes, kalla, open_meeting, protocol_offline
 
-_TIME = re.compile(r"\b\d{2}\.\d{2}(\.\d{2})?\b")
+# Times as the protocol's json has them (ISO 8601 with offset) and as its words do (18.05).
+_TIME = re.compile(r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?[+-]\d{2}:\d{2}|\b\d{2}\.\d{2}(\.\d{2})?\b")
 
 
 def without_times(doc: dict) -> str:
@@ -38,7 +39,7 @@ def without_times(doc: dict) -> str:
 
 def reference(script, start: datetime) -> dict:
     """The protocol of the same commands through the rules alone, no crashes."""
-    d = Driver(BodyConfig(**body_config("!r:localhost")).roster())
+    d = Driver(BodyConfig(**body_config("!r:localhost"), organisation=ORGANISATION).roster())
     d.room_encrypted = False  # as the stage's room is: the permissions note it (§ 2)
     d.now = start
     for who, template, mentioned in script:

@@ -4,9 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup.sh
-# The integration tests run Synapse and the bot on a clock they can move forward (testing/clock.py).
-if [ ! -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] && [ "$(id -u)" = 0 ]; then
-    (apt-get install -y -qq faketime || { apt-get update -qq && apt-get install -y -qq faketime; }) >/dev/null
+# Debian's parts the tests use: faketime (the integration tests run Synapse and the bot on a clock
+# they can move forward, testing/clock.py) and poppler-utils (pdfinfo reads the tagged PDF back).
+missing=()
+[ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || missing+=(faketime)
+command -v pdfinfo >/dev/null || missing+=(poppler-utils)
+if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
+    (apt-get install -y -qq "${missing[@]}" || { apt-get update -qq && apt-get install -y -qq "${missing[@]}"; }) >/dev/null
 fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

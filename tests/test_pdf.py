@@ -10,6 +10,7 @@ tillgänglighet till digital offentlig service (DOS-lagen), 10 §, which points 
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -257,7 +258,10 @@ def test_dos_2018_1937_a_text_that_runs_on_to_the_next_page_stays_one_element_in
     assert "Rad 1: kommunstyrelsen föreslås besluta" in body.text
 
 
-@pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="poppler-utils (pdfinfo) is not installed")
+# ./test.sh installs poppler-utils as root; in CI it is never skipped: a missing pdfinfo fails there.
+@pytest.mark.skipif(
+    shutil.which("pdfinfo") is None and not os.environ.get("CI"), reason="poppler-utils (pdfinfo) is not installed"
+)
 def test_dos_2018_1937_pdfinfo_reads_the_protocol_as_tagged_without_syntax_errors(tmp_path):
     _, data = _demo()
     path = tmp_path / "protokoll.pdf"

@@ -41,6 +41,7 @@ from rules.actions import Accepted, Command, Refused, Reply
 from rules.engine import Engine, FoldError, Step
 from rules.roster import Roster
 from rules.state import Meeting
+from rules.words import short_fingerprint
 from storage import Anchor, Break, Chain, Outgoing, Store
 
 log = logging.getLogger("distansbot")
@@ -853,7 +854,7 @@ def _against_room(body_id: str, chain: Chain, anchors: list[Anchor] | str, lines
             )
         elif chain.links[a.length - 1] != a.head:
             faults.append(
-                f"databasen ger inte rummets förankring av {a.length} händelser (huvud {protocol.short(a.head)}): "
+                f"databasen ger inte rummets förankring av {a.length} händelser (huvud {short_fingerprint(a.head)}): "
                 "den har skrivits om i efterhand"
             )
     # Every close and justering since the body-wide chain was posted: the last one's must be there.

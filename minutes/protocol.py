@@ -28,7 +28,7 @@ from rules.engine import Engine
 from rules.meeting import justering_plan, signer_roles
 from rules.roster import Roster
 from rules.state import Event, Meeting, Phase, Vote, apply
-from rules.words import anslag_lines, paragraphs_text, vote_how
+from rules.words import anslag_lines, paragraphs_text, short_fingerprint, vote_how
 
 FORMATS = ("md", "html", "json", "pdf")
 
@@ -630,13 +630,8 @@ def _markdown(blocks: list[layout.Block]) -> str:
     return "\n".join(out)
 
 
-def short(fingerprint: str) -> str:
-    """A fingerprint as the room shows it: its first 16 hex digits, in groups of four."""
-    return " ".join(fingerprint[i : i + 4] for i in range(0, 16, 4))
-
-
 def anchor_text(r: Roster, length: int, head: str) -> str:
     return (
-        f"Förankring av protokollskedjan för {r.name}: {length} händelser, kedjans huvud {short(head)}. "
+        f"Förankring av protokollskedjan för {r.name}: {length} händelser, kedjans huvud {short_fingerprint(head)}. "
         "Med den prövar bot.py verify att databasen inte skrivits om i efterhand."
     )

@@ -25,6 +25,7 @@ import bot as cli
 from commands.text import Message
 from matrix import content as shapes
 from minutes import journal, protocol
+from rules.words import short_fingerprint
 from shell import verify
 from storage import MIGRATIONS, Anchor, Outgoing, Store, chain
 from tests.driver import Driver, started
@@ -128,7 +129,7 @@ async def test_kl_5_69_the_chain_is_anchored_in_the_room_at_the_close_and_at_eve
         assert texts[-1].startswith(
             f"Förankring av protokollskedjan för Kommunstyrelsen: {anchors[-1].length} händelser"
         )
-        assert protocol.short(anchors[-1].head) in texts[-1]
+        assert short_fingerprint(anchors[-1].head) in texts[-1]
         ok, lines = await verify(bot.store, bot, None, await room_of(bot))
         assert ok, lines
         assert any(line.startswith("OK ks:") and "3 förankringar" in line for line in lines)

@@ -26,7 +26,7 @@ from pathlib import Path
 from config import EXIT_CONFIG, Config, ConfigError, load_config, make_private, readable_by_others
 from minutes import protocol
 from shell import Shell, verify
-from storage import Store
+from storage import Store, open_store
 
 log = logging.getLogger("distansbot")
 
@@ -34,7 +34,7 @@ log = logging.getLogger("distansbot")
 @contextlib.asynccontextmanager
 async def _opened(config: Config) -> AsyncIterator[Store]:
     """The bot's database, open for the run or one command-line action, closed after it."""
-    store = await Store.open(config.storage.database)
+    store = await open_store(config.storage.database)
     try:
         yield store
     finally:

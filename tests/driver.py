@@ -15,7 +15,7 @@ from rules.engine import Engine
 from rules.roster import Person, Role, Roster
 from rules.state import Event, Meeting
 from shell import Shell
-from storage import Store
+from storage import open_store
 
 CHAIR = "@anna:ex.se"
 VICE = "@bo:ex.se"
@@ -175,7 +175,7 @@ class Driver:
 
 
 async def started(config) -> Shell:
-    bot = Shell(config, await Store.open(config.storage.database))
+    bot = Shell(config, await open_store(config.storage.database))
     await bot.load()
     bot.bodies["ks"].room_id = "!room:localhost"
     bot.by_room["!room:localhost"] = bot.bodies["ks"]

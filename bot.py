@@ -34,7 +34,7 @@ log = logging.getLogger("distansbot")
 @contextlib.asynccontextmanager
 async def _opened(config: Config) -> AsyncIterator[Store]:
     """The bot's database, open for the run or one command-line action, closed after it."""
-    store = await open_store(config.storage.database)
+    store = await open_store(config.storage.database, config.storage.secret())
     try:
         yield store
     finally:

@@ -5,10 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup.sh
 # Debian's parts the tests use: faketime (the integration tests run Synapse and the bot on a clock
-# they can move forward, testing/clock.py) and poppler-utils (pdfinfo reads the tagged PDF back).
+# they can move forward, testing/clock.py), poppler-utils (pdfinfo reads the tagged PDF back) and
+# postgresql (the PostgreSQL store's tests start a throwaway server of their own, testing/postgres.py).
 missing=()
 [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || missing+=(faketime)
 command -v pdfinfo >/dev/null || missing+=(poppler-utils)
+command -v pg_ctl >/dev/null || compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
     (apt-get install -y -qq "${missing[@]}" || { apt-get update -qq && apt-get install -y -qq "${missing[@]}"; }) >/dev/null
 fi

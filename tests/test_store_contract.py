@@ -69,7 +69,7 @@ class Backend:
             await self.sql(store, f"UPDATE schema_version SET version = {version}")
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "postgresql"])
 async def backend(request, tmp_path) -> Backend:
     if request.param == "sqlite":
         return Backend("sqlite", tmp_path / "db.sqlite3")

@@ -32,6 +32,10 @@ def newer_schema(version: int, known: int) -> RuntimeError:
     )
 
 
+class Unavailable(Exception):
+    """The database server cannot be reached or refuses the bot (its words say which)."""
+
+
 @dataclass(frozen=True)
 class Break:
     """Where a body's stored log stops being what was written."""
@@ -131,6 +135,22 @@ def event_rows(
 
 def event_of(kind: str, at: str, actor: str, data: str) -> Event:
     return Event(kind, datetime.fromisoformat(at), actor, json.loads(data))
+
+
+@dataclass
+class Dump:
+    """A whole store's rows, as stored, to copy into another backend (`bot.py flytta`). Each row
+    is a tuple in the column order named; attachments are str or bytes as they were given."""
+
+    meetings: list[tuple]  # id, body_id, created_at, roster; oldest first
+    events: list[tuple]  # meeting_id, seq, kind, at, actor, source, data, hash, pos, link
+    handled: list[tuple]  # source, room_id, at
+    outbox: list[tuple]  # id, room_id, kind, content, attachment_name, attachment, tag, sent_event_id
+    settings: list[tuple]  # key, value
+    snapshots: list[tuple]  # meeting_id, seq, version, state
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(rows) for name, rows in vars(self).items()}
 
 
 class Lagging:

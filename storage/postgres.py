@@ -19,7 +19,7 @@ from typing import Any
 import asyncpg
 
 from rules.state import Event
-from storage.base import Anchor, Chain, Lagging, Outgoing, event_of, event_rows, newer_schema, walk
+from storage.base import Anchor, Chain, Dump, Lagging, Outgoing, Unavailable, event_of, event_rows, newer_schema, walk
 
 # Each entry moves the schema one version up; never edit one that has shipped. Version 1 is the
 # SQLite store's fifth, whole: PostgreSQL starts there.
@@ -101,14 +101,17 @@ class PostgresStore(Lagging):
 
     @classmethod
     async def open(cls, url: str, password: str | None = None) -> PostgresStore:
-        pool = await asyncpg.create_pool(
-            url,
-            password=password,
-            min_size=1,
-            max_size=4,
-            timeout=CONNECT_SECONDS,
-            command_timeout=STATEMENT_SECONDS,
-        )
+        try:
+            pool = await asyncpg.create_pool(
+                url,
+                password=password,
+                min_size=1,
+                max_size=4,
+                timeout=CONNECT_SECONDS,
+                command_timeout=STATEMENT_SECONDS,
+            )
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+            raise Unavailable(f"PostgreSQL kunde inte nås ({type(e).__name__}: {e})") from e
         store = cls(pool)
         try:
             await store._migrate()
@@ -294,6 +297,64 @@ class PostgresStore(Lagging):
     async def forget_setting(self, key: str) -> None:
         async with self.writing:
             await self.pool.execute("DELETE FROM settings WHERE key = $1", key)
+
+    async def dump(self) -> Dump:
+        """Every row, read in one snapshot of the database."""
+        queries = {
+            "meetings": "SELECT id, body_id, created_at, roster FROM meetings ORDER BY ord",
+            "events": "SELECT meeting_id, seq, kind, at, actor, source, data, hash, pos, link FROM events "
+            "ORDER BY meeting_id, seq",
+            "handled": "SELECT source, room_id, at FROM handled ORDER BY source",
+            "outbox": "SELECT id, room_id, kind, content, attachment_name, attachment_text, attachment_bytes, tag, "
+            "sent_event_id FROM outbox ORDER BY id",
+            "settings": "SELECT key, value FROM settings ORDER BY key",
+            "snapshots": "SELECT meeting_id, seq, version, state FROM snapshots ORDER BY meeting_id",
+        }
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            rows = {name: [tuple(r) for r in await conn.fetch(sql)] for name, sql in queries.items()}
+        rows["outbox"] = [
+            (*r[:5], r[5] if r[6] is None else bytes(r[6]), *r[7:]) for r in rows["outbox"]
+        ]  # as given: text or bytes
+        rows["snapshots"] = [(*r[:3], bytes(r[3])) for r in rows["snapshots"]]
+        return Dump(**rows)
+
+    async def load(self, dump: Dump) -> None:
+        """A copy of another store's rows into this one, which must be empty, in one transaction.
+        The outbox keeps its ids (the transaction ids of answers already sent), and its sequence
+        goes on after them."""
+        async with self.writing, self.pool.acquire() as conn, conn.transaction():
+            for table in ("meetings", "handled", "outbox", "settings"):
+                if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {table})"):
+                    raise ValueError(f"måldatabasen är inte tom (tabellen {table} har rader)")
+            await conn.executemany(
+                "INSERT INTO meetings (id, body_id, created_at, roster) VALUES ($1, $2, $3, $4)", dump.meetings
+            )
+            await conn.executemany(
+                "INSERT INTO events (meeting_id, seq, kind, at, actor, source, data, hash, pos, link) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                dump.events,
+            )
+            await conn.executemany("INSERT INTO handled (source, room_id, at) VALUES ($1, $2, $3)", dump.handled)
+            await conn.executemany(
+                "INSERT INTO outbox (id, room_id, kind, content, attachment_name, attachment_text, attachment_bytes, "
+                "tag, sent_event_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                [
+                    (
+                        *r[:5],
+                        r[5] if isinstance(r[5], str) else None,
+                        r[5] if isinstance(r[5], bytes) else None,
+                        *r[6:],
+                    )
+                    for r in dump.outbox
+                ],
+            )
+            await conn.execute("SELECT setval('outbox_id_seq', COALESCE((SELECT MAX(id) FROM outbox), 0) + 1, false)")
+            await _write_settings(conn, dict(dump.settings))
+            await conn.executemany(
+                "INSERT INTO snapshots (meeting_id, seq, version, state) VALUES ($1, $2, $3, $4)", dump.snapshots
+            )
+        self.heads.clear()
+        self.body_of.clear()
 
 
 async def _insert_outgoing(conn: asyncpg.Connection, outgoing: list[Outgoing]) -> None:

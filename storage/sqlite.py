@@ -17,7 +17,7 @@ from typing import Any
 import aiosqlite
 
 from rules.state import Event
-from storage.base import Anchor, Chain, Lagging, Outgoing, chain, event_of, event_rows, newer_schema, walk
+from storage.base import Anchor, Chain, Dump, Lagging, Outgoing, chain, event_of, event_rows, newer_schema, walk
 
 log = logging.getLogger("distansbot")
 
@@ -363,3 +363,23 @@ class SqliteStore(Lagging):
     async def set_setting(self, key: str, value: str) -> None:
         async with self.writing:
             await self._write_settings({key: value})
+
+    async def dump(self) -> Dump:
+        """Every row, read in one transaction (a consistent copy, also of a bot still running)."""
+        queries = {
+            "meetings": "SELECT id, body_id, created_at, roster FROM meetings ORDER BY rowid",
+            "events": "SELECT meeting_id, seq, kind, at, actor, source, data, hash, pos, link FROM events "
+            "ORDER BY meeting_id, seq",
+            "handled": "SELECT source, room_id, at FROM handled ORDER BY rowid",
+            "outbox": "SELECT id, room_id, kind, content, attachment_name, attachment, tag, sent_event_id FROM outbox "
+            "ORDER BY id",
+            "settings": "SELECT key, value FROM settings ORDER BY key",
+            "snapshots": "SELECT meeting_id, seq, version, state FROM snapshots ORDER BY meeting_id",
+        }
+        async with self.writing:
+            await self.db.execute("BEGIN")
+            try:
+                rows = {name: [tuple(r) for r in await self.db.execute_fetchall(sql)] for name, sql in queries.items()}
+            finally:
+                await self.db.rollback()
+        return Dump(**rows)

@@ -175,7 +175,7 @@ class Driver:
 
 
 async def started(config) -> Shell:
-    bot = Shell(config, await open_store(config.storage.database))
+    bot = Shell(config, await open_store(config.storage.database, config.storage.secret()))
     await bot.load()
     bot.bodies["ks"].room_id = "!room:localhost"
     bot.by_room["!room:localhost"] = bot.bodies["ks"]

@@ -35,8 +35,11 @@ from config import BodyConfig, Config
 from matrix import content as shapes
 from matrix import rtc
 from minutes import calendar, protocol
+from rules import events as rules_events
+from rules import model as rules_model
 from rules import schedule
 from rules import state as rules_state
+from rules import tables as rules_tables
 from rules.actions import Accepted, Command, Refused, Reply
 from rules.engine import Engine, FoldError, Step
 from rules.roster import Roster
@@ -885,7 +888,8 @@ def _against_room(body_id: str, chain: Chain, anchors: list[Anchor] | str, lines
 def _state_version(roster: Roster) -> str:
     """Snapshots are valid for the format, the code that folds the log and the roster."""
     digest = hashlib.sha256(f"json-{SNAPSHOT_FORMAT}".encode())
-    digest.update(Path(rules_state.__file__).read_bytes())
+    for module in (rules_state, rules_model, rules_events, rules_tables):  # the fold, its types and tables
+        digest.update(Path(module.__file__).read_bytes())
     digest.update(repr(roster).encode())
     return digest.hexdigest()[:20]
 

@@ -12,8 +12,8 @@ from datetime import datetime
 from rules.actions import Accepted, Refused, Reply
 from rules.citations import Rule
 from rules.clock import CALL_PHASES
+from rules.model import Meeting, Phase, hm
 from rules.roster import Roster
-from rules.state import Meeting, Phase, hm
 from rules.who import chair_now
 
 

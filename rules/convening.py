@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from rules.actions import Accepted, Command, Outcome, Refused, Reply
 from rules.citations import Rule
 from rules.items import find_item
+from rules.model import Meeting, Phase, date_time, hm
 from rules.register import handles
 from rules.roster import Roster
-from rules.state import Meeting, Phase, date_time, hm
 
 
 def starts_meeting(m: Meeting | None, cmd: Command) -> bool:

@@ -8,10 +8,10 @@ from datetime import datetime
 
 from rules.actions import Accepted, Command, Outcome, Refused, Reply
 from rules.citations import Rule
+from rules.model import Meeting, Phase, date_time
 from rules.register import handles
 from rules.roster import Roster
 from rules.seats import confirmed_serves, first_in_turn, takes_seat
-from rules.state import Meeting, Phase, date_time
 from rules.who import acts_as_chair
 from rules.words import names
 

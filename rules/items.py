@@ -10,10 +10,10 @@ from rules.actions import Accepted, Command, Outcome, Refused, Reply
 from rules.citations import Rule
 from rules.decisions import no_quorum
 from rules.jav import retake_first
+from rules.model import Meeting, hm
 from rules.register import handles
 from rules.roster import Roster
 from rules.seats import takes_seat
-from rules.state import Meeting, hm
 
 
 def find_item(m: Meeting, cmd: Command, rule: Rule) -> int | Refused:

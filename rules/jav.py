@@ -8,10 +8,10 @@ from datetime import datetime
 
 from rules.actions import Accepted, Command, Outcome, Refused, Reply
 from rules.citations import Rule
+from rules.model import Meeting
 from rules.register import handles
 from rules.roster import Roster
 from rules.seats import next_in_turn
-from rules.state import Meeting
 from rules.who import acts_as_chair
 from rules.words import names
 

@@ -10,10 +10,10 @@ from rules.actions import Accepted, Command, Outcome, Refused, Reply
 from rules.call import lose_transmission, not_in_call
 from rules.citations import Rule
 from rules.decisions import abort_running
+from rules.model import Meeting, hm
 from rules.register import handles
 from rules.roster import Role, Roster
 from rules.seats import confirmed_serves, takes_seat
-from rules.state import Meeting, hm
 from rules.who import chair_now, target
 from rules.words import names
 

@@ -9,9 +9,9 @@ from datetime import datetime
 
 from rules.actions import Accepted, Command, Outcome, Refused, Reply
 from rules.citations import Rule
+from rules.model import Meeting, hm
 from rules.register import handles
 from rules.roster import Roster
-from rules.state import Meeting, hm
 from rules.who import target
 
 

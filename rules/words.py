@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from rules.anslag import anslag_dates, last_day_to_post
+from rules.model import Spent, hm
 from rules.roster import Roster
 
 # Why a running check or vote was ended before its time.
@@ -93,3 +94,19 @@ def short_fingerprint(fp: str) -> str:
 def names(r: Roster, users) -> str:
     """People by their labels, as a list in a sentence."""
     return ", ".join(r.label(u) for u in users)
+
+
+# What made a passed check no longer cover the meeting (§ 12), by `Spent.code`.
+_SPENT = {
+    "left": "{who} lämnade sammanträdet kl. {at}",
+    "item_taken": "ärende {n} togs upp kl. {at}",
+    "muted": "ljudet för {who} stängdes av kl. {at}",
+    "dropped": "{who} förlorade {kind} kl. {at}",
+    "resumed": "sammanträdet återupptogs kl. {at}",
+    "decided": "beslut fattat kl. {at}",
+}
+
+
+def spent_text(spent: Spent, r: Roster) -> str:
+    who = r.name_of(spent.user) if spent.user else ""
+    return _SPENT[spent.code].format(who=who, at=hm(spent.at, r.tz), n=spent.n, kind=spent.kind)

@@ -3,7 +3,9 @@ and the state keeps codes where it kept sentences."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +13,7 @@ from minutes import journal
 from rules import events, state
 from rules.actions import Accepted
 from rules.model import Spent
+from rules.words import WORDING
 from tests.driver import CHAIR, M4, M5, Driver
 
 AT = datetime(2026, 12, 3, 17, 0, tzinfo=UTC)
@@ -73,3 +76,9 @@ def test_kl_5_56_an_old_void_votes_end_keeps_who_presided_and_an_unknown_field_i
         state.apply(m, roster, state.Event(kind, AT, CHAIR, data))
     assert m.first_paragraph == 1 and m.numbered is None  # as a log from before numbering meant
     assert m.votes[0].presiding == CHAIR and m.votes[0].how == "void"
+
+
+def test_every_code_the_rules_say_has_its_words_in_minutes_and_every_wording_a_use():
+    root = Path(__file__).resolve().parent.parent
+    said = {m for p in (root / "rules").glob("*.py") for m in re.findall(r'say\(\s*"([\w.]+)"', p.read_text("utf-8"))}
+    assert said and said == set(WORDING), (sorted(said - set(WORDING)), sorted(set(WORDING) - said))

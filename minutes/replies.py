@@ -1,0 +1,82 @@
+"""The words of the rules' replies and refusals, by code: what `rules.words.say` says.
+
+The rules name what they say and its facts (`say("jav.already", r, user=..., n=...)`); the words
+are here, family by family as the rules' sections are, and are registered in `rules.words.WORDING`
+when `minutes` is imported. People come as user ids and are written with their labels here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rules.roster import Roster
+from rules.words import WORDING, names
+
+# --- jäv (KL 6 kap. 28–30 §§; rules/jav.py) ----------------------------------------------------
+
+
+def _jav_declared(
+    r: Roster,
+    user: str,
+    n: int,
+    motions_fall: bool,
+    took_part: bool,
+    presided: bool,
+    after: str | None,
+    turn: str | None,
+) -> str:
+    text = (
+        f"{r.label(user)} har jäv i ärende {n} och får varken delta i eller närvara vid behandlingen (KL 6 kap. 28 §)."
+    )
+    if motions_fall:
+        text += " Hens yrkanden i ärendet faller."
+    if took_part:
+        text += (
+            f" {r.label(user)} deltog i beslutet i ärendet, som därför ska tas om: !omtag, ny "
+            "!teknikkontroll och nytt beslut. Jäv som upptäcks efter beslutet gör det angripbart "
+            "(KL 13 kap. 8 §)."
+        )
+    if presided:
+        text += (
+            f" {r.label(after)} är ordförande i ärendet."
+            if after
+            else " Ingen vice ordförande kan leda ärendet: ordföranden eller sekreteraren utser en "
+            "tjänstgörande ledamot med !ordförande @ledamot (KL 6 kap. 33 §)."
+        )
+    if turn:
+        text += f" {r.label(turn)} står på tur att tjänstgöra under ärendet (!ersätt)."
+    return text
+
+
+JAV: dict[str, Callable[..., str]] = {
+    "jav.retake_first": lambda r, n, users: (
+        f"Beslutet i ärende {n} fattades med {names(r, users)}, som har jäv i ärendet. Det ska tas om "
+        "först: !omtag, ny !teknikkontroll och nytt beslut (KL 13 kap. 8 §)."
+    ),
+    "jav.no_item": lambda r: "Inget ärende är uppe. Jäv anmäls för det ärende som behandlas.",
+    "jav.one_person": lambda r: "Nämn högst en person: !jäv @person.",
+    "jav.only_chair_for_others": lambda r: (
+        "Bara ordföranden kan anteckna jäv för någon annan; anmäl ditt eget med !jäv."
+    ),
+    "jav.already": lambda r, user, n: f"Jäv för {r.label(user)} i ärende {n} är redan antecknat.",
+    "jav.declared": _jav_declared,
+    "jav.none_to_withdraw": lambda r, n: f"Du har inget jäv antecknat i ärende {n}.",
+    "jav.recorded_by_another": lambda r, by: (
+        f"Jävet antecknades av {r.label(by)}, inte av dig; bara den egna anmälan kan återtas."
+    ),
+    "jav.decided_already": lambda r, n: f"Ärende {n} är redan beslutat; jävet kan inte återtas efter beslutet.",
+    "jav.withdrawn": lambda r, user, n: (
+        f"{r.label(user)} har återtagit sin jävsanmälan i ärende {n} och deltar i ärendet."
+    ),
+}
+
+
+def register(*families: dict[str, Callable[..., str]]) -> None:
+    for family in families:
+        for code, wording in family.items():
+            if WORDING.get(code, wording) is not wording:
+                raise ValueError(f"two wordings for {code!r}")
+            WORDING[code] = wording
+
+
+register(JAV)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rules.model import date_time
 from rules.roster import Roster
 from rules.words import WORDING, names
 
@@ -71,6 +72,61 @@ JAV: dict[str, Callable[..., str]] = {
 }
 
 
+# --- förhinder before the meeting (KL 6 kap. 17 §; rules/forhinder.py) ---------------------------
+
+
+def _forhinder_withdrawn(r: Roster, member: str, served: str | None) -> str:
+    text = f"{r.label(member)} har återtagit sitt förhinder."
+    if served:
+        text += (
+            f" {r.label(served)} har redan bekräftat och tjänstgör från början; du tar över från nästa ärende "
+            "sedan du anmält närvaro, som en ledamot som kommer senare (KL 6 kap. 17 §)."
+        )
+    return text
+
+
+FORHINDER: dict[str, Callable[..., str]] = {
+    "forhinder.none_left_to_call": lambda r, member: (
+        f"Ingen ersättare finns kvar att kalla in för {r.label(member)}. Ordföranden och sekreteraren: "
+        "sammanträdet hålls med de ledamöter som kommer; beslutförheten räknas vid uppropet (KL 6 kap. 27 §)."
+    ),
+    "forhinder.called_in": lambda r, sub, member, start: (
+        f"{r.label(sub)}: du kallas in att tjänstgöra för {r.label(member)} vid {r.name}s sammanträde "
+        f"{date_time(start, r.tz) if start else ''}. Svara !tjänstgör om du kan, annars !förhinder."
+    ),
+    "forhinder.only_leaders_for_others": lambda r: (
+        "Bara ordföranden eller sekreteraren kan anmäla förhinder för någon annan."
+    ),
+    "forhinder.not_called": lambda r, user: (
+        f"{r.label(user)} är varken ledamot eller inkallad ersättare; förhinder anmäls av den som är kallad."
+    ),
+    "forhinder.already": lambda r, user: f"Förhinder för {r.label(user)} är redan anmält.",
+    "forhinder.present": lambda r, user: f"{r.label(user)} är närvarande. Den som går antecknas med !lämnar.",
+    "forhinder.reported": lambda r, user, then: f"{r.label(user)} har anmält förhinder. {then}",
+    "forhinder.none_reported": lambda r: "Du har inget förhinder anmält.",
+    "forhinder.withdrawn": _forhinder_withdrawn,
+    "forhinder.not_needed": lambda r, sub, member: (
+        f"{r.label(sub)}: du behöver inte tjänstgöra för {r.label(member)}, som har återtagit sitt förhinder. "
+        "Inkallelsen gäller inte längre."
+    ),
+    "forhinder.serves_until_next": lambda r, sub, member: (
+        f"{r.label(sub)}: {r.label(member)} har återtagit sitt förhinder. Du har bekräftat och tjänstgör för hen "
+        "till nästa ärende sedan hen har anmält närvaro; då tar hen över (KL 6 kap. 17 §)."
+    ),
+    "forhinder.confirmed_already": lambda r: "Du har redan bekräftat.",
+    "forhinder.not_called_in": lambda r: (
+        "Du är inte inkallad. Sekreteraren kallar in ersättare i tur när någon har förhinder."
+    ),
+    "forhinder.serves_from_start": lambda r, sub, member: (
+        f"{r.label(sub)} tjänstgör för {r.label(member)} vid sammanträdet: anmäl närvaro med !närvarande vid "
+        "uppropet, så tjänstgör du från början (KL 6 kap. 17 §)."
+    ),
+    "forhinder.list": lambda r, users: "Förhinder: " + names(r, users),
+    "forhinder.confirmed_line": lambda r, sub, member: f"{r.label(sub)} tjänstgör för {r.label(member)} (bekräftat)",
+    "forhinder.called_line": lambda r, sub, member: f"{r.label(sub)} är inkallad för {r.label(member)} (inte svarat)",
+}
+
+
 def register(*families: dict[str, Callable[..., str]]) -> None:
     for family in families:
         for code, wording in family.items():
@@ -79,4 +135,4 @@ def register(*families: dict[str, Callable[..., str]]) -> None:
             WORDING[code] = wording
 
 
-register(JAV)
+register(JAV, FORHINDER)

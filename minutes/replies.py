@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from rules.model import date_time
+from rules.citations import Rule
+from rules.model import date_time, hm
 from rules.roster import Roster
 from rules.words import WORDING, names
 
@@ -127,6 +128,58 @@ FORHINDER: dict[str, Callable[..., str]] = {
 }
 
 
+# --- items and their classes (§§ 6–8, KL 6 kap. 33 §; rules/items.py) ----------------------------
+
+ITEMS: dict[str, Callable[..., str]] = {
+    "items.which_item": lambda _r, numbers: f"Ange ett ärendenummer från föredragningslistan ({numbers}).",
+    "items.before_called_time": lambda r, what, start: (
+        f"Ledamöterna är kallade till kl. {hm(start, r.tz)}, och inget ärende behandlas före den tiden. "
+        f"{what} från kl. {hm(start, r.tz)}; uppropet kan göras redan nu."
+    ),
+    "items.what_take_up": lambda r, n: f"Ärende {n} kan tas upp",
+    "items.struck": lambda r, n: f"Ärende {n} har utgått från föredragningslistan och kan inte tas upp.",
+    "items.needs_security_chief": lambda r, n: (
+        f"Ärende {n} innehåller säkerhetsskyddsuppgifter. Det får behandlas på distans "
+        f"bara om säkerhetsskyddschefen bedömer att det kan ske (!godkänn {n}); "
+        "ordföranden kan inte tillåta det."
+    ),
+    "items.needs_permission": lambda r, n, klass: (
+        f"Ärende {n} innehåller {klass}. Bara ärenden med triviala personuppgifter och "
+        f"utan sekretess får behandlas på distans, om inte ordföranden tillåter det med "
+        f"!tillåt {n} (§ 7)."
+    ),
+    "items.up_already": lambda r, n: f"Ärende {n} är redan uppe.",
+    "items.what_cannot_take_up": lambda r, n: f"Ärende {n} kan inte tas upp",
+    "items.taken_up": lambda r, n, paragraph, title: f"Ärende {n}: {title} (§ {paragraph})",
+    "items.late_member_serves": lambda r, member, sub: (
+        f"{r.label(member)} tjänstgör från detta ärende i stället för {r.label(sub)}."
+    ),
+    "items.confirmed_serves": lambda r, sub, member: (
+        f"{r.label(sub)} tjänstgör från detta ärende för {r.label(member)}."
+    ),
+    "items.only_security_chief": lambda r, n: (
+        f"Ärende {n} innehåller säkerhetsskyddsuppgifter. Bara säkerhetsskyddschefen kan "
+        f"godkänna att det behandlas på distans (!godkänn {n})."
+    ),
+    "items.no_permission_needed": lambda r, n: (
+        f"Ärende {n} har inga personuppgifter eller sekretess; inget tillstånd behövs."
+    ),
+    "items.allowed_already": lambda r, n: f"Ärende {n} är redan tillåtet.",
+    "items.allowed": lambda r, n, klass: (
+        f"Ordföranden tillåter att ärende {n} med {klass} behandlas under sammanträdet (§ 7)."
+    ),
+    "items.not_security": lambda r, n: f"Ärende {n} är inte klassat som säkerhetsskydd; ditt godkännande behövs inte.",
+    "items.approved_already": lambda r, n: f"Ärende {n} är redan godkänt.",
+    "items.approved": lambda r, n: f"Säkerhetsskyddschefen bedömer att ärende {n} kan behandlas på distans (§ 8).",
+    "items.unencrypted_room": lambda _r, n, text: (
+        f"⚠ {Rule.P2}: Rummet är inte end-to-end-krypterat. Ingen obehörig får ta del av handlingar, "
+        f"bild eller ljud, men här kan den som driver hemservern läsa allt som skrivs i ärende {n}. "
+        "Håll ärendet i ett krypterat rum om det går; protokollet antecknar att tillståndet gavs "
+        f"i ett okrypterat rum.\n{text}"
+    ),
+}
+
+
 def register(*families: dict[str, Callable[..., str]]) -> None:
     for family in families:
         for code, wording in family.items():
@@ -135,4 +188,4 @@ def register(*families: dict[str, Callable[..., str]]) -> None:
             WORDING[code] = wording
 
 
-register(JAV, FORHINDER)
+register(JAV, FORHINDER, ITEMS)

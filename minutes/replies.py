@@ -180,6 +180,75 @@ ITEMS: dict[str, Callable[..., str]] = {
 }
 
 
+# --- convening (§ 1, KL 5 kap. 65 §; rules/convening.py) ---------------------------------------
+
+
+def _agenda_line(_r, n: int, title: str, klass: str, dnr: str, allowed: str | None, approved: str | None) -> str:
+    head = f"{n}. {title}" + (f" ({dnr})" if dnr else "")
+    if not klass:
+        return head
+    if klass == "säkerhetsskydd":
+        state = "godkänt av säkerhetsskyddschefen" if approved else "kräver säkerhetsskyddschefens !godkänn"
+        return f"{head} [säkerhetsskydd – {state} (§ 8)]"
+    state = "tillåtet av ordföranden" if allowed else "kräver ordförandens !tillåt"
+    return f"{head} [{klass} – {state} (§ 7)]"
+
+
+def _kallelse(r: Roster, replacing: bool, form: str, start, motivation: str, agenda: list[str]) -> str:
+    lines = [
+        ("NY KALLELSE (ersätter den tidigare)" if replacing else "KALLELSE")
+        + f" till {r.name}s {form}sammanträde {date_time(start, r.tz)}",
+        f"Motivering (§ 1): {motivation}",
+        "",
+        "Föredragningslista:",
+        *agenda,
+        "",
+        "Anslut i enrum, så att ingen obehörig kan se eller höra (§ 2). Ledamöter och "
+        "tjänstgörande ersättare deltar med ljud och rörlig bild (§ 3); sekreterare och "
+        "övriga med ljud (§ 4).",
+        "Kalenderfil bifogas (.ics).",
+    ]
+    return "\n".join(lines)
+
+
+CONVENING: dict[str, Callable[..., str]] = {
+    "convening.no_such_time": lambda r, start: (
+        f"Klockslaget {start:%H.%M} finns inte den dagen (sommartiden börjar). Välj en annan tid."
+    ),
+    "convening.time_passed": lambda r, start: (
+        f"Tiden {date_time(start, r.tz)} har redan varit. Kalla till en kommande tid."
+    ),
+    "convening.kallelse": _kallelse,
+    "convening.agenda_line": _agenda_line,
+    "convening.cancelled": lambda r, start, reason: (
+        (f"{r.name}s sammanträde {date_time(start, r.tz)} är INSTÄLLT." if start else "")
+        + (f" Skäl: {reason}" if reason else "")
+    ),
+    "convening.chair_opens": lambda r, start: (
+        "Ordföranden öppnar sammanträdet. En vice ordförande kan öppna det när ordföranden inte "
+        f"kan, från kl. {hm(start, r.tz)} då ledamöterna är kallade."
+    ),
+    "convening.too_early": lambda r, start, earliest: (
+        f"Sammanträdet är kallat till {date_time(start, r.tz)}. Det kan öppnas tidigast "
+        f"kl. {hm(earliest, r.tz)}, eftersom ledamöterna är kallade till den tiden. "
+        "Vill du hålla det tidigare: kalla på nytt med !kalla."
+    ),
+    "convening.opened": lambda r, at: (
+        f"{r.name}s sammanträde är öppnat kl. {hm(at, r.tz)}. UPPROP: svara !närvarande "
+        "(ordföranden också: den som leder sammanträdet ska själv vara anmäld och tjänstgöra).\n"
+        "Ledamöter och ersättare intygar därmed att ni är uppkopplade i enrum med fungerande "
+        "ljud och bild (§§ 2–3); sekreterare och övriga intygar enrum och ljud (§§ 2, 4)."
+    ),
+    "convening.taken_up_already": lambda r, n, paragraph: (
+        f"Ärende {n} har redan tagits upp (§ {paragraph}) och kan inte utgå."
+    ),
+    "convening.struck_already": lambda r, n: f"Ärende {n} har redan utgått.",
+    "convening.struck": lambda r, n, title, reason: (
+        f"Ärende {n} ({title}) utgår från föredragningslistan." + (f" Skäl: {reason}" if reason else "")
+    ),
+}
+
+
 def register(*families: dict[str, Callable[..., str]]) -> None:
     for family in families:
         for code, wording in family.items():
@@ -188,4 +257,4 @@ def register(*families: dict[str, Callable[..., str]]) -> None:
             WORDING[code] = wording
 
 
-register(JAV, FORHINDER, ITEMS)
+register(JAV, FORHINDER, ITEMS, CONVENING)

@@ -249,6 +249,110 @@ CONVENING: dict[str, Callable[..., str]] = {
 }
 
 
+# --- who serves (§ 11, KL 6 kap. 17, 33 §§; rules/seats.py) ------------------------------------
+
+
+def _replaced(r: Roster, sub: str, at, member: str, holder: str | None, left: bool) -> str:
+    text = f"{r.label(sub)} tjänstgör från kl. {hm(at, r.tz)} i stället för "
+    if holder is None:
+        gone = "som har lämnat sammanträdet" if left else "som inte är närvarande"
+        return text + f"{r.label(member)}, {gone}. Om ledamoten kommer tar hen över vid nästa ärende."
+    if holder != member:
+        text += f"{r.label(holder)}, som tjänstgjorde för {r.label(member)} och "
+    else:
+        text += f"{r.label(member)}, som "
+    text += (
+        "är teknikfelsledamot under återstoden av sammanträdet och får yttra sig men "
+        "inte yrka eller delta i beslut (§ 11)."
+    )
+    if holder == member:
+        text += " Ordföranden kan låta ledamoten tjänstgöra igen med !återinträd."
+    return text
+
+
+def _leaves(r: Roster, user: str, at, n: int | None, member: str | None, counted: int, turn: str | None) -> str:
+    where = f" under ärende {n}" if n is not None else ""
+    text = f"{r.label(user)} lämnar sammanträdet kl. {hm(at, r.tz)}{where}."
+    if member is not None:
+        text += " Hen tjänstgör inte längre och räknas inte i beslutförheten (KL 6 kap. 27 §)."
+        if counted * 2 <= len(r.members):
+            text += f" Organet är inte beslutfört: {counted} av {len(r.members)} ledamöter tjänstgör."
+        if turn:
+            text += f" {r.label(turn)} står på tur att tjänstgöra för {r.label(member)} (!ersätt)."
+    return text
+
+
+SEATS: dict[str, Callable[..., str]] = {
+    "seats.confirmed_serves_from_next": lambda r, sub, member: (
+        f"{r.label(sub)} tjänstgör för {r.label(member)}, som har anmält förhinder, från nästa ärende: "
+        "tjänstgöringen ändras inte mitt i ett ärende (KL 6 kap. 17 §)."
+    ),
+    "seats.confirmed_serves": lambda r, sub, member: (
+        f"{r.label(sub)} tjänstgör för {r.label(member)}, som har anmält förhinder (KL 6 kap. 17 §)."
+    ),
+    "seats.name_member_and_substitute": lambda r: "Nämn ledamoten och sedan ersättaren: !ersätt @ledamot @ersättare.",
+    "seats.no_seat": lambda r, user: (
+        f"{r.label(user)} är varken ledamot eller tjänstgörande ersättare. Nämn ledamoten "
+        "(eller ersättaren som tjänstgör för hen) först."
+    ),
+    "seats.not_a_substitute": lambda r, sub: f"{r.label(sub)} finns inte bland {r.name}s ersättare.",
+    "seats.serves_already": lambda r, sub: f"{r.label(sub)} tjänstgör redan.",
+    "seats.substitute_not_present": lambda r, sub: (
+        f"{r.label(sub)} är inte närvarande (!närvarande) och kan inte tjänstgöra."
+    ),
+    "seats.transmission_works": lambda r, holder, member: (
+        f"{r.label(holder)}{f' tjänstgör för {r.label(member)} och' if holder != member else ''} har fungerande "
+        "överföring och kan inte ersättas. § 11 gäller "
+        "den som har återkommande svårigheter med överföringen: anteckna avbrottet först "
+        "(!avbrott ljud|bild @person). Den som går antecknas med !lämnar; sedan kan en ersättare "
+        "tjänstgöra."
+    ),
+    "seats.mid_item": lambda r: (
+        "Tjänstgöringen ändras mellan ärenden eller under ajournering, inte mitt i ett ärende. "
+        "Ajournera först (!ajournera) om ledamoten inte kan fortsätta (§ 10)."
+    ),
+    "seats.not_in_turn": lambda r, turn, member: (
+        (f"Det är {r.label(turn)} som står på tur" if turn else "Ingen ersättare kan tjänstgöra")
+        + f" att tjänstgöra för {r.label(member)}: först ersättare från samma parti, "
+        "sedan de andra, i den ordning fullmäktige bestämt."
+    ),
+    "seats.serves_for_jav": lambda r, sub, n, regular: (
+        f"{r.label(sub)} tjänstgör under ärende {n} i stället för {r.label(regular)} (jäv, KL 6 kap. 28 §)."
+    ),
+    "seats.replaced": _replaced,
+    "seats.name_member_to_reinstate": lambda r: "Nämn ledamoten: !återinträd @ledamot.",
+    "seats.not_replaced": lambda r, member: f"{r.label(member)} är inte ersatt.",
+    "seats.member_not_present": lambda r, member: f"{r.label(member)} är inte närvarande (!närvarande).",
+    "seats.still_lacking": lambda r, member: (
+        f"{r.label(member)} saknar fortfarande godtagbar överföring. Skriv !åter när den fungerar."
+    ),
+    "seats.reinstated": lambda r, member, at, sub: (
+        f"{r.label(member)} tjänstgör åter från kl. {hm(at, r.tz)}; {r.label(sub)} tjänstgör inte längre (§ 11)."
+    ),
+    "seats.leaves": _leaves,
+    "seats.name_member_to_preside": lambda r: "Nämn ledamoten: !ordförande @ledamot.",
+    "seats.jav_in_choice": lambda r, n: (
+        f"Du har jäv i ärende {n} och får inte delta i organets val av vem som leder det. "
+        "Sekreteraren antecknar valet med !ordförande @ledamot."
+    ),
+    "seats.not_at_meeting": lambda r: (
+        "Du är inte med på sammanträdet. Valet görs av organet på sammanträdet; sekreteraren "
+        "antecknar det med !ordförande @ledamot."
+    ),
+    "seats.presides_by_office": lambda r, user: (
+        f"{r.label(user)} tjänstgör och är ordförande. !ordförande används bara när varken "
+        "ordföranden eller en vice ordförande kan leda ärendet (jäv, frånvaro, teknikfel)."
+    ),
+    "seats.cannot_preside": lambda r, user: (
+        f"{r.label(user)} tjänstgör inte nu och kan inte vara ordförande. Nämn en tjänstgörande ledamot."
+    ),
+    "seats.presiding_named": lambda r, user: (
+        f"{r.label(user)} är ordförande och leder sammanträdet så länge varken ordföranden eller en "
+        "vice ordförande kan; hen har utslagsrösten vid lika röstetal (KL 6 kap. 33 §, 5 kap. 56 §)."
+    ),
+}
+
+
 def register(*families: dict[str, Callable[..., str]]) -> None:
     for family in families:
         for code, wording in family.items():
@@ -257,4 +361,4 @@ def register(*families: dict[str, Callable[..., str]]) -> None:
             WORDING[code] = wording
 
 
-register(JAV, FORHINDER, ITEMS, CONVENING)
+register(JAV, FORHINDER, ITEMS, CONVENING, SEATS)

@@ -353,6 +353,111 @@ SEATS: dict[str, Callable[..., str]] = {
 }
 
 
+# --- presence and transmission (§§ 2–5, 9, 10; rules/presence.py) -----------------------------
+
+
+def _moved_to_chairs_room(r: Roster, user: str, at, drops: list[str]) -> str:
+    text = f"{r.label(user)} deltar från kl. {hm(at, r.tz)} i ordförandens lokal, och dessförinnan på distans (§ 2)."
+    if drops:
+        text += f" Avbrottet i {' och '.join(drops)} står kvar tills hen bekräftar med !åter (§ 10)."
+    return text
+
+
+PRESENCE: dict[str, Callable[..., str]] = {
+    "presence.present_already": lambda r, since: f"Du är redan antecknad som närvarande sedan kl. {hm(since, r.tz)}.",
+    "presence.back": lambda r, user, at: f"{r.label(user)} är tillbaka kl. {hm(at, r.tz)}.",
+    "presence.came_despite_forhinder": lambda r, user: (
+        f"{r.label(user)} har kommit trots anmält förhinder, som därmed inte gäller längre."
+    ),
+    "presence.substitute_until_next": lambda r, sub: (
+        f"{r.label(sub)} tjänstgör för hen till nästa ärende, då hen tar över (KL 6 kap. 17 §)."
+    ),
+    "presence.not_present": lambda r, user: f"{r.label(user)} är inte närvarande (!närvarande).",
+    "presence.in_chairs_room_already": lambda r, user: f"{r.label(user)} deltar redan i ordförandens lokal.",
+    "presence.shares_already": lambda r, user, other: f"{r.label(user)} delar redan överföring med {r.label(other)}.",
+    "presence.name_one_for_lokal": lambda r: "Nämn en person: !lokal @person.",
+    "presence.in_chairs_room": lambda r, user: f"{r.label(user)} deltar i ordförandens lokal (§ 2).",
+    "presence.moved_to_chairs_room": _moved_to_chairs_room,
+    "presence.name_two_for_delad": lambda r: "Nämn två olika personer: !delad @person @person.",
+    "presence.shared": lambda r, a, b: (
+        f"{r.label(a)} och {r.label(b)} delar ljud- och bildöverföring (§ 2). "
+        "Ordföranden ansvarar för att likvärdigheten mellan ledamöterna bibehålls."
+    ),
+    "presence.drop_already": lambda r, kind, user: (
+        f"Avbrottet i {kind} för {r.label(user)} är redan antecknat. Skriv !åter när det fungerar."
+    ),
+    "presence.drop_recorded": lambda r, kind, user: f"Avbrott i {kind} för {r.label(user)} antecknat.",
+    "presence.no_drop": lambda r, user: f"Inget avbrott är antecknat för {r.label(user)}.",
+    "presence.name_one_for_tysta": lambda r: "Nämn en person: !tysta @person.",
+    "presence.muted": lambda r, user: (
+        f"Ljudet för {r.label(user)} är avstängt (§ 3). Skriv !åter när det slås på igen."
+    ),
+    "presence.roll_call_first": lambda r: "Anmäl närvaro med !närvarande först.",
+    "presence.you_left": lambda r: "Du har lämnat sammanträdet. Anmäl närvaro med !närvarande om du är tillbaka.",
+    "presence.you_are_silenced": lambda r, n: f"Ordföranden har fråntagit dig ordet under resten av ärende {n}.",
+    "presence.jav_no_floor": lambda r, n: f"Du har jäv i ärende {n} och får inte delta i det, inte heller yttra dig.",
+    "presence.silence_no_item": lambda r: "Inget ärende är uppe. Ordet kan fråntas under ett ärende.",
+    "presence.name_one_to_silence": lambda r: "Nämn en person: !fråntaordet @person.",
+    "presence.silenced_already": lambda r, user, n: f"{r.label(user)} har redan fråntagits ordet under ärende {n}.",
+    "presence.silenced": lambda r, user, n: f"{r.label(user)} fråntas ordet under resten av ärende {n} (§ 9).",
+    "presence.adjourned_already": lambda r: "Sammanträdet är redan ajournerat. Återuppta med !återuppta.",
+    "presence.adjourned": lambda r, at: f"Sammanträdet är ajournerat kl. {hm(at, r.tz)} (§ 10).",
+    "presence.not_adjourned": lambda r: "Sammanträdet är inte ajournerat.",
+    "presence.cannot_resume": lambda r, users: (
+        f"{names(r, users)} saknar godtagbar överföring. Sammanträdet återupptas först "
+        "när kontakten är återupprättad (!åter) eller en ersättare har trätt in (!ersätt)."
+    ),
+    "presence.resumed": lambda r, at: f"Sammanträdet återupptas kl. {hm(at, r.tz)} (§ 10).",
+}
+
+
+# --- the followed call and a lost transmission (§§ 3–5, 10, 12; rules/call.py) -----------------
+
+
+def _lost(r: Roster, user: str, kinds: list[str], serving: bool, void: int | None, spends: bool) -> str:
+    """What a lost transmission means for the chair ("" when nothing: one who does not serve)."""
+    who = r.label(user)
+    lost = {("ljud",): "ljudet", ("bild",): "bilden"}.get(tuple(kinds), "ljud och bild")
+    if not serving:
+        text = ""
+    elif "ljud" in kinds:
+        text = (
+            f"{who} har förlorat {lost}. Ljudet måste fungera för tjänstgörande ledamöter (§ 5). "
+            "Sammanträdet kan ajourneras med !ajournera och återupptas först när överföringen "
+            "fungerar (!åter) eller en ersättare har trätt in (!ersätt) (§ 10)."
+        )
+    else:
+        text = (
+            f"{who} har förlorat bilden. Kortvariga bilduppehåll godtas under diskussionen, "
+            "men inte när ordföranden ställer proposition och beslut fattas (§ 5)."
+        )
+    if void is not None:
+        voided = f"Votering {void} är ogiltig: gör en ny teknikkontroll och votera igen (§§ 5, 12)."
+        return f"{text} {voided}" if text else f"{who} har förlorat {lost}. {voided}"
+    if spends:
+        text += " Den godkända teknikkontrollen gäller inte längre: gör en ny före beslut (§ 12)."
+    return text
+
+
+CALL: dict[str, Callable[..., str]] = {
+    "call.left_call": lambda r, who, user, at: (
+        f"{r.label(who)}: "
+        + (
+            "du har lämnat videosamtalet"
+            if who == user
+            else f"du delar överföring med {r.label(user)}, som har lämnat videosamtalet"
+        )
+        + f" kl. {hm(at, r.tz)}; det antecknas som förlorat ljud och bild (§§ 5, 10). Anslut igen och skriv !åter."
+    ),
+    "call.to_chair": lambda r, chair, text: f"{r.label(chair)}: {text}",
+    "call.not_in_call": lambda r, user, actor, then: (
+        ("Du är" if user == actor else f"{r.label(user)} är")
+        + f" inte med i rummets videosamtal ({r.call_name}). Anslut till samtalet och skriv sedan {then}."
+    ),
+    "call.lost": _lost,
+}
+
+
 def register(*families: dict[str, Callable[..., str]]) -> None:
     for family in families:
         for code, wording in family.items():
@@ -361,4 +466,4 @@ def register(*families: dict[str, Callable[..., str]]) -> None:
             WORDING[code] = wording
 
 
-register(JAV, FORHINDER, ITEMS, CONVENING, SEATS)
+register(JAV, FORHINDER, ITEMS, CONVENING, SEATS, PRESENCE, CALL)

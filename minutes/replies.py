@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rules.citations import Rule
-from rules.model import date_time, hm
+from rules.decisions import reasons_text
+from rules.model import date_time, hm, hms
 from rules.roster import Roster
-from rules.words import WORDING, names
+from rules.words import WORDING, names, spent_text
 
 # --- jäv (KL 6 kap. 28–30 §§; rules/jav.py) ----------------------------------------------------
 
@@ -458,6 +459,93 @@ CALL: dict[str, Callable[..., str]] = {
 }
 
 
+# --- motions, checks and decisions (§§ 5, 12, KL 4 kap. 22 §, 6 kap. 27 §; rules/decisions.py) --
+
+
+def _decided(r: Roster, n: int, text: str, participants: list[str], abstained: list[str]) -> str:
+    out = f"BESLUT i ärende {n}: {text}\nDeltog i beslutet: {names(r, participants)}."
+    if abstained:
+        out += f"\nAvstod från att delta i beslutet (KL 4 kap. 25 §): {names(r, abstained)}."
+    return out
+
+
+def _retaken(r: Roster, n: int, text: str, reserved: tuple[str, ...]) -> str:
+    out = f"Beslutet i ärende {n} tas om (§ 12) och gäller inte: {text}\n"
+    if reserved:
+        out += (
+            f"Reservationerna mot det beslutet faller: {names(r, reserved)}. Den som vill reservera sig "
+            "mot det nya beslutet anmäler det på nytt med !reservation (KL 4 kap. 27 §).\n"
+        )
+    return out + "Gör en ny !teknikkontroll och fatta beslutet igen."
+
+
+DECISIONS: dict[str, Callable[..., str]] = {
+    "decisions.motion_no_item": lambda r: "Inget ärende är uppe. Yrkanden görs under ett ärende.",
+    "decisions.no_motion_to_withdraw": lambda r, n: f"Du har inget yrkande att återta i ärende {n}.",
+    "decisions.motion_withdrawn": lambda r, text: f"Yrkandet är återtaget: {text}",
+    "decisions.what_motions": lambda r: "Yrkanden kan inte göras",
+    "decisions.motion": lambda r, k, n, user, text: f"Yrkande {k} i ärende {n} av {r.label(user)}: {text}",
+    "decisions.quorum_missing": lambda r, serving, needed: (
+        f"beslutförhet saknas: {serving} av {len(r.members)} ledamöter tjänstgör, minst {needed} krävs"
+    ),
+    "decisions.no_quorum": lambda r, what, missing: (
+        f"{what}: {missing} (ledamöter med förlorat ljud räknas inte). Ersättare kan träda in med !ersätt."
+    ),
+    "decisions.check_no_item": lambda r: "Ta upp ett ärende med !ärende N först; kontrollen föregår ett beslut.",
+    "decisions.check_lacking": lambda r, users: (
+        f"{names(r, users)} saknar ljud eller bild. Ingen kontroll kan godkännas förrän "
+        "överföringen fungerar (!åter) eller en ersättare har trätt in (!ersätt, § 11)."
+    ),
+    "decisions.nobody_serves": lambda r: "Ingen ledamot tjänstgör. Ledamöterna anmäler närvaro med !närvarande.",
+    "decisions.check_started": lambda r, n, deadline: (
+        f"TEKNIKKONTROLL (§ 12) inför beslut i ärende {n}. Tjänstgörande ledamöter: svara "
+        f"!ok (eller reagera ✅ på detta meddelande) senast kl. {hms(deadline, r.tz)} "
+        "om ni ser och hör sammanträdet och själva syns och hörs."
+    ),
+    "decisions.no_check": lambda r: "Ingen teknikkontroll pågår. Ordföranden startar en med !teknikkontroll.",
+    "decisions.earlier_check": lambda r, id: (
+        f"Din reaktion gäller en tidigare teknikkontroll, inte den som pågår (nr {id}). "
+        "Svara !ok, eller reagera ✅ på den pågående kontrollens meddelande."
+    ),
+    "decisions.not_expected": lambda r: "Du tjänstgjorde inte när kontrollen startade; ordföranden gör en ny kontroll.",
+    "decisions.answered_already": lambda r: "Ditt svar är redan antecknat.",
+    "decisions.your_drop": lambda r: (
+        "Ditt avbrott är antecknat. Skriv !åter när ljud och bild fungerar, och svara sedan !ok."
+    ),
+    "decisions.check_passed": lambda r, id, expected: (
+        f"Teknikkontroll {id} är godkänd: alla {expected} tjänstgörande ledamöter "
+        "deltar med godtagbar överföring (§ 12). Beslut kan fattas."
+    ),
+    "decisions.check_failed": lambda r, id, missing: (
+        f"⛔ § 12: Teknikkontroll {id} är inte godkänd. Svarade inte: {names(r, missing)}. "
+        "Ordföranden kan göra en ny !teknikkontroll, ajournera (§ 10) eller ersätta ledamoten (§ 11)."
+    ),
+    "decisions.blocked_no_item": lambda r: "inget ärende är uppe (!ärende N)",
+    "decisions.blocked_adjourned": lambda r: "sammanträdet är ajournerat (!återuppta)",
+    "decisions.blocked_not_permitted": lambda r, n: f"ärende {n} är inte tillåtet på distans",
+    "decisions.blocked_justerad": lambda r, paragraph: f"§ {paragraph} är omedelbart justerad",
+    "decisions.blocked_nobody_presides": lambda r: "ingen leder ärendet (!ordförande @ledamot)",
+    "decisions.blocked_lacking": lambda r, user, kinds: f"{r.label(user)} saknar {' och '.join(kinds)}",
+    "decisions.blocked_vote": lambda r, id: f"votering {id} pågår",
+    "decisions.blocked_no_check": lambda r: "ingen teknikkontroll har gjorts i ärendet (!teknikkontroll)",
+    "decisions.blocked_check_running": lambda r, id: f"teknikkontroll {id} pågår",
+    "decisions.blocked_check_failed": lambda r, id: f"teknikkontroll {id} blev inte godkänd; gör en ny",
+    "decisions.blocked_check_spent": lambda r, id, spent: (
+        f"teknikkontroll {id} gäller inte längre ({spent_text(spent, r)}); gör en ny"
+    ),
+    "decisions.blocked_serving_changed": lambda r: "tjänstgöringen har ändrats sedan teknikkontrollen; gör en ny",
+    "decisions.justerad_cannot_word": lambda r, paragraph: f"§ {paragraph} är omedelbart justerad och kan inte ändras.",
+    "decisions.worded": lambda r, n, vote, proposal, text: (
+        f"BESLUT i ärende {n}, efter votering {vote} enligt förslaget ”{proposal}”: {text}"
+    ),
+    "decisions.blocked": lambda r, found: f"Beslut kan inte fattas nu: {reasons_text(found)}.",
+    "decisions.all_abstain": lambda r: "Alla tjänstgörande har anmält att de avstår; ingen deltar i ett beslut.",
+    "decisions.decided": _decided,
+    "decisions.nothing_to_retake": lambda r: "Det finns inget beslut i det aktuella ärendet att ta om.",
+    "decisions.retaken": _retaken,
+}
+
+
 def register(*families: dict[str, Callable[..., str]]) -> None:
     for family in families:
         for code, wording in family.items():
@@ -466,4 +554,4 @@ def register(*families: dict[str, Callable[..., str]]) -> None:
             WORDING[code] = wording
 
 
-register(JAV, FORHINDER, ITEMS, CONVENING, SEATS, PRESENCE, CALL)
+register(JAV, FORHINDER, ITEMS, CONVENING, SEATS, PRESENCE, CALL, DECISIONS)

@@ -13,7 +13,7 @@ from rules.citations import Rule
 from rules.decisions import reasons_text
 from rules.model import date_time, hm, hms
 from rules.roster import Roster
-from rules.words import WORDING, names, spent_text
+from rules.words import WORDING, names, spent_text, vote_how
 
 # --- jäv (KL 6 kap. 28–30 §§; rules/jav.py) ----------------------------------------------------
 
@@ -546,6 +546,105 @@ DECISIONS: dict[str, Callable[..., str]] = {
 }
 
 
+# --- votes and reservations (KL 4 kap. 25–27 §§, 5 kap. 53–56 §§, § 13; rules/votes.py) ---------
+
+
+def _result(
+    r: Roster, vote: int, n: int, a: str, b: str, won: str, how: str, presiding: str | None, ja, nej, avstod, silent
+) -> str:
+    text = (
+        f"RESULTAT av votering {vote} i ärende {n}: {len(ja)} ja, {len(nej)} nej, "
+        f"{len(avstod)} avstod. Beslut enligt: {won} ({vote_how(how, {}, None, r, presiding)}).\n"
+        f"Ja ({a}): {names(r, ja) or '–'}\nNej ({b}): {names(r, nej) or '–'}\n"
+        f"Avstod: {names(r, avstod) or '–'}"
+    )
+    if silent:
+        text += f"\nRöstade inte och deltog inte i beslutet: {names(r, silent)}"
+    return text
+
+
+VOTES: dict[str, Callable[..., str]] = {
+    "votes.tie_needs_casting_vote": lambda r, ja, nej, presiding: (
+        f"Lika röstetal ({ja}–{nej}). Ordföranden ({r.label(presiding) if presiding else 'ordföranden'}) har "
+        "utslagsröst och får inte "
+        "avstå när rösten behövs för att avgöra: ordföranden röstar med !ja eller !nej "
+        "(efter !avstår återta, om hen har anmält att hen avstår)."
+    ),
+    "votes.result": _result,
+    "votes.no_open_vote": lambda r: "Ingen öppen votering pågår.",
+    "votes.not_all_voted": lambda r, voted, voters, until: (
+        f"Alla tjänstgörande ska hinna rösta: {voted} av {voters} har röstat. "
+        f"Voteringen kan avslutas med !votering klar från kl. {hms(until, r.tz)}, "
+        "eller när alla har röstat."
+    ),
+    "votes.no_item": lambda r: "Inget ärende är uppe. Ta upp ärendet med !ärende N först.",
+    "votes.closed_needs_chairs_room": lambda r, remote: (
+        "Sluten omröstning får inte genomföras på distans när valhemligheten inte kan "
+        f"upprätthållas. {names(r, remote)} deltar inte i ordförandens lokal. Omröstningen kan "
+        "hållas med valsedlar när alla tjänstgörande sitter i ordförandens lokal (!lokal)."
+    ),
+    "votes.blocked": lambda r, found: f"Voteringen kan inte börja nu: {reasons_text(found)}.",
+    "votes.closed_started": lambda r, vote, n, a, b: (
+        f"SLUTEN OMRÖSTNING {vote} i ärende {n} (§ 13, KL 5 kap. 54 §): alla tjänstgörande "
+        f"sitter i ordförandens lokal, så omröstningen hålls med valsedlar på papper. A = {a}, B = {b}. "
+        "Räkna valsedlarna och skriv !votering sluten resultat A=n B=m blanka=k."
+    ),
+    "votes.started": lambda r, vote, n, a, b: (
+        f"VOTERING {vote} i ärende {n} (KL 5 kap. 54 §): Ja = {a}, Nej = {b}. "
+        "Tjänstgörande ledamöter: svara !ja, !nej eller !avstår. Rösten kan ändras tills resultatet "
+        "är klart; en förlorad överföring under voteringen gör den ogiltig (§§ 5, 12)."
+    ),
+    "votes.no_closed_vote": lambda r: "Ingen sluten omröstning pågår. Den börjar med !votering sluten A / B.",
+    "votes.ballots_miscounted": lambda r, cast, voters: (
+        f"Antalet valsedlar ({cast}) ska vara lika med antalet som röstade ({voters}). Räkna om."
+    ),
+    "votes.closed_result": lambda r, vote, n, a, b, counts, won, how, lot: (
+        f"RESULTAT av sluten omröstning {vote} i ärende {n}: {a} {counts['a']}, "
+        f"{b} {counts['b']}, blanka {counts['blanka']}. Vald/beslut: {won} "
+        f"({vote_how(how, {}, lot, r)})."
+    ),
+    "votes.earlier_vote": lambda r, vote: (
+        f"Ditt svar gäller en tidigare votering, inte den som pågår (nr {vote}). Svara i den "
+        "pågående voteringens omröstning, eller med !ja, !nej eller !avstår."
+    ),
+    "votes.not_a_voter": lambda r: "Du tjänstgjorde inte när voteringen började.",
+    "votes.you_abstain": lambda r, n: (
+        f"Du har anmält att du avstår från att delta i beslutet i ärende {n}. Vill du rösta: "
+        "återta anmälan med !avstår återta först."
+    ),
+    "votes.voted_already": lambda r, choice: f"Din röst ({choice}) är redan antecknad.",
+    "votes.abstain_in_closed_vote": lambda r: "En sluten omröstning pågår: den som avstår lämnar en blank valsedel.",
+    "votes.abstain_no_item": lambda r: "Inget ärende är uppe. Att avstå gäller beslutet i ärendet som är uppe.",
+    "votes.abstain_after_decision": lambda r, n: (
+        f"Ärende {n} är redan beslutat. Att avstå anmäls, och återtas, före beslutet."
+    ),
+    "votes.no_abstention": lambda r, n: f"Du har inte anmält att du avstår i ärende {n}.",
+    "votes.abstention_withdrawn": lambda r, user, n, votes: (
+        f"{r.label(user)} deltar i beslutet i ärende {n}." + (" Rösta med !ja, !nej eller !avstår." if votes else "")
+    ),
+    "votes.abstains_already": lambda r, n: (
+        f"Att du avstår i ärende {n} är redan antecknat. Vill du delta: !avstår återta."
+    ),
+    "votes.reservation_no_item": lambda r: "Inget ärende är uppe. Ange ärendet: !reservation ärende N [motivering].",
+    "votes.nothing_to_reserve_against": lambda r, n: (
+        f"Det finns inget beslut i ärende {n} att reservera sig mot. Gäller det ett annat ärende: "
+        "!reservation ärende N [motivering]."
+    ),
+    "votes.jav_no_reservation": lambda r, n: (
+        f"Du har jäv i ärende {n} och deltar inte i det, inte heller med reservation."
+    ),
+    "votes.reservation_after_leaving": lambda r: "Du har lämnat sammanträdet; en reservation anmäls på sammanträdet.",
+    "votes.abstained_no_reservation": lambda r: (
+        "Du avstod från att delta i beslutet och kan därför inte reservera dig mot det (KL 4 kap. 25 §)."
+    ),
+    "votes.took_no_part": lambda r: (
+        "Endast den som deltog i beslutet får reservera sig mot det; den som inte röstade deltog inte."
+    ),
+    "votes.reserved_already": lambda r: "Din reservation mot beslutet är redan antecknad.",
+    "votes.reserved": lambda r, user, n: f"{r.label(user)} reserverar sig mot beslutet i ärende {n} (KL 4 kap. 27 §).",
+}
+
+
 def register(*families: dict[str, Callable[..., str]]) -> None:
     for family in families:
         for code, wording in family.items():
@@ -554,4 +653,4 @@ def register(*families: dict[str, Callable[..., str]]) -> None:
             WORDING[code] = wording
 
 
-register(JAV, FORHINDER, ITEMS, CONVENING, SEATS, PRESENCE, CALL, DECISIONS)
+register(JAV, FORHINDER, ITEMS, CONVENING, SEATS, PRESENCE, CALL, DECISIONS, VOTES)

@@ -10,10 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rules.citations import Rule
-from rules.decisions import reasons_text
-from rules.model import date_time, hm, hms
+from rules.convening import agenda_line
+from rules.decisions import blockers, reasons_text
+from rules.forhinder import forhinder_lines
+from rules.model import Meeting, Phase, date_time, hm, hms
 from rules.roster import Roster
-from rules.words import WORDING, names, spent_text, vote_how
+from rules.seats import between_items, next_in_turn
+from rules.signers import Paragraph, signer_roles
+from rules.words import WORDING, names, short_fingerprint, spent_text, vote_how
 
 # --- jäv (KL 6 kap. 28–30 §§; rules/jav.py) ----------------------------------------------------
 
@@ -645,6 +649,337 @@ VOTES: dict[str, Callable[..., str]] = {
 }
 
 
+# --- justering and anslag (KL 5 kap. 69 §, 6 kap. 35 §, 8 kap. 12 §; rules/justering.py) -------
+
+
+def signers_text(r: Roster, plan: list[Paragraph]) -> str:
+    return ", ".join(f"{r.label(u)} ({role})" for u, role in signer_roles(plan).items())
+
+
+def why_not(m: Meeting, r: Roster, p: Paragraph) -> str:
+    """Why no justerare may justera a paragraph (or, with none, the protocol)."""
+    jav = m.items[p.item].jav if p.item in m.items else {}
+    led = "ledde ärendet" if p.item in m.items else "ledde sammanträdet"
+    reasons = [f"{r.label(u)} {'har jäv i ärendet' if u in jav else led}" for u in m.justerare]
+    what = f"§ {p.number}" if p.number is not None else "protokollet"
+    return f"{what}: {', '.join(reasons or ['ingen justerare är utsedd'])}"
+
+
+def lacking_text(m: Meeting, r: Roster, plan: list[Paragraph]) -> str:
+    lacking = [p for p in plan if not p.justerare]
+    if not lacking:
+        return ""
+    return (
+        " ⚠ KL 5 kap. 69 §: ingen justerare kan justera "
+        + "; ".join(why_not(m, r, p) for p in lacking)
+        + ". En paragraf justeras av den som ledde den och en justerare som varken ledde den eller "
+        "hade jäv: ordföranden utser ytterligare en justerare med !justerare @person @person."
+    )
+
+
+def _changes_since(m: Meeting, r: Roster, seq: int) -> list[str]:
+    """What changed in the protocol after the log's event `seq`, in words."""
+    out = []
+    for a in m.amendments:
+        if a.seq <= seq:
+            continue
+        when = date_time(a.at, r.tz)
+        if a.kind == "corrected":
+            item = m.items[a.data["n"]]
+            out.append(
+                f"rättelse av beslutet i § {item.paragraph}, {when} av {r.label(a.by)}: «{a.data['new']}» "
+                f"(tidigare: «{a.data['old']}»)"
+            )
+        else:
+            before = names(r, a.data["before"]) or "inga"
+            out.append(f"justerare utsedda {when}: {names(r, a.data['users'])} (tidigare: {before})")
+    return out
+
+
+def _chosen(r: Roster, users, m: Meeting, plan: list[Paragraph] | None, resign: bool) -> str:
+    text = f"Utses att justera protokollet: {names(r, users)} (KL 5 kap. 69 §)."
+    if plan is not None:
+        text += f" Protokollet justeras av {signers_text(r, plan)}." + lacking_text(m, r, plan)
+        if resign:
+            text += " Signaturer som gavs före ändringen gäller inte längre: signera på nytt med !justera."
+    return text
+
+
+def _stale(r: Roster, typed: str, fp: str, at_once: bool, m: Meeting, seen) -> str:
+    what = "paragrafens lydelse" if at_once else "den lydelse"
+    text = (
+        f"Fingeravtrycket du angav ({short_fingerprint(typed)}) är inte {what} som ska signeras nu "
+        f"({short_fingerprint(fp)})."
+    )
+    if seen is not None:
+        changes = _changes_since(m, r, seen.seq)
+        if changes:
+            text += f" Ändrat sedan den lydelsen visades {date_time(seen.at, r.tz)}: " + "; ".join(changes) + "."
+    else:
+        text += " Det stämmer inte med någon lydelse som har visats i rummet."
+    cmd_text = "!justera omedelbart" if at_once else "!justera"
+    return f"{text} Läs den (!protokoll) och signera med {cmd_text} {short_fingerprint(fp)}."
+
+
+def _signed(r: Roster, m: Meeting, n: int | None, actor: str, at, fp: str, late, missing: list[str], plan, due) -> str:
+    what = "Protokollet" if n is None else f"§ {m.items[n].paragraph} (ärende {n})"
+    text = f"{what} är signerat av {r.label(actor)} kl. {hm(at, r.tz)}. Fingeravtryck: {short_fingerprint(fp)}"
+    if n is None:
+        if m.postings and (changes := _changes_since(m, r, m.postings[-1].seq)):
+            text += "\nÄndrat sedan protokollet senast visades i rummet: " + "; ".join(changes) + "."
+        if late is not None:
+            text += (
+                f"\n⚠ KL 6 kap. 35 §: protokollet skulle ha justerats senast {late}, fjorton dagar efter "
+                "sammanträdet. Den sena justeringen antecknas i protokollet."
+            )
+    if due is None:
+        if missing:
+            text += f"\nÅterstår att signera: {names(r, missing)} (!justera{' omedelbart' if n else ''})."
+        return text + lacking_text(m, r, plan)
+    ask = (
+        f"Anslaget ska sättas upp på kommunens anslagstavla senast {due} (KL 8 kap. 12 §); sekreteraren "
+        f"antecknar dagen det sattes upp med !anslag{f' § {m.items[n].paragraph}' if n is not None else ''} "
+        "[ÅÅÅÅ-MM-DD]."
+    )
+    if n is not None:
+        return text + f"\n{what} är omedelbart justerad (KL 5 kap. 69 §). Protokollsutdrag och anslag följer. {ask}"
+    return text + f"\nPROTOKOLLET ÄR JUSTERAT (KL 5 kap. 69 §). Det bifogas som PDF/A. Anslaget följer. {ask}"
+
+
+def _anslag(r: Roster, day, before: str | None, late) -> str:
+    text = f"Anslaget är uppsatt {day} (KL 8 kap. 12 §)."
+    if before:
+        text += f" Det ersätter {before}, som angavs tidigare."
+    if late is not None:
+        text += f"\n⚠ KL 8 kap. 12 §: anslaget skulle ha satts upp senast {late}, andra dagen efter justeringen."
+    return text
+
+
+def _corrected(r: Roster, paragraph: int, n: int, actor: str, new: str, old: str, fp: str, signed: list[str]) -> str:
+    text = (
+        f"Beslutet i § {paragraph} (ärende {n}) är rättat av {r.label(actor)}: «{new}» "
+        f"(tidigare: «{old}»). Det rättade protokollet bifogas"
+    )
+    text += f", fingeravtryck {short_fingerprint(fp)}." if fp else "."
+    if signed:
+        text += (
+            f" Signaturerna som gavs före rättelsen gäller inte längre: {names(r, signed)} signerar den nya "
+            "lydelsen med !justera."
+        )
+    return text
+
+
+JUSTERING: dict[str, Callable[..., str]] = {
+    "justering.justerat_already": lambda r: "Protokollet är redan justerat.",
+    "justering.not_serving": lambda r, user: (
+        f"{r.label(user)} tjänstgör inte och kan inte vara justerare: välj tjänstgörande ledamöter eller ersättare."
+    ),
+    "justering.presiding_alone": lambda r, user: (
+        f"{r.label(user)} leder sammanträdet och justerar som ordförande de paragrafer hen leder; "
+        "en justerare justerar med ordföranden. Välj någon annan, eller två justerare."
+    ),
+    "justering.cannot_justera_any": lambda r, user: (
+        f"{r.label(user)} ledde eller hade jäv i varje paragraf och kan inte justera någon av dem."
+    ),
+    "justering.chosen": _chosen,
+    "justering.stale": _stale,
+    "justering.justerat_on": lambda r, at: f"Protokollet är redan justerat {at.astimezone(r.tz):%Y-%m-%d}.",
+    "justering.no_justerare": lambda r: "Inga justerare är utsedda. Ordföranden utser dem med !justerare @person.",
+    "justering.signers_only": lambda r, plan: (
+        f"Protokollet justeras av {signers_text(r, plan)}; sekreteraren som var med på sammanträdet får också signera."
+    ),
+    "justering.at_once_needs_decision": lambda r: (
+        "Omedelbar justering gäller ärendet som är uppe, efter att beslutet i det har fattats."
+    ),
+    "justering.justerad_already": lambda r, paragraph: f"§ {paragraph} är redan omedelbart justerad.",
+    "justering.must_retake": lambda r, paragraph, jav, check: (
+        f"Beslutet i § {paragraph} ska tas om ("
+        + (
+            f"{names(r, jav)} deltog i beslutet men har jäv i ärendet"
+            if jav
+            else f"teknikkontroll {check} efter beslutet blev inte godkänd"
+        )
+        + ") och kan inte justeras omedelbart: !omtag, ny !teknikkontroll och nytt beslut (KL 5 kap. 69 §)."
+    ),
+    "justering.nobody_may_justera": lambda r, m, p: (
+        f"Ingen justerare kan justera paragrafen ({why_not(m, r, p)}). Den justeras av den som ledde "
+        "ärendet och en justerare som varken ledde det eller hade jäv: ordföranden utser ytterligare "
+        "en justerare med !justerare @person @person."
+    ),
+    "justering.at_once_signers": lambda r, plan: f"Paragrafen justeras omedelbart av {signers_text(r, plan)}.",
+    "justering.chair_first": lambda r, chairs, changed: (
+        f"Ordföranden i ärendet ({names(r, chairs)}) begär först omedelbar justering med "
+        "!justera omedelbart." + (" Paragrafen har ändrats sedan ordföranden signerade." if changed else "")
+    ),
+    "justering.no_fingerprint": lambda r: "Protokollets fingeravtryck kunde inte beräknas. Försök igen.",
+    "justering.signed_already": lambda r, fp: (
+        f"Du har redan signerat den här lydelsen (fingeravtryck {short_fingerprint(fp)})."
+    ),
+    "justering.signed": _signed,
+    "justering.anslag_not_at_once": lambda r, paragraph: (
+        f"§ {paragraph} är inte omedelbart justerad; dess anslag sätts upp med protokollets (!anslag)."
+    ),
+    "justering.anslag_not_justerad": lambda r: (
+        "Protokollet är inte justerat än; anslaget sätts upp efter justeringen. För en omedelbart "
+        "justerad paragraf: !anslag § N [ÅÅÅÅ-MM-DD]."
+    ),
+    "justering.anslag_before_justering": lambda r, day: f"Anslaget kan inte ha satts upp före justeringen ({day}).",
+    "justering.anslag_in_future": lambda r, today: (
+        f"Ange dagen då anslaget sattes upp, inte en kommande dag (i dag är {today})."
+    ),
+    "justering.anslag": _anslag,
+    "justering.justerat_no_correction": lambda r: "Protokollet är redan justerat och kan inte rättas här.",
+    "justering.nothing_to_correct": lambda r, n: f"Ärende {n} har inget beslut att rätta.",
+    "justering.voted_no_correction": lambda r, paragraph, text: (
+        f"Beslutet i § {paragraph} fattades genom votering: beslutet är det förslag som vann "
+        f"(«{text}») och kan inte rättas. En ändring i sak är ett nytt beslut på ett sammanträde."
+    ),
+    "justering.corrected": _corrected,
+}
+
+
+# --- what the meeting shows and its close (KL 6 kap. 35 §; rules/views.py) ---------------------
+# The agenda and the status are renderings of the meeting's state, read with the rules' own
+# helpers (who serves, whose turn it is, what blocks a decision).
+
+
+def _not_convened(r: Roster) -> str:
+    return f"Inget sammanträde är kallat för {r.name}."
+
+
+def _agenda(r: Roster, m: Meeting | None) -> str:
+    if m is None:
+        return f"{_not_convened(r)} Föredragningslistan kommer med kallelsen."
+    lines = [f"Föredragningslista, {r.name} {date_time(m.start, r.tz) if m.start else ''}:"]
+    for item in m.items.values():
+        mark = " ← uppe nu" if item.n == m.current else ""
+        if item.struck is not None:
+            mark = " – utgår" + (f" ({item.struck})" if item.struck else "")
+        lines.append(agenda_line(item.n, item.title, item.klass, item.dnr, item.allowed_by, item.approved_by) + mark)
+    lines += forhinder_lines(m, r)
+    return "\n".join(lines)
+
+
+def _status(r: Roster, m: Meeting | None) -> str:
+    if m is None:
+        return _not_convened(r)
+    lines = [f"{r.name}: sammanträdet {m.phase.value}" + (" (ajournerat)" if m.adjourned else "") + "."]
+    lines += forhinder_lines(m, r) if m.phase in (Phase.CONVENED, Phase.OPEN) else []
+    if m.phase is not Phase.OPEN:
+        return "\n".join(lines)
+    serving = m.serving(r)
+    lines.append(
+        f"Tjänstgör ({len(serving)} av {len(r.members)}): "
+        + (", ".join(_serving_label(m, r, u) for u in serving) or "ingen")
+    )
+    presiding = m.presiding(r)
+    if presiding != r.chair:
+        lines.append(
+            f"Ordförande (KL 6 kap. 33 §): {r.label(presiding)}"
+            if presiding
+            else "Ingen leder sammanträdet: utse en tjänstgörande ledamot med !ordförande @ledamot (KL 6 kap. 33 §)"
+        )
+    if m.teknikfel:
+        lines.append("Teknikfelsledamöter (§ 11): " + ", ".join(r.label(u) for u in m.teknikfel))
+    absent = [p.label for p in r.members if p.user not in m.present and p.user not in m.substituted]
+    if absent:
+        lines.append("Ej närvarande ledamöter: " + ", ".join(absent))
+    lines += _empty_seats(m, r)
+    if m.left:
+        lines.append("Har lämnat sammanträdet: " + names(r, m.left))
+    drops = [f"{r.label(u)} ({' och '.join(sorted(k))})" for u, k in m.drops.items() if k]
+    if drops:
+        lines.append("Avbrott: " + ", ".join(drops))
+    if r.follows_call:
+        lines.append("I videosamtalet: " + (names(r, [u for u in m.in_call if m.in_call[u]]) or "ingen"))
+    item = m.item
+    if item:
+        lines.append(f"Uppe: ärende {item.n}. {item.title}")
+        motions = [f"{x.id}) {r.label(x.user)}: {x.text}" for x in item.motions if not (x.withdrawn or x.fallen)]
+        if motions:
+            lines.append("Yrkanden: " + "; ".join(motions))
+        if item.speakers:
+            lines.append("Talarlista: " + ", ".join(r.label(u) for u in item.speakers))
+        if item.jav:
+            lines.append("Jäv (KL 6 kap. 28 §): " + names(r, item.jav))
+        check = m.check
+        if check and check.item == item.n:
+            state = "pågår" if check.running else ("godkänd" if check.passed else "ej godkänd")
+            lines.append(f"Teknikkontroll {check.id}: {state}")
+        if m.vote:
+            lines.append(f"Votering {m.vote.id}: {len(m.vote.ballots)} av {len(m.vote.voters)} har röstat")
+    found = blockers(m, r)
+    if found:
+        lines.append("Hindrar beslut: " + reasons_text(found))
+    else:
+        lines.append("Beslut kan fattas: teknikkontrollen är godkänd och organet är beslutfört.")
+    return "\n".join(lines)
+
+
+def _empty_seats(m: Meeting, r: Roster) -> list[str]:
+    """For each member's seat nobody fills, the substitute here whose turn it is, as the !ersätt
+    the chair may give (KL 6 kap. 17 §), one substitute per seat; none for a seat a confirmed
+    substitute takes at the next item."""
+    lines: list[str] = []
+    proposed: list[str] = []
+    for p in r.members:
+        if m.seat(p.user) is not None or any(of == p.user and m.here(s) for s, of in m.confirmed.items()):
+            continue
+        sub = next_in_turn(m, r, p.user, skip=proposed)
+        if sub is None:
+            continue
+        proposed.append(sub)
+        # Who serves changes between items; a seat emptied by jäv is filled for the item at once.
+        jav = m.item is not None and (m.substituted.get(p.user) or p.user) in m.item.jav
+        when = "" if jav or between_items(m) else " (när ärendet är beslutat, eller under ajournering)"
+        lines.append(
+            f"Tom plats: {p.label}. {r.label(sub)} står på tur att tjänstgöra (KL 6 kap. 17 §): "
+            f"!ersätt {p.user} {sub}{when}"
+        )
+    return lines
+
+
+def _serving_label(m: Meeting, r: Roster, user: str) -> str:
+    member = m.serving_for(user, r)
+    return f"{r.label(user)} (för {r.name_of(member)})" if member else r.label(user)
+
+
+def _closed(r: Roster, at, fp: str, deadline, m: Meeting, plan: list[Paragraph] | None) -> str:
+    text = f"Sammanträdet är avslutat kl. {hm(at, r.tz)}. Protokollet bifogas."
+    if fp:
+        text += f" Fingeravtryck: {short_fingerprint(fp)}."
+    if plan is not None:
+        return (
+            text
+            + (
+                f" Det justeras senast {deadline} (KL 6 kap. 35 §) av {signers_text(r, plan)}: var och en "
+                "signerar med !justera (KL 5 kap. 69 §)."
+            )
+            + lacking_text(m, r, plan)
+        )
+    return text + (
+        f" Ordföranden utser justerare med !justerare @person; sedan justeras det senast {deadline} "
+        "med !justera (KL 5 kap. 69 §, 6 kap. 35 §)."
+    )
+
+
+VIEWS: dict[str, Callable[..., str]] = {
+    "views.agenda": _agenda,
+    "views.status": _status,
+    "views.protocol": lambda r, closed, fp: (
+        f"{'Protokollet' if closed else 'Protokollet hittills'} för {r.name}s sammanträde bifogas."
+        + (f" Signera den här lydelsen med !justera {short_fingerprint(fp)} (dess fingeravtryck)." if fp else "")
+    ),
+    "views.what_close": lambda r: "Sammanträdet kan avslutas",
+    "views.untouched": lambda r, numbers: (
+        f"Ärende {', '.join(str(n) for n in numbers)} har varken tagits upp eller utgått, och protokollet ska "
+        "redovisa varje ärende. "
+        "Ta upp det med !ärende N eller stryk det med !utgår N [skäl] innan sammanträdet avslutas."
+    ),
+    "views.closed": _closed,
+}
+
+
 def register(*families: dict[str, Callable[..., str]]) -> None:
     for family in families:
         for code, wording in family.items():
@@ -653,4 +988,4 @@ def register(*families: dict[str, Callable[..., str]]) -> None:
             WORDING[code] = wording
 
 
-register(JAV, FORHINDER, ITEMS, CONVENING, SEATS, PRESENCE, CALL, DECISIONS, VOTES)
+register(JAV, FORHINDER, ITEMS, CONVENING, SEATS, PRESENCE, CALL, DECISIONS, VOTES, JUSTERING, VIEWS)

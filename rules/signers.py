@@ -65,30 +65,5 @@ def signer_roles(plan: list[Paragraph]) -> dict[str, str]:
     return out
 
 
-def signers_text(r: Roster, plan: list[Paragraph]) -> str:
-    return ", ".join(f"{r.label(u)} ({role})" for u, role in signer_roles(plan).items())
-
-
-def why_not(m: Meeting, r: Roster, p: Paragraph) -> str:
-    """Why no justerare may justera a paragraph (or, with none, the protocol)."""
-    jav = m.items[p.item].jav if p.item in m.items else {}
-    led = "ledde ärendet" if p.item in m.items else "ledde sammanträdet"
-    reasons = [f"{r.label(u)} {'har jäv i ärendet' if u in jav else led}" for u in m.justerare]
-    what = f"§ {p.number}" if p.number is not None else "protokollet"
-    return f"{what}: {', '.join(reasons or ['ingen justerare är utsedd'])}"
-
-
-def lacking_text(m: Meeting, r: Roster, plan: list[Paragraph]) -> str:
-    lacking = [p for p in plan if not p.justerare]
-    if not lacking:
-        return ""
-    return (
-        " ⚠ KL 5 kap. 69 §: ingen justerare kan justera "
-        + "; ".join(why_not(m, r, p) for p in lacking)
-        + ". En paragraf justeras av den som ledde den och en justerare som varken ledde den eller "
-        "hade jäv: ordföranden utser ytterligare en justerare med !justerare @person @person."
-    )
-
-
 def day_of_meeting(m: Meeting, r: Roster, now: datetime) -> date:
     return (m.opened_at or m.start or now).astimezone(r.tz).date()

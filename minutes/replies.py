@@ -980,6 +980,146 @@ VIEWS: dict[str, Callable[..., str]] = {
 }
 
 
+# --- who may act, and the dispatcher (§§ 1, 2, 10, 12, KL 5 kap. 54 §, 69 §, 6 kap. 27, 28,
+# 33 §§; rules/who.py, rules/tables.py, rules/meeting.py) ----------------------------------------
+
+# Who may use a command (`rules.tables.Who`), as a refusal names them.
+WHO_WORDS = {
+    "CHAIR": "ordföranden",
+    "CHAIR_OR_SECRETARY": "ordföranden eller sekreteraren",
+    "CHAIR_OR_VICE": "ordföranden eller en vice ordförande",
+    "APPOINTER": "ordföranden (även när hen inte kan leda ärendet) eller sekreteraren",
+    "SECURITY_CHIEF": "säkerhetsskyddschefen",
+    "SECRETARY": "sekreteraren",
+    "SERVING": "tjänstgörande ledamöter",
+    "SELF_OR_LEADER": "den det gäller, ordföranden eller sekreteraren",
+    "ROSTER": "alla i organets förteckning",
+}
+
+# What a busy state (`rules.tables.Busy`) says to a command it blocks.
+BUSY_WORDS = {
+    "ADJOURNED": (
+        "Sammanträdet är ajournerat. Under ajourneringen går bara det som hör till pausen "
+        "(!återuppta, !ersätt, !återinträd, !åter, !avbrott, !närvarande, !lämnar, !ordförande), "
+        "!reservation (den anmäls före sammanträdets slut, KL 4 kap. 27 §) och det "
+        "som visar läget "
+        "(!status, !dagordning, !protokoll). Återuppta med !återuppta först."
+    ),
+    "CHECK": "En teknikkontroll pågår. Vänta på resultatet.",
+    "VOTE": "En votering pågår. Vänta på resultatet (eller !votering klar).",
+}
+
+PHASE_TEXT = {
+    None: "inget sammanträde är kallat",
+    Phase.CONVENED: "sammanträdet är kallat men inte öppnat",
+    Phase.OPEN: "sammanträdet pågår",
+    Phase.CLOSED: "sammanträdet är avslutat",
+    Phase.CANCELLED: "sammanträdet är inställt",
+}
+
+PHASE_HINT = {
+    "kalla": "Avsluta det pågående sammanträdet med !avsluta först.",
+    "inställ": "Bara ett kallat sammanträde som inte har öppnats kan ställas in.",
+    "öppna": "Kalla först med !kalla.",
+    "protokoll": "Protokollet finns när sammanträdet har öppnats.",
+    "justera": "Protokollet justeras efter !avsluta; under sammanträdet justeras en paragraf med !justera omedelbart.",
+    "rättelse": "Rättelse görs efter !avsluta och före justeringen.",
+    "anslag": "Anslaget sätts upp efter justeringen.",
+}
+
+# Why a change is refused in an omedelbart justerad paragraph, for the commands that need saying.
+FINAL_WHY = {
+    "reservation": " En reservation mot ett beslut som justeras omedelbart anmäls före justeringen "
+    "(KL 4 kap. 27 §); efter den står paragrafen som den justerades.",
+    "jäv": " Jäv i ärendet anmäls före justeringen; ett jäv som upptäcks nu kan bara prövas vid ett "
+    "överklagande (KL 13 kap. 8 §) eller genom ett nytt beslut på ett sammanträde.",
+    "rättelse": " En ändring i sak är ett nytt beslut på ett sammanträde.",
+}
+
+
+def _not_presiding(r: Roster, why: str, n: int | None, presiding: str | None) -> str:
+    because = {
+        "jav": f"Du har jäv i ärende {n} och får inte leda det.",
+        "teknikfel": "Du är teknikfelsledamot och tjänstgör inte.",
+        "left": "Du har lämnat sammanträdet.",
+        "not_serving": "Du tjänstgör inte nu (anmäl närvaro med !närvarande).",
+        "": "",
+    }[why]
+    if presiding is None:
+        return (
+            f"{because} Ingen leder sammanträdet just nu: varken ordföranden eller en vice ordförande "
+            "tjänstgör. Ordföranden eller sekreteraren utser en tjänstgörande ledamot med "
+            "!ordförande @ledamot (KL 6 kap. 33 §).".strip()
+        )
+    return f"{because} Det är {r.label(presiding)} som är ordförande nu.".strip()
+
+
+WHO: dict[str, Callable[..., str]] = {
+    "who.only_the_chair": lambda r: "Endast ordföranden får det (§ 1).",
+    "who.not_presiding": _not_presiding,
+    "who.jav_takes_no_part": lambda r, n: f"Du har jäv i ärende {n} och deltar inte i det.",
+    "who.teknikfel": lambda r: (
+        "Du är teknikfelsledamot och får yttra dig men inte yrka eller besluta. "
+        "Ordföranden kan låta dig tjänstgöra igen med !återinträd."
+    ),
+    "who.only_serving": lambda r: (
+        "Endast tjänstgörande ledamöter och ersättare får det. "
+        "Anmäl närvaro med !närvarande; en ersättare tjänstgör först efter !ersätt."
+    ),
+    "who.only_the_chair_convenes": lambda r, name: f"Endast ordföranden får använda !{name} (§ 1).",
+    "who.only": lambda r, who, name: f"Endast {WHO_WORDS[who]} får använda !{name}.",
+    "who.not_now": lambda r, phase, name: (
+        f"Det går inte nu: {PHASE_TEXT[phase]}. "
+        + PHASE_HINT.get(name, "Det går när ordföranden har öppnat sammanträdet.")
+    ),
+    "who.busy": lambda r, busy: BUSY_WORDS[busy],
+    "who.at_most_one": lambda r: "Nämn högst en person.",
+    "who.only_leaders_for_others": lambda r: "Bara ordföranden eller sekreteraren får anmäla detta för någon annan.",
+    "who.not_reported_present": lambda r, user: f"{r.label(user)} har inte anmält närvaro (!närvarande).",
+    "who.has_left": lambda r, user: f"{r.label(user)} har lämnat sammanträdet.",
+    "meeting.not_on_roster": lambda r: (
+        f"Du finns inte i {r.name}s förteckning över ledamöter, ersättare och "
+        "övriga med närvarorätt. Kontakta sekreteraren om det är fel."
+    ),
+    "meeting.named_not_on_roster": lambda r, user: (
+        f"{user} finns inte i {r.name}s förteckning. Nämn en person som gör det."
+    ),
+    "meeting.final_paragraph": lambda _r, paragraph, n, name: (
+        f"§ {paragraph} (ärende {n}) är omedelbart justerad och kan inte längre ändras." + FINAL_WHY.get(name, "")
+    ),
+}
+
+
+# --- reminders (§§ 1–3; rules/schedule.py) ----------------------------------------------------
+
+
+def _human(minutes: float) -> str:
+    if minutes >= 1440 and minutes % 1440 == 0:
+        days = int(minutes // 1440)
+        return "i morgon" if days == 1 else f"om {days} dagar"
+    if minutes >= 60 and minutes % 60 == 0:
+        hours = int(minutes // 60)
+        return f"om {hours} timme" if hours == 1 else f"om {hours} timmar"
+    return "om 1 minut" if minutes == 1 else f"om {minutes:g} minuter"
+
+
+SCHEDULE: dict[str, Callable[..., str]] = {
+    "schedule.before": lambda r, form, minutes, start: (
+        f"PÅMINNELSE: {r.name}s {form}sammanträde börjar {_human(minutes)}, "
+        f"{date_time(start, r.tz)}. Anslut i enrum i god tid och kontrollera att ljud och bild "
+        "fungerar (§§ 2–3). Kallelsen och föredragningslistan: !dagordning."
+    ),
+    "schedule.not_opened": lambda r, start: (
+        f"Sammanträdet skulle ha börjat kl. {hm(start, r.tz)} men är inte öppnat. "
+        "Öppna det med !öppna, eller ställ in det med !inställ [skäl]."
+    ),
+    "schedule.still_open": lambda r, end: (
+        f"Sammanträdet pågår fortfarande, mer än en timme efter beräknat slut kl. "
+        f"{hm(end, r.tz)}. Glöm inte att avsluta med !avsluta, så att protokollet blir klart."
+    ),
+}
+
+
 def register(*families: dict[str, Callable[..., str]]) -> None:
     for family in families:
         for code, wording in family.items():
@@ -988,4 +1128,4 @@ def register(*families: dict[str, Callable[..., str]]) -> None:
             WORDING[code] = wording
 
 
-register(JAV, FORHINDER, ITEMS, CONVENING, SEATS, PRESENCE, CALL, DECISIONS, VOTES, JUSTERING, VIEWS)
+register(JAV, FORHINDER, ITEMS, CONVENING, SEATS, PRESENCE, CALL, DECISIONS, VOTES, JUSTERING, VIEWS, WHO, SCHEDULE)

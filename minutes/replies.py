@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from minutes.words import anslag_lines, names, paragraphs_text, signer_roles, spent_text, vote_how
 from rules.citations import Rule
 from rules.convening import agenda_line
 from rules.decisions import blockers, reasons_text
@@ -16,8 +17,8 @@ from rules.forhinder import forhinder_lines
 from rules.model import Meeting, Phase, date_time, hm, hms
 from rules.roster import Roster
 from rules.seats import between_items, next_in_turn
-from rules.signers import Paragraph, signer_roles
-from rules.words import WORDING, names, short_fingerprint, spent_text, vote_how
+from rules.signers import Paragraph
+from rules.words import WORDING, short_fingerprint
 
 # --- jäv (KL 6 kap. 28–30 §§; rules/jav.py) ----------------------------------------------------
 
@@ -746,13 +747,20 @@ def _signed(r: Roster, m: Meeting, n: int | None, actor: str, at, fp: str, late,
     return text + f"\nPROTOKOLLET ÄR JUSTERAT (KL 5 kap. 69 §). Det bifogas som PDF/A. Anslaget följer. {ask}"
 
 
-def _anslag(r: Roster, day, before: str | None, late) -> str:
+def _anslag(r: Roster, day, before: str | None, late, meeting_day, justerad_day, numbers, at_once: bool) -> str:
     text = f"Anslaget är uppsatt {day} (KL 8 kap. 12 §)."
     if before:
         text += f" Det ersätter {before}, som angavs tidigare."
     if late is not None:
         text += f"\n⚠ KL 8 kap. 12 §: anslaget skulle ha satts upp senast {late}, andra dagen efter justeringen."
-    return text
+    return text + "\n" + _anslag_notice(r, meeting_day, justerad_day, numbers, at_once, posted=day)
+
+
+def _anslag_notice(r: Roster, meeting_day, justerad_day, numbers, at_once: bool, posted=None) -> str:
+    """The anslag on the anslagstavla (KL 8 kap. 12 §), as the protocol has it too."""
+    listed = paragraphs_text(numbers)
+    posted_on = posted.isoformat() if posted is not None else None
+    return "\n".join(anslag_lines(r, meeting_day.isoformat(), justerad_day.isoformat(), posted_on, listed, at_once))
 
 
 def _corrected(r: Roster, paragraph: int, n: int, actor: str, new: str, old: str, fp: str, signed: list[str]) -> str:
@@ -828,6 +836,7 @@ JUSTERING: dict[str, Callable[..., str]] = {
         f"Ange dagen då anslaget sattes upp, inte en kommande dag (i dag är {today})."
     ),
     "justering.anslag": _anslag,
+    "justering.anslag_notice": _anslag_notice,
     "justering.justerat_no_correction": lambda r: "Protokollet är redan justerat och kan inte rättas här.",
     "justering.nothing_to_correct": lambda r, n: f"Ärende {n} har inget beslut att rätta.",
     "justering.voted_no_correction": lambda r, paragraph, text: (

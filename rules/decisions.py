@@ -232,7 +232,7 @@ def _omtag(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 
 
 def abort_running(m: Meeting, code: str) -> list:
-    """End a running check or vote that the meeting cannot finish (`code` in `words.ABORTED`)."""
+    """End a running check or vote that the meeting cannot finish (`code` in `minutes.words.ABORTED`)."""
     events: list = []
     if m.check and m.check.running:
         events.append(("check_ended", {"id": m.check.id, "passed": False, "reason": code}))

@@ -24,7 +24,7 @@ from rules.signers import (
     required_signers,
 )
 from rules.who import meeting_chairs
-from rules.words import anslag_lines, paragraphs_text, say
+from rules.words import say
 
 
 @handles("justerare")
@@ -161,8 +161,14 @@ def _sign(m: Meeting, r: Roster, cmd: Command, now: datetime, plan: list[Paragra
     else:
         events.append(("justerad", {"fingerprint": fp}))
         numbers = [p.number for p in plan if p.number is not None]
-    lines = anslag_lines(r, meeting_day.isoformat(), today.isoformat(), None, paragraphs_text(numbers), n is not None)
-    notice = "\n".join(lines)
+    notice = say(
+        "justering.anslag_notice",
+        r,
+        meeting_day=meeting_day,
+        justerad_day=today,
+        numbers=numbers,
+        at_once=n is not None,
+    )
     attach = "pdf" if n is None else f"extract:{n}"
     return Accepted(events, [Reply(text, attach=attach, mentions=(*r.secretaries,)), Reply(notice, reply=False)])
 
@@ -190,14 +196,20 @@ def _anslag(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if day > today:
         return Refused(Rule.KL_8_12, say("justering.anslag_in_future", r, today=today))
     numbers = [item.paragraph] if item else [p.number for p in justering_plan(m, r) if p.number is not None]
-    meeting_day = day_of_meeting(m, r, now).isoformat()
-    listed = paragraphs_text(numbers)
-    lines = anslag_lines(r, meeting_day, justerad_day.isoformat(), day.isoformat(), listed, item is not None)
     due = last_day_to_post(justerad_day)
-    before = item.anslag if item else m.anslag
-    text = say("justering.anslag", r, day=day, before=before, late=due if day > due else None)
+    text = say(
+        "justering.anslag",
+        r,
+        day=day,
+        before=item.anslag if item else m.anslag,
+        late=due if day > due else None,
+        meeting_day=day_of_meeting(m, r, now),
+        justerad_day=justerad_day,
+        numbers=numbers,
+        at_once=item is not None,
+    )
     data = {"date": day.isoformat()} | ({"n": item.n} if item else {})
-    return Accepted([("anslag", data)], [Reply(text + "\n" + "\n".join(lines))])
+    return Accepted([("anslag", data)], [Reply(text)])
 
 
 @handles("rättelse")

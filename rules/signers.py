@@ -9,7 +9,6 @@ from datetime import date, datetime
 
 from rules.model import Item, Meeting
 from rules.roster import Roster
-from rules.words import paragraphs_text
 
 
 @dataclass(frozen=True)
@@ -49,20 +48,6 @@ def justering_plan(m: Meeting, r: Roster, closed_presiding: str | None = None) -
 def required_signers(plan: list[Paragraph]) -> list[str]:
     """Everyone whose signature the justering needs: each paragraph's ordförande and justerare."""
     return list(dict.fromkeys([*(u for p in plan for u in p.chairs), *(u for p in plan for u in p.justerare)]))
-
-
-def signer_roles(plan: list[Paragraph]) -> dict[str, str]:
-    """What each signer justerar, in words: "ordförande", or with the §§ when not all of them."""
-    everything = [p.number for p in plan if p.number is not None]
-    out: dict[str, str] = {}
-    for user in required_signers(plan):
-        roles = []
-        for role, of in (("ordförande", "chairs"), ("justerare", "justerare")):
-            numbers = [p.number for p in plan if user in getattr(p, of) and p.number is not None]
-            if any(user in getattr(p, of) for p in plan):
-                roles.append(role if numbers == everything else f"{role} {paragraphs_text(numbers)}")
-        out[user] = ", ".join(roles)
-    return out
 
 
 def day_of_meeting(m: Meeting, r: Roster, now: datetime) -> date:

@@ -1,20 +1,23 @@
 """The Matrix side of the bot: login on one device kept across restarts, end-to-end encryption,
 the sync loop with backoff, backfill of a limited timeline, and sending what the shell owes.
 
-What a room says is handed to the shell as plain data (a `Message`, a reaction, a note that a
-message could not be acted on); what decides about it lives in `shell` and `rules`.
+What a room says is handed to the shell as neutral records (`shell.ports`: said, answered, a
+call changed, a note that a message could not be acted on); what decides about it lives in
+`shell` and `rules`. This module and `content` are the only ones that read or write Matrix's
+shapes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import logging
 import secrets
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 from aiohttp import ClientError
@@ -37,17 +40,14 @@ from nio import (
 )
 from nio.store import DefaultStore
 
-from commands.text import Message
 from config import Config, exposed
 from matrix import content as shapes
 from matrix import rtc
+from shell.ports import MAX_BACKOFF_SECONDS, Answered, CallChanged, Inbound, Note, Said, SendFailed
 from storage import Anchor, Outgoing, Store
 
 # The sync token alone is stored at most this often (with a command, at once).
 TOKEN_FLUSH_SECONDS = 10
-# Retries while the homeserver is away wait at most this long: a meeting goes on within seconds of
-# its return, and a try every 15 s costs nothing (the log says so once a minute).
-MAX_BACKOFF_SECONDS = 15
 # `bot.py verify` waits this long for each answer from the homeserver.
 VERIFY_STEP_SECONDS = 30
 
@@ -56,38 +56,9 @@ _MIMETYPES = {"ics": "text/calendar", "md": "text/markdown", "pdf": "application
 log = logging.getLogger("distansbot")
 
 
-class Inbound(Protocol):
-    """What the transport hands over: the shell implements it."""
-
-    async def on_message(self, room_id: str, event_id: str, msg: Message, sender: str, now: datetime) -> None: ...
-
-    async def on_reaction(
-        self, room_id: str, event_id: str, reacts_to: str, key: str, sender: str, now: datetime
-    ) -> None: ...
-
-    async def on_note(self, room_id: str, event_id: str, note: str, now: datetime) -> None: ...
-
-    async def on_poll_response(
-        self, room_id: str, event_id: str, poll_id: str, choice: str, sender: str, now: datetime
-    ) -> None: ...
-
-    async def on_call_member(
-        self,
-        room_id: str,
-        event_id: str,
-        state_key: str,
-        content: dict,
-        sender: str,
-        origin_ts_ms: int,
-        now: datetime | None = None,
-    ) -> None: ...
-
-    async def on_caught_up(self) -> None:
-        """The first batch after the start is handed over: what was said while away is in."""
-
-
 EDITED = "edited"
 UNDECRYPTABLE = "undecryptable"
+CHECKED = "✅"  # a reaction that answers a check (`Answered`); any other is no answer
 
 
 class OncePerMinute:
@@ -130,14 +101,13 @@ class KeyStore(DefaultStore):
             super().save_encrypted_rooms(rooms)
 
 
-class SendError(Exception):
+class SendError(SendFailed):
     """The homeserver did not take a message. Permanent when it answered with an error code
     other than rate limiting; otherwise (no answer, 429) it is worth trying again."""
 
     def __init__(self, resp: Any) -> None:
-        super().__init__(str(resp))
-        self.errcode = getattr(resp, "status_code", None) or ""
-        self.permanent = bool(self.errcode) and self.errcode != "M_LIMIT_EXCEEDED"
+        code = getattr(resp, "status_code", None) or ""
+        super().__init__(str(resp), code, permanent=bool(code) and code != "M_LIMIT_EXCEEDED")
 
 
 async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
@@ -271,7 +241,7 @@ class Transport:
 
     # --- receiving -----------------------------------------------------------------------------
 
-    async def sync_forever(self, stop: asyncio.Event, inbound: Inbound, synced: asyncio.Event) -> None:
+    async def listen(self, stop: asyncio.Event, inbound: Inbound, synced: asyncio.Event) -> None:
         """Sync until `stop`; each batch is handed over before its token is saved, so a crash
         re-reads it (the shell's handled marks keep each command to one application)."""
         token = await self.store.setting("sync_token")
@@ -287,7 +257,7 @@ class Transport:
                     raise SendError(resp)
                 await self._on_sync(resp, inbound)
                 if not caught_up:
-                    await inbound.on_caught_up()
+                    await inbound.caught_up()
                     caught_up = True
             except Exception as e:  # the homeserver is away, or the batch failed: not stored, so not lost
                 self.trouble.say("Synk misslyckades (%s); nytt försök inom %.0f s", e, backoff)
@@ -350,15 +320,9 @@ class Transport:
         if at is None:
             log.warning("Samtalsmedlemskap %s har en omöjlig tidsstämpel; ignoreras", source.get("event_id"))
             return True
-        await inbound.on_call_member(
-            room_id,
-            source.get("event_id", ""),
-            source["state_key"],
-            source.get("content") or {},
-            source.get("sender", ""),
-            ts,
-            at,
-        )
+        change = _call_changed(room_id, source, at)
+        if change is not None:
+            await inbound.call_changed(change)
         return True
 
     async def _backfill(self, room_id: str, token: str, since: int) -> list:
@@ -390,46 +354,47 @@ class Transport:
             if replaced is not None:
                 # An edit never runs a command again, nor undoes one: the log keeps what was applied.
                 if replaced and await self.store.is_handled(replaced):
-                    await inbound.on_note(room_id, ev.event_id, EDITED, now)
+                    await inbound.noted(Note(room_id, ev.event_id, EDITED, now))
                 return
-            msg = Message(ev.body or "", ev.formatted_body, shapes.mentioned(content))
-            await inbound.on_message(room_id, ev.event_id, msg, ev.sender, now)
+            said = Said(
+                room_id, ev.event_id, ev.sender, ev.body or "", now, ev.formatted_body, shapes.mentioned(content)
+            )
+            await inbound.said(said)
         elif isinstance(ev, ReactionEvent):
-            await inbound.on_reaction(room_id, ev.event_id, ev.reacts_to, ev.key, ev.sender, now)
+            if ev.key.rstrip("\ufe0f") == CHECKED:  # with or without the emoji variation selector
+                await inbound.answered(Answered(room_id, ev.event_id, ev.sender, ev.reacts_to, "ok", now))
         elif answer := shapes.poll_answer(_type_of(ev), (getattr(ev, "source", None) or {}).get("content") or {}):
-            await inbound.on_poll_response(room_id, ev.event_id, answer[0], answer[1], ev.sender, now)
+            await inbound.answered(Answered(room_id, ev.event_id, ev.sender, answer[0], answer[1], now))
         elif isinstance(ev, MegolmEvent):  # encrypted, and the bot has no key for it
             log.warning("Kunde inte dekryptera %s från %s (session %s)", ev.event_id, ev.sender, ev.session_id)
-            await inbound.on_note(room_id, ev.event_id, UNDECRYPTABLE, now)
+            await inbound.noted(Note(room_id, ev.event_id, UNDECRYPTABLE, now))
             try:
                 await self.client.request_room_key(ev)
             except Exception as e:  # asking twice, or no device to ask: the answer above stands
                 log.info("Nyckelbegäran för %s: %s", ev.event_id, e)
 
-    async def call_state(self, room_id: str) -> list[tuple[str, str, dict, str, int]]:
-        """The room's call memberships now: (event id, state key, content, sender, origin ts)."""
+    async def call_state(self, room_id: str) -> list[CallChanged]:
+        """The room's call memberships now, each counted from now (read at a start)."""
         resp = await self.client.room_get_state(room_id)
         if not isinstance(resp, RoomGetStateResponse):
             log.warning("Rummets tillstånd kunde inte läsas (%s); samtalet följs från nästa ändring", resp)
             return []
-        return [
-            (
-                e.get("event_id", ""),
-                e["state_key"],
-                e.get("content") or {},
-                e.get("sender", ""),
-                e.get("origin_server_ts", 0),
-            )
-            for e in resp.events
-            if e.get("type") == rtc.CALL_MEMBER and "state_key" in e
-        ]
+        found = (_call_changed(room_id, e, None) for e in resp.events if e.get("type") == rtc.CALL_MEMBER)
+        return [change for change in found if change is not None]
 
     # --- sending -------------------------------------------------------------------------------
 
-    async def send(self, out: Outgoing) -> str:
+    encode = staticmethod(shapes.encode)
+
+    async def send(self, out: Outgoing, event_of_tag: Callable[[str], Awaitable[str]]) -> str:
         """Send one owed message, reaction or file; the transaction id makes a resend after a
         crash land once on the homeserver. One the store could not keep (no id) gets its own."""
         txn = f"distansbot-{out.id}" if out.id else f"distansbot-unstored-{secrets.token_hex(8)}"
+        relates = out.content.get("m.relates_to") or {}
+        if str(relates.get("event_id", "")).startswith(shapes.TAG):
+            # A poll's end points at the poll, whose event id is known once the poll was sent.
+            poll = await event_of_tag(relates["event_id"].removeprefix(shapes.TAG))
+            out = dataclasses.replace(out, content={**out.content, "m.relates_to": {**relates, "event_id": poll}})
         if out.kind != "file":
             return await self._room_send(out.room_id, out.kind, out.content, txn)
         assert out.attachment is not None and out.attachment_name is not None
@@ -470,6 +435,21 @@ def _time_of(ms: Any) -> datetime | None:
     if isinstance(ms, bool) or not isinstance(ms, int) or not 0 <= ms <= rtc.MAX_MS:
         return None
     return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def _call_changed(room_id: str, source: dict, at: datetime | None) -> CallChanged | None:
+    """A call membership state event (its source) as the shell takes it, if it is one to take."""
+    if "state_key" not in source:
+        return None
+    return rtc.change(
+        room_id,
+        source.get("event_id", ""),
+        source["state_key"],
+        source.get("content") or {},
+        source.get("sender", ""),
+        source.get("origin_server_ts", 0),
+        at,
+    )
 
 
 def _type_of(ev: Any) -> str:

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -170,11 +171,11 @@ class Transport(Protocol):
         """An owed record as the outbox row it is kept as until sent (pure: no I/O)."""
         ...
 
-    async def start(self, rooms: list[str], stop: Awaitable[None]) -> dict[str, str] | None:
+    async def start(self, rooms: list[str], stop: asyncio.Event) -> dict[str, str] | None:
         """Log in and join; each configured room's id, or None when stopped first."""
         ...
 
-    async def listen(self, stop: object, inbound: Inbound, heard: object) -> None:
+    async def listen(self, stop: asyncio.Event, inbound: Inbound, heard: asyncio.Event) -> None:
         """Hand over what the rooms say until stopped, setting `heard` after each batch."""
         ...
 

@@ -290,7 +290,7 @@ def _batch(timeline: list[dict], state: list[dict] = ()) -> SyncResponse:
 async def _transport(config, bot) -> Transport:
     transport = Transport(config, bot.store)
     transport.rooms.add(ROOM)
-    transport.joined_at[ROOM] = 0
+    transport.reader.joined_at[ROOM] = 0
     return transport
 
 
@@ -316,9 +316,9 @@ async def test_p5_call_changes_and_messages_of_one_batch_are_applied_in_the_room
         state=[_call_event("$gap", "cecilia", _membership("NEW"), ts - 5000)],
     )
     recorder = _Recorder()
-    await transport._on_sync(batch, recorder)
+    await transport.reader.on_sync(batch, recorder)
     assert recorder.got == ["$gap", "$before", "$beslut", "$leave", "$after"]
-    await transport._on_sync(batch, bot)
+    await transport.reader.on_sync(batch, bot)
     m = body.engine.meeting
     assert [d.text for d in m.items[1].decisions] == ["Bifall"]  # taken before David left
     assert m.drops["@david:localhost"] == {"ljud", "bild"}  # and his leaving is recorded after it
@@ -362,7 +362,7 @@ async def test_p2_events_no_one_can_read_are_skipped_and_the_rest_of_the_batch_i
         | {"content": {"msgtype": "m.text", "body": "* x", "m.new_content": {}, "m.relates_to": {"event_id": 7}}},
         _text("$status", "@eva:localhost", "!status", ts + 1000),
     ]
-    await transport._on_sync(_batch(weird), bot)
+    await transport.reader.on_sync(_batch(weird), bot)
     answered = {
         (o.content.get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id") for o in await bot.store.unsent()
     }

@@ -13,11 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import shell as shell_module
 from config import Config
-from shell import verify
+from shell import bodies, verify
+from testing.driver import started
 from tests import test_verify
-from tests.driver import started
 from tests.test_verify import justerat, room_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +31,7 @@ async def meeting(config: Config, monkeypatch) -> tuple:
     """A meeting justerat (§ 1 at once), its sources numbered from 0 on every backend alike,
     snapshots every 7 events; what the store and the shell then hold."""
     monkeypatch.setattr(test_verify, "_SOURCES", itertools.count())
-    monkeypatch.setattr(shell_module, "SNAPSHOT_EVERY", 7)
+    monkeypatch.setattr(bodies, "SNAPSHOT_EVERY", 7)
     bot = await started(config)
     try:
         await justerat(bot, omedelbart=True)
@@ -63,7 +62,7 @@ async def test_kl_5_69_a_meeting_on_postgresql_is_stored_chained_and_verified_as
     # a start on PostgreSQL reads the snapshot and the events after it to the same meeting
     again = await started(on(config, url))
     try:
-        assert again.snapshot_at[m_p.id] > 0 and again.bodies["ks"].engine.meeting == m_p
+        assert again.bodies.snapshot_at[m_p.id] > 0 and again.bodies["ks"].engine.meeting == m_p
     finally:
         await again.store.close()
 

@@ -43,6 +43,7 @@ from rules.roster import Roster
 from rules.state import Meeting
 from rules.words import short_fingerprint
 from storage import Anchor, Break, Chain, Outgoing, Store
+from web.bus import Bus, Committed
 
 log = logging.getLogger("distansbot")
 
@@ -154,6 +155,7 @@ class Shell:
         # calendar file; whether it is end-to-end encrypted, a fact the rules are given (§ 2).
         self.room_name: Callable[[str], str] = lambda room_id: ""
         self.room_encrypted: Callable[[str], bool] = lambda room_id: True
+        self.bus = Bus()
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -478,6 +480,7 @@ class Shell:
             self.known[m.id] = body.config.id
             self.rosters[m.id] = body.engine.roster
             body.meetings.append(m.id)
+        self.bus.publish(Committed(body.config.id, m, tuple(step.events), now))
         await self._maybe_snapshot(m)
         await self._schedule(body)
         return True

@@ -35,6 +35,7 @@ from config import BodyConfig, Config
 from matrix import content as shapes
 from matrix import rtc
 from minutes import calendar, protocol
+from minutes import view as view_words
 from rules import schedule
 from rules import state as rules_state
 from rules.actions import Accepted, Command, Refused, Reply
@@ -43,6 +44,7 @@ from rules.roster import Roster
 from rules.state import Meeting
 from rules.words import short_fingerprint
 from storage import Anchor, Break, Chain, Outgoing, Store
+from web import widget
 from web.bus import Bus, Committed
 
 log = logging.getLogger("distansbot")
@@ -156,6 +158,8 @@ class Shell:
         self.room_name: Callable[[str], str] = lambda room_id: ""
         self.room_encrypted: Callable[[str], bool] = lambda room_id: True
         self.bus = Bus()
+        self.view: Any = None  # the live view's server (web.server.ViewServer), with [web]
+        self.can_set_state: Callable[[str, str], bool] = lambda room_id, kind: True
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -386,6 +390,9 @@ class Shell:
             elif isinstance(parsed, commands.Unknown):
                 await self._record_answers(body, source, now, [self._notice(body, parsed.body, source)])
                 _log_command(source, sender, word, "okänt kommando")
+            elif parsed.name == "vy":
+                await self._record_answers(body, source, now, self._vy(body, sender, source))
+                _log_command(source, sender, word, "besvarat")
             elif parsed.name == "hjälp":
                 text = commands.help_text(body.engine.meeting, body.engine.roster, sender)
                 await self._record_answers(body, source, now, [self._notice(body, text, source)])
@@ -539,7 +546,35 @@ class Shell:
                 # A row of its own: the file goes out even if the homeserver refuses the message.
                 relates = {"m.relates_to": content["m.relates_to"]} if in_reply_to else {}
                 out.append(Outgoing(body.room_id, "file", relates, file[0], file[1]))
-        return out + self._polls(body, m, step)
+        return out + self._polls(body, m, step) + self._widget(body, step)
+
+    def _widget(self, body: Body, step: Step) -> list[Outgoing]:
+        """With [web]: the room's widget follows the meeting (opened, closed, justerat). Lacking
+        the power to set it, the bot says so once, when the meeting opens."""
+        if self.view is None:
+            return []
+        if not self.can_set_state(body.room_id, widget.WIDGET):
+            return (
+                [self._notice(body, widget.NO_POWER.format(kind=widget.WIDGET), "")]
+                if widget.opens(step.events)
+                else []
+            )
+        url = self.view.widget_url(body.config.id)
+        return widget.outgoing(body.room_id, body.config.id, self.config.matrix.user_id, url, step.events)
+
+    def _vy(self, body: Body, sender: str, source: str) -> list[Outgoing]:
+        """!vy: a link to the live view for this meeting and this person, in a direct message."""
+        m, r = body.engine.meeting, body.engine.roster
+        text = view_words.vy_refusal(m, r, sender, self.view is not None)
+        if text:
+            return [self._notice(body, text, source)]
+        assert m is not None
+        link = self.view.link(body.config.id, m.id, sender)
+        dm = shapes.message(Reply(view_words.vy_link(m, r, link)), r, None)
+        return [
+            Outgoing("", "dm", {"user": sender, "content": dm}),
+            self._notice(body, view_words.VY_SENT, source),
+        ]
 
     def _polls(self, body: Body, m: Meeting, step: Step) -> list[Outgoing]:
         """Each open vote is also an Element poll (MSC3381): started with the vote, ended when the
@@ -713,6 +748,7 @@ class Shell:
         if resolved is None:  # stopped while waiting for the homeserver
             return
         self.room_name, self.room_encrypted = transport.room_name, transport.encrypted
+        self.can_set_state = transport.can_set_state
         for body in self.bodies.values():
             if body.config.room in resolved:
                 body.room_id = resolved[body.config.room]

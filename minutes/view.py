@@ -9,6 +9,7 @@ running check or vote is for the chair and the secretaries only (`privileged`).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from rules.meeting import blockers, follows_call, forhinder_lines, in_call, justering_plan, signer_roles
@@ -37,8 +38,9 @@ def privileged(m: Meeting | None, r: Roster, user: str) -> bool:
     )
 
 
-def view(m: Meeting | None, r: Roster, privileged: bool) -> dict[str, Any]:
-    """The whole view of the body's meeting as one viewer sees it (plain data, JSON-ready)."""
+def view(m: Meeting | None, r: Roster, privileged: bool, now: datetime | None = None) -> dict[str, Any]:
+    """The whole view of the body's meeting as one viewer sees it (plain data, JSON-ready), at
+    `now` (a running check's seconds left are counted from it)."""
     if m is None:
         return {
             "body": r.name,
@@ -63,7 +65,7 @@ def view(m: Meeting | None, r: Roster, privileged: bool) -> dict[str, Any]:
         "forhinder": forhinder_lines(m, r) if m.phase in (Phase.CONVENED, Phase.OPEN) else [],
     }
     if m.phase is Phase.OPEN:
-        out |= _running(m, r, privileged)
+        out |= _running(m, r, privileged, now)
     elif m.phase is Phase.CLOSED:
         out["draft"] = _draft(m, r)
         out["justering"] = _justering(m, r)
@@ -99,7 +101,7 @@ def _permission(item: Item) -> str:
     return ""
 
 
-def _running(m: Meeting, r: Roster, privileged: bool) -> dict[str, Any]:
+def _running(m: Meeting, r: Roster, privileged: bool, now: datetime | None) -> dict[str, Any]:
     serving = m.serving(r)
     needed = len(r.members) // 2 + 1
     counted = len(m.counted(r))
@@ -117,7 +119,7 @@ def _running(m: Meeting, r: Roster, privileged: bool) -> dict[str, Any]:
         },
         "item": _current(m, item) if item else None,
         "people": _people(m, r),
-        "check": _check(m, r, privileged),
+        "check": _check(m, r, privileged, now),
         "vote": _vote(m, r, privileged),
         "blockers": [f"{text} ({rule})" for rule, text in found],
         "decidable": not found,
@@ -195,7 +197,7 @@ def _people(m: Meeting, r: Roster) -> list[dict[str, Any]]:
     return rows
 
 
-def _check(m: Meeting, r: Roster, privileged: bool) -> dict[str, Any] | None:
+def _check(m: Meeting, r: Roster, privileged: bool, now: datetime | None) -> dict[str, Any] | None:
     check = m.check
     if check is None or check.item != m.current:
         return None
@@ -208,7 +210,8 @@ def _check(m: Meeting, r: Roster, privileged: bool) -> dict[str, Any] | None:
         "passed": bool(check.passed),
         "text": f"Teknikkontroll {check.id} (§ 12): {state}",
         "count": f"{len(check.answered)} av {len(check.expected)} har svarat",
-        "deadline": check.deadline.isoformat() if check.running else None,
+        # The page counts down from this (its own clock need not agree with the bot's).
+        "seconds_left": max(0, round((check.deadline - now).total_seconds())) if check.running and now else None,
         "answered": [r.label(u) for u in check.answered],
     }
     if privileged and check.running:
@@ -272,3 +275,32 @@ def _justering(m: Meeting, r: Roster) -> dict[str, Any]:
         "signed": [f"{r.label(u)} ({role}), kl. {hm(signed[u].at, r.tz)}" for u, role in roles.items() if u in signed],
         "to_sign": [f"{r.label(u)} ({role})" for u, role in roles.items() if u not in signed],
     }
+
+
+# --- !vy -------------------------------------------------------------------------------------
+
+VY_SENT = "Jag har skickat dig en länk till sammanträdesvyn i ett direktmeddelande."
+
+
+def vy_refusal(m: Meeting | None, r: Roster, user: str, served: bool) -> str:
+    """Why !vy gives no link now ("" when it does)."""
+    if r.person(user) is None:
+        return (
+            f"⛔ § 2: Du finns inte i {r.name}s förteckning och ser inte sammanträdet. "
+            "Kontakta sekreteraren om det är fel."
+        )
+    if not served:
+        return "Sammanträdesvyn är inte påslagen för den här boten ([web] i konfigurationen)."
+    if m is None or m.phase is Phase.CANCELLED or m.justerad_at is not None:
+        return (
+            f"Inget sammanträde pågår för {r.name} nu: vyn visar ett kallat sammanträde tills protokollet är justerat."
+        )
+    return ""
+
+
+def vy_link(m: Meeting, r: Roster, link: str) -> str:
+    when = f" {date_time(m.start, r.tz)}" if m.start else ""
+    return (
+        f"Sammanträdesvyn för {r.name}{when}, för en webbläsare utanför Element:\n{link}\n"
+        "Länken gäller bara för dig och bara det här sammanträdet, tills protokollet är justerat. Dela den inte."
+    )

@@ -128,13 +128,17 @@ def _running(m: Meeting, r: Roster, privileged: bool, now: datetime | None) -> d
 
 
 def _current(m: Meeting, item: Item) -> dict[str, Any]:
-    return {
+    out = {
         "n": item.n,
         "paragraph": f"§ {item.paragraph}" if item.paragraph is not None else "",
         "title": item.title,
         "klass": item.klass,
         "permission": _permission(item),
     }
+    if item.valid_decisions and not classified(item):  # what was decided, for an item without class
+        decision = item.valid_decisions[-1]
+        out["decision"] = "Beslut: " + (decision.corrections[-1].new if decision.corrections else decision.text)
+    return out
 
 
 def _people(m: Meeting, r: Roster) -> list[dict[str, Any]]:
@@ -159,7 +163,7 @@ def _people(m: Meeting, r: Roster) -> list[dict[str, Any]]:
             role = "ersättare, tjänstgör inte" if r.is_substitute(u) else "ledamot, tjänstgör inte"
             level = "off"
         else:
-            role = p.title or r.office(u) or p.role.value
+            role = r.office(u) or p.role.value  # the title is in the label already
             level = "off"
         if u in m.left:
             states.append(f"har lämnat kl. {hm(m.left[u], r.tz)}")
@@ -207,7 +211,7 @@ def _check(m: Meeting, r: Roster, privileged: bool, now: datetime | None) -> dic
     out = {
         "id": check.id,
         "running": check.running,
-        "passed": bool(check.passed),
+        "valid": bool(check.passed) and not check.spent_by,
         "text": f"Teknikkontroll {check.id} (§ 12): {state}",
         "count": f"{len(check.answered)} av {len(check.expected)} har svarat",
         # The page counts down from this (its own clock need not agree with the bot's).
@@ -243,7 +247,9 @@ def _vote(m: Meeting, r: Roster, privileged: bool) -> dict[str, Any] | None:
     if vote.winner is None:
         out["result"] = "Voteringen är ogiltig och görs om."
     else:
-        out["result"] = "Ja har vunnit." if vote.winner == "a" else "Nej har vunnit."
+        side = "Ja" if vote.winner == "a" else "Nej"
+        won = vote.a if vote.winner == "a" else vote.b
+        out["result"] = f"{side} har vunnit" + ("." if classified(item) else f": {won}.")
     if not vote.closed:  # how each voted, once the result is out (an open vote)
         out["ballots"] = [
             {"name": r.label(u), "vote": BALLOTS.get(vote.ballots[u], "") if u in vote.ballots else "deltar inte"}

@@ -214,9 +214,16 @@ async def join_all(people: list[Person], room_id: str) -> None:
 
 
 def write_config(
-    path: Path, homeserver_url: str, bot_password: str, data_dir: Path, bodies: list[dict], **top: Any
+    path: Path,
+    homeserver_url: str,
+    bot_password: str,
+    data_dir: Path,
+    bodies: list[dict],
+    tables: dict[str, dict] | None = None,
+    **top: Any,
 ) -> Path:
-    """A bot configuration file (TOML), written from plain data."""
+    """A bot configuration file (TOML), written from plain data; `tables` are further sections
+    (`[web]`), whose values are text or tables of text."""
     lines = [f"{key} = {json.dumps(value)}" for key, value in top.items()] + [
         "[matrix]",
         f'homeserver = "{homeserver_url}"',
@@ -228,6 +235,14 @@ def write_config(
         f"database = {json.dumps(str(data_dir / 'distansbot.sqlite3'))}",
         f"e2ee_store = {json.dumps(str(data_dir / 'e2ee'))}",
     ]
+    for name, table in (tables or {}).items():
+        lines += ["", f"[{name}]"]
+        for key, value in table.items():
+            if isinstance(value, dict):
+                value = "{" + ", ".join(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in value.items()) + "}"
+            else:
+                value = json.dumps(value, ensure_ascii=False)
+            lines.append(f"{key} = {value}")
     for body in bodies:
         lines += ["", "[[bodies]]"]
         for key, value in body.items():

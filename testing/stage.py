@@ -123,6 +123,7 @@ class Stage:
         start_bot: bool = True,
         commands_per_minute: int = 1000,
         encrypted: bool = False,
+        web: dict[str, Any] | None = None,
         **settings: Any,
     ) -> str:
         """A fresh room with everyone in it, a fresh bot database, and the bot started."""
@@ -146,6 +147,7 @@ class Stage:
             BOT_PASSWORD,
             data,
             [body_config(room_id, check_timeout=check_timeout, **settings)],
+            tables={"web": web} if web else None,
             # scripted people type faster than people do
             commands_per_minute=commands_per_minute,
             organisation=ORGANISATION,

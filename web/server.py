@@ -42,6 +42,7 @@ class Viewer:
     latest: str | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     ended: str | None = None  # why the stream ends (the link no longer holds)
+    closing: bool = False  # the bot stops: the page's browser reconnects when it is back
 
 
 class ViewServer:
@@ -96,7 +97,8 @@ class ViewServer:
     async def start(self) -> None:
         await self.load_secret()
         self.client = ClientSession()
-        self.runner = web.AppRunner(self.app(), access_log=None)
+        # Open streams end at once on a stop (`closing`): the bot is gone well within 10 seconds.
+        self.runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=2)
         await self.runner.setup()
         host, port = self.config.host_port
         await web.TCPSite(self.runner, host, port).start()
@@ -106,7 +108,7 @@ class ViewServer:
         self.unsubscribe()
         for viewers in self.viewers.values():
             for v in viewers:
-                v.ended = "Boten startas om."
+                v.closing = True
                 v.changed.set()
         if self.runner is not None:
             await self.runner.cleanup()
@@ -171,13 +173,15 @@ class ViewServer:
                     await resp.write(b": \n\n")
                     continue
                 viewer.changed.clear()
+                if viewer.closing:
+                    break
                 if viewer.latest is not None:
                     data, viewer.latest = viewer.latest, None
                     await resp.write(f"data: {data}\n\n".encode())
                 if viewer.ended is not None:
                     await resp.write(f"event: slut\ndata: {json.dumps(viewer.ended, ensure_ascii=False)}\n\n".encode())
                     break
-        except (ConnectionResetError, asyncio.CancelledError):
+        except ConnectionResetError:  # the page was closed
             pass
         finally:
             self.viewers[grant.body].discard(viewer)
@@ -189,7 +193,14 @@ class ViewServer:
         )
 
     def on_step(self, step: Committed) -> None:
-        """A step committed: every open page of the body gets the view after it."""
+        """A step committed: every open page of the body gets the view after it. Called in the
+        shell's commit: whatever goes wrong here is logged and never reaches the meeting."""
+        try:
+            self._push(step)
+        except Exception:
+            log.exception("Sammanträdesvyn kunde inte uppdateras efter ett steg")
+
+    def _push(self, step: Committed) -> None:
         viewers = self.viewers.get(step.body)
         if not viewers:
             return

@@ -93,7 +93,8 @@ function draw(v) {
     const klass = v.item.klass ? el("span", { class: "klass" }, "[" + v.item.klass + "]") : null;
     root.append(section("Uppe nu",
       el("p", { id: "item", class: "item" }, [v.item.paragraph, v.item.title].filter(Boolean).join(" "), " ", klass ?? ""),
-      v.item.permission ? el("p", { class: "permission" }, v.item.permission) : null));
+      v.item.permission ? el("p", { class: "permission" }, v.item.permission) : null,
+      v.item.decision ? el("p", { id: "decision", class: "ok" }, v.item.decision) : null));
   }
   if (v.quorum) {
     root.append(section("Beslutförhet",
@@ -117,9 +118,9 @@ function draw(v) {
       el("p", {}, "Ska justera:"), list(v.justering.to_sign.length ? v.justering.to_sign : ["ingen"], "to-sign")));
   }
   if (v.agenda) {
-    root.append(section("Föredragningslista", el("ol", { id: "agenda", class: "agenda" }, ...v.agenda.map((i) =>
+    root.append(section("Föredragningslista", el("ul", { id: "agenda", class: "agenda" }, ...v.agenda.map((i) =>
       el("li", { class: i.state === "uppe nu" ? "current" : "" },
-        [i.paragraph, i.n + ". " + i.title].filter(Boolean).join(" "),
+        i.n + ". " + i.title + (i.paragraph ? " (" + i.paragraph + ")" : ""),
         i.klass ? el("span", { class: "klass" }, " [" + i.klass + (i.permission ? " – " + i.permission : "") + "]") : "",
         i.state ? el("span", { class: "state" }, " – " + i.state) : "")))));
   }
@@ -127,7 +128,7 @@ function draw(v) {
 
 function drawCheck(c) {
   clearInterval(countdown);
-  const parts = [el("p", { class: c.running ? "warn" : c.passed ? "ok" : "bad" }, c.text), el("p", { class: "count" }, c.count)];
+  const parts = [el("p", { class: c.running ? "warn" : c.valid ? "ok" : "bad" }, c.text), el("p", { class: "count" }, c.count)];
   if (c.running && c.seconds_left !== null) {
     const clock = el("p", { class: "countdown" });
     let left = c.seconds_left;
@@ -159,7 +160,7 @@ function drawVote(v) {
 function drawPeople(people) {
   return el("section", { id: "people" }, el("h2", {}, "Deltagare"),
     el("ul", { class: "people" }, ...people.map((p) =>
-      el("li", { class: "person " + p.level, "data-name": p.name },
+      el("li", { class: "person level-" + p.level, "data-name": p.name },
         el("span", { class: "name" }, p.name), el("span", { class: "role" }, p.role),
         el("span", { class: "states" }, p.states.join(" · "))))));
 }
@@ -168,7 +169,7 @@ function drawDraft(draft) {
   return el("section", { id: "draft" }, el("h2", {}, "Protokollsutkast"), ...draft.map((p) =>
     el("div", { class: "paragraph" },
       el("h3", {}, p.paragraph + " " + p.title + (p.klass ? " [" + p.klass + "]" : "")),
-      p.decision !== undefined ? el("p", {}, p.decision) : el("p", { class: "klass" }, "Beslutet står i protokollet."))));
+      el("p", { class: p.withheld ? "withheld" : "" }, p.withheld || p.decision))));
 }
 
 async function main() {

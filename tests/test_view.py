@@ -63,6 +63,7 @@ def test_p7_a_personuppgifter_items_vote_shows_who_voted_but_not_what_was_put():
     d.ok(M3, "!ja")
     v = view(d.m, d.roster, True)
     assert v["vote"]["voted"] == ["Cecilia Carlsson (S)"] and "proposals" not in v["vote"]
+    assert "Bo Berg (M)" in v["vote"]["missing"] and "missing" not in view(d.m, d.roster, False)["vote"]
     assert v["item"]["permission"] == "tillåtet av ordföranden (§ 7)"
     assert SECRET not in everything(d)
 

@@ -52,3 +52,46 @@ def test_an_element_session_expires():
     auth.admit(grant(meeting="", expires=soon), d.m, d.roster, d.now)
     with pytest.raises(auth.Refused, match="gått ut"):
         auth.admit(grant(meeting="", expires=soon), d.m, d.roster, d.now + timedelta(hours=2))
+
+
+@pytest.fixture
+async def hostile_server():
+    """A homeserver that answers every OpenID question, for a user of a server other than itself."""
+    from aiohttp import web
+
+    from testing.homeserver import free_port
+
+    async def userinfo(request):
+        if request.query.get("access_token") != "token-of-evil":
+            return web.json_response({"errcode": "M_UNKNOWN_TOKEN"}, status=401)
+        return web.json_response({"sub": "@anna:localhost"})
+
+    app = web.Application()
+    app.add_routes([web.get("/_matrix/federation/v1/openid/userinfo", userinfo)])
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield f"http://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+async def test_p2_a_homeserver_cannot_vouch_for_a_user_of_another_server(hostile_server):
+    import aiohttp
+
+    servers = {"evil.example": hostile_server}
+    async with aiohttp.ClientSession() as s:
+        with pytest.raises(auth.Refused, match="kan inte gå i god för @anna:localhost"):
+            await auth.openid_user(s, "token-of-evil", "evil.example", servers)
+        with pytest.raises(auth.Refused, match="känner inte igen"):
+            await auth.openid_user(s, "another-token", "evil.example", servers)
+        with pytest.raises(auth.Refused, match="ingen giltig hemserver"):
+            await auth.openid_user(s, "token-of-evil", "evil.example/../x", servers)
+
+
+def test_p2_no_server_is_asked_that_nobody_on_the_roster_belongs_to():
+    d = Driver()
+    auth.roster_server("ex.se", d.roster)
+    for server in ("evil.example", "127.0.0.1:22", None, ["ex.se"]):
+        with pytest.raises(auth.Refused, match="Ingen i förteckningen"):
+            auth.roster_server(server, d.roster)

@@ -78,6 +78,12 @@ def admit(grant: Grant, m: Meeting | None, r: Roster, now: datetime) -> None:
         raise Refused("Länken gällde ett sammanträde som är avslutat. Skriv !vy i rummet för en ny.")
 
 
+def roster_server(server: object, r: Roster) -> None:
+    """Refused unless someone on the roster has a user id on `server`."""
+    if not isinstance(server, str) or server not in {u.partition(":")[2] for u in r.everyone}:
+        raise Refused(f"Ingen i förteckningen för {r.name} har sitt konto på {str(server)[:100]}.")
+
+
 async def openid_user(session: aiohttp.ClientSession, access_token: str, server: str, servers: dict[str, str]) -> str:
     """The Matrix user an OpenID token belongs to, as the server named with it answers; Refused
     when the server does not know it, or answers for a user of another server."""

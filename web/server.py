@@ -133,7 +133,13 @@ class ViewServer:
         if not isinstance(asked, dict) or not isinstance(asked.get("organ"), str):
             return _refused("Fel form på frågan.", 400)
         now = datetime.now(UTC)
+        body = self.shell.bodies.get(asked["organ"])
+        if body is None:
+            return _refused("Organet finns inte.", 403)
         try:
+            # Only a server that someone on the roster belongs to is asked: the bot makes no
+            # requests to whatever host a page names.
+            auth.roster_server(asked.get("matrix_server_name"), body.engine.roster)
             assert self.client is not None
             user = await auth.openid_user(
                 self.client,

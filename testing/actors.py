@@ -193,7 +193,10 @@ def text_of(ev: dict[str, Any]) -> str:
 ENCRYPTION = {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
 
 
-async def create_room(chair: Person, invite: list[str], name: str, encrypted: bool = False) -> str:
+async def create_room(
+    chair: Person, invite: list[str], name: str, encrypted: bool = False, moderators: tuple[str, ...] = ()
+) -> str:
+    """A room the chair creates; `moderators` (power 50) may set its widgets, for one."""
     assert chair.client is not None
     # As Element Call sets up a room: members may write their own call membership state.
     resp = await chair.client.room_create(
@@ -204,6 +207,11 @@ async def create_room(chair: Person, invite: list[str], name: str, encrypted: bo
     )
     if not isinstance(resp, RoomCreateResponse):
         raise RuntimeError(f"room_create: {resp}")
+    if moderators:  # added to the levels the room got (a creator of a v12 room is in none of them)
+        levels = await chair.client.room_get_state_event(resp.room_id, "m.room.power_levels")
+        content = dict(levels.content)
+        content["users"] = {**content.get("users", {}), **dict.fromkeys(moderators, 50)}
+        await chair.client.room_put_state(resp.room_id, "m.room.power_levels", content)
     return resp.room_id
 
 

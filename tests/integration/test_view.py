@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import time
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -25,7 +26,7 @@ from aiohttp import web
 
 from testing.actors import text_of
 from testing.homeserver import free_port
-from testing.stage import Stage
+from testing.stage import Stage, web_config
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -90,32 +91,18 @@ async def host():
 
 async def view_room(stage: Stage, power: bool = True) -> str:
     """A meeting room with [web]; with `power`, the bot may set the room's widgets (moderator)."""
-    port = free_port()
-    hs = stage.hs.url
-    web_config = {
-        "listen": f"127.0.0.1:{port}",
-        "public_url": f"http://127.0.0.1:{port}",
-        # The test Synapse serves OpenID on its client port; "other.example" is the same server
-        # under another name: it answers for @…:localhost, which it may not vouch for.
-        "openid_servers": {"localhost": hs, "other.example": hs},
-    }
+    section = web_config(stage.hs.url)
     # A check long enough for a loaded machine's round trips (it is the page's time that is measured).
-    await stage.new_meeting_room(start_bot=False, web=web_config, check_timeout=60)
-    if power:
-        anna = stage["anna"].client
-        levels = await anna.room_get_state_event(stage.room_id, "m.room.power_levels")
-        content = dict(levels.content)
-        content["users"] = {**content.get("users", {}), "@distansbot:localhost": 50}
-        await anna.room_put_state(stage.room_id, "m.room.power_levels", content)
-    await stage.start_bot()
+    await stage.new_meeting_room(web=section, bot_moderator=power, check_timeout=60)
+    bot = section["public_url"]
     for _ in range(100):  # the bot's web server is up once it answers
         try:
-            async with aiohttp.ClientSession() as s, s.get(f"http://127.0.0.1:{port}/vy") as r:
+            async with aiohttp.ClientSession() as s, s.get(f"{bot}/vy") as r:
                 if r.status == 200:
                     break
         except aiohttp.ClientError:
             await asyncio.sleep(0.1)
-    return f"http://127.0.0.1:{port}"
+    return bot
 
 
 async def openid(stage: Stage, who: str) -> dict:
@@ -160,6 +147,30 @@ async def stream_text(bot: str, token: str, until: asyncio.Event) -> list[str]:
     return got
 
 
+# Each time the page draws a view: the browser's wall clock (the test's own; only Synapse and the
+# bot run on the movable one), for the time from a command to the page.
+RECORD_DRAWS = """() => { window.draws = [];
+  new MutationObserver(() => window.draws.push(Date.now()))
+    .observe(document.getElementById("view"), {childList: true}); }"""
+
+
+async def timed(stage: Stage, frame, who: str, command: str, times: list[tuple[float, float]]) -> str:
+    """`stage.ask`, noting the time to the bot's answer in the room and to the page's next draw."""
+    before = await frame.evaluate("() => window.draws.length")
+    sent = time.time()
+    answer = await stage.ask(who, command)
+    answered = time.time()
+    await frame.wait_for_function("n => window.draws.length > n", arg=before, timeout=SECOND)
+    drawn = await frame.evaluate("n => window.draws[n]", before) / 1000
+    times.append((answered - sent, drawn - sent))
+    return answer
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
 async def shot(page, name: str, width: int | None = None) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     if width:
@@ -185,10 +196,13 @@ async def test_p2_to_p12_the_live_view_follows_each_step_within_a_second(room, b
     member_page, member = await in_element(browser, host, bot, await openid(stage, "david"))
     await expect(chair.locator("#phase")).to_have_text("Pågår", timeout=10 * SECOND)
     await expect(chair.locator("#viewer")).to_contain_text("Anna Andersson")
+    drawing = await (await chair_page.query_selector("#widget")).content_frame()
+    await drawing.evaluate(RECORD_DRAWS)
+    times: list[tuple[float, float]] = []  # (to the answer in the room, to the page), seconds
 
     # A person reporting present.
     for who in (*MEMBERS, "erik", "frida", "sara"):
-        assert await stage.ask(who, "!närvarande") == "✅"
+        assert await timed(stage, drawing, who, "!närvarande", times) == "✅"
         name = stage[who].name
         await expect(chair.locator(f'[data-name^="{name}"]')).to_contain_text("på distans", timeout=SECOND)
     await stage.until_called()
@@ -213,11 +227,21 @@ async def test_p2_to_p12_the_live_view_follows_each_step_within_a_second(room, b
     await expect(member.locator("#check .missing")).to_have_count(0)
     await expect(chair.locator("#check .countdown")).to_contain_text("Tid kvar")
     for k, who in enumerate(MEMBERS, start=1):
-        assert await stage.ask(who, "!ok") == "✅"
+        assert await timed(stage, drawing, who, "!ok", times) == "✅"
         await expect(chair.locator("#check")).to_contain_text(f"{k} av 5 har svarat", timeout=SECOND)
         if k == 3:
             await shot(chair_page, "2-teknikkontroll")
     await expect(chair.locator("#check")).to_contain_text("godkänd", timeout=SECOND)
+    beyond = [page - answer for answer, page in times]
+    figures = (
+        f"{len(times)} kommandon: till sidan p50 {percentile([p for _, p in times], 50) * 1000:.0f} ms, "
+        f"p99 {percentile([p for _, p in times], 99) * 1000:.0f} ms; till svaret i rummet p50 "
+        f"{percentile([a for a, _ in times], 50) * 1000:.0f} ms; sidan efter svaret p50 "
+        f"{percentile(beyond, 50) * 1000:.0f} ms, p99 {percentile(beyond, 99) * 1000:.0f} ms"
+    )
+    print(figures)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / "tider.txt").write_text(figures + "\n", encoding="utf-8")
 
     # A vote: who has voted, then how each voted.
     await stage.ask("anna", "!votering Bifall / Avslag")

@@ -167,11 +167,11 @@ class ViewServer:
         resp = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
         )
-        await resp.prepare(request)
-        who = json.dumps(body.engine.roster.label(grant.user), ensure_ascii=False)
-        await resp.write(f"event: vem\ndata: {who}\n\n".encode())
-        self.viewers.setdefault(grant.body, set()).add(viewer)
+        self.viewers.setdefault(grant.body, set()).add(viewer)  # from now: no step is missed
         try:
+            await resp.prepare(request)
+            who = json.dumps(body.engine.roster.label(grant.user), ensure_ascii=False)
+            await resp.write(f"event: vem\ndata: {who}\n\n".encode())
             while True:
                 try:
                     await asyncio.wait_for(viewer.changed.wait(), KEEPALIVE_SECONDS)

@@ -26,6 +26,8 @@ from pathlib import Path
 from config import EXIT_CONFIG, Config, ConfigError, load_config, make_private, readable_by_others
 from minutes import protocol
 from shell import Shell, verify
+from shell.admin import protocol_text
+from shell.bodies import Bodies
 from storage import Store
 
 log = logging.getLogger("distansbot")
@@ -62,7 +64,7 @@ async def _run(config: Config, path: str) -> None:
     make_private(config.storage)  # and what an earlier version created is put right
     async with _opened(config) as store:
         transport = Transport(config, store)
-        shell = Shell(config, store)
+        shell = Shell(config, store, transport.encode)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -79,32 +81,34 @@ async def _run(config: Config, path: str) -> None:
             from web.server import ViewServer
 
             shell.view = ViewServer(shell, config.web)
+            unsubscribe = shell.bus.subscribe(shell.view.on_step)  # every committed step reaches open pages
             await shell.view.start()
         try:
             await shell.run(transport, stop)
         finally:
             if shell.view is not None:
+                unsubscribe()
                 await shell.view.stop()
             await transport.close()
 
 
-async def _loaded(config: Config, store: Store) -> Shell:
-    shell = Shell(config, store)
-    await shell.load()
-    return shell
+async def _loaded(config: Config, store: Store) -> Bodies:
+    """The bodies and their meetings as the store has them, for an action on the log alone."""
+    bodies = Bodies(config, store)
+    await bodies.load()
+    return bodies
 
 
 async def _protocol(config: Config, meeting_id: str | None, fmt: str) -> str | bytes:
     async with _opened(config) as store:
-        return await (await _loaded(config, store)).protocol_text(meeting_id, fmt)
+        return await protocol_text(store, await _loaded(config, store), meeting_id, fmt)
 
 
 async def _verify(config: Config, meeting_id: str | None) -> int:
     from matrix.client import anchors
 
     async with _opened(config) as store:
-        shell = await _loaded(config, store)
-        ok, lines = await verify(store, shell, meeting_id, await anchors(config, store))
+        ok, lines = await verify(store, await _loaded(config, store), meeting_id, await anchors(config, store))
         print("\n".join(lines))
         return 0 if ok else 1
 
@@ -118,7 +122,7 @@ async def _new_device(config: Config) -> int:
 
 # Libraries that say at INFO what they do (fontTools every table of every font it subsets for a
 # PDF, nio every request, apscheduler every job) are heard only when something is wrong: the log
-# is the bot's one line per command (shell.py) and what needs the administrator.
+# is the bot's one line per command (shell/loop.py) and what needs the administrator.
 QUIET_LIBRARIES = ("fontTools", "nio", "apscheduler")
 
 

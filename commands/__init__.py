@@ -16,10 +16,6 @@ from rules.meeting import may_use
 from rules.roster import Roster
 from rules.state import Meeting, Phase
 
-# Commands the shell answers itself, which never reach the rules: !hjälp from the tables, !vy
-# with a link of the live view's (web/).
-SHELL_ANSWERED = frozenset({"hjälp", "vy"})
-
 
 @dataclass(frozen=True)
 class Unknown:

@@ -12,8 +12,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from rules.meeting import blockers, follows_call, forhinder_lines, in_call, justering_plan, signer_roles
+from minutes.words import signer_roles
+from rules.call import in_call
+from rules.decisions import blockers
+from rules.forhinder import forhinder_lines
 from rules.roster import Role, Roster
+from rules.signers import justering_plan
 from rules.state import Item, Meeting, Phase, date_time, hm
 
 CLASSIFIED = ("personuppgifter", "sekretess", "säkerhetsskydd")
@@ -180,7 +184,7 @@ def _people(m: Meeting, r: Roster) -> list[dict[str, Any]]:
             states.append(sound)
             if r.is_member(u) or r.is_substitute(u):
                 states.append("bild saknas" if "bild" in drops else "bild fungerar")
-            if follows_call(r):
+            if r.follows_call:
                 states.append("i videosamtalet" if in_call(m, u) else "inte i videosamtalet")
             if drops or u in m.muted:
                 level = "bad" if u in serving else "warn"

@@ -34,4 +34,4 @@ def test_wheel_builds_without_warnings_and_ships_the_templates(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "minutes/templates/protocol.html.j2" in names
     assert {"web/static/view.html", "web/static/widget.js", "web/static/view.css"} <= names  # the live view's page
-    assert {"bot.py", "config.py", "shell.py", "minutes/page.py", "rules/meeting.py"} <= names
+    assert {"bot.py", "config.py", "shell/__init__.py", "shell/loop.py", "minutes/page.py", "rules/meeting.py"} <= names

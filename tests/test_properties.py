@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from rules.actions import Accepted, Refused
 from rules.state import Phase
 from rules.tables import Who, permission
-from tests.driver import CHAIR, KALLA, MEMBERS, OUTSIDER, ROSTER, SECR, SSC, SUB1, SUB2, TJP, VICE, Driver
-from tests.invariants import assert_protocol_invariants
+from testing.driver import CHAIR, KALLA, MEMBERS, OUTSIDER, ROSTER, SECR, SSC, SUB1, SUB2, TJP, VICE, Driver
+from testing.invariants import assert_protocol_invariants
 
 PEOPLE = (*MEMBERS, SUB1, SUB2, SECR, TJP, SSC, OUTSIDER)
 SENDER = st.one_of(st.just(CHAIR), st.sampled_from(PEOPLE))
@@ -111,7 +111,7 @@ STEP = st.one_of(
     st.tuples(st.just("call"), st.tuples(someone, st.booleans())),
     st.tuples(st.just("sign"), st.permutations(PEOPLE)),
 )
-CALL = dataclasses.replace(ROSTER, video="element-call")
+CALL = dataclasses.replace(ROSTER, call_name="Element Call")
 OPENING = [(CHAIR, KALLA), (CHAIR, "!öppna")] + [(u, "!närvarande") for u in (*MEMBERS, SUB1, SUB2, SECR)]
 OPENING.append((CHAIR, f"!justerare {VICE} {MEMBERS[2]}"))  # so that random meetings reach justering
 OPENING += [("called", None)]  # the time in the kallelse comes: items may be taken up (§ 1)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 
 from minutes.view import privileged, view
-from tests.driver import CHAIR, M3, M4, M5, MEMBERS, SECR, SSC, SUB1, TJP, VICE, Driver
+from rules.actions import Command
+from shell.facts import engine_ports
+from testing.driver import CHAIR, M3, M4, M5, MEMBERS, SECR, SSC, SUB1, TJP, VICE, Driver
 
 SECRET = "Hemlig-uppgift-om-skyddsobjektet"
 OPEN_TEXT = "Budgeten-antas-enligt-förslaget"
@@ -98,3 +100,25 @@ def test_kl_6_27_the_view_says_quorum_and_what_blocks_a_decision_as_status_does(
     d.ok(CHAIR, f"!ersätt {pill(M5)} {pill(SUB1)}", f"!ersätt {pill(M5)} {pill(SUB1)}")
     rows = {row["name"]: row for row in view(d.m, d.roster, False)["people"]}
     assert rows["Erik Ek (S)"]["role"] == "tjänstgör för Eva Ek"
+
+
+def test_p2_vy_is_answered_by_the_engines_port_and_is_no_step_of_the_meeting():
+    """!vy goes through the engine as !hjälp does (`Ports.view`): a reply, no event, and a
+    direct message only for someone on the roster while the view is served."""
+    d = Driver().opened()
+    events = len(d.log)
+    outcome = d.say(M3, "!vy")
+    assert "inte påslagen" in outcome.replies[0].text and len(d.log) == events
+    assert d.say("@mallory:ex.se", "!vy").replies[0].text.startswith("⛔ § 2")
+
+    class Served:
+        def link(self, body: str, meeting: str, user: str) -> str:
+            return f"https://vy.example.se/vy?t={body}.{meeting}.{user}"
+
+    engine = d.engine
+    engine.ports = engine_ports(lambda r, cmd: f"{r.body_id}-1", view=Served)
+    step = engine.step(Command("vy", M3), d.now)
+    assert step.events == () and step.effects.direct is not None
+    user, text = step.effects.direct
+    assert user == M3 and f"https://vy.example.se/vy?t={d.roster.body_id}.{d.m.id}.{M3}" in text
+    assert engine.step(Command("vy", "@mallory:ex.se"), d.now).effects.direct is None

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 
 from commands.text import Message
 from config import WebConfig
-from tests.driver import started
+from testing.driver import started
 from tests.test_shell import opened
 from web import auth, widget
 from web.server import Viewer, ViewServer
@@ -19,8 +19,9 @@ WEB = WebConfig(listen="127.0.0.1:8090", public_url="https://vy.example.se")
 async def with_view(config, can_set_state: bool = True):
     bot = await started(config)
     bot.view = ViewServer(bot, WEB)
+    bot.bus.subscribe(bot.view.on_step)
     await bot.view.load_secret()
-    bot.can_set_state = lambda room_id, kind: can_set_state
+    bot.answers.can_set_state = lambda room_id, kind: can_set_state
     return bot
 
 

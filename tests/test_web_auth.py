@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.driver import CHAIR, OUTSIDER, SECR, Driver
+from testing.driver import CHAIR, OUTSIDER, SECR, Driver
 from web import auth
 
 SECRET = b"k" * 32

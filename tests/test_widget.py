@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from rules.state import Event
+from shell.ports import StateEvent
 from web import widget
 
 AT = datetime(2026, 12, 3, 17, 0, tzinfo=UTC)
@@ -16,11 +17,11 @@ def events(*kinds: str) -> tuple[Event, ...]:
 
 def test_the_widget_is_added_and_pinned_at_open_named_the_draft_at_close_and_removed_when_justerat():
     url = "https://vy.example.se/vy?organ=ks"
-    opened = widget.outgoing("!r:ex.se", "ks", "@bot:ex.se", url, events("opened"))
-    assert [o.content["type"] for o in opened] == [widget.WIDGET, widget.LAYOUT]
-    state = opened[0].content
-    assert state["state_key"] == "distansbot-ks" == state["content"]["id"]
-    assert state["content"] | {"data": None} == {
+    opened = widget.states("ks", "@bot:ex.se", url, events("opened"))
+    assert [o.kind for o in opened] == [widget.WIDGET, widget.LAYOUT]
+    state = opened[0]
+    assert state.key == "distansbot-ks" == state.content["id"]
+    assert state.content | {"data": None} == {
         "id": "distansbot-ks",
         "type": "m.custom",
         "name": "Sammanträdet",
@@ -29,10 +30,10 @@ def test_the_widget_is_added_and_pinned_at_open_named_the_draft_at_close_and_rem
         "waitForIframeLoad": True,
         "data": None,
     }
-    assert opened[1].content["state_key"] == ""
-    assert opened[1].content["content"]["widgets"]["distansbot-ks"]["container"] == "top"
-    (closed,) = widget.outgoing("!r:ex.se", "ks", "@bot:ex.se", url, events("closed"))
-    assert closed.content["content"]["name"] == "Protokollsutkast"
-    (removed,) = widget.outgoing("!r:ex.se", "ks", "@bot:ex.se", url, events("signed", "justerad"))
-    assert removed.content == {"type": widget.WIDGET, "state_key": "distansbot-ks", "content": {}}
-    assert widget.outgoing("!r:ex.se", "ks", "@bot:ex.se", url, events("present", "signed")) == []
+    assert opened[1].key == ""
+    assert opened[1].content["widgets"]["distansbot-ks"]["container"] == "top"
+    (closed,) = widget.states("ks", "@bot:ex.se", url, events("closed"))
+    assert closed.content["name"] == "Protokollsutkast"
+    (removed,) = widget.states("ks", "@bot:ex.se", url, events("signed", "justerad"))
+    assert removed == StateEvent(widget.WIDGET, "distansbot-ks", {})
+    assert widget.states("ks", "@bot:ex.se", url, events("present", "signed")) == []

@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,8 +25,10 @@ from aiohttp import ClientSession, web
 
 from config import WebConfig
 from minutes.view import privileged, view
-from web import auth
-from web.bus import Committed
+from rules.state import Event
+from shell.bus import Committed
+from shell.ports import Notice, Out
+from web import auth, widget
 
 log = logging.getLogger("distansbot")
 
@@ -53,7 +56,6 @@ class ViewServer:
         self.viewers: dict[str, set[Viewer]] = {}  # body id -> open streams
         self.runner: web.AppRunner | None = None
         self.client: ClientSession | None = None
-        self.unsubscribe = shell.bus.subscribe(self.on_step)
 
     # --- tokens --------------------------------------------------------------------------------
 
@@ -72,6 +74,13 @@ class ViewServer:
 
     def widget_url(self, body_id: str) -> str:
         return f"{self.config.public_url}/vy?organ={body_id}"
+
+    def widget(self, body_id: str, events: tuple[Event, ...], may_set: Callable[[str], bool]) -> list[Out]:
+        """The room's widget follows the meeting (opened, closed, justerat). Lacking the power to
+        set it, the bot says so once, when the meeting opens."""
+        if not may_set(widget.WIDGET):
+            return [Notice(widget.NO_POWER.format(kind=widget.WIDGET))] if widget.opens(events) else []
+        return list(widget.states(body_id, self.shell.config.matrix.user_id, self.widget_url(body_id), events))
 
     def _admit(self, grant: auth.Grant, now: datetime) -> Any:
         body = self.shell.bodies.get(grant.body)
@@ -105,7 +114,6 @@ class ViewServer:
         log.info("Sammanträdesvyn lyssnar på %s (%s)", self.config.listen, self.config.public_url)
 
     async def stop(self) -> None:
-        self.unsubscribe()
         for viewers in self.viewers.values():
             for v in viewers:
                 v.closing = True

@@ -6,7 +6,7 @@ read them: `im.vector.modular.widgets`, state key = widget id; `io.element.widge
 from __future__ import annotations
 
 from rules.state import Event
-from storage import Outgoing
+from shell.ports import StateEvent
 
 WIDGET = "im.vector.modular.widgets"
 LAYOUT = "io.element.widgets.layout"
@@ -21,7 +21,7 @@ def widget_id(body_id: str) -> str:
     return f"distansbot-{body_id}"
 
 
-def outgoing(room_id: str, body_id: str, bot: str, url: str, events: tuple[Event, ...]) -> list[Outgoing]:
+def states(body_id: str, bot: str, url: str, events: tuple[Event, ...]) -> list[StateEvent]:
     """The widget state events a step calls for: added and pinned when the meeting opens, named
     the protocol draft when it closes, removed when the protocol is justerat."""
     out = []
@@ -36,18 +36,14 @@ def outgoing(room_id: str, body_id: str, bot: str, url: str, events: tuple[Event
                 "waitForIframeLoad": True,
                 "data": {"title": NAMES[e.kind]},
             }
-            out.append(_state(room_id, WIDGET, widget_id(body_id), content))
+            out.append(StateEvent(WIDGET, widget_id(body_id), content))
             if e.kind == "opened":
                 pinned = {"widgets": {widget_id(body_id): {"container": "top", "index": 0, "width": 100, "height": 50}}}
-                out.append(_state(room_id, LAYOUT, "", pinned))
+                out.append(StateEvent(LAYOUT, "", pinned))
         elif e.kind == "justerad":
-            out.append(_state(room_id, WIDGET, widget_id(body_id), {}))  # empty content: the widget is gone
+            out.append(StateEvent(WIDGET, widget_id(body_id), {}))  # empty content: the widget is gone
     return out
 
 
 def opens(events: tuple[Event, ...]) -> bool:
     return any(e.kind == "opened" for e in events)
-
-
-def _state(room_id: str, kind: str, state_key: str, content: dict) -> Outgoing:
-    return Outgoing(room_id, "state", {"type": kind, "state_key": state_key, "content": content})

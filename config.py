@@ -52,6 +52,42 @@ class StorageConfig(_Strict):
     e2ee_store: Path = Path("data/e2ee")
 
 
+class WebConfig(_Strict):
+    """The live view (`[web]`): where the bot's web server listens and how browsers reach it."""
+
+    listen: str = "127.0.0.1:8090"
+    public_url: str = Field(pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+    # Where to ask a homeserver about a person's OpenID token, by server name, when it is not
+    # found the usual way (its /.well-known/matrix/server, else port 8448): a server on loopback.
+    openid_servers: dict[str, str] = {}
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, listen: str) -> str:
+        host, _, port = listen.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{listen!r} ska vara värd:port, t.ex. 127.0.0.1:8090")
+        return listen
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, url: str) -> str:
+        return url.rstrip("/")
+
+    @field_validator("openid_servers")
+    @classmethod
+    def _servers(cls, servers: dict[str, str]) -> dict[str, str]:
+        for name, url in servers.items():
+            if not re.match(r"^https?://[^\s/]+$", url):
+                raise ValueError(f"{name}: {url!r} ska vara en adress som http://127.0.0.1:8008, utan sökväg")
+        return {name: url.rstrip("/") for name, url in servers.items()}
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+
 class PersonConfig(_Strict):
     user: str = Field(pattern=_MXID)
     name: str = Field(min_length=1)
@@ -149,6 +185,7 @@ class Config(BaseSettings):
     commands_per_minute: int = Field(60, ge=5)  # from one person; more is slowed (flooding)
     bodies: list[BodyConfig] = Field(min_length=1)
     organisation: str = ""  # the kommun, named in every protocol's head ("Exempelby kommun")
+    web: WebConfig | None = None  # the live view; without it, no widget and no !vy
 
     @field_validator("timezone")
     @classmethod

@@ -24,7 +24,7 @@ from matrix.content import POLL_START
 from rules.roster import STOCKHOLM as TZ
 from testing.actors import ROOT, call_membership, respond, set_call, text_of
 from testing.script import script_for
-from testing.stage import CAST, PASSWORD, Stage
+from testing.stage import CAST, PASSWORD, Stage, web_config
 
 NAMES = {f"@{lp}:localhost": name for lp, name, _, _ in CAST} | {"@distansbot:localhost": "distansbot"}
 
@@ -86,7 +86,9 @@ async def play(out: Path, keep: bool) -> int:
     stage = await Stage.open(out / "stage")
     try:
         assert stage.observer
-        await stage.new_meeting_room(check_timeout=8, video="element-call")
+        # With the live view: !öppna adds it to the room as a widget (the bot is a moderator there).
+        view = web_config(stage.hs.url)
+        await stage.new_meeting_room(check_timeout=8, video="element-call", web=view, bot_moderator=True)
         print(f"Rummet {stage.room_id} är skapat och boten är med. Sammanträdet börjar.\n")
         stage.observer.on_event = show
         # The demo meeting is convened for a couple of minutes from now, in Swedish time.
@@ -135,6 +137,8 @@ async def play(out: Path, keep: bool) -> int:
                 f"  lösenord:  {PASSWORD}\n"
                 f"  rum:       {stage.room_id}\n"
                 f"  botens konfiguration: {stage.config_path}\n"
+                f"  sammanträdesvyn: widgeten i rummet (till protokollet är justerat), eller !vy; "
+                f"boten serverar den på {view['public_url']}\n"
                 "Avsluta med Ctrl-C (eller kill, SIGTERM): då stoppas hemservern och boten."
             )
             await asyncio.Event().wait()  # until Ctrl-C

@@ -10,3 +10,4 @@ command("status", "!status", "vem som tjänstgör, var sammanträdet står, vad 
 command("protokoll", "!protokoll", "protokollet hittills", no_args)
 command("avsluta", "!avsluta", "avslutar sammanträdet och lägger fram protokollet", no_args)
 command("hjälp", "!hjälp", "de kommandon du kan använda nu", no_args)
+command("vy", "!vy", "en länk till sammanträdesvyn, i ett direktmeddelande", no_args)

@@ -8,7 +8,7 @@ import html
 import json
 from typing import Any
 
-from shell.ports import File, Notice, Out, PollEnd, PollStart, Reaction
+from shell.ports import DirectMessage, File, Notice, Out, PollEnd, PollStart, Reaction, StateEvent
 from storage import Outgoing
 
 # A whole Matrix event may be at most 64 KiB (spec, "Size limits"), counted in bytes of its JSON;
@@ -37,6 +37,10 @@ def encode(room_id: str, out: Out) -> Outgoing:
         # A row of its own: the file goes out even if the homeserver refuses the message.
         relates = {"m.relates_to": {"m.in_reply_to": {"event_id": out.reply_to}}} if out.reply_to else {}
         return Outgoing(room_id, "file", relates, out.name, out.data)
+    if isinstance(out, StateEvent):
+        return Outgoing(room_id, "state", {"type": out.kind, "state_key": out.key, "content": out.content})
+    if isinstance(out, DirectMessage):  # sent in the bot's direct room with the person (the transport finds it)
+        return Outgoing("", "dm", {"user": out.user, "content": message(out.text, (), None)})
     if isinstance(out, PollStart):
         return Outgoing(room_id, POLL_START, poll_start(out.question, out.a, out.b), tag=out.tag)
     assert isinstance(out, PollEnd)

@@ -49,6 +49,15 @@ class Shell:
     sent = property(lambda self: self.outbox.sent)
 
     @property
+    def view(self):
+        """The live view (`web.server.ViewServer`), with [web]: its widget and !vy's links."""
+        return self.answers.view
+
+    @view.setter
+    def view(self, view) -> None:
+        self.answers.view = self.registry.view = view
+
+    @property
     def room_encrypted(self):
         return self.loop.room_encrypted
 
@@ -149,6 +158,7 @@ class Shell:
         if resolved is None:  # stopped while waiting for the homeserver
             return
         self.answers.room_name, self.loop.room_encrypted = transport.room_name, transport.encrypted
+        self.answers.can_set_state = transport.can_set_state
         for body in self.bodies.values():
             if body.config.room in resolved:
                 body.room_id = resolved[body.config.room]

@@ -2,8 +2,9 @@
 
 - A `Transport` (Matrix now, Teams later) hands the shell what people did as records — `Said`,
   `Answered`, `CallChanged`, `Note` — and sends what the shell owes, which the shell makes as
-  records too — `Notice`, `Reaction`, `File`, `PollStart`, `PollEnd` — and the transport encodes
-  (`encode`) into the rows the outbox keeps until it has sent them. Only the transport knows its
+  records too — `Notice`, `Reaction`, `File`, `PollStart`, `PollEnd`, `StateEvent`,
+  `DirectMessage` — and the transport encodes (`encode`) into the rows the outbox keeps until it
+  has sent them. Only the transport knows its
   network's shapes; the shell never reads or writes them.
 - A `Store` keeps the log, the outbox and the handled marks. The SQLite store (`storage.Store`)
   is one. (Declared here until `storage/` declares its own; the methods are the SQLite store's.)
@@ -15,7 +16,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from rules.state import Event
@@ -150,7 +151,37 @@ class PollEnd:
     text: str
 
 
-Out = Notice | Reaction | File | PollStart | PollEnd
+@dataclass(frozen=True)
+class StateEvent:
+    """A piece of the room's state the bot sets (the live view's widget: `web.widget`)."""
+
+    kind: str
+    key: str
+    content: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DirectMessage:
+    """A message to one person, outside the meeting room (!vy's link)."""
+
+    user: str
+    text: str
+
+
+Out = Notice | Reaction | File | PollStart | PollEnd | StateEvent | DirectMessage
+
+
+class View(Protocol):
+    """The live view (`web.server.ViewServer`), as the shell asks it for a link and the widget."""
+
+    def link(self, body: str, meeting: str, user: str) -> str:
+        """A link to the view of this meeting for this person."""
+        ...
+
+    def widget(self, body: str, events: tuple[Event, ...], may_set: Callable[[str], bool]) -> list[Out]:
+        """What the room's widget needs after a step with these events; `may_set` says whether
+        the bot may set a kind of room state."""
+        ...
 
 
 class SendFailed(Exception):
@@ -190,6 +221,9 @@ class Transport(Protocol):
 
     def room_name(self, room: str) -> str: ...
     def encrypted(self, room: str) -> bool: ...
+    def can_set_state(self, room: str, kind: str) -> bool:
+        """May the bot set this kind of room state (as far as the transport knows)?"""
+        ...
 
 
 class Store(Protocol):

@@ -160,3 +160,29 @@ def test_example_config_keeps_its_state_where_the_unit_may_write():
     state = Path("/var/lib") / _unit()["StateDirectory"][0]
     for path in (config.storage.database, config.storage.e2ee_store):
         assert path.is_absolute() and path.is_relative_to(state), path
+
+
+WEB = '\n[web]\nlisten = "127.0.0.1:8090"\npublic_url = "https://distansbot.example.se/"\n'
+
+
+def test_web_section_loads_with_the_public_url_without_its_last_slash(tmp_path):
+    web = load_config(write(tmp_path, EXAMPLE + WEB)).web
+    assert web is not None and web.public_url == "https://distansbot.example.se"
+    assert web.host_port == ("127.0.0.1", 8090)
+    assert load_config(ROOT / "config.example.toml").web is None  # without it: no widget, no !vy
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('listen = "127.0.0.1:8090"', 'listen = "8090"'), "web.listen: '8090' ska vara värd:port"),
+        (('listen = "127.0.0.1:8090"', 'listen = "127.0.0.1:99999"'), "ska vara värd:port"),
+        (("public_url = ", "publik = "), "web.publik: okänd nyckel"),
+        (('"https://distansbot.example.se/"', '"distansbot.example.se"'), "web.public_url: har fel form"),
+        (("public_url", 'openid_servers = {localhost = "127.0.0.1:8008"}\npublic_url'), "web.openid_servers"),
+    ],
+)
+def test_bad_web_section_names_the_key(tmp_path, change, message):
+    with pytest.raises(ConfigError) as refused:
+        load_config(write(tmp_path, EXAMPLE + WEB.replace(*change)))
+    assert message in str(refused.value)

@@ -13,8 +13,8 @@ from rules.decisions import abort_running
 from rules.register import handles
 from rules.roster import Role, Roster
 from rules.seats import confirmed_serves, takes_seat
-from rules.state import Meeting, hm
-from rules.who import chair_now, target
+from rules.state import Item, Meeting, hm
+from rules.who import acts_as_chair, chair_now, target
 from rules.words import names
 
 
@@ -157,18 +157,185 @@ def _tysta(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     )
 
 
+def _may_speak(m: Meeting, r: Roster, user: str, actor: str, item: Item) -> Refused | None:
+    """Whether `user` has yttranderätt in the item now: here, the floor not taken (§ 9), not
+    jävig (KL 6 kap. 28 §). A teknikfelsledamot keeps it (§ 11), and so does a substitute who
+    does not serve."""
+    you = user == actor
+    if user not in m.present:
+        return Refused(
+            Rule.P9, "Anmäl närvaro med !närvarande först." if you else f"{r.label(user)} är inte närvarande."
+        )
+    if user in m.left:
+        return Refused(
+            Rule.KL_6_27,
+            "Du har lämnat sammanträdet. Anmäl närvaro med !närvarande om du är tillbaka."
+            if you
+            else f"{r.label(user)} har lämnat sammanträdet.",
+        )
+    if user in item.silenced:
+        who = "dig" if you else r.label(user)
+        return Refused(Rule.P9, f"Ordföranden har fråntagit {who} ordet under resten av ärende {item.n}.")
+    if user in item.jav:
+        who = "Du har" if you else f"{r.label(user)} har"
+        return Refused(Rule.KL_6_28, f"{who} jäv i ärende {item.n} och får inte delta i det, inte heller yttra sig.")
+    return None
+
+
+def _asks_by_leave(r: Roster, user: str) -> Refused | None:
+    """One with närvarorätt speaks when the chair allows, in a body that so chooses (§ 4)."""
+    if not r.speaks_by_leave(user):
+        return None
+    return Refused(
+        Rule.P9,
+        "Övriga med närvarorätt yttrar sig med ordförandens medgivande: be ordföranden sätta dig "
+        f"på talarlistan (!ordet @{r.name_of(user)}).",
+    )
+
+
+def _no_item(m: Meeting) -> Refused | None:
+    if m.item is None:
+        return Refused(Rule.P9, "Inget ärende är uppe. Talarlistan hör till ärendet som är uppe.")
+    return None
+
+
 @handles("ordet")
 def _ordet(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
-    if cmd.actor not in m.present:
-        return Refused(Rule.P9, "Anmäl närvaro med !närvarande först.")
-    if cmd.actor in m.left:
-        return Refused(Rule.KL_6_27, "Du har lämnat sammanträdet. Anmäl närvaro med !närvarande om du är tillbaka.")
+    """Ask for the floor: last on the item's speakers' list (§ 9); the chair may put another there."""
+    refusal = _no_item(m)
+    if refusal:
+        return refusal
     item = m.item
-    if item and cmd.actor in item.silenced:
-        return Refused(Rule.P9, f"Ordföranden har fråntagit dig ordet under resten av ärende {item.n}.")
-    if item and cmd.actor in item.jav:
-        return Refused(Rule.KL_6_28, f"Du har jäv i ärende {item.n} och får inte delta i det, inte heller yttra dig.")
-    return Accepted([("floor", {"user": cmd.actor, "n": m.current})])
+    assert item is not None
+    if cmd.word == "återta":
+        return _leave_list(r, cmd, item)
+    user = cmd.people[0] if cmd.people else cmd.actor
+    if user != cmd.actor and not acts_as_chair(m, r, cmd.actor):
+        return Refused(Rule.P9, "Bara ordföranden sätter någon annan på talarlistan. Begär ordet själv med !ordet.")
+    refusal = _may_speak(m, r, user, cmd.actor, item) or (_asks_by_leave(r, user) if user == cmd.actor else None)
+    if refusal:
+        return refusal
+    if user in item.speakers:
+        who = "Du står" if user == cmd.actor else f"{r.label(user)} står"
+        return Accepted(replies=[Reply(f"{who} redan på talarlistan, som nummer {item.speakers.index(user) + 1}.")])
+    if item.closed_list:
+        return Refused(
+            Rule.P9,
+            f"Talarlistan för ärende {item.n} är stängd (streck i debatten): ingen ny läggs till. "
+            "Ordföranden kan öppna den igen med !streck återta.",
+        )
+    data: dict = {"user": user, "n": item.n}
+    place = f"som nummer {len(item.speakers) + 1}"
+    if cmd.hand:  # a reaction gets no ✅: the answer says where the hand put the person
+        data["hand"] = cmd.hand
+        return Accepted([("floor", data)], [Reply(f"{r.label(user)} står på talarlistan {place}.")])
+    if user != cmd.actor:
+        data["by"] = cmd.actor
+        return Accepted([("floor", data)], [Reply(f"{r.label(user)} står på talarlistan {place}.", mentions=(user,))])
+    return Accepted([("floor", data)])
+
+
+def _leave_list(r: Roster, cmd: Command, item: Item) -> Outcome:
+    """!ordet återta, or a hand lowered: off the list (and a reply asked withdrawn). A lowered hand
+    that holds no place on the list changes nothing, and is not answered."""
+    if cmd.hand:
+        if item.hands.get(cmd.actor) != cmd.hand:
+            return Accepted()
+        return Accepted([("floor_withdrawn", {"user": cmd.actor, "n": item.n, "via": "call"})])
+    if cmd.actor not in item.speakers and item.reply != cmd.actor:
+        return Refused(Rule.P9, f"Du står inte på talarlistan för ärende {item.n}.")
+    return Accepted([("floor_withdrawn", {"user": cmd.actor, "n": item.n})])
+
+
+@handles("nästa")
+def _nästa(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    """The chair gives the floor to the first: a reply asked, else the first on the list (§ 9)."""
+    refusal = _no_item(m)
+    if refusal:
+        return refusal
+    item = m.item
+    assert item is not None
+    if item.reply is not None:
+        user, waiting = item.reply, item.speakers
+        to = f" för en replik på {r.label(item.reply_to)}" if item.reply_to else " för en replik"
+        data = {"user": user, "n": item.n, "reply": True, "reply_to": item.reply_to}
+    elif item.speakers:
+        user, waiting, to = item.speakers[0], item.speakers[1:], ""
+        data = {"user": user, "n": item.n}
+    elif item.speaking is not None:
+        return Accepted(
+            [("floor_given", {"user": None, "n": item.n})],
+            [Reply(f"Talarlistan för ärende {item.n} är tom: ingen har ordet nu.")],
+        )
+    else:
+        return Refused(Rule.P9, f"Talarlistan för ärende {item.n} är tom: ingen har begärt ordet (!ordet).")
+    text = f"{r.label(user)} har ordet{to} (§ 9)."
+    if waiting:
+        text += f" Näst på tur: {r.label(waiting[0])}."
+    return Accepted([("floor_given", data)], [Reply(text, mentions=(user,))])
+
+
+@handles("replik")
+def _replik(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    """A short reply to the one speaking now: before the list, one at a time, never to a reply (§ 9)."""
+    refusal = _no_item(m)
+    if refusal:
+        return refusal
+    item = m.item
+    assert item is not None
+    refusal = _may_speak(m, r, cmd.actor, cmd.actor, item) or _asks_by_leave(r, cmd.actor)
+    if refusal:
+        return refusal
+    speaker = item.speaking
+    if speaker is None:
+        return Refused(Rule.P9, "Ingen har ordet nu: replik begärs på den som talar. Begär ordet med !ordet.")
+    if speaker == cmd.actor:
+        return Refused(Rule.P9, "Du har själv ordet.")
+    if item.replying:
+        return Refused(
+            Rule.P9,
+            f"{r.label(speaker)} har ordet för en replik, och en replik på en replik ges inte. Begär ordet med !ordet.",
+        )
+    if item.reply is not None:
+        return Refused(
+            Rule.P9,
+            f"{r.label(item.reply)} har redan begärt replik på {r.label(speaker)}, och replikerna ges en i taget. "
+            "Begär ordet med !ordet.",
+        )
+    chair = chair_now(m, r)
+    return Accepted(
+        [("reply_asked", {"user": cmd.actor, "n": item.n, "to": speaker})],
+        [
+            Reply(
+                f"{r.label(cmd.actor)} begär replik på {r.label(speaker)}; ordföranden ger ordet med !nästa.",
+                mentions=(chair,),
+            )
+        ],
+    )
+
+
+@handles("streck")
+def _streck(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    """Streck i debatten: those on the list keep their place, no one new is added (§ 9)."""
+    refusal = _no_item(m)
+    if refusal:
+        return refusal
+    item = m.item
+    assert item is not None
+    if cmd.word == "återta":
+        if not item.closed_list:
+            return Refused(Rule.P9, f"Talarlistan för ärende {item.n} är inte stängd.")
+        return Accepted(
+            [("streck_withdrawn", {"n": item.n})],
+            [Reply(f"Strecket i debatten är borttaget: talarlistan för ärende {item.n} är öppen igen (§ 9).")],
+        )
+    if item.closed_list:
+        return Refused(Rule.P9, f"Streck i debatten är redan satt i ärende {item.n}. Öppna listan med !streck återta.")
+    on_it = f"På listan står {names(r, item.speakers)}." if item.speakers else "Ingen står på listan."
+    return Accepted(
+        [("streck", {"n": item.n})],
+        [Reply(f"Streck i debatten: talarlistan för ärende {item.n} är stängd (§ 9). {on_it}")],
+    )
 
 
 @handles("fråntaordet")

@@ -169,7 +169,16 @@ class Item:
     motions: list[Motion] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     silenced: set[str] = field(default_factory=set)  # § 9, for the rest of the item
+    # The speakers' list (talarlista, § 9): who asked for the floor, in the order asked; who has
+    # it now, and whether for a reply (never answered by a reply); a reply asked to the one
+    # speaking (one at a time, given before the list); the streck that closes the list.
     speakers: list[str] = field(default_factory=list)
+    hands: dict[str, str] = field(default_factory=dict)  # on the list by a hand in the call -> its event
+    speaking: str | None = None
+    replying: bool = False
+    reply: str | None = None
+    reply_to: str | None = None
+    closed_list: bool = False
     jav: dict[str, str] = field(default_factory=dict)  # person -> who reported it (KL 6 kap. 28 §)
     jav_subs: dict[str, str] = field(default_factory=dict)  # member -> substitute, this item only
     abstaining: list[str] = field(default_factory=list)  # declared before the decision (KL 4 kap. 25 §)
@@ -402,6 +411,8 @@ def _left(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     if user in m.serving(r):
         _spend_check(m, f"{r.name_of(user)} lämnade sammanträdet kl. {hm(at, r.tz)}")
     m.left[user] = at
+    if m.item is not None:
+        _off_the_floor(m.item, user)
 
 
 def _presiding_named(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
@@ -420,6 +431,8 @@ def _located(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
 def _item_taken(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     # A check is valid for the item it was taken in while that item stays up (§ 12).
     _spend_check(m, f"ärende {d['n']} togs upp kl. {hm(at, r.tz)}")
+    if m.item is not None:  # the item left keeps its list; nobody has its floor, nor a reply to it
+        m.item.speaking, m.item.replying, m.item.reply, m.item.reply_to = None, False, None, None
     m.current = d["n"]
     item = m.items[d["n"]]
     item.taken_up = True
@@ -451,8 +464,57 @@ def _motion_withdrawn(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
 
 
 def _floor(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
-    if d.get("n") is not None:
-        m.items[d["n"]].speakers.append(d["user"])
+    if d.get("n") is None:  # a log from before the list was per item
+        return
+    item = m.items[d["n"]]
+    item.speakers.append(d["user"])
+    if d.get("hand"):
+        item.hands[d["user"]] = d["hand"]
+
+
+def _off_the_list(item: Item, user: str) -> None:
+    """The person's place on the speakers' list, and a reply the person asked, are gone."""
+    item.speakers = [u for u in item.speakers if u != user]
+    item.hands.pop(user, None)
+    if item.reply == user:
+        item.reply = item.reply_to = None
+
+
+def _off_the_floor(item: Item, user: str) -> None:
+    """The person may not speak in the item (the floor taken, jäv, left): off the list, and
+    no longer speaking."""
+    _off_the_list(item, user)
+    if item.speaking == user:
+        item.speaking, item.replying = None, False
+
+
+def _floor_withdrawn(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    _off_the_list(m.items[d["n"]], d["user"])
+
+
+def _reply_asked(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    item = m.items[d["n"]]
+    item.reply, item.reply_to = d["user"], d["to"]
+
+
+def _floor_given(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    item = m.items[d["n"]]
+    user = d["user"]
+    item.replying = bool(d.get("reply"))
+    if item.replying:
+        item.reply = item.reply_to = None
+    elif user is not None:
+        item.speakers.remove(user)
+        item.hands.pop(user, None)
+    item.speaking = user
+
+
+def _streck(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.items[d["n"]].closed_list = True
+
+
+def _streck_withdrawn(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.items[d["n"]].closed_list = False
 
 
 def _muted(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
@@ -464,7 +526,7 @@ def _muted(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
 def _floor_taken(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     item = m.items[d["n"]]
     item.silenced.add(d["user"])
-    item.speakers = [u for u in item.speakers if u != d["user"]]
+    _off_the_floor(item, d["user"])
 
 
 def _spend_check(m: Meeting, reason: str) -> None:
@@ -521,7 +583,7 @@ def _reinstated(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
 def _jav(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     item = m.items[d["n"]]
     item.jav[d["user"]] = d["by"]
-    item.speakers = [u for u in item.speakers if u != d["user"]]
+    _off_the_floor(item, d["user"])
     for motion in item.motions:  # a jävig person's motions fall with their part in the item
         if motion.user == d["user"] and not motion.withdrawn:
             motion.fallen = True
@@ -735,6 +797,11 @@ _APPLY = {
     "floor": _floor,
     "muted": _muted,
     "floor_taken": _floor_taken,
+    "floor_withdrawn": _floor_withdrawn,
+    "reply_asked": _reply_asked,
+    "floor_given": _floor_given,
+    "streck": _streck,
+    "streck_withdrawn": _streck_withdrawn,
     "dropped": _dropped,
     "restored": _restored,
     "adjourned": _adjourned,

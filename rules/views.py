@@ -19,7 +19,7 @@ from rules.register import handles
 from rules.roster import Roster
 from rules.seats import between_items, next_in_turn
 from rules.signers import day_of_meeting, justering_plan, lacking_text, signers_text
-from rules.state import Meeting, Phase, date_time, hm
+from rules.state import Item, Meeting, Phase, date_time, hm
 from rules.words import names, short_fingerprint
 
 
@@ -77,8 +77,7 @@ def status_text(m: Meeting, r: Roster) -> str:
         motions = [f"{x.id}) {r.label(x.user)}: {x.text}" for x in item.motions if not (x.withdrawn or x.fallen)]
         if motions:
             lines.append("Yrkanden: " + "; ".join(motions))
-        if item.speakers:
-            lines.append("Talarlista: " + ", ".join(r.label(u) for u in item.speakers))
+        lines += _debate(r, item)
         if item.jav:
             lines.append("Jäv (KL 6 kap. 28 §): " + names(r, item.jav))
         check = m.check
@@ -93,6 +92,20 @@ def status_text(m: Meeting, r: Roster) -> str:
     else:
         lines.append("Beslut kan fattas: teknikkontrollen är godkänd och organet är beslutfört.")
     return "\n".join(lines)
+
+
+def _debate(r: Roster, item: Item) -> list[str]:
+    """Who has the floor, a reply asked, and the speakers' list in its order (§ 9)."""
+    lines = []
+    if item.speaking:
+        reply = f" (replik på {r.label(item.reply_to)})" if item.replying and item.reply_to else ""
+        lines.append(f"Har ordet: {r.label(item.speaking)}" + (reply or (" (replik)" if item.replying else "")))
+    if item.reply:
+        lines.append(f"Begär replik: {r.label(item.reply)}")
+    streck = " (streck i debatten: ingen ny läggs till)" if item.closed_list else ""
+    if item.speakers or streck:
+        lines.append("Talarlista: " + (names(r, item.speakers) or "ingen") + streck)
+    return lines
 
 
 def _empty_seats(m: Meeting, r: Roster) -> list[str]:

@@ -90,6 +90,8 @@ class Body:
     # The room's call state (Element Call) by state key: (owner, devices). From the room state at
     # start-up and the state events after it; the meeting learns of it through the engine.
     call_slots: dict[str, tuple[str, list[rtc.Device]]] = field(default_factory=dict)
+    # The event of each state key's membership now: a hand raised in the call relates to it.
+    call_events: dict[str, str] = field(default_factory=dict)
 
 
 def _word(cmd: Command) -> str:
@@ -290,12 +292,14 @@ class Shell:
             found = rtc.devices(state_key, content, sender, origin_ts_ms)
         except rtc.Unreadable as e:  # written by any member: the call stands as it was
             log.warning("Samtalsmedlemskap %.100r från %.100r ignoreras: %s", state_key, sender, e)
+            body.call_events.pop(state_key, None)  # no hand is raised on a membership not read
             user, m = rtc.owner(state_key), body.engine.meeting
             if user == sender and state_key not in body.call_slots and m is not None:
                 # Read at a start, with nothing read for the key before: it stands as the log has it.
                 body.call_slots[state_key] = (user, rtc.kept(state_key, m.in_call.get(user, {})))
             return
         body.call_slots[state_key] = (sender, found)
+        body.call_events[state_key] = event_id
         now = now or datetime.now(UTC)
         async with self.lock:
             await self._tick(body, now)
@@ -318,6 +322,30 @@ class Shell:
     def _call_users(self, body: Body) -> list[str]:
         m = body.engine.meeting
         return list(dict.fromkeys([*(who for who, _ in body.call_slots.values()), *(m.in_call if m else ())]))
+
+    async def on_hand(self, room_id: str, event_id: str, membership: str, sender: str, now: datetime) -> None:
+        """A hand raised in the call asks for the floor as !ordet does, when it is raised on the
+        sender's own membership as the call stands now; any other (someone else's, one replaced
+        or left since) is no hand the call shows, and changes nothing."""
+        body = self.by_room.get(room_id)
+        if body is None or body.engine.roster.video != "element-call":
+            return
+        key = next((k for k, ev in body.call_events.items() if ev == membership), None)
+        owner, found = body.call_slots.get(key, ("", [])) if key is not None else ("", [])
+        if owner != sender or not any(d.expires is None or d.expires > now for d in found):
+            log.info("Handen %s från %s ignoreras: inte på avsändarens medlemskap i samtalet nu", event_id, sender)
+            return
+        await self.handle(body, event_id, Message("!ordet"), sender, now, hand=event_id)
+
+    async def on_withdrawn(self, room_id: str, event_id: str, withdrawn: str, sender: str, now: datetime) -> None:
+        """A hand lowered (its reaction redacted by the one who raised it) leaves the speakers'
+        list; any other redaction is none of the meeting's."""
+        body = self.by_room.get(room_id)
+        m = body.engine.meeting if body is not None else None
+        item = m.item if m is not None else None
+        if body is None or item is None or item.hands.get(sender) != withdrawn:
+            return
+        await self.handle(body, event_id, Message("!ordet återta"), sender, now, hand=withdrawn)
 
     async def on_poll_response(
         self, room_id: str, event_id: str, poll_id: str, choice: str, sender: str, now: datetime
@@ -364,8 +392,10 @@ class Shell:
         sender: str,
         now: datetime,
         answers: tuple[str, int] | None = None,
+        hand: str = "",
     ) -> None:
-        """One chat message (or ✅ on a check) in a body's room: parse, step, store, answer."""
+        """One chat message (or ✅ on a check, or a hand in the call) in a body's room: parse,
+        step, store, answer."""
         async with self.lock:
             if await self._handled(source):
                 return
@@ -395,6 +425,8 @@ class Shell:
                     parsed = dataclasses.replace(parsed, lot=secrets.randbelow(2**32))
                 if answers is not None:
                     parsed = dataclasses.replace(parsed, answers=answers)
+                if hand:
+                    parsed = dataclasses.replace(parsed, hand=hand)
                 parsed = dataclasses.replace(parsed, event_id=source, room_encrypted=self.room_encrypted(body.room_id))
                 if parsed.name in protocol.FINGERPRINTED and body.engine.meeting is not None:
                     # What the signature is on, or what the room is shown: the rules stay pure, so
@@ -402,7 +434,7 @@ class Shell:
                     events = await self.store.events(body.engine.meeting.id)
                     fp = protocol.fingerprint_of(body.engine, events, parsed, now)
                     parsed = dataclasses.replace(parsed, fingerprint=fp)
-                await self._step(body, source, parsed, now, react=answers is None)
+                await self._step(body, source, parsed, now, react=answers is None and not hand)
                 if body.engine.roster.video == "element-call":  # a new or opened meeting learns who is in the call
                     await self._call_sync(body, self._call_users(body), f"callsync:{source}", now)
         self.outbox_wakeup.set()

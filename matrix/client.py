@@ -67,6 +67,12 @@ class Inbound(Protocol):
 
     async def on_note(self, room_id: str, event_id: str, note: str, now: datetime) -> None: ...
 
+    async def on_hand(self, room_id: str, event_id: str, membership: str, sender: str, now: datetime) -> None:
+        """A hand raised in the room's call (`event_id`), on the call membership event `membership`."""
+
+    async def on_withdrawn(self, room_id: str, event_id: str, withdrawn: str, sender: str, now: datetime) -> None:
+        """The sender withdrew an event of the room (`withdrawn`), as a lowered hand is."""
+
     async def on_poll_response(
         self, room_id: str, event_id: str, poll_id: str, choice: str, sender: str, now: datetime
     ) -> None: ...
@@ -394,8 +400,12 @@ class Transport:
                 return
             msg = Message(ev.body or "", ev.formatted_body, shapes.mentioned(content))
             await inbound.on_message(room_id, ev.event_id, msg, ev.sender, now)
+        elif isinstance(ev, ReactionEvent) and ev.key == rtc.RAISED_HAND:
+            await inbound.on_hand(room_id, ev.event_id, ev.reacts_to, ev.sender, now)
         elif isinstance(ev, ReactionEvent):
             await inbound.on_reaction(room_id, ev.event_id, ev.reacts_to, ev.key, ev.sender, now)
+        elif withdrawn := shapes.redacted(getattr(ev, "source", None) or {}):
+            await inbound.on_withdrawn(room_id, ev.event_id, withdrawn, ev.sender, now)
         elif answer := shapes.poll_answer(_type_of(ev), (getattr(ev, "source", None) or {}).get("content") or {}):
             await inbound.on_poll_response(room_id, ev.event_id, answer[0], answer[1], ev.sender, now)
         elif isinstance(ev, MegolmEvent):  # encrypted, and the bot has no key for it

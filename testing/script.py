@@ -4,8 +4,9 @@ Each step is (who, message template, people mentioned) with `{}` where a person 
 ("wait", seconds, ()) to let time pass, ("start", 0, ()) where the chair waits until the
 meeting may be opened (15 minutes before the time in the kallelse), ("called", 0, ()) where the
 time in the kallelse comes and items may be taken up (§ 1), ("call", 0, people) and ("leave", 0,
-people) where people join or leave the room's Element Call, or ("poll", "ja"|"nej"|"avstår",
-(who,)) where someone answers the running vote in its poll. The demo plays it through Matrix; the
+people) where people join or leave the room's Element Call, ("hand", 0, (who,)) where someone
+raises a hand in the call (§ 9), or ("poll", "ja"|"nej"|"avstår", (who,)) where someone answers
+the running vote in its poll. The demo plays it through Matrix; the
 golden-file test plays it through the rules alone.
 """
 
@@ -59,7 +60,7 @@ SCRIPT: list[tuple[str, str | int, tuple[str, ...]]] = [
     ("anna", "!ärende 1", ()),
     ("cecilia", "!yrka Bifall till kommunstyrelsens förslag", ()),
     ("bo", "!ordet", ()),
-    ("david", "!ordet", ()),
+    ("hand", 0, ("david",)),  # David raises his hand in the call: on the list as with !ordet
     ("anna", "!nästa", ()),  # Bo has the floor
     ("bo", "!yrka Återremiss", ()),
     ("bo", "!yrka återta", ()),

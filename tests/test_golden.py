@@ -54,6 +54,10 @@ def play() -> tuple[Driver, list[str]]:
             for person in mentioned:
                 d.call(uid(person), {f"{person}-telefon": None} if who == "call" else {})
             continue
+        if who == "hand":  # as the shell hands over a hand on the person's own call membership
+            outcome = d.hand(uid(mentioned[0]), f"$hand-{mentioned[0]}")
+            assert not isinstance(outcome, Refused), outcome
+            continue
         if who == "poll":
             assert d.m is not None and d.m.vote is not None
             cmd = commands.parse(Message(f"!{template}"), uid(mentioned[0]))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rules.citations import Rule, cite, protocol_text
+from rules.events import covers
 from rules.roster import Roster
 from rules.state import Event, Meeting, apply, date_time
 from rules.words import ABORTED, short_fingerprint, vote_how
@@ -350,3 +351,5 @@ _LINE = {
     "posted": lambda m, r, d: f"Protokollet visades i rummet (fingeravtryck {short_fingerprint(d['fingerprint'])}).",
     "anslag": _anslag,
 }
+
+covers("the journal (minutes.journal._LINE)", _LINE)

@@ -15,11 +15,11 @@ from rules.forhinder import forhinder_lines
 from rules.items import before_called_time
 from rules.jav import retake_first
 from rules.justering import posted
+from rules.model import Item, Meeting, Phase, date_time, hm
 from rules.register import handles
 from rules.roster import Roster
 from rules.seats import between_items, next_in_turn
 from rules.signers import day_of_meeting, justering_plan, lacking_text, signers_text
-from rules.state import Item, Meeting, Phase, date_time, hm
 from rules.words import names, short_fingerprint
 
 
@@ -98,7 +98,7 @@ def _debate(r: Roster, item: Item) -> list[str]:
     """Who has the floor, a reply asked, and the speakers' list in its order (§ 9)."""
     lines = []
     if item.speaking:
-        reply = f" (replik på {r.label(item.reply_to)})" if item.replying and item.reply_to else ""
+        reply = f" (replik på {r.label(item.replying_to)})" if item.replying and item.replying_to else ""
         lines.append(f"Har ordet: {r.label(item.speaking)}" + (reply or (" (replik)" if item.replying else "")))
     if item.reply:
         lines.append(f"Begär replik: {r.label(item.reply)}")

@@ -82,6 +82,7 @@ def test_p9_a_reply_comes_before_the_list_one_at_a_time_and_never_to_a_reply():
     out = d.ok(CHAIR, "!nästa")  # the reply before Bo, who is first on the list
     assert d.m.item.speaking == M3 and d.m.item.replying and out.replies[0].mentions == (M3,)
     assert "replik på David Dahl (C)" in out.replies[0].text
+    assert "Har ordet: Cecilia Carlsson (S) (replik på David Dahl (C))" in d.ok(M5, "!status").replies[0].text
     refusal = d.refused(M4, "!replik")  # no reply to a reply
     assert refusal.rule is Rule.P9 and "replik på en replik" in refusal.text
     d.ok(CHAIR, "!nästa")

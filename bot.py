@@ -26,6 +26,8 @@ from pathlib import Path
 from config import EXIT_CONFIG, Config, ConfigError, load_config, make_private, readable_by_others
 from minutes import protocol
 from shell import Shell, verify
+from shell.admin import protocol_text
+from shell.bodies import Bodies
 from storage import Store
 
 log = logging.getLogger("distansbot")
@@ -62,7 +64,7 @@ async def _run(config: Config, path: str) -> None:
     make_private(config.storage)  # and what an earlier version created is put right
     async with _opened(config) as store:
         transport = Transport(config, store)
-        shell = Shell(config, store)
+        shell = Shell(config, store, transport.encode)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -81,23 +83,23 @@ async def _run(config: Config, path: str) -> None:
             await transport.close()
 
 
-async def _loaded(config: Config, store: Store) -> Shell:
-    shell = Shell(config, store)
-    await shell.load()
-    return shell
+async def _loaded(config: Config, store: Store) -> Bodies:
+    """The bodies and their meetings as the store has them, for an action on the log alone."""
+    bodies = Bodies(config, store)
+    await bodies.load()
+    return bodies
 
 
 async def _protocol(config: Config, meeting_id: str | None, fmt: str) -> str | bytes:
     async with _opened(config) as store:
-        return await (await _loaded(config, store)).protocol_text(meeting_id, fmt)
+        return await protocol_text(store, await _loaded(config, store), meeting_id, fmt)
 
 
 async def _verify(config: Config, meeting_id: str | None) -> int:
     from matrix.client import anchors
 
     async with _opened(config) as store:
-        shell = await _loaded(config, store)
-        ok, lines = await verify(store, shell, meeting_id, await anchors(config, store))
+        ok, lines = await verify(store, await _loaded(config, store), meeting_id, await anchors(config, store))
         print("\n".join(lines))
         return 0 if ok else 1
 

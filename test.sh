@@ -14,4 +14,5 @@ if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
 fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/lint-imports  # the import rules (pyproject.toml, [tool.importlinter])
 exec .venv/bin/python -m pytest "$@"

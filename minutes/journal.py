@@ -11,11 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from minutes.words import ABORTED, vote_how
 from rules.citations import Rule, cite, protocol_text
 from rules.events import covers
 from rules.roster import Roster
 from rules.state import Event, Meeting, apply, date_time
-from rules.words import ABORTED, short_fingerprint, vote_how
+from rules.words import short_fingerprint
 
 BEFORE, AFTER = "före", "efter"
 

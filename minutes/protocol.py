@@ -21,14 +21,15 @@ from typing import Any
 
 from minutes import layout, page
 from minutes.journal import AFTER, BEFORE, Entry, replay, stamp
+from minutes.words import anslag_lines, paragraphs_text, signer_roles, vote_how
 from rules.actions import Accepted, Command
 from rules.anslag import last_day_to_justera
 from rules.citations import Rule, cite, protocol_text
 from rules.engine import Engine
 from rules.roster import Roster
-from rules.signers import justering_plan, signer_roles
+from rules.signers import justering_plan
 from rules.state import Event, Meeting, Phase, Vote, apply
-from rules.words import anslag_lines, paragraphs_text, short_fingerprint, vote_how
+from rules.words import short_fingerprint
 
 FORMATS = ("md", "html", "json", "pdf")
 

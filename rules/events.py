@@ -314,7 +314,7 @@ class CheckAnswered(EventData):
 class CheckEnded(EventData):
     id: int
     passed: bool
-    reason: str = ""  # a code of `rules.words.ABORTED` when something else ended it
+    reason: str = ""  # a code of `minutes.words.ABORTED` when something else ended it
 
 
 @_declare("decided")

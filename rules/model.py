@@ -134,7 +134,7 @@ class Vote:
 class Spent:
     """What made a passed check no longer cover the meeting (§ 12), as a code and its facts:
     left, muted, dropped (`kind` ljud|bild), item_taken (`n`), resumed, decided. Rendered by
-    `rules.words.spent_text`."""
+    `minutes.words.spent_text`."""
 
     code: str
     at: datetime

@@ -22,6 +22,8 @@ from rules.actions import Command
 from rules.engine import Engine
 from rules.roster import Roster
 from rules.state import Meeting
+from shell.calls import Slots
+from shell.facts import engine_ports
 from shell.ports import Store
 
 log = logging.getLogger("distansbot")
@@ -45,7 +47,7 @@ class Body:
     jobs: set[str] = field(default_factory=set)
     # The room's call state by the transport's key (one per device or per person): from the room
     # state at start-up and the changes after it; the meeting learns of it through the engine.
-    call_slots: dict[str, tuple[str, list]] = field(default_factory=dict)
+    call_slots: Slots = field(default_factory=dict)
     # The event of each key's membership now: a hand raised in the call relates to it.
     call_events: dict[str, str] = field(default_factory=dict)
 
@@ -59,7 +61,7 @@ class Bodies:
         self.bodies: dict[str, Body] = {}
         for b in config.bodies:
             roster = b.roster(self.tz)
-            self.bodies[b.id] = Body(b, roster, Engine(roster, name_meeting=self.name_meeting))
+            self.bodies[b.id] = Body(b, roster, Engine(roster, ports=engine_ports(self.name_meeting)))
         self.meetings: dict[str, Meeting] = {}  # those loaded
         self.known: dict[str, str] = {}  # every meeting id -> its body id
         self.rosters: dict[str, Roster] = {}  # every meeting id -> the roster it was convened with

@@ -1,17 +1,211 @@
-"""What the shell needs of the world, as protocols: a store that keeps the log, the outbox and
-the handled marks. The SQLite store (`storage.Store`) is one; any other backend fits if it keeps
-these promises. (Declared here until `storage/` declares its own; the methods are the SQLite
-store's, so the two agree.)"""
+"""What the shell needs of the world, as protocols, and the neutral records that cross them.
+
+- A `Transport` (Matrix now, Teams later) hands the shell what people did as records — `Said`,
+  `Answered`, `Hand`, `CallChanged`, `Note` — and sends what the shell owes, which the shell makes as
+  records too — `Notice`, `Reaction`, `File`, `PollStart`, `PollEnd` — and the transport encodes
+  (`encode`) into the rows the outbox keeps until it has sent them. Only the transport knows its
+  network's shapes; the shell never reads or writes them.
+- A `Store` keeps the log, the outbox and the handled marks. The SQLite store (`storage.Store`)
+  is one. (Declared here until `storage/` declares its own; the methods are the SQLite store's.)
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from rules.state import Event
     from storage import Anchor, Chain, Outgoing
+
+# Retries while a server is away wait at most this long: a meeting goes on within seconds of its
+# return, and a try every 15 s costs nothing.
+MAX_BACKOFF_SECONDS = 15
+
+
+# --- in: what people did, as the transport read it ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Said:
+    """A message in a body's room: perhaps a command."""
+
+    room: str
+    event_id: str
+    sender: str
+    text: str
+    at: datetime
+    html: str | None = None  # the formatted text, where the network has one (mentions as links)
+    mentions: tuple[str, ...] = ()  # the user ids the network says are mentioned
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A person answered a message of the bot's without typing: a ✅ on a check's message
+    (`choice` "ok") or a poll answer (`choice` ja, nej or avstår). `answers` is the event id of
+    the bot's message; the rules are told which check or vote that was, never "any running one"."""
+
+    room: str
+    event_id: str
+    sender: str
+    answers: str
+    choice: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Hand:
+    """A hand in the room's call: raised (`raised`) on `on`, the call membership event it was
+    raised on, which the shell checks is the sender's own as the call stands now; or lowered,
+    `on` then the event that raised it (Matrix lowers it by withdrawing that reaction, and hands
+    over every withdrawal: the shell knows which raised a hand)."""
+
+    room: str
+    event_id: str
+    sender: str
+    on: str
+    raised: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Device:
+    device: str
+    expires: datetime | None  # None: valid until the device leaves
+
+
+@dataclass(frozen=True)
+class CallChanged:
+    """The room's call state under one key (a device, or all of a person's devices): who it is,
+    and the devices it now says are in the call. `devices` None: it could not be read, and the
+    call stands as it was; `device` is then the one device the key stands for (None: all of the
+    owner's). `at` None: read at start-up, counted from now."""
+
+    room: str
+    event_id: str
+    key: str
+    owner: str
+    devices: tuple[Device, ...] | None
+    at: datetime | None = None
+    device: str | None = None
+
+
+@dataclass(frozen=True)
+class Note:
+    """A message that is no command to act on: "edited" or "undecryptable"."""
+
+    room: str
+    event_id: str
+    note: str
+    at: datetime
+
+
+class Inbound(Protocol):
+    """What the transport hands over: the shell implements it."""
+
+    async def said(self, said: Said) -> None: ...
+    async def answered(self, answered: Answered) -> None: ...
+    async def hand(self, hand: Hand) -> None: ...
+    async def call_changed(self, change: CallChanged) -> None: ...
+    async def noted(self, note: Note) -> None: ...
+    async def caught_up(self) -> None:
+        """The first batch after the start is handed over: what was said while away is in."""
+
+
+# --- out: what the shell owes the room ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message of the bot's: plain text, the people it mentions (user id, their name as the
+    text writes it), in reply to a person's event or not. `document` (text, html) is shown under
+    it when the network's message can hold it, else `too_big` is said instead (the file has it);
+    `anchor` (body id, length, head) is the body's chain, as data the transport posts with it."""
+
+    text: str
+    mentions: tuple[tuple[str, str], ...] = ()
+    reply_to: str = ""
+    tag: str = ""  # names what the message asks for, so that an answer to it answers that
+    document: tuple[str, str] | None = None
+    too_big: str = ""
+    anchor: tuple[str, int, str] | None = None
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """A ✅ on a person's event: the command was done and has no reply of its own."""
+
+    to: str
+
+
+@dataclass(frozen=True)
+class File:
+    name: str
+    data: str | bytes
+    reply_to: str = ""
+
+
+@dataclass(frozen=True)
+class PollStart:
+    """A vote as the network's poll (ja, nej, avstår); answers come back as `Answered`."""
+
+    question: str
+    a: str
+    b: str
+    tag: str
+
+
+@dataclass(frozen=True)
+class PollEnd:
+    """The end of the poll sent with `poll` (its tag): the vote is over."""
+
+    poll: str
+    text: str
+
+
+Out = Notice | Reaction | File | PollStart | PollEnd
+
+
+class SendFailed(Exception):
+    """The server did not take a message. `permanent`: it never will (give up on it, do not
+    block the rest); otherwise it is worth trying again."""
+
+    def __init__(self, why: str, code: str = "", permanent: bool = False) -> None:
+        super().__init__(why)
+        self.code, self.permanent = code, permanent
+
+
+class Transport(Protocol):
+    """A chat network, as the shell drives it."""
+
+    whoami: tuple[str, str]  # the bot's account and device, for the log
+
+    def encode(self, room: str, out: Out) -> Outgoing:
+        """An owed record as the outbox row it is kept as until sent (pure: no I/O)."""
+        ...
+
+    async def start(self, rooms: list[str], stop: asyncio.Event) -> dict[str, str] | None:
+        """Log in and join; each configured room's id, or None when stopped first."""
+        ...
+
+    async def listen(self, stop: asyncio.Event, inbound: Inbound, heard: asyncio.Event) -> None:
+        """Hand over what the rooms say until stopped, setting `heard` after each batch."""
+        ...
+
+    async def call_state(self, room: str) -> list[CallChanged]:
+        """The room's call as it stands (read at start-up)."""
+        ...
+
+    async def send(self, out: Outgoing, event_of_tag: Callable[[str], Awaitable[str]]) -> str:
+        """Send one owed row; its event id. Raises `SendFailed`. `event_of_tag` gives the event
+        id of a message the bot sent with a tag (a poll's end points at its poll)."""
+        ...
+
+    def room_name(self, room: str) -> str: ...
+    def encrypted(self, room: str) -> bool: ...
 
 
 class Store(Protocol):

@@ -14,7 +14,7 @@ import pytest
 
 from rules.actions import Accepted
 from rules.tables import PERMISSIONS
-from tests.driver import CHAIR, KALLA, M3, M4, M5, OUTSIDER, SECR, SSC, SUB1, SUB2, TJP, VICE, Driver
+from testing.driver import CHAIR, KALLA, M3, M4, M5, OUTSIDER, SECR, SSC, SUB1, SUB2, TJP, VICE, Driver
 
 ROLES = {
     "chair": CHAIR,

@@ -20,10 +20,10 @@ import commands
 from commands.text import Message
 from config import BodyConfig
 from rules.actions import Refused
+from testing.driver import Driver
+from testing.invariants import assert_protocol_invariants
 from testing.script import SCRIPT
 from testing.stage import ORGANISATION, body_config
-from tests.driver import Driver
-from tests.invariants import assert_protocol_invariants
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -61,7 +61,7 @@ def play() -> tuple[Driver, list[str]]:
         if who == "poll":
             assert d.m is not None and d.m.vote is not None
             cmd = commands.parse(Message(f"!{template}"), uid(mentioned[0]))
-            outcome = d.decide(d.facts(dataclasses.replace(cmd, answers=(d.m.id, d.m.vote.id))))
+            outcome = d.decide(dataclasses.replace(cmd, answers=(d.m.id, d.m.vote.id)))
             assert not isinstance(outcome, Refused), outcome
             continue
         outcome = d.say(uid(who), template.format(*(uid(m) for m in mentioned)))

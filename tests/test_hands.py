@@ -16,7 +16,7 @@ import pytest_asyncio
 
 from commands.text import Message
 from matrix import rtc
-from tests.driver import started
+from testing.driver import started
 from tests.test_hostile_events import (
     ROOM,
     _batch,
@@ -25,6 +25,7 @@ from tests.test_hostile_events import (
     _membership,
     _transport,
     call_config,  # noqa: F401  (a fixture)
+    on_call_member,
 )
 from tests.test_schedule import STOCKHOLM_18
 
@@ -75,13 +76,13 @@ def _replies_to(outgoing, event_id: str) -> list[str]:
 
 async def test_p9_a_hand_raised_in_the_call_puts_one_on_the_list_and_lowering_it_takes_one_off(debate):
     bot, body, transport = debate
-    await transport._on_sync(_batch([_hand("$hand-bo", "bo", "$join-bo", TS)]), bot)
+    await transport.reader.on_sync(_batch([_hand("$hand-bo", "bo", "$join-bo", TS)]), bot)
     item = body.engine.meeting.item
     assert item.speakers == ["@bo:localhost"] and item.hands == {"@bo:localhost": "$hand-bo"}
     answers = _replies_to(await bot.store.unsent(), "$hand-bo")
     assert answers == ["Bo Berg (M) står på talarlistan som nummer 1."]  # a reaction gets no ✅
     await bot.handle(body, "$ordet", Message("!ordet"), "@cecilia:localhost", NOW)
-    await transport._on_sync(_batch([_lowered("$down", "bo", "$hand-bo", TS + 1000)]), bot)
+    await transport.reader.on_sync(_batch([_lowered("$down", "bo", "$hand-bo", TS + 1000)]), bot)
     assert item.speakers == ["@cecilia:localhost"] and item.hands == {}
     assert _replies_to(await bot.store.unsent(), "$down") == []
     kinds = [(e.kind, e.data.get("via")) for e in await bot.store.events(body.engine.meeting.id)]
@@ -114,7 +115,7 @@ async def test_p9_a_hand_that_is_not_on_the_senders_own_current_membership_chang
         "on a chat message": [_hand("$h", "bo", "$item", TS)],
     }[why]
     before = len(await bot.store.events(body.engine.meeting.id))
-    await transport._on_sync(_batch(events), bot)
+    await transport.reader.on_sync(_batch(events), bot)
     assert body.engine.meeting.item.speakers == []
     assert not [e for e in (await bot.store.events(body.engine.meeting.id))[before:] if e.kind == "floor"]
     assert _replies_to(await bot.store.unsent(), "$h") == []
@@ -122,10 +123,10 @@ async def test_p9_a_hand_that_is_not_on_the_senders_own_current_membership_chang
 
 async def test_p2_a_hand_from_off_the_roster_is_refused_and_changes_nothing(debate):
     bot, body, transport = debate
-    await bot.on_call_member(
-        ROOM, "$join-mallory", "_@mallory:localhost_DEV", _membership(), "@mallory:localhost", TS, NOW
+    await on_call_member(
+        bot, ROOM, "$join-mallory", "_@mallory:localhost_DEV", _membership(), "@mallory:localhost", TS, NOW
     )
-    await transport._on_sync(_batch([_hand("$h", "mallory", "$join-mallory", TS + 1000)]), bot)
+    await transport.reader.on_sync(_batch([_hand("$h", "mallory", "$join-mallory", TS + 1000)]), bot)
     assert body.engine.meeting.item.speakers == []
     (answer,) = _replies_to(await bot.store.unsent(), "$h")
     assert answer.startswith("⛔ § 2")
@@ -133,13 +134,13 @@ async def test_p2_a_hand_from_off_the_roster_is_refused_and_changes_nothing(deba
 
 async def test_p9_a_lowered_hand_is_only_its_raisers_and_a_deleted_message_is_no_lowered_hand(debate):
     bot, body, transport = debate
-    await transport._on_sync(_batch([_hand("$hand-bo", "bo", "$join-bo", TS)]), bot)
+    await transport.reader.on_sync(_batch([_hand("$hand-bo", "bo", "$join-bo", TS)]), bot)
     before = len(await bot.store.events(body.engine.meeting.id))
     batch = [
         _lowered("$x", "anna", "$hand-bo", TS + 1000),  # the chair (a moderator) redacts Bo's hand
         _lowered("$y", "eva", "$item", TS + 2000),  # Eva deletes a message
     ]
-    await transport._on_sync(_batch(batch), bot)
+    await transport.reader.on_sync(_batch(batch), bot)
     assert body.engine.meeting.item.speakers == ["@bo:localhost"]
     assert len(await bot.store.events(body.engine.meeting.id)) == before
     assert not _replies_to(await bot.store.unsent(), "$x") and not _replies_to(await bot.store.unsent(), "$y")
@@ -148,6 +149,6 @@ async def test_p9_a_lowered_hand_is_only_its_raisers_and_a_deleted_message_is_no
 async def test_p9_a_hand_after_the_streck_is_refused_citing_p9(debate):
     bot, body, transport = debate
     await bot.handle(body, "$streck", Message("!streck"), "@anna:localhost", NOW)
-    await transport._on_sync(_batch([_hand("$h", "bo", "$join-bo", TS)]), bot)
+    await transport.reader.on_sync(_batch([_hand("$h", "bo", "$join-bo", TS)]), bot)
     (answer,) = _replies_to(await bot.store.unsent(), "$h")
     assert answer.startswith("⛔ § 9") and "!streck återta" in answer

@@ -14,7 +14,7 @@ from commands.text import MAX_BODY, Message
 from rules import meeting as rules
 from rules.actions import Accepted
 from rules.citations import Rule
-from tests.driver import CHAIR, M3, M5, MEMBERS, OUTSIDER, SUB1, Driver
+from testing.driver import CHAIR, M3, M5, MEMBERS, OUTSIDER, SUB1, Driver
 from tests.test_authorization import in_item
 
 WORDS = [f"!{name}" for name in SPECS] + ["!ersatt", "!ÄRENDE", "!"]

@@ -19,8 +19,8 @@ from rules.anslag import anslag_dates, last_day_to_appeal
 from rules.citations import Rule
 from rules.words import short_fingerprint
 from storage import Store
-from tests.driver import CHAIR, KALLA, M3, M4, M5, MEMBERS, ROSTER, SECR, SUB1, TJP, VICE, Driver
-from tests.invariants import assert_protocol_invariants
+from testing.driver import CHAIR, KALLA, M3, M4, M5, MEMBERS, ROSTER, SECR, SUB1, TJP, VICE, Driver
+from testing.invariants import assert_protocol_invariants
 
 
 def meeting(d: Driver, items: tuple[int, ...] = (1,), justerare: tuple[str, ...] = (VICE,)) -> Driver:

@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from rules.actions import Accepted, Refused
 from rules.state import Phase
 from rules.tables import Who, permission
-from tests.driver import CHAIR, KALLA, MEMBERS, OUTSIDER, ROSTER, SECR, SSC, SUB1, SUB2, TJP, VICE, Driver
-from tests.invariants import assert_protocol_invariants
+from testing.driver import CHAIR, KALLA, MEMBERS, OUTSIDER, ROSTER, SECR, SSC, SUB1, SUB2, TJP, VICE, Driver
+from testing.invariants import assert_protocol_invariants
 
 PEOPLE = (*MEMBERS, SUB1, SUB2, SECR, TJP, SSC, OUTSIDER)
 SENDER = st.one_of(st.just(CHAIR), st.sampled_from(PEOPLE))

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from config import BodyConfig, Config
 from minutes import layout, protocol
 from rules.citations import Rule
-from tests.driver import CHAIR, SUB1, SUB2, VICE, Driver
+from testing.driver import CHAIR, SUB1, SUB2, VICE, Driver
 from tests.test_golden import play
 
 

@@ -13,7 +13,7 @@ import json
 
 from rules.actions import Accepted
 from rules.citations import Rule
-from tests.driver import CHAIR, M3, M4, M5, MEMBERS, ROSTER, SECR, SSC, SUB1, SUB2, TJP, VICE, Driver
+from testing.driver import CHAIR, M3, M4, M5, MEMBERS, ROSTER, SECR, SSC, SUB1, SUB2, TJP, VICE, Driver
 
 
 def _debate() -> Driver:

@@ -118,6 +118,9 @@ class BodyConfig(_Strict):
     protocol_kept_at: str = Field("Kommunkansliet", min_length=1)  # named in the anslag
     video: Literal["extern", "element-call"] = "extern"
     place: str = ""  # the chair's room, for the protocol's plats; empty: held at a distance only
+    # How attendees with närvarorätt speak: when the chair puts them on the speakers' list, or
+    # asking for the floor themselves as members do (the body's choice; rules.roster).
+    attendees_speak: Literal["ordförandens_medgivande", "ja"] = "ordförandens_medgivande"
     # The kommun the protocol's head names: the top-level `organisation`, which the Config gives
     # every body (kept with the body, so a meeting's stored roster keeps it too).
     organisation: str = ""
@@ -173,6 +176,7 @@ class BodyConfig(_Strict):
             call_name=_CALL_NAMES.get(self.video, ""),
             chair_room=self.place,
             organisation=self.organisation,
+            attendees_speak=self.attendees_speak,
         )
 
 

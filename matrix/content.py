@@ -93,6 +93,16 @@ def with_document(content: dict[str, Any], text: str, html_text: str, too_big_no
     }
 
 
+def redacted(source: dict[str, Any]) -> str | None:
+    """The event a redaction (`m.room.redaction`) withdraws: `redacts` in its content (room
+    version 11) or beside it (earlier versions); None for any other event or a malformed one."""
+    if source.get("type") != "m.room.redaction":
+        return None
+    content = source.get("content")
+    redacts = (content.get("redacts") if isinstance(content, dict) else None) or source.get("redacts")
+    return redacts if isinstance(redacts, str) and 0 < len(redacts) <= 255 else None
+
+
 def reaction(event_id: str, key: str = "✅") -> dict[str, Any]:
     return {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
 

@@ -128,6 +128,17 @@ def _running(m: Meeting, r: Roster, privileged: bool, now: datetime | None) -> d
         "blockers": [f"{text} ({rule})" for rule, text in found],
         "decidable": not found,
         "speakers": [r.label(u) for u in item.speakers] if item else [],
+        "floor": _floor(r, item) if item else None,
+    }
+
+
+def _floor(r: Roster, item: Item) -> dict[str, Any]:
+    """Who has the floor now, a reply waiting, and whether the list is closed (streck, § 9)."""
+    return {
+        "speaking": r.label(item.speaking) if item.speaking else None,
+        "reply": item.replying,
+        "reply_waiting": r.label(item.reply) if item.reply else None,
+        "closed": item.closed_list,
     }
 
 

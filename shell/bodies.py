@@ -48,6 +48,8 @@ class Body:
     # The room's call state by the transport's key (one per device or per person): from the room
     # state at start-up and the changes after it; the meeting learns of it through the engine.
     call_slots: Slots = field(default_factory=dict)
+    # The event of each key's membership now: a hand raised in the call relates to it.
+    call_events: dict[str, str] = field(default_factory=dict)
 
 
 class Bodies:

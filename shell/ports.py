@@ -1,7 +1,7 @@
 """What the shell needs of the world, as protocols, and the neutral records that cross them.
 
 - A `Transport` (Matrix now, Teams later) hands the shell what people did as records — `Said`,
-  `Answered`, `CallChanged`, `Note` — and sends what the shell owes, which the shell makes as
+  `Answered`, `Hand`, `CallChanged`, `Note` — and sends what the shell owes, which the shell makes as
   records too — `Notice`, `Reaction`, `File`, `PollStart`, `PollEnd`, `StateEvent`,
   `DirectMessage` — and the transport encodes (`encode`) into the rows the outbox keeps until it
   has sent them. Only the transport knows its
@@ -58,6 +58,21 @@ class Answered:
 
 
 @dataclass(frozen=True)
+class Hand:
+    """A hand in the room's call: raised (`raised`) on `on`, the call membership event it was
+    raised on, which the shell checks is the sender's own as the call stands now; or lowered,
+    `on` then the event that raised it (Matrix lowers it by withdrawing that reaction, and hands
+    over every withdrawal: the shell knows which raised a hand)."""
+
+    room: str
+    event_id: str
+    sender: str
+    on: str
+    raised: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Device:
     device: str
     expires: datetime | None  # None: valid until the device leaves
@@ -94,6 +109,7 @@ class Inbound(Protocol):
 
     async def said(self, said: Said) -> None: ...
     async def answered(self, answered: Answered) -> None: ...
+    async def hand(self, hand: Hand) -> None: ...
     async def call_changed(self, change: CallChanged) -> None: ...
     async def noted(self, note: Note) -> None: ...
     async def caught_up(self) -> None:

@@ -316,10 +316,10 @@ def call_membership(person: Person, device: str, expires_ms: int | None = 14_400
     return content
 
 
-async def set_call(person: Person, room_id: str, device: str, content: dict[str, Any], delay_ms: int = 0) -> None:
+async def set_call(person: Person, room_id: str, device: str, content: dict[str, Any], delay_ms: int = 0) -> str:
     """Write the person's call membership for a device (empty content: the device left); with
     `delay_ms`, as a delayed event the server sends itself (MSC4140), as Element Call schedules
-    its leave for when the client vanishes."""
+    its leave for when the client vanishes. Returns the membership event's id (a delayed one's: "")."""
     client = person.client
     assert client is not None
     state_key = f"_{client.user_id}_{device}"
@@ -332,6 +332,7 @@ async def set_call(person: Person, room_id: str, device: str, content: dict[str,
         async with http.put(url, json=content, headers=headers) as resp:
             if resp.status != 200:
                 raise RuntimeError(f"call membership of {client.user_id}: {resp.status} {await resp.text()}")
+            return (await resp.json()).get("event_id", "")
 
 
 async def respond(person: Person, room_id: str, poll_event_id: str, answer_id: str) -> str:

@@ -30,6 +30,17 @@ def test_example_config_loads():
     assert roster.label("@sekr:example.se") == "Sara Sekreterare (nämndsekreterare)"
 
 
+def test_p9_how_attendees_speak_is_the_bodys_choice(tmp_path):
+    """Attendees with närvarorätt speak when the chair puts them on the speakers' list, unless
+    the body lets them ask themselves; a secretary listed among them for her name asks herself."""
+    roster = load_config(ROOT / "config.example.toml").bodies[0].roster()
+    assert roster.attendees_speak == "ordförandens_medgivande"
+    assert roster.speaks_by_leave("@tjp:example.se") and not roster.speaks_by_leave("@sekr:example.se")
+    assert not roster.speaks_by_leave("@bo:example.se")
+    path = write(tmp_path, EXAMPLE.replace('attendees_speak = "ordförandens_medgivande"', 'attendees_speak = "ja"'))
+    assert not load_config(path).bodies[0].roster().speaks_by_leave("@tjp:example.se")
+
+
 def test_secret_from_environment_wins(tmp_path, monkeypatch):
     path = write(tmp_path, WITHOUT_PASSWORD)
     with pytest.raises(ConfigError, match="matrix: ange password eller access_token"):
@@ -50,6 +61,10 @@ def test_secret_from_environment_wins(tmp_path, monkeypatch):
         (('user_id = "@distansbot:example.se"', 'user_id = "distansbot"'), "matrix.user_id: har fel form"),
         (('user = "@erik:example.se"', 'user = "@bo:example.se"'), "@bo:example.se står mer än en gång"),
         (("[matrix]", "[matrix"), "inte giltig TOML"),
+        (
+            ('attendees_speak = "ordförandens_medgivande"', 'attendees_speak = "alltid"'),
+            "bodies.0.attendees_speak: har ett värde som inte finns",
+        ),
     ],
 )
 def test_bad_config_names_the_key(tmp_path, change, message):

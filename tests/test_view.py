@@ -122,3 +122,27 @@ def test_p2_vy_is_answered_by_the_engines_port_and_is_no_step_of_the_meeting():
     user, text = step.effects.direct
     assert user == M3 and f"https://vy.example.se/vy?t={d.roster.body_id}.{d.m.id}.{M3}" in text
     assert engine.step(Command("vy", "@mallory:ex.se"), d.now).effects.direct is None
+
+
+def test_p9_the_view_shows_who_has_the_floor_a_reply_waiting_and_the_streck():
+    d = Driver().opened()
+    d.ok(CHAIR, "!ärende 1")
+    d.ok(M3, "!ordet")
+    d.ok(M4, "!ordet")
+    assert view(d.m, d.roster, False)["floor"] == {
+        "speaking": None,
+        "reply": False,
+        "reply_waiting": None,
+        "closed": False,
+    }
+    d.ok(CHAIR, "!nästa")
+    d.ok(M5, "!replik")
+    d.ok(CHAIR, "!streck")
+    floor = view(d.m, d.roster, False)["floor"]
+    assert floor == {
+        "speaking": d.roster.label(M3),
+        "reply": False,
+        "reply_waiting": d.roster.label(M5),
+        "closed": True,
+    }
+    assert view(d.m, d.roster, False)["speakers"] == [d.roster.label(M4)]

@@ -108,6 +108,13 @@ function draw(v) {
   }
   if (v.check) root.append(drawCheck(v.check));
   if (v.vote) root.append(drawVote(v.vote));
+  if (v.floor && (v.floor.speaking || v.floor.reply_waiting || v.floor.closed)) {
+    const f = v.floor;
+    root.append(section("Ordet", el("div", { id: "floor" },
+      f.speaking ? el("p", {}, el("strong", {}, "Har ordet: "), f.speaking + (f.reply ? " (replik)" : "")) : "",
+      f.reply_waiting ? el("p", {}, "Begär replik: " + f.reply_waiting) : "",
+      f.closed ? el("p", {}, el("strong", {}, "Streck i debatten:"), " inga nya på talarlistan (§ 9)") : "")));
+  }
   if (v.speakers && v.speakers.length) root.append(section("Talarlista", el("ol", { id: "speakers" }, ...v.speakers.map((s) => el("li", {}, s)))));
   if (v.people) root.append(drawPeople(v.people));
   if (v.forhinder && v.forhinder.length) root.append(section("Förhinder", list(v.forhinder)));

@@ -164,18 +164,17 @@ def _asks_by_leave(r: Roster, user: str) -> Refused | None:
     return Refused(Rule.P9, say("floor.by_leave", r, user=user)) if r.speaks_by_leave(user) else None
 
 
-def _no_item(m: Meeting, r: Roster) -> Refused | None:
-    return Refused(Rule.P9, say("floor.no_item", r)) if m.item is None else None
+def _floor_item(m: Meeting, r: Roster) -> Item | Refused:
+    """The item whose speakers' list a command concerns: the current one, or none (§ 9)."""
+    return m.item if m.item is not None else Refused(Rule.P9, say("floor.no_item", r))
 
 
 @handles("ordet")
 def _ordet(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     """Ask for the floor: last on the item's speakers' list (§ 9); the chair may put another there."""
-    refusal = _no_item(m, r)
-    if refusal:
-        return refusal
-    item = m.item
-    assert item is not None
+    item = _floor_item(m, r)
+    if isinstance(item, Refused):
+        return item
     if cmd.word == "återta":
         return _leave_list(r, cmd, item)
     user = cmd.people[0] if cmd.people else cmd.actor
@@ -213,11 +212,9 @@ def _leave_list(r: Roster, cmd: Command, item: Item) -> Outcome:
 @handles("nästa")
 def _nästa(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     """The chair gives the floor to the first: a reply asked, else the first on the list (§ 9)."""
-    refusal = _no_item(m, r)
-    if refusal:
-        return refusal
-    item = m.item
-    assert item is not None
+    item = _floor_item(m, r)
+    if isinstance(item, Refused):
+        return item
     if item.reply is not None:
         user, waiting = item.reply, item.speakers
         data = {"user": user, "n": item.n, "reply": True, "reply_to": item.reply_to}
@@ -235,11 +232,9 @@ def _nästa(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 @handles("replik")
 def _replik(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     """A short reply to the one speaking now: before the list, one at a time, never to a reply (§ 9)."""
-    refusal = _no_item(m, r)
-    if refusal:
-        return refusal
-    item = m.item
-    assert item is not None
+    item = _floor_item(m, r)
+    if isinstance(item, Refused):
+        return item
     refusal = _may_speak(m, r, cmd.actor, cmd.actor, item) or _asks_by_leave(r, cmd.actor)
     if refusal:
         return refusal
@@ -262,11 +257,9 @@ def _replik(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 @handles("streck")
 def _streck(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     """Streck i debatten: those on the list keep their place, no one new is added (§ 9)."""
-    refusal = _no_item(m, r)
-    if refusal:
-        return refusal
-    item = m.item
-    assert item is not None
+    item = _floor_item(m, r)
+    if isinstance(item, Refused):
+        return item
     if cmd.word == "återta":
         if not item.closed_list:
             return Refused(Rule.P9, say("floor.list_open", r, n=item.n))

@@ -78,9 +78,18 @@ async def _run(config: Config, path: str) -> None:
             task.add_done_callback(rereads.discard)
 
         loop.add_signal_handler(signal.SIGHUP, on_hup)
+        if config.web is not None:  # the live view: its server, and the shell's widget and !vy
+            from web.server import ViewServer
+
+            shell.view = ViewServer(shell, config.web)
+            unsubscribe = shell.bus.subscribe(shell.view.on_step)  # every committed step reaches open pages
+            await shell.view.start()
         try:
             await shell.run(transport, stop)
         finally:
+            if shell.view is not None:
+                unsubscribe()
+                await shell.view.stop()
             await transport.close()
 
 

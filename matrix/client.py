@@ -27,7 +27,10 @@ from nio import (
     LoginResponse,
     LogoutResponse,
     MegolmEvent,
+    RoomCreateResponse,
     RoomMessagesResponse,
+    RoomPreset,
+    RoomPutStateResponse,
     RoomResolveAliasResponse,
     RoomSendResponse,
     SyncResponse,
@@ -269,6 +272,15 @@ class Transport:
         """Send one owed message, reaction or file; the transaction id makes a resend after a
         crash land once on the homeserver. One the store could not keep (no id) gets its own."""
         txn = f"distansbot-{out.id}" if out.id else f"distansbot-unstored-{secrets.token_hex(8)}"
+        if out.kind == "state":  # the live view's widget (web/widget.py)
+            c = out.content
+            resp = await self.client.room_put_state(out.room_id, c["type"], c["content"], state_key=c["state_key"])
+            if not isinstance(resp, RoomPutStateResponse):
+                raise SendError(resp)
+            return resp.event_id
+        if out.kind == "dm":  # !vy's link
+            room_id = await self._direct_room(out.content["user"])
+            return await self._room_send(room_id, "m.room.message", out.content["content"], txn)
         relates = out.content.get("m.relates_to") or {}
         if str(relates.get("event_id", "")).startswith(shapes.TAG):
             # A poll's end points at the poll, whose event id is known once the poll was sent.
@@ -297,6 +309,25 @@ class Transport:
         if not isinstance(resp, RoomSendResponse):
             raise SendError(resp)
         return resp.event_id
+
+    async def _direct_room(self, user: str) -> str:
+        """The bot's direct-message room with a person (for !vy), made the first time and kept."""
+        key = f"dm:{user}"
+        room_id = await self.store.setting(key)
+        if room_id is None:
+            resp = await self.client.room_create(
+                is_direct=True, invite=[user], preset=RoomPreset.trusted_private_chat, name="distansbot"
+            )
+            if not isinstance(resp, RoomCreateResponse):
+                raise SendError(resp)
+            room_id = resp.room_id
+            await self.store.set_setting(key, room_id)
+        return room_id
+
+    def can_set_state(self, room_id: str, kind: str) -> bool:
+        """May the bot set this kind of room state (as the last sync had the power levels)?"""
+        room = self.client.rooms.get(room_id)
+        return room is None or room.power_levels.can_user_send_state(self.client.user_id, kind)
 
     def room_name(self, room_id: str) -> str:
         """The room's name (m.room.name) as the last sync had it; "" when it has none."""

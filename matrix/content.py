@@ -8,7 +8,7 @@ import html
 import json
 from typing import Any
 
-from shell.ports import File, Notice, Out, PollEnd, PollStart, Reaction
+from shell.ports import DirectMessage, File, Notice, Out, PollEnd, PollStart, Reaction, StateEvent
 from storage import Outgoing
 
 # A whole Matrix event may be at most 64 KiB (spec, "Size limits"), counted in bytes of its JSON;
@@ -37,6 +37,10 @@ def encode(room_id: str, out: Out) -> Outgoing:
         # A row of its own: the file goes out even if the homeserver refuses the message.
         relates = {"m.relates_to": {"m.in_reply_to": {"event_id": out.reply_to}}} if out.reply_to else {}
         return Outgoing(room_id, "file", relates, out.name, out.data)
+    if isinstance(out, StateEvent):
+        return Outgoing(room_id, "state", {"type": out.kind, "state_key": out.key, "content": out.content})
+    if isinstance(out, DirectMessage):  # sent in the bot's direct room with the person (the transport finds it)
+        return Outgoing("", "dm", {"user": out.user, "content": message(out.text, (), None)})
     if isinstance(out, PollStart):
         return Outgoing(room_id, POLL_START, poll_start(out.question, out.a, out.b), tag=out.tag)
     assert isinstance(out, PollEnd)
@@ -87,6 +91,16 @@ def with_document(content: dict[str, Any], text: str, html_text: str, too_big_no
         "body": content["body"] + "\n\n" + too_big_note,
         "formatted_body": content["formatted_body"] + "<br><br>" + html.escape(too_big_note),
     }
+
+
+def redacted(source: dict[str, Any]) -> str | None:
+    """The event a redaction (`m.room.redaction`) withdraws: `redacts` in its content (room
+    version 11) or beside it (earlier versions); None for any other event or a malformed one."""
+    if source.get("type") != "m.room.redaction":
+        return None
+    content = source.get("content")
+    redacts = (content.get("redacts") if isinstance(content, dict) else None) or source.get("redacts")
+    return redacts if isinstance(redacts, str) and 0 < len(redacts) <= 255 else None
 
 
 def reaction(event_id: str, key: str = "✅") -> dict[str, Any]:

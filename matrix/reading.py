@@ -1,6 +1,7 @@
 """What the rooms say, read from a sync batch and handed to the shell as neutral records
-(`shell.ports`) in the room's order: messages, ✅ reactions and poll answers, call membership
-changes, and notes on what cannot be acted on (an edit, a message the bot cannot decrypt)."""
+(`shell.ports`) in the room's order: messages, ✅ reactions and poll answers, hands raised and
+lowered in the call, call membership changes, and notes on what cannot be acted on (an edit, a
+message the bot cannot decrypt)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from nio import (
 
 from matrix import content as shapes
 from matrix import rtc
-from shell.ports import Answered, CallChanged, Inbound, Note, Said
+from shell.ports import Answered, CallChanged, Hand, Inbound, Note, Said
 from storage import Store
 
 log = logging.getLogger("distansbot")
@@ -131,9 +132,14 @@ class Reader:
                 room_id, ev.event_id, ev.sender, ev.body or "", now, ev.formatted_body, shapes.mentioned(content)
             )
             await inbound.said(said)
+        elif isinstance(ev, ReactionEvent) and ev.key == rtc.RAISED_HAND:
+            await inbound.hand(Hand(room_id, ev.event_id, ev.sender, ev.reacts_to, True, now))
         elif isinstance(ev, ReactionEvent):
             if ev.key.rstrip("\ufe0f") == CHECKED:  # with or without the emoji variation selector
                 await inbound.answered(Answered(room_id, ev.event_id, ev.sender, ev.reacts_to, "ok", now))
+        elif withdrawn := shapes.redacted(getattr(ev, "source", None) or {}):
+            # Element Call lowers a hand by withdrawing the reaction that raised it
+            await inbound.hand(Hand(room_id, ev.event_id, ev.sender, withdrawn, False, now))
         elif answer := shapes.poll_answer(_type_of(ev), (getattr(ev, "source", None) or {}).get("content") or {}):
             await inbound.answered(Answered(room_id, ev.event_id, ev.sender, answer[0], answer[1], now))
         elif isinstance(ev, MegolmEvent):  # encrypted, and the bot has no key for it

@@ -29,6 +29,10 @@ from shell.ports import CallChanged, Device
 log = logging.getLogger("distansbot")
 
 CALL_MEMBER = "org.matrix.msc3401.call.member"
+# Element Call raises a hand as an `m.reaction` with this key, relating (m.annotation) to the
+# sender's own call membership event, and lowers it by redacting that reaction (element-call,
+# src/reactions/useReactionsSender.tsx, ReactionsReader.ts): the key exactly, as it reads it.
+RAISED_HAND = "🖐️"
 
 
 # What a membership may hold to be read at all: anything else is a membership the bot cannot

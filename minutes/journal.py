@@ -252,6 +252,15 @@ def _retaken(m: Meeting, r: Roster, d: dict) -> str:
     return line
 
 
+def _floor_given(m: Meeting, r: Roster, d: dict) -> str:
+    if d["user"] is None:
+        return "Talarlistan var slut."
+    if not d.get("reply"):
+        return f"{r.label(d['user'])} fick ordet."
+    to = f" på {r.label(d['reply_to'])}" if d.get("reply_to") else ""
+    return f"{r.label(d['user'])} fick ordet för replik{to}."
+
+
 _LINE = {
     "convened": _convened,
     "cancelled": _cancelled,
@@ -267,7 +276,20 @@ _LINE = {
     "allowed": _allowed,  # with the items taken up: see `replay`
     "motion": lambda m, r, d: f"{r.label(d['user'])} yrkade: {d['text']}",
     "motion_withdrawn": _motion_withdrawn,
-    "floor": lambda m, r, d: f"{r.label(d['user'])} begärde ordet.",
+    "floor": lambda m, r, d: (
+        f"Ordföranden satte {r.label(d['user'])} på talarlistan."
+        if d.get("by")
+        else f"{r.label(d['user'])} begärde ordet" + (" (räckte upp handen i videosamtalet)." if d.get("hand") else ".")
+    ),
+    "floor_withdrawn": lambda m, r, d: (
+        f"{r.label(d['user'])} tog ned handen i videosamtalet och ströks från talarlistan."
+        if d.get("via") == "call"
+        else f"{r.label(d['user'])} ströks från talarlistan på egen begäran."
+    ),
+    "reply_asked": lambda m, r, d: f"{r.label(d['user'])} begärde replik på {r.label(d['to'])}.",
+    "floor_given": _floor_given,
+    "streck": lambda m, r, d: "Ordföranden satte streck i debatten.",
+    "streck_withdrawn": lambda m, r, d: "Ordföranden tog bort strecket i debatten.",
     "muted": lambda m, r, d: f"Ljudet för {r.label(d['user'])} stängdes av av {r.label(d['by'])} ({cite(Rule.P3)}).",
     "floor_taken": lambda m, r, d: (
         f"Ordföranden fråntog {r.label(d['user'])} ordet för resten av ärendet ({cite(Rule.P9)})."

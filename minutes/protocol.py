@@ -421,10 +421,15 @@ def _paragraph(
         "tillstånd": permission,
         # KL 6 kap. 33 §: who led the item when it was not the ordförande
         "ordförande": [person(r, u) for u in dict.fromkeys(presided)],
-        # who took part in the debate: who asked for the floor, in order, once each
+        # who took part in the debate: who was given the floor (§ 9), in order, once each;
+        # one who asked and never got it did not take part
         "i_överläggningen": [
             person(r, u)
-            for u in dict.fromkeys(e.data["user"] for e in events if e.kind == "floor" and e.data.get("n") == item.n)
+            for u in dict.fromkeys(
+                e.data["user"]
+                for e in events
+                if e.kind == "floor_given" and e.data["n"] == item.n and e.data["user"] is not None
+            )
         ],
         "yrkanden": [
             {

@@ -14,7 +14,7 @@ from rules.citations import Rule
 from rules.convening import agenda_line
 from rules.decisions import blockers, reasons_text
 from rules.forhinder import forhinder_lines
-from rules.model import Meeting, Phase, date_time, hm, hms
+from rules.model import Item, Meeting, Phase, date_time, hm, hms
 from rules.roster import Roster
 from rules.seats import between_items, next_in_turn
 from rules.signers import Paragraph
@@ -398,10 +398,6 @@ PRESENCE: dict[str, Callable[..., str]] = {
     "presence.muted": lambda r, user: (
         f"Ljudet för {r.label(user)} är avstängt (§ 3). Skriv !åter när det slås på igen."
     ),
-    "presence.roll_call_first": lambda r: "Anmäl närvaro med !närvarande först.",
-    "presence.you_left": lambda r: "Du har lämnat sammanträdet. Anmäl närvaro med !närvarande om du är tillbaka.",
-    "presence.you_are_silenced": lambda r, n: f"Ordföranden har fråntagit dig ordet under resten av ärende {n}.",
-    "presence.jav_no_floor": lambda r, n: f"Du har jäv i ärende {n} och får inte delta i det, inte heller yttra dig.",
     "presence.silence_no_item": lambda r: "Inget ärende är uppe. Ordet kan fråntas under ett ärende.",
     "presence.name_one_to_silence": lambda r: "Nämn en person: !fråntaordet @person.",
     "presence.silenced_already": lambda r, user, n: f"{r.label(user)} har redan fråntagits ordet under ärende {n}.",
@@ -414,6 +410,81 @@ PRESENCE: dict[str, Callable[..., str]] = {
         "när kontakten är återupprättad (!åter) eller en ersättare har trätt in (!ersätt)."
     ),
     "presence.resumed": lambda r, at: f"Sammanträdet återupptas kl. {hm(at, r.tz)} (§ 10).",
+}
+
+
+# --- the speakers' list (§ 9; rules/presence.py) --------------------------------------------------
+
+
+def _floor_given(r: Roster, user: str, reply: bool, to: str | None, waiting: list[str]) -> str:
+    text = f"{r.label(user)} har ordet"
+    if reply:
+        text += f" för en replik på {r.label(to)}" if to else " för en replik"
+    text += " (§ 9)."
+    return text + (f" Näst på tur: {r.label(waiting[0])}." if waiting else "")
+
+
+FLOOR: dict[str, Callable[..., str]] = {
+    "floor.no_item": lambda r: "Inget ärende är uppe. Talarlistan hör till ärendet som är uppe.",
+    "floor.roll_call_first": lambda r, user, you: (
+        "Anmäl närvaro med !närvarande först." if you else f"{r.label(user)} är inte närvarande."
+    ),
+    "floor.left": lambda r, user, you: (
+        "Du har lämnat sammanträdet. Anmäl närvaro med !närvarande om du är tillbaka."
+        if you
+        else f"{r.label(user)} har lämnat sammanträdet."
+    ),
+    "floor.silenced": lambda r, user, you, n: (
+        f"Ordföranden har fråntagit {'dig' if you else r.label(user)} ordet under resten av ärende {n}."
+    ),
+    "floor.jav": lambda r, user, you, n: (
+        f"{'Du har' if you else r.label(user) + ' har'} jäv i ärende {n} och får inte delta i det, "
+        "inte heller yttra sig."
+    ),
+    "floor.by_leave": lambda r, user: (
+        "Övriga med närvarorätt yttrar sig med ordförandens medgivande: be ordföranden sätta dig "
+        f"på talarlistan (!ordet @{r.name_of(user)})."
+    ),
+    "floor.only_chair_names": lambda r: (
+        "Bara ordföranden sätter någon annan på talarlistan. Begär ordet själv med !ordet."
+    ),
+    "floor.on_it_already": lambda r, user, you, place: (
+        f"{'Du står' if you else r.label(user) + ' står'} redan på talarlistan, som nummer {place}."
+    ),
+    "floor.list_closed": lambda r, n: (
+        f"Talarlistan för ärende {n} är stängd (streck i debatten): ingen ny läggs till. "
+        "Ordföranden kan öppna den igen med !streck återta."
+    ),
+    "floor.placed": lambda r, user, place: f"{r.label(user)} står på talarlistan som nummer {place}.",
+    "floor.not_on_it": lambda r, n: f"Du står inte på talarlistan för ärende {n}.",
+    "floor.ended": lambda r, n: f"Talarlistan för ärende {n} är tom: ingen har ordet nu.",
+    "floor.empty": lambda r, n: f"Talarlistan för ärende {n} är tom: ingen har begärt ordet (!ordet).",
+    "floor.given": _floor_given,
+    "floor.reply_nobody_speaks": lambda r: (
+        "Ingen har ordet nu: replik begärs på den som talar. Begär ordet med !ordet."
+    ),
+    "floor.reply_to_oneself": lambda r: "Du har själv ordet.",
+    "floor.reply_to_a_reply": lambda r, speaker: (
+        f"{r.label(speaker)} har ordet för en replik, och en replik på en replik ges inte. Begär ordet med !ordet."
+    ),
+    "floor.reply_asked_already": lambda r, user, speaker: (
+        f"{r.label(user)} har redan begärt replik på {r.label(speaker)}, och replikerna ges en i taget. "
+        "Begär ordet med !ordet."
+    ),
+    "floor.reply_asked": lambda r, user, speaker: (
+        f"{r.label(user)} begär replik på {r.label(speaker)}; ordföranden ger ordet med !nästa."
+    ),
+    "floor.list_open": lambda r, n: f"Talarlistan för ärende {n} är inte stängd.",
+    "floor.list_reopened": lambda r, n: (
+        f"Strecket i debatten är borttaget: talarlistan för ärende {n} är öppen igen (§ 9)."
+    ),
+    "floor.streck_already": lambda r, n: (
+        f"Streck i debatten är redan satt i ärende {n}. Öppna listan med !streck återta."
+    ),
+    "floor.streck": lambda r, n, users: (
+        f"Streck i debatten: talarlistan för ärende {n} är stängd (§ 9). "
+        + (f"På listan står {names(r, users)}." if users else "Ingen står på listan.")
+    ),
 }
 
 
@@ -907,8 +978,7 @@ def _status(r: Roster, m: Meeting | None) -> str:
         motions = [f"{x.id}) {r.label(x.user)}: {x.text}" for x in item.motions if not (x.withdrawn or x.fallen)]
         if motions:
             lines.append("Yrkanden: " + "; ".join(motions))
-        if item.speakers:
-            lines.append("Talarlista: " + ", ".join(r.label(u) for u in item.speakers))
+        lines += _debate(r, item)
         if item.jav:
             lines.append("Jäv (KL 6 kap. 28 §): " + names(r, item.jav))
         check = m.check
@@ -923,6 +993,20 @@ def _status(r: Roster, m: Meeting | None) -> str:
     else:
         lines.append("Beslut kan fattas: teknikkontrollen är godkänd och organet är beslutfört.")
     return "\n".join(lines)
+
+
+def _debate(r: Roster, item: Item) -> list[str]:
+    """Who has the floor, a reply asked, and the speakers' list in its order (§ 9)."""
+    lines = []
+    if item.speaking:
+        reply = f" (replik på {r.label(item.replying_to)})" if item.replying and item.replying_to else ""
+        lines.append(f"Har ordet: {r.label(item.speaking)}" + (reply or (" (replik)" if item.replying else "")))
+    if item.reply:
+        lines.append(f"Begär replik: {r.label(item.reply)}")
+    streck = " (streck i debatten: ingen ny läggs till)" if item.closed_list else ""
+    if item.speakers or streck:
+        lines.append("Talarlista: " + (names(r, item.speakers) or "ingen") + streck)
+    return lines
 
 
 def _empty_seats(m: Meeting, r: Roster) -> list[str]:
@@ -1137,4 +1221,6 @@ def register(*families: dict[str, Callable[..., str]]) -> None:
             WORDING[code] = wording
 
 
-register(JAV, FORHINDER, ITEMS, CONVENING, SEATS, PRESENCE, CALL, DECISIONS, VOTES, JUSTERING, VIEWS, WHO, SCHEDULE)
+register(
+    JAV, FORHINDER, ITEMS, CONVENING, SEATS, PRESENCE, FLOOR, CALL, DECISIONS, VOTES, JUSTERING, VIEWS, WHO, SCHEDULE
+)

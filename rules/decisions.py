@@ -29,7 +29,7 @@ def _yrka(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
             [Reply(say("decisions.motion_withdrawn", r, text=mine[-1].text))],
         )
     if cmd.actor in item.silenced:
-        return Refused(Rule.P9, say("presence.you_are_silenced", r, n=item.n))
+        return Refused(Rule.P9, say("floor.silenced", r, user=cmd.actor, you=True, n=item.n))
     refusal = no_quorum(m, r, say("decisions.what_motions", r))
     if refusal:
         return refusal

@@ -34,6 +34,7 @@ BOT = "distansbot"  # the actor of what the clock does
 # A tied election is settled by lot (KL 5 kap. 56 §): drawn through `Ports.lot`.
 DRAWS_LOT = frozenset({"votering"})
 HELP = "hjälp"  # answered from the command tables (`Ports.help`), never a step of the meeting
+VIEW = "vy"  # answered with a link of the live view's (`Ports.view`), never a step of the meeting
 # What a person may answer without typing, by what the bot's message asked (its tag's kind).
 ANSWERS = {"check": frozenset({"ok"}), "poll": frozenset({"ja", "nej", "avstår"})}
 # The body's chain is anchored in the room when a meeting closes and at every justering, so that
@@ -60,6 +61,8 @@ class Ports:
     fingerprint: Callable[[Engine, Sequence[Event], Command, datetime], str] | None = None
     fingerprinted: frozenset[str] = frozenset()
     help: Callable[[Meeting | None, Roster, str], str] | None = None
+    # !vy: the answer in the room, and the text of the direct message with the link ("": none).
+    view: Callable[[Meeting | None, Roster, str], tuple[str, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class Effects:
     poll: tuple[int, str] | None = None  # a vote begun that is also a poll: its id, the poll's tag
     polls_ended: tuple[str, ...] = ()  # the tags of the polls whose votes ended
     anchor: bool = False  # the body's chain is posted in the room
+    direct: tuple[str, str] | None = None  # a direct message to a person: their user id, the text
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,10 @@ class Engine:
             return Step(
                 Accepted(replies=[Reply(self.ports.help(self.meeting, self.roster, cmd.actor))]), meeting=self.meeting
             )
+        if cmd.name == VIEW and self.ports.view is not None:
+            answer, link = self.ports.view(self.meeting, self.roster, cmd.actor)
+            effects = Effects(direct=(cmd.actor, link)) if link else Effects()
+            return Step(Accepted(replies=[Reply(answer)]), meeting=self.meeting, effects=effects)
         cmd = self.complete(cmd, now, facts)
         outcome = self.decide(cmd, now)
         if self.audit:

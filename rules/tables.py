@@ -97,7 +97,12 @@ PERMISSIONS: dict[str, Permission] = {
     "tillåt": Permission(Who.CHAIR, Rule.P7, _PLANNED),
     "godkänn": Permission(Who.SECURITY_CHIEF, Rule.P8, _PLANNED),
     "yrka": Permission(Who.SERVING, Rule.KL_4_22, _OPEN, _PAUSE),
-    "ordet": Permission(Who.ROSTER, Rule.P9, _OPEN, _PAUSE),
+    "ordet": Permission(Who.ROSTER, Rule.P9, _OPEN, _PAUSE),  # finer: only the chair names another
+    "ordet återta": Permission(Who.ROSTER, Rule.P9, _OPEN),  # leaving the list handles no matter
+    "nästa": Permission(Who.CHAIR, Rule.P9, _OPEN, _PAUSE),
+    "replik": Permission(Who.ROSTER, Rule.P9, _OPEN, _PAUSE),
+    "streck": Permission(Who.CHAIR, Rule.P9, _OPEN, _PAUSE),
+    "streck återta": Permission(Who.CHAIR, Rule.P9, _OPEN, _PAUSE),
     "tysta": Permission(Who.CHAIR_OR_SECRETARY, Rule.P3, _OPEN, _PAUSE),
     "fråntaordet": Permission(Who.CHAIR, Rule.P9, _OPEN, _PAUSE),
     "avbrott": Permission(Who.SELF_OR_LEADER, Rule.P10, _OPEN),
@@ -150,6 +155,7 @@ CHANGES_PARAGRAPH = frozenset(
         "tillåt",
         "godkänn",
         "rättelse",
+        "nästa",  # who took part in the debate
     }
 )
 

@@ -71,7 +71,7 @@ def not_serving(m: Meeting | None, roster: Roster, actor: str, rule: Rule) -> Re
     if item is not None and actor in item.jav:
         return Refused(Rule.KL_6_28, say("who.jav_takes_no_part", roster, n=item.n))
     if m is not None and actor in m.left:
-        return Refused(Rule.KL_6_27, say("presence.you_left", roster))
+        return Refused(Rule.KL_6_27, say("floor.left", roster, user=actor, you=True))
     if m is not None and actor in m.teknikfel:
         return Refused(Rule.P11, say("who.teknikfel", roster))
     return Refused(rule, say("who.only_serving", roster))

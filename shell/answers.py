@@ -1,7 +1,8 @@
 """What a step says in the room, rendered from the meeting after it as the transport's neutral
 records (`shell.ports`), and encoded by the transport into the rows the outbox keeps: replies,
 the files they carry (`Reply.attach`: the protocol, a PDF, an extract, a kallelse's calendar
-file), and what the engine's `Step.effects` ask for (a vote's poll, the chain's anchor)."""
+file), what the engine's `Step.effects` ask for (a vote's poll, the chain's anchor, !vy's direct
+message), and with [web] the live view's widget in the room."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from rules.engine import Step
 from rules.roster import Roster
 from rules.state import Event
 from shell.bodies import Body
-from shell.ports import File, Notice, Out, PollEnd, PollStart, Reaction
+from shell.ports import DirectMessage, File, Notice, Out, PollEnd, PollStart, Reaction, View
 from shell.words import TOO_BIG
 
 if TYPE_CHECKING:
@@ -35,6 +36,9 @@ class Answers:
         self.config, self.store, self.encode = config, store, encode
         # The room's name as members see it, for the calendar file (the transport's, once started).
         self.room_name: Callable[[str], str] = lambda room_id: ""
+        self.view: View | None = None  # the live view, with [web]: the room's widget follows the meeting
+        # May the bot set a kind of room state (the transport's, once started)?
+        self.can_set_state: Callable[[str, str], bool] = lambda room_id, kind: True
 
     async def of(self, body: Body, source: str, step: Step, before: Sequence[Event] | None = None) -> list[Outgoing]:
         """The step's answers; `before` is the meeting's events before it, when already read."""
@@ -42,6 +46,8 @@ class Answers:
         assert m is not None and isinstance(step.outcome, Accepted)
         r = body.engine.roster
         out: list[Out] = []
+        if step.effects.direct:  # !vy's link, to the person alone
+            out.append(DirectMessage(*step.effects.direct))
         doc: dict[str, Any] | None = None
         for reply in step.outcome.replies:
             reply_to = source if reply.reply else ""
@@ -73,6 +79,8 @@ class Answers:
             vote = m.votes[step.effects.poll[0] - 1]
             out.append(PollStart(f"Votering {vote.id} i ärende {vote.item}", vote.a, vote.b, step.effects.poll[1]))
         out += [PollEnd(tag, "Voteringen är avslutad.") for tag in step.effects.polls_ended]
+        if self.view is not None and step.events:
+            out += self.view.widget(body.config.id, step.events, lambda kind: self.can_set_state(body.room_id, kind))
         return [self.encode(body.room_id, o) for o in out]
 
     def anchor(self, body: Body, anchor: Anchor) -> Outgoing:

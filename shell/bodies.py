@@ -25,6 +25,7 @@ from rules.roster import Roster
 from rules.state import Meeting
 from shell.calls import Slots
 from shell.facts import engine_ports
+from shell.ports import View
 
 if TYPE_CHECKING:
     from storage import Store
@@ -51,6 +52,8 @@ class Body:
     # The room's call state by the transport's key (one per device or per person): from the room
     # state at start-up and the changes after it; the meeting learns of it through the engine.
     call_slots: Slots = field(default_factory=dict)
+    # The event of each key's membership now: a hand raised in the call relates to it.
+    call_events: dict[str, str] = field(default_factory=dict)
 
 
 class Bodies:
@@ -59,10 +62,12 @@ class Bodies:
     def __init__(self, config: Config, store: Store) -> None:
         self.config, self.store = config, store
         self.tz = ZoneInfo(config.timezone)
+        self.view: View | None = None  # the live view, with [web] (its links answer !vy)
+        ports = engine_ports(self.name_meeting, view=lambda: self.view)
         self.bodies: dict[str, Body] = {}
         for b in config.bodies:
             roster = b.roster(self.tz)
-            self.bodies[b.id] = Body(b, roster, Engine(roster, ports=engine_ports(self.name_meeting)))
+            self.bodies[b.id] = Body(b, roster, Engine(roster, ports=ports))
         self.meetings: dict[str, Meeting] = {}  # those loaded
         self.known: dict[str, str] = {}  # every meeting id -> its body id
         self.rosters: dict[str, Roster] = {}  # every meeting id -> the roster it was convened with

@@ -17,7 +17,7 @@ from shell.bodies import Bodies, Body
 from shell.limits import RateLimiter
 from shell.loop import Loop
 from shell.outbox import Outbox
-from shell.ports import Answered, CallChanged, Note, Said, Transport
+from shell.ports import Answered, CallChanged, Hand, Note, Said, Transport
 from shell.timers import Timers
 from shell.words import NOTES
 
@@ -51,6 +51,15 @@ class Shell:
     unstored = property(lambda self: self.outbox.unstored)
     unmarked = property(lambda self: self.outbox.unmarked)
     sent = property(lambda self: self.outbox.sent)
+
+    @property
+    def view(self):
+        """The live view (`web.server.ViewServer`), with [web]: its widget and !vy's links."""
+        return self.answers.view
+
+    @view.setter
+    def view(self, view) -> None:
+        self.answers.view = self.registry.view = view
 
     @property
     def room_encrypted(self):
@@ -106,6 +115,30 @@ class Shell:
         if body is not None and tag:
             await self.loop.answered(body, answered.event_id, answered.sender, tag, answered.choice, answered.at)
 
+    async def hand(self, hand: Hand) -> None:
+        """A hand raised in the call asks for the floor as !ordet does, when it is raised on the
+        sender's own membership as the call stands now; any other (someone else's, one replaced
+        or left since) is no hand the call shows, and changes nothing. Lowered (the event that
+        raised it withdrawn by the one who raised it), it leaves the speakers' list; any other
+        withdrawal is none of the meeting's."""
+        body = self.by_room.get(hand.room)
+        if body is None or not body.engine.follows_call:
+            return
+        if not hand.raised:
+            m = body.engine.meeting
+            item = m.item if m is not None else None
+            if item is not None and item.hands.get(hand.sender) == hand.on:
+                await self.loop.hand(body, hand.event_id, hand.sender, hand.on, False, hand.at)
+            return
+        key = next((k for k, ev in body.call_events.items() if ev == hand.on), None)
+        owner, found = body.call_slots.get(key, ("", ())) if key is not None else ("", ())
+        if owner != hand.sender or not any(d.expires is None or d.expires > hand.at for d in found):
+            log.info(
+                "Handen %s från %s ignoreras: inte på avsändarens medlemskap i samtalet nu", hand.event_id, hand.sender
+            )
+            return
+        await self.loop.hand(body, hand.event_id, hand.sender, hand.event_id, True, hand.at)
+
     async def call_changed(self, change: CallChanged) -> None:
         """The room's call state under one key: from the timeline (`at` its time), or from the
         room state read at start-up (what changed while the bot was away counts from now)."""
@@ -113,12 +146,14 @@ class Shell:
         if body is None or not body.engine.follows_call:
             return
         if change.devices is None:  # unreadable (the transport said why): the call stands as it was
+            body.call_events.pop(change.key, None)  # no hand is raised on a membership not read
             m = body.engine.meeting
             if change.key not in body.call_slots and m is not None:
                 # Read at a start, with nothing read for the key before: it stands as the log has it.
                 body.call_slots[change.key] = (change.owner, calls.kept(change, m))
             return
         body.call_slots[change.key] = (change.owner, change.devices)
+        body.call_events[change.key] = change.event_id
         now = change.at or datetime.now(UTC)
         async with self.loop.lock:
             await self.loop.tick(body, now)
@@ -153,6 +188,7 @@ class Shell:
         if resolved is None:  # stopped while waiting for the homeserver
             return
         self.answers.room_name, self.loop.room_encrypted = transport.room_name, transport.encrypted
+        self.answers.can_set_state = transport.can_set_state
         for body in self.bodies.values():
             if body.config.room in resolved:
                 body.room_id = resolved[body.config.room]

@@ -74,13 +74,21 @@ class Loop:
         """A person answered the bot's message tagged `tag` without typing (a ✅, a poll answer):
         the command the engine makes of it, tied to what that message asked, or nothing."""
         cmd = body.engine.answer(sender, tag, choice)
-        if cmd is None:
-            return
+        if cmd is not None:
+            await self._untyped(body, source, sender, cmd, now)
+
+    async def hand(self, body: Body, source: str, sender: str, reaction: str, raised: bool, now: datetime) -> None:
+        """A hand raised in the call (`reaction`, the event that raised it) asks for the floor as
+        !ordet does, and lowered leaves the speakers' list as !ordet återta does (§ 9)."""
+        cmd = Command("ordet", sender, word="" if raised else "återta", hand=reaction)
+        await self._untyped(body, source, sender, cmd, now)
+
+    async def _untyped(self, body: Body, source: str, sender: str, cmd: Command, now: datetime) -> None:
         async with self.lock:
             if await self.outbox.handled(source):
                 return
             await self.tick(body, now)
-            # No ✅ of the bot's on an answer that is itself a ✅ or a poll's
+            # No ✅ of the bot's on what is itself a ✅, a poll's answer or a hand in the call
             await self._command(body, source, sender, cmd, now, react=False)
         self.outbox.wakeup.set()
 

@@ -1,9 +1,10 @@
 """What the shell needs of the world, as protocols, and the neutral records that cross them.
 
 - A `Transport` (Matrix now, Teams later) hands the shell what people did as records — `Said`,
-  `Answered`, `CallChanged`, `Note` — and sends what the shell owes, which the shell makes as
-  records too — `Notice`, `Reaction`, `File`, `PollStart`, `PollEnd` — and the transport encodes
-  (`encode`) into the rows the outbox keeps until it has sent them. Only the transport knows its
+  `Answered`, `Hand`, `CallChanged`, `Note` — and sends what the shell owes, which the shell makes as
+  records too — `Notice`, `Reaction`, `File`, `PollStart`, `PollEnd`, `StateEvent`,
+  `DirectMessage` — and the transport encodes (`encode`) into the rows the outbox keeps until it
+  has sent them. Only the transport knows its
   network's shapes; the shell never reads or writes them.
 - A `Store` keeps the log, the outbox and the handled marks: the protocol is `storage.base.Store`,
   declared once beside the records it takes and gives (`Outgoing`, `Anchor`, `Chain`), with a
@@ -17,9 +18,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from rules.state import Event
     from storage import Outgoing
 
 # Retries while a server is away wait at most this long: a meeting goes on within seconds of its
@@ -54,6 +56,21 @@ class Answered:
     sender: str
     answers: str
     choice: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Hand:
+    """A hand in the room's call: raised (`raised`) on `on`, the call membership event it was
+    raised on, which the shell checks is the sender's own as the call stands now; or lowered,
+    `on` then the event that raised it (Matrix lowers it by withdrawing that reaction, and hands
+    over every withdrawal: the shell knows which raised a hand)."""
+
+    room: str
+    event_id: str
+    sender: str
+    on: str
+    raised: bool
     at: datetime
 
 
@@ -94,6 +111,7 @@ class Inbound(Protocol):
 
     async def said(self, said: Said) -> None: ...
     async def answered(self, answered: Answered) -> None: ...
+    async def hand(self, hand: Hand) -> None: ...
     async def call_changed(self, change: CallChanged) -> None: ...
     async def noted(self, note: Note) -> None: ...
     async def caught_up(self) -> None:
@@ -151,7 +169,37 @@ class PollEnd:
     text: str
 
 
-Out = Notice | Reaction | File | PollStart | PollEnd
+@dataclass(frozen=True)
+class StateEvent:
+    """A piece of the room's state the bot sets (the live view's widget: `web.widget`)."""
+
+    kind: str
+    key: str
+    content: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DirectMessage:
+    """A message to one person, outside the meeting room (!vy's link)."""
+
+    user: str
+    text: str
+
+
+Out = Notice | Reaction | File | PollStart | PollEnd | StateEvent | DirectMessage
+
+
+class View(Protocol):
+    """The live view (`web.server.ViewServer`), as the shell asks it for a link and the widget."""
+
+    def link(self, body: str, meeting: str, user: str) -> str:
+        """A link to the view of this meeting for this person."""
+        ...
+
+    def widget(self, body: str, events: tuple[Event, ...], may_set: Callable[[str], bool]) -> list[Out]:
+        """What the room's widget needs after a step with these events; `may_set` says whether
+        the bot may set a kind of room state."""
+        ...
 
 
 class SendFailed(Exception):
@@ -191,3 +239,6 @@ class Transport(Protocol):
 
     def room_name(self, room: str) -> str: ...
     def encrypted(self, room: str) -> bool: ...
+    def can_set_state(self, room: str, kind: str) -> bool:
+        """May the bot set this kind of room state (as far as the transport knows)?"""
+        ...

@@ -31,6 +31,11 @@ def without_times(doc: dict) -> str:
     return _TIME.sub("T", text)
 
 
+def _typed(step: str, template) -> str:
+    """A poll answer or a hand raised in the call, as the command typed in a room that follows no call."""
+    return f"!{template}" if step == "poll" else "!ordet"
+
+
 def reference(script, start: datetime) -> dict:
     """The protocol of the same commands through the rules alone, no crashes."""
     d = Driver(BodyConfig(**body_config("!r:localhost"), organisation=ORGANISATION).roster())
@@ -39,8 +44,8 @@ def reference(script, start: datetime) -> dict:
     for who, template, mentioned in script:
         if who == "wait":
             d.now += timedelta(seconds=template)
-        elif who == "poll":  # the same vote, typed (this room does not follow a call)
-            d.say(f"@{mentioned[0]}:localhost", f"!{template}")
+        elif who in ("poll", "hand"):  # the same vote or request for the floor, typed (no call here)
+            d.say(f"@{mentioned[0]}:localhost", _typed(who, template))
         elif who == "called":
             d.until_called()
         elif who not in ("start", "call", "leave"):  # convened minutes ahead: opened at once
@@ -77,8 +82,8 @@ async def play_with_kills(stage, rng: random.Random, every: int) -> dict:
         if who == "called":
             await stage.until_called()
             continue
-        if who == "poll":
-            who, template, mentioned = mentioned[0], f"!{template}", ()
+        if who in ("poll", "hand"):
+            who, template, mentioned = mentioned[0], _typed(who, template), ()
         if who == "wait":
             if down:
                 down = 0

@@ -107,6 +107,13 @@ class Driver:
         self.log.extend(step.events)
         return step.outcome
 
+    def hand(self, user: str, reaction: str, raised: bool = True) -> Accepted | Refused:
+        """A hand raised in the call (`reaction`, the event that raised it) or lowered, as the shell
+        hands it over once it has found the hand on the sender's own current call membership."""
+        self.now += timedelta(seconds=1)
+        self.tick()
+        return self.decide(Command("ordet", user, word="" if raised else "återta", hand=reaction))
+
     def tick(self) -> None:
         while step := self.engine.tick(self.now):
             self.log.extend(step.events)

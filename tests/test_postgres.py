@@ -62,7 +62,7 @@ async def test_kl_5_69_a_meeting_on_postgresql_is_stored_chained_and_verified_as
     # a start on PostgreSQL reads the snapshot and the events after it to the same meeting
     again = await started(on(config, url))
     try:
-        assert again.bodies.snapshot_at[m_p.id] > 0 and again.bodies["ks"].engine.meeting == m_p
+        assert again.registry.snapshot_at[m_p.id] > 0 and again.bodies["ks"].engine.meeting == m_p
     finally:
         await again.store.close()
 

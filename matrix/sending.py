@@ -1,9 +1,11 @@
 """Sending what the shell owes, as the outbox keeps it: messages and reactions, files (uploaded,
 encrypted in an encrypted room), a poll's end, the live view's widget state, and !vy's link in
-a direct-message room of its own."""
+a direct-message room of its own, which is end-to-end encrypted (the link opens the meeting's
+view for the one person: it must be read by no one else)."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import io
 import secrets
@@ -24,6 +26,10 @@ from shell.ports import SendFailed
 from storage import Outgoing, Store
 
 _MIMETYPES = {"ics": "text/calendar", "md": "text/markdown", "pdf": "application/pdf"}
+# A direct-message room just made is encrypted for by the bot's client once a sync has brought
+# it (nio encrypts only for a room it knows); this long at most, then the send is tried again.
+DIRECT_ROOM_SYNC_SECONDS = 30
+ENCRYPTION = {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
 
 
 class SendError(SendFailed):
@@ -91,15 +97,31 @@ class Sender:
         return resp.event_id
 
     async def _direct_room(self, user: str) -> str:
-        """The bot's direct-message room with a person (for !vy), made the first time and kept."""
+        """The bot's direct-message room with a person (for !vy), made encrypted the first time
+        and kept; one made unencrypted by an earlier version is replaced by a new one."""
         key = f"dm:{user}"
         room_id = await self.store.setting(key)
-        if room_id is None:
+        known = self.client.rooms.get(room_id) if room_id else None
+        if room_id is None or (known is not None and not known.encrypted):
             resp = await self.client.room_create(
-                is_direct=True, invite=[user], preset=RoomPreset.trusted_private_chat, name="distansbot"
+                is_direct=True,
+                invite=[user],
+                preset=RoomPreset.trusted_private_chat,
+                name="distansbot",
+                initial_state=[ENCRYPTION],
             )
             if not isinstance(resp, RoomCreateResponse):
                 raise SendError(resp)
             room_id = resp.room_id
             await self.store.set_setting(key, room_id)
+        await self._synced(room_id)
         return room_id
+
+    async def _synced(self, room_id: str) -> None:
+        """Wait until a sync has brought the room, so that nio encrypts for it (it refuses a room it
+        does not know); the sync loop runs meanwhile."""
+        for _ in range(DIRECT_ROOM_SYNC_SECONDS * 10):
+            if room_id in self.client.rooms:
+                return
+            await asyncio.sleep(0.1)
+        raise SendFailed(f"direktmeddelanderummet {room_id} har inte kommit med i en synk än")

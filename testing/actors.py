@@ -10,6 +10,7 @@ import asyncio
 import html
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -66,6 +67,37 @@ async def catch_up(client: AsyncClient) -> None:
     if client.should_claim_keys:
         await client.keys_claim(client.get_users_for_key_claiming())
     await client.send_to_device_messages()
+
+
+VIEW_LINK = re.compile(r"https?://\S+/vy\?t=\S+")
+
+
+@dataclass(frozen=True)
+class DirectLink:
+    """The !vy link as the person's client read it: the room it came in, the link, and whether it
+    came end-to-end encrypted (and the client could decrypt it)."""
+
+    room_id: str
+    link: str
+    encrypted: bool
+
+
+async def view_link(person: Person, tries: int = 60) -> DirectLink:
+    """The !vy link the bot sent the person in a direct message: their client joins the room it
+    is invited to and reads the link, decrypting it if it came encrypted."""
+    client = person.client
+    assert client is not None
+    for _ in range(tries):
+        resp = await client.sync(timeout=1000)
+        await catch_up(client)
+        for room_id in list(getattr(resp.rooms, "invite", {}) or {}):
+            await client.join(room_id)
+        for room_id, joined in resp.rooms.join.items():
+            for ev in joined.timeline.events:
+                found = VIEW_LINK.search(getattr(ev, "body", None) or "")
+                if found:
+                    return DirectLink(room_id, found.group(0), bool(getattr(ev, "decrypted", False)))
+    raise TimeoutError("no !vy link came")
 
 
 def element_message(template: str, *people: Person) -> dict[str, Any]:

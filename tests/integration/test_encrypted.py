@@ -13,9 +13,9 @@ import urllib.request
 import uuid
 from urllib.parse import quote
 
-from testing.actors import Observer, Person, catch_up, connect, text_of
+from testing.actors import Observer, Person, catch_up, connect, text_of, view_link
 from testing.meeting import MEMBERS, check_passes, kalla, protocol_offline
-from testing.stage import BOT_PASSWORD, PASSWORD
+from testing.stage import BOT_PASSWORD, PASSWORD, web_config
 
 
 async def test_p1_p12_meeting_in_an_encrypted_room_survives_a_restart(stage):
@@ -64,6 +64,23 @@ async def test_p1_p12_meeting_in_an_encrypted_room_survives_a_restart(stage):
         verified = stage.cli("verify")
         assert verified.returncode == 0, verified.stdout + verified.stderr
         assert "stämmer med rummets 1 förankring" in verified.stdout
+    finally:
+        stage.bot.stop()
+
+
+async def test_p2_the_vy_link_comes_in_an_encrypted_direct_room_the_member_reads(stage):
+    """!vy's link opens the meeting's view for one person: it travels end-to-end encrypted, in a
+    direct-message room made with m.room.encryption, which the member's client decrypts (§ 2)."""
+    await stage.new_meeting_room(encrypted=True, web=web_config(stage.hs.url))
+    try:
+        assert (await stage.ask("anna", kalla(stage))).startswith("KALLELSE")
+        assert "direktmeddelande" in await stage.ask("bo", "!vy")
+        got = await view_link(stage["bo"])
+        assert got.encrypted and "/vy?t=" in got.link
+        client = stage["bo"].client
+        assert client is not None
+        state = await client.room_get_state_event(got.room_id, "m.room.encryption")
+        assert state.content["algorithm"] == "m.megolm.v1.aes-sha2"
     finally:
         stage.bot.stop()
 

@@ -24,7 +24,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from testing.actors import text_of
+from testing.actors import text_of, view_link
 from testing.homeserver import free_port
 from testing.stage import Stage, web_config
 
@@ -291,7 +291,7 @@ async def test_p2_to_p12_the_live_view_follows_each_step_within_a_second(room, b
 
     # !vy: a link in a direct message, for this person and this meeting.
     assert "direktmeddelande" in await stage.ask("bo", "!vy")
-    link = await _dm_link(stage, "bo")
+    link = (await view_link(stage["bo"])).link
     outside = await browser.new_page()
     await outside.goto(link)
     await expect(outside.locator("#phase")).to_have_text("Pågår", timeout=5 * SECOND)
@@ -366,18 +366,3 @@ async def _session_token(bot: str, openid_token: dict) -> str:
     async with aiohttp.ClientSession() as s, s.post(f"{bot}/api/openid", json=body) as r:
         assert r.status == 200, await r.text()
         return (await r.json())["token"]
-
-
-async def _dm_link(stage: Stage, who: str) -> str:
-    """The !vy link the bot sent the person in a direct message (their client joins and reads it)."""
-    client = stage[who].client
-    for _ in range(60):
-        resp = await client.sync(timeout=1000)
-        for room_id in list(getattr(resp.rooms, "invite", {}) or {}):
-            await client.join(room_id)
-        for joined in resp.rooms.join.values():
-            for ev in joined.timeline.events:
-                found = re.search(r"https?://\S+/vy\?t=\S+", ev.source.get("content", {}).get("body", ""))
-                if found:
-                    return found.group(0)
-    raise TimeoutError("no !vy link came")

@@ -4,8 +4,10 @@
 
 Starts Synapse on loopback, registers the demo body's people, creates the room, starts the bot
 and plays the script in `testing/script.py` through real Matrix clients, printing the
-conversation. The protocol is written to DIR (default demo-out/). With --keep, the homeserver
-and the bot keep running so that you can log in with Element as anyone of the body.
+conversation. The protocol is written to DIR (default demo-out/). With --keep, the script stops
+before `!avsluta`, with the meeting still under way at its last item, and the homeserver, the bot
+and its live view keep running, so that you can look at the view (the widget in the room, in
+Element, or the chair's !vy link in a browser) and go on with the meeting as anyone of the body.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from pathlib import Path
 from matrix.content import POLL_START
 from matrix.rtc import RAISED_HAND
 from rules.roster import STOCKHOLM as TZ
-from testing.actors import ROOT, call_membership, react, respond, set_call, text_of
-from testing.script import script_for
+from testing.actors import ROOT, call_membership, react, respond, set_call, text_of, view_link
+from testing.script import CLOSE, script_for
 from testing.stage import CAST, PASSWORD, Stage, web_config
 
 NAMES = {f"@{lp}:localhost": name for lp, name, _, _ in CAST} | {"@distansbot:localhost": "distansbot"}
@@ -52,6 +54,26 @@ def show(ev: dict) -> None:
         print(f"{stamp}  {who}: {lines[0]}")
         for line in lines[1:]:
             print(textwrap.indent(line, " " * 12) if line else "")
+
+
+def kept(stage: Stage, link: str) -> str:
+    """How to look at the meeting left running (--keep), in Swedish."""
+    return (
+        "\nSammanträdet pågår fortfarande, vid ärende 4, så att sammanträdesvyn har något att visa. "
+        "Hemservern, boten och vyn fortsätter att köra.\n"
+        f"  Vyn i en webbläsare (ordförandens länk från !vy, gäller tills protokollet är justerat):\n    {link}\n"
+        "  Vyn i Element: logga in på hemservern och öppna rummet; vyn är widgeten ”Sammanträdet” "
+        "överst i rummet.\n"
+        f"  hemserver: {stage.hs.url}\n"
+        "  användare: anna (ordförande), bo, cecilia, david, eva (ledamöter), erik, frida "
+        "(ersättare), sara (sekreterare), tina, sven\n"
+        f"  lösenord:  {PASSWORD}\n"
+        f"  rum:       {stage.room_id}\n"
+        f"  botens konfiguration: {stage.config_path}\n"
+        "Avsluta gärna sammanträdet själv i Element: !avsluta (anna); vyn blir då protokollsutkastet, "
+        "tills anna och bo har skrivit !justera.\n"
+        "Stoppa demon med Ctrl-C (eller kill, SIGTERM): då stoppas hemservern, boten och vyn."
+    )
 
 
 def write_protocols(config: Path, out: Path) -> None:
@@ -95,7 +117,10 @@ async def play(out: Path, keep: bool) -> int:
         # The demo meeting is convened for a couple of minutes from now, in Swedish time.
         soon = stage.kalla_for(timedelta(seconds=40))
         memberships: dict[str, str] = {}  # each person's call membership event, that a hand relates to
-        for who, template, mentioned in script_for(soon):
+        steps = script_for(soon)
+        if keep:  # the meeting left under way, for the view to show (closed, the widget is the draft, then gone)
+            steps = steps[: steps.index(CLOSE)]
+        for who, template, mentioned in steps:
             if who == "start":  # convened a minute ahead: it may be opened now
                 continue
             if who == "called":  # no item is taken up before the time in the kallelse (§ 1)
@@ -130,25 +155,18 @@ async def play(out: Path, keep: bool) -> int:
                 continue
             await stage.ask(who, template, *mentioned)
             await asyncio.sleep(0.3)  # let the answers print before the next line
-        await stage.wait_for(lambda ev: ev.get("content", {}).get("msgtype") == "m.file", timeout=60)
+        if not keep:  # the justerat protocol, attached as PDF
+            await stage.wait_for(lambda ev: ev.get("content", {}).get("msgtype") == "m.file", timeout=60)
         await asyncio.sleep(0.5)
         stage.observer.on_event = None
         assert stage.config_path
         await asyncio.to_thread(write_protocols, stage.config_path, out)
-        print(f"\nProtokollet är skrivet till {out / 'protokoll.md'} (även .html, .json och .pdf, PDF/A).")
+        so_far = " hittills (sammanträdet pågår)" if keep else ""
+        print(f"\nProtokollet{so_far} är skrivet till {out / 'protokoll.md'} (även .html, .json och .pdf, PDF/A).")
         if keep:
-            print(
-                f"\nHemservern och boten fortsätter att köra. Logga in med Element (eller annan klient):\n"
-                f"  hemserver: {stage.hs.url}\n"
-                f"  användare: anna (ordförande), bo, cecilia, david, eva (ledamöter), erik, frida "
-                f"(ersättare), sara (sekreterare), tina, sven\n"
-                f"  lösenord:  {PASSWORD}\n"
-                f"  rum:       {stage.room_id}\n"
-                f"  botens konfiguration: {stage.config_path}\n"
-                f"  sammanträdesvyn: widgeten i rummet (till protokollet är justerat), eller !vy; "
-                f"boten serverar den på {view['public_url']}\n"
-                "Avsluta med Ctrl-C (eller kill, SIGTERM): då stoppas hemservern och boten."
-            )
+            await stage.ask("anna", "!vy")  # the chair's link to the view, for a browser outside Element
+            link = (await view_link(stage["anna"])).link
+            print(kept(stage, link))
             await asyncio.Event().wait()  # until Ctrl-C
         return 0
     finally:
@@ -157,7 +175,9 @@ async def play(out: Path, keep: bool) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="distansbot: ett helt distanssammanträde som demo")
-    parser.add_argument("--keep", action="store_true", help="låt hemservern och boten köra efteråt")
+    parser.add_argument(
+        "--keep", action="store_true", help="stanna före !avsluta och låt hemservern, boten och vyn köra efteråt"
+    )
     parser.add_argument("--out", default=str(ROOT / "demo-out"), help="katalog för protokoll och data")
     args = parser.parse_args()
     out = Path(args.out)

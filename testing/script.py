@@ -29,6 +29,10 @@ ITEM2 = ("anna", "bo", "erik", "frida", "eva")  # Erik for Cecilia (jäv), Frida
 LATER = ("anna", "bo", "cecilia", "frida", "eva")
 
 
+# Where the meeting closes: `./demo.sh --keep` stops before it, leaving the meeting under way.
+CLOSE = ("anna", "!avsluta", ())
+
+
 def script_for(start: str) -> list[tuple[str, str | int, tuple[str, ...]]]:
     """The script with the meeting convened for `start` (ÅÅÅÅ-MM-DD HH:MM, the body's clock)."""
     return [(who, t.replace(CONVENED_FOR, start) if isinstance(t, str) else t, m) for who, t, m in SCRIPT]
@@ -129,7 +133,7 @@ SCRIPT: list[tuple[str, str | int, tuple[str, ...]]] = [
     ("anna", "!beslut Valet bordläggs till ett fysiskt sammanträde.", ()),
     ("mallory", "!närvarande", ()),  # § 2: not on the roster
     ("cecilia", "!status", ()),
-    ("anna", "!avsluta", ()),
+    CLOSE,
     # After the meeting: the secretary corrects a wording, the chair and the justerare sign, the
     # bot posts the anslag and the secretary records the day it was put up (KL 5 kap. 69 §, 8 kap. 12 §)
     ("sara", "!rättelse 4 Valet av ombud bordläggs till ett fysiskt sammanträde.", ()),

@@ -19,10 +19,12 @@ import pytest
 import commands
 from commands.text import Message
 from config import BodyConfig
+from minutes.view import view
 from rules.actions import Refused
+from rules.state import Phase
 from testing.driver import Driver
 from testing.invariants import assert_protocol_invariants
-from testing.script import SCRIPT
+from testing.script import CLOSE, SCRIPT
 from testing.stage import ORGANISATION, body_config
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -32,14 +34,14 @@ def uid(localpart: str) -> str:
     return f"@{localpart}:localhost"
 
 
-def play() -> tuple[Driver, list[str]]:
+def play(script=SCRIPT) -> tuple[Driver, list[str]]:
     """The script through the rules; returns the meeting and the rules its refusals cited."""
     # the kommun as Config gives it every body, from the top-level key the demo's file has
     roster = BodyConfig(**body_config("!demo:localhost", video="element-call"), organisation=ORGANISATION).roster()
     d = Driver(roster)
     d.now = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # the kallelse goes out two days ahead, at 09.00
     refused = []
-    for who, template, mentioned in SCRIPT:
+    for who, template, mentioned in script:
         if who == "wait":
             d.now += timedelta(seconds=template)
             continue
@@ -103,3 +105,12 @@ def test_kl_6_35_every_time_in_the_protocol_lies_within_the_meeting_and_each_ite
     item1, item2 = doc["ärenden"][0], doc["ärenden"][1]
     assert not any("tillät" in line for line in item1["förlopp"])
     assert item2["nummer"] == 2 and any("Ordföranden tillät att ärendet med" in line for line in item2["förlopp"])
+
+
+def test_the_demo_kept_running_leaves_the_meeting_under_way_for_the_view():
+    """`./demo.sh --keep` stops before the close: the meeting is under way at its last item, so
+    the view in the room shows it (closed, the widget becomes the draft; justerat, it is gone)."""
+    d, _ = play(SCRIPT[: SCRIPT.index(CLOSE)])
+    assert d.m is not None and d.m.phase is Phase.OPEN and d.m.item is not None and d.m.item.n == 4
+    shown = view(d.m, d.roster, True)
+    assert shown["phase_text"] == "Pågår" and len(shown["people"]) >= 5

@@ -10,9 +10,9 @@ The fold (`rules.state`) and the journal (`minutes.journal`) check when imported
 every kind declared here (`covers`).
 
 The kinds are declared by part of the meeting, as the fold folds them: `course` (convening, the
-meeting's course, presence and the floor, who serves) and `items` (the items' business: jäv and
-motions, checks and decisions, votes and reservations, justering and anslag); `declare` holds
-the machinery.
+meeting's course, presence and the floor, who serves) and `items` (the items' business: taking
+them up and striking them, jäv and motions, checks and decisions, votes and reservations,
+justering and anslag); `declare` holds the machinery.
 """
 
 from rules.events import course, items

@@ -183,6 +183,11 @@ class Shell:
     # --- running -------------------------------------------------------------------------------
 
     async def run(self, transport: Transport, stop: asyncio.Event) -> None:
+        """Serve until `stop`, or until another process serves (a standby on PostgreSQL took
+        over, `storage.lease`): then return, having sent nothing more, for the caller to stand
+        by again with a new shell. Standing by, nothing is read, loaded or sent."""
+        if not await self.store.lease.serve(stop):  # stopped while standing by
+            return
         await self.load()
         resolved = await transport.start([b.config.room for b in self.bodies.values()], stop)
         if resolved is None:  # stopped while waiting for the homeserver
@@ -202,6 +207,7 @@ class Shell:
         tasks = [
             asyncio.create_task(transport.listen(stop, self, self.outbox.wakeup)),
             asyncio.create_task(self.outbox.forever(transport, stop)),
+            asyncio.create_task(self.store.lease.hold(stop)),  # returns when another process took over
         ]
         stopping = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([stopping, *tasks], return_when=asyncio.FIRST_COMPLETED)
@@ -213,6 +219,8 @@ class Shell:
         for task in done:
             if task is not stopping and task.exception():
                 raise task.exception()
+        if not self.store.lease.serving():  # taken over: what is owed is the new server's to send
+            return
         try:  # what is owed goes out before the bot exits, if the homeserver takes it in time
             await asyncio.wait_for(self.outbox.send(transport), SEND_ON_STOP_SECONDS)
         except Exception as e:  # kept in the outbox: it goes out at the next start

@@ -20,6 +20,7 @@ import asyncpg
 
 from rules.state import Event
 from storage.base import Anchor, Chain, Dump, Lagging, Outgoing, Unavailable, event_of, event_rows, newer_schema, walk
+from storage.lease import IDLE_IN_TRANSACTION_MS, Fenced, Lease
 
 # Each entry moves the schema one version up; never edit one that has shipped. Version 1 is the
 # SQLite store's fifth, whole: PostgreSQL starts there.
@@ -76,10 +77,36 @@ MIGRATIONS: tuple[str, ...] = (
         state BYTEA NOT NULL
     );
     """,
+    # Standby (storage.lease): the one lease that lets a process serve, its holder and epoch
+    # checked by every write in the write's own transaction; the processes that serve or stand
+    # by; and nio's key store, for a standby to take over as the same device (matrix.keystore).
+    """
+    CREATE TABLE lease (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL DEFAULT '',
+        epoch BIGINT NOT NULL DEFAULT 0,
+        expires_at TIMESTAMPTZ NOT NULL DEFAULT '-infinity'
+    );
+    INSERT INTO lease (name) VALUES ('serving');
+    CREATE TABLE processes (
+        holder TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        serving BOOLEAN NOT NULL,
+        seen_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE keystore (
+        name TEXT PRIMARY KEY,
+        data BYTEA NOT NULL
+    );
+    """,
 )
 
 # The advisory lock under which one process migrates while the others (standby) wait.
 MIGRATION_LOCK = 0x64697374  # "dist"
+
+# What asyncpg raises when the server is away or refuses: the command is answered "not recorded".
+ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 # How long a connection or a statement may take before the command is answered "not recorded".
 CONNECT_SECONDS = 5
@@ -94,6 +121,7 @@ class PostgresStore(Lagging):
     def __init__(self, pool: asyncpg.Pool) -> None:
         super().__init__()
         self.pool = pool
+        self.lease = Lease(pool, ERRORS)  # the right to serve, which every write checks (`Lease.fence`)
         self.heads: dict[str, tuple[str, int]] = {}  # each body's last link and length, once read or written
         self.body_of: dict[str, str] = {}  # meeting id -> its body's id, once read
         # One write at a time, as in the SQLite store: the chain's head is read and extended by one.
@@ -109,8 +137,9 @@ class PostgresStore(Lagging):
                 max_size=4,
                 timeout=CONNECT_SECONDS,
                 command_timeout=STATEMENT_SECONDS,
+                server_settings={"idle_in_transaction_session_timeout": str(IDLE_IN_TRANSACTION_MS)},
             )
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+        except ERRORS as e:
             raise Unavailable(f"PostgreSQL kunde inte nås ({type(e).__name__}: {e})") from e
         store = cls(pool)
         try:
@@ -123,9 +152,26 @@ class PostgresStore(Lagging):
     async def close(self) -> None:
         try:
             await self.flush()
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):  # faulted: they lag one start more
+            await (self.lease.release() if self.lease.epoch is not None else self.lease.leave())
+        except (OSError, Fenced, asyncpg.PostgresError, asyncpg.InterfaceError):  # faulted: they lag one start more
             pass
         await self.pool.close()
+
+    # nio's key store (matrix.keystore), where a standby on another machine takes it over.
+    keeps_key_store = True
+
+    async def key_store(self) -> bytes | None:
+        data = await self.pool.fetchval("SELECT data FROM keystore WHERE name = 'nio'")
+        return None if data is None else bytes(data)
+
+    async def save_key_store(self, data: bytes) -> None:
+        async with self.writing, self.pool.acquire() as conn, conn.transaction():
+            await self.lease.fence(conn)
+            await conn.execute(
+                "INSERT INTO keystore (name, data) VALUES ('nio', $1) "
+                "ON CONFLICT (name) DO UPDATE SET data = excluded.data",
+                data,
+            )
 
     async def _migrate(self) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
@@ -204,6 +250,7 @@ class PostgresStore(Lagging):
         head = None
         try:
             async with self.writing, self.pool.acquire() as conn, conn.transaction():
+                await self.lease.fence(conn)
                 new = await conn.fetchval(
                     "INSERT INTO handled (source, room_id, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1",
                     source,
@@ -265,8 +312,9 @@ class PostgresStore(Lagging):
         return head_after
 
     async def save_snapshot(self, meeting_id: str, seq: int, version: str, state: bytes) -> None:
-        async with self.writing:
-            await self.pool.execute(
+        async with self.writing, self.pool.acquire() as conn, conn.transaction():
+            await self.lease.fence(conn)
+            await conn.execute(
                 "INSERT INTO snapshots (meeting_id, seq, version, state) VALUES ($1, $2, $3, $4) "
                 "ON CONFLICT (meeting_id) DO UPDATE SET seq = excluded.seq, version = excluded.version, "
                 "state = excluded.state",
@@ -278,6 +326,7 @@ class PostgresStore(Lagging):
 
     async def mark_sent(self, sent: dict[int, str]) -> None:
         async with self.writing, self.pool.acquire() as conn, conn.transaction():
+            await self.lease.fence(conn)
             await conn.executemany(
                 "UPDATE outbox SET sent_event_id = $1 WHERE id = $2", [(ev, i) for i, ev in sent.items()]
             )
@@ -287,16 +336,19 @@ class PostgresStore(Lagging):
             pending = dict(self.pending)
             if pending:
                 async with self.pool.acquire() as conn, conn.transaction():
+                    await self.lease.fence(conn)
                     await _write_settings(conn, pending)
             self._written(pending)
 
     async def set_setting(self, key: str, value: str) -> None:
-        async with self.writing, self.pool.acquire() as conn:
+        async with self.writing, self.pool.acquire() as conn, conn.transaction():
+            await self.lease.fence(conn)
             await _write_settings(conn, {key: value})
 
     async def forget_setting(self, key: str) -> None:
-        async with self.writing:
-            await self.pool.execute("DELETE FROM settings WHERE key = $1", key)
+        async with self.writing, self.pool.acquire() as conn, conn.transaction():
+            await self.lease.fence(conn)
+            await conn.execute("DELETE FROM settings WHERE key = $1", key)
 
     async def dump(self) -> Dump:
         """Every row, read in one snapshot of the database."""

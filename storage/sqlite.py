@@ -17,7 +17,7 @@ from typing import Any
 import aiosqlite
 
 from rules.state import Event
-from storage.base import Anchor, Chain, Dump, Lagging, Outgoing, chain, event_of, event_rows, newer_schema, walk
+from storage.base import Alone, Anchor, Chain, Dump, Lagging, Outgoing, chain, event_of, event_rows, newer_schema, walk
 
 log = logging.getLogger("distansbot")
 
@@ -101,6 +101,7 @@ class SqliteStore(Lagging):
         # One connection serves the command being stored and the outbox marking what was sent:
         # every write takes its turn, so no statement lands inside another's transaction.
         self.writing = asyncio.Lock()
+        self.lease = Alone()  # one file, one process: a standby needs PostgreSQL
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteStore:
@@ -119,6 +120,15 @@ class SqliteStore(Lagging):
         except sqlite3.Error:  # the store is faulted: the lagging settings lag one start more
             pass
         await self.db.close()
+
+    # nio's key store is the directory beside the file alone: nothing of it is kept here.
+    keeps_key_store = False
+
+    async def key_store(self) -> bytes | None:
+        return None
+
+    async def save_key_store(self, data: bytes) -> None:
+        pass
 
     async def _migrate(self) -> None:
         async with self.db.execute("PRAGMA user_version") as cur:

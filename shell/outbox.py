@@ -72,6 +72,14 @@ class Outbox:
                 await self.store.mark_sent({i: ev for i, (ev, _) in self.sent.items()})
                 self.sent.clear()
 
+    async def last(self, transport: Transport, seconds: float) -> None:
+        """Stopping: what is owed goes out before the bot exits, if the homeserver takes it in
+        time (and this process still serves: taken over, it is the new server's to send)."""
+        try:
+            await asyncio.wait_for(self.send(transport), seconds)
+        except Exception as e:  # kept in the outbox: it goes out at the next start
+            log.warning("Allt kunde inte skickas före avslutet (%s); det skickas vid nästa start", type(e).__name__)
+
     async def forever(self, transport: Transport, stop: asyncio.Event) -> None:
         backoff = 1.0
         while not stop.is_set():

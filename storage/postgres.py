@@ -152,8 +152,11 @@ class PostgresStore(Lagging):
     async def close(self) -> None:
         try:
             await self.flush()
+        except (*ERRORS, Fenced):  # faulted, or taken over: they lag one start more (or are the other's)
+            pass
+        try:  # the lease free at once for a standby; a standby no longer listed
             await (self.lease.release() if self.lease.epoch is not None else self.lease.leave())
-        except (OSError, Fenced, asyncpg.PostgresError, asyncpg.InterfaceError):  # faulted: they lag one start more
+        except ERRORS:
             pass
         await self.pool.close()
 

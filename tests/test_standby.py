@@ -16,10 +16,15 @@ from datetime import UTC, datetime
 
 import pytest
 
+from commands.text import Message
 from rules.state import Event
+from shell import NOT_RECORDED
 from storage import lease as lease_module
 from storage import open_store
 from storage.lease import Fenced
+from testing.driver import started
+from tests.test_postgres import on
+from tests.test_shell import opened
 
 T0 = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
 MID = "ks-2026-03-02"
@@ -170,11 +175,15 @@ async def test_par_10_a_holder_keeps_its_lease_across_a_moment_of_silence_if_nob
 
 
 async def test_par_10_after_the_database_server_restarts_the_holder_renews_before_a_standby_may_take_over(
-    url, quick, postgres_server
+    url, quick, postgres_server, monkeypatch
 ):
     """The server away longer than the lease, then back: the lease has expired by its clock, but
     a standby leaves the holder a lease's time from the server's start to renew, so the holder,
-    which may owe "not recorded" answers whose handled marks only it holds, goes on serving."""
+    which may owe "not recorded" answers whose handled marks only it holds, goes on serving.
+    (The standby tries five times a second, the holder renews once: without that time the
+    standby would be the first to find the server back.)"""
+    monkeypatch.setattr(lease_module, "LEASE_SECONDS", 3)
+    monkeypatch.setattr(lease_module, "RENEW_SECONDS", 1)
     a, b = await open_store(url), await open_store(url)
     stop = asyncio.Event()
     holding = waiting = None
@@ -200,3 +209,59 @@ async def test_par_10_after_the_database_server_restarts_the_holder_renews_befor
                 await asyncio.gather(task, return_exceptions=True)
         await a.close()
         await b.close()
+
+
+class Room:
+    """What the shell sends, kept (a transport without a homeserver)."""
+
+    def __init__(self) -> None:
+        self.sent: list = []
+
+    async def send(self, out, event_of_tag) -> str:
+        self.sent.append(out)
+        return f"$sent{len(self.sent)}"
+
+
+async def test_kl_6_35_the_database_away_answers_not_recorded_at_once_and_never_applies_it_after(
+    config, url, postgres_server
+):
+    """The server gone while the bot serves: the store cannot even say whether a command was
+    handled. The person is told "not recorded" at once (the lease is still fresh), the command is
+    marked handled when the server is back, and so it is never applied behind the person's back."""
+    bot = await started(on(config, url))
+    stop = asyncio.Event()
+    assert await serving(bot.store, stop, 10)
+    holding = asyncio.create_task(bot.store.lease.hold(stop))
+    room = Room()
+    try:
+        body, now = await opened(bot)
+        await bot.send_outbox(room)
+        before = len(room.sent)
+        postgres_server.halt()
+        try:
+            await bot.handle(body, "$motion", Message("!yrka Avslag"), "@bo:localhost", now)
+            assert [o.content["body"] for o in bot.unstored] == [NOT_RECORDED] and "$motion" in bot.unmarked
+            with pytest.raises(Exception):  # noqa: B017  the answer goes out; its mark waits for the server
+                await bot.send_outbox(room)
+            assert [o.content["body"] for o in room.sent[before:]] == [NOT_RECORDED]
+        finally:
+            postgres_server.resume()
+        for _ in range(100):  # renewed by itself once the server is back
+            if bot.store.lease.serving():
+                break
+            await asyncio.sleep(0.1)
+        assert bot.store.lease.serving() and not holding.done()
+        await bot.send_outbox(room)
+        assert await bot.store.is_handled("$motion") and bot.unmarked == {}
+        await bot.handle(body, "$motion", Message("!yrka Avslag"), "@bo:localhost", now)  # read again
+        assert body.engine.meeting.items[1].motions == []
+        await bot.handle(body, "$motion2", Message("!yrka Avslag"), "@bo:localhost", now)
+        assert [x.text for x in body.engine.meeting.items[1].motions] == ["Avslag"]
+        await bot.send_outbox(room)
+        assert [o.content["body"] for o in room.sent[before:]].count(NOT_RECORDED) == 1
+    finally:
+        if not postgres_server.started:
+            postgres_server.resume()
+        stop.set()
+        await asyncio.gather(holding, return_exceptions=True)
+        await bot.store.close()

@@ -19,7 +19,18 @@ from typing import Any
 import asyncpg
 
 from rules.state import Event
-from storage.base import Anchor, Chain, Dump, Lagging, Outgoing, Unavailable, event_of, event_rows, newer_schema, walk
+from storage.base import (
+    Anchor,
+    Chain,
+    Dump,
+    Lagging,
+    Outgoing,
+    Unavailable,
+    event_of,
+    event_rows,
+    newer_schema,
+    walk,
+)
 from storage.lease import IDLE_IN_TRANSACTION_MS, Fenced, Lease
 
 # Each entry moves the schema one version up; never edit one that has shipped. Version 1 is the
@@ -117,7 +128,150 @@ class _HandledBefore(Exception):
     """The source was handled before: its transaction is rolled back, and `record` is False."""
 
 
-class PostgresStore(Lagging):
+class _Reads:
+    """What the store reads: outside any write's transaction, from a connection of the pool."""
+
+    pool: asyncpg.Pool
+
+    # nio's key store (matrix.keystore), where a standby on another machine takes it over.
+    keeps_key_store = True
+
+    async def key_store(self) -> bytes | None:
+        data = await self.pool.fetchval("SELECT data FROM keystore WHERE name = 'nio'")
+        return None if data is None else bytes(data)
+
+    async def meetings(self) -> list[tuple[str, str, str | None]]:
+        rows = await self.pool.fetch("SELECT id, body_id, roster FROM meetings ORDER BY ord")
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    async def events(self, meeting_id: str, after: int = 0) -> list[Event]:
+        sql = "SELECT kind, at, actor, data FROM events WHERE meeting_id = $1 AND seq >= $2 ORDER BY seq"
+        return [event_of(*row) for row in await self.pool.fetch(sql, meeting_id, after)]
+
+    async def check(self, body_id: str) -> Chain:
+        sql = (
+            "SELECT e.meeting_id, e.seq, e.kind, e.at, e.actor, e.source, e.data, e.hash, e.pos, e.link "
+            "FROM events e JOIN meetings m ON m.id = e.meeting_id WHERE m.body_id = $1 ORDER BY e.pos NULLS LAST"
+        )
+        return walk(tuple(row) for row in await self.pool.fetch(sql, body_id))
+
+    async def snapshot(self, meeting_id: str, version: str) -> tuple[int, bytes] | None:
+        sql = "SELECT seq, state FROM snapshots WHERE meeting_id = $1 AND version = $2"
+        row = await self.pool.fetchrow(sql, meeting_id, version)
+        return (row[0], bytes(row[1])) if row else None
+
+    async def is_handled(self, source: str) -> bool:
+        return await self.pool.fetchval("SELECT 1 FROM handled WHERE source = $1", source) is not None
+
+    async def unsent(self) -> list[Outgoing]:
+        # Another connection than the writer's: it sees only what is committed.
+        sql = (
+            "SELECT id, room_id, kind, content, attachment_name, attachment_text, attachment_bytes, tag FROM outbox "
+            "WHERE sent_event_id IS NULL ORDER BY id"
+        )
+        return [
+            Outgoing(
+                room,
+                kind,
+                json.loads(content),
+                name,
+                text if blob is None else bytes(blob),
+                tag,
+                id,
+            )
+            for id, room, kind, content, name, text, blob, tag in await self.pool.fetch(sql)
+        ]
+
+    async def tag_of(self, event_id: str) -> str | None:
+        return await self.pool.fetchval("SELECT tag FROM outbox WHERE sent_event_id = $1 LIMIT 1", event_id)
+
+    async def event_of_tag(self, tag: str) -> str:
+        sql = "SELECT sent_event_id FROM outbox WHERE tag = $1 AND sent_event_id IS NOT NULL ORDER BY id LIMIT 1"
+        return await self.pool.fetchval(sql, tag) or ""
+
+    async def setting(self, key: str) -> str | None:
+        return await self.pool.fetchval("SELECT value FROM settings WHERE key = $1", key)
+
+
+class _Copy:
+    """A whole store's rows, read and written at once (`bot.py flytta`)."""
+
+    pool: asyncpg.Pool
+    writing: asyncio.Lock
+    heads: dict[str, tuple[str, int]]
+    body_of: dict[str, str]
+
+    async def dump(self) -> Dump:
+        """Every row, read in one snapshot of the database."""
+        queries = {
+            "meetings": "SELECT id, body_id, created_at, roster FROM meetings ORDER BY ord",
+            "events": "SELECT meeting_id, seq, kind, at, actor, source, data, hash, pos, link FROM events "
+            "ORDER BY meeting_id, seq",
+            "handled": "SELECT source, room_id, at FROM handled ORDER BY source",
+            "outbox": "SELECT id, room_id, kind, content, attachment_name, attachment_text, attachment_bytes, tag, "
+            "sent_event_id FROM outbox ORDER BY id",
+            "settings": "SELECT key, value FROM settings ORDER BY key",
+            "snapshots": "SELECT meeting_id, seq, version, state FROM snapshots ORDER BY meeting_id",
+        }
+        async with (
+            self.pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            rows = {name: [tuple(r) for r in await conn.fetch(sql)] for name, sql in queries.items()}
+        rows["outbox"] = [
+            (*r[:5], r[5] if r[6] is None else bytes(r[6]), *r[7:]) for r in rows["outbox"]
+        ]  # as given: text or bytes
+        rows["snapshots"] = [(*r[:3], bytes(r[3])) for r in rows["snapshots"]]
+        return Dump(**rows)
+
+    async def load(self, dump: Dump) -> None:
+        """A copy of another store's rows into this one, which must be empty, in one transaction.
+        The outbox keeps its ids (the transaction ids of answers already sent), and its sequence
+        goes on after them."""
+        async with self.writing, self.pool.acquire() as conn, conn.transaction():
+            for table in ("meetings", "handled", "outbox", "settings"):
+                if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {table})"):
+                    raise ValueError(f"måldatabasen är inte tom (tabellen {table} har rader)")
+            await conn.executemany(
+                "INSERT INTO meetings (id, body_id, created_at, roster) VALUES ($1, $2, $3, $4)",
+                dump.meetings,
+            )
+            await conn.executemany(
+                "INSERT INTO events (meeting_id, seq, kind, at, actor, source, data, hash, pos, link) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                dump.events,
+            )
+            await conn.executemany(
+                "INSERT INTO handled (source, room_id, at) VALUES ($1, $2, $3)",
+                dump.handled,
+            )
+            await conn.executemany(
+                "INSERT INTO outbox (id, room_id, kind, content, attachment_name, attachment_text, attachment_bytes, "
+                "tag, sent_event_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                [
+                    (
+                        *r[:5],
+                        r[5] if isinstance(r[5], str) else None,
+                        r[5] if isinstance(r[5], bytes) else None,
+                        *r[6:],
+                    )
+                    for r in dump.outbox
+                ],
+            )
+            await conn.execute("SELECT setval('outbox_id_seq', COALESCE((SELECT MAX(id) FROM outbox), 0) + 1, false)")
+            await _write_settings(conn, dict(dump.settings))
+            await conn.executemany(
+                "INSERT INTO snapshots (meeting_id, seq, version, state) VALUES ($1, $2, $3, $4)",
+                dump.snapshots,
+            )
+        self.heads.clear()
+        self.body_of.clear()
+
+
+class PostgresStore(_Reads, _Copy, Lagging):
+    """The store (`storage.base.Store`) on PostgreSQL: its writes here, each fenced by the lease;
+    its reads and the copy of a whole database in the two classes above."""
+
     def __init__(self, pool: asyncpg.Pool) -> None:
         super().__init__()
         self.pool = pool
@@ -152,20 +306,16 @@ class PostgresStore(Lagging):
     async def close(self) -> None:
         try:
             await self.flush()
-        except (*ERRORS, Fenced):  # faulted, or taken over: they lag one start more (or are the other's)
+        except (
+            *ERRORS,
+            Fenced,
+        ):  # faulted, or taken over: they lag one start more (or are the other's)
             pass
         try:  # the lease free at once for a standby; a standby no longer listed
             await (self.lease.release() if self.lease.epoch is not None else self.lease.leave())
         except ERRORS:
             pass
         await self.pool.close()
-
-    # nio's key store (matrix.keystore), where a standby on another machine takes it over.
-    keeps_key_store = True
-
-    async def key_store(self) -> bytes | None:
-        data = await self.pool.fetchval("SELECT data FROM keystore WHERE name = 'nio'")
-        return None if data is None else bytes(data)
 
     async def save_key_store(self, data: bytes) -> None:
         async with self.writing, self.pool.acquire() as conn, conn.transaction():
@@ -189,52 +339,6 @@ class PostgresStore(Lagging):
             for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
                 await conn.execute(script)
                 await conn.execute("UPDATE schema_version SET version = $1", number)
-
-    # --- reading ----------------------------------------------------------------------------
-
-    async def meetings(self) -> list[tuple[str, str, str | None]]:
-        rows = await self.pool.fetch("SELECT id, body_id, roster FROM meetings ORDER BY ord")
-        return [(r[0], r[1], r[2]) for r in rows]
-
-    async def events(self, meeting_id: str, after: int = 0) -> list[Event]:
-        sql = "SELECT kind, at, actor, data FROM events WHERE meeting_id = $1 AND seq >= $2 ORDER BY seq"
-        return [event_of(*row) for row in await self.pool.fetch(sql, meeting_id, after)]
-
-    async def check(self, body_id: str) -> Chain:
-        sql = (
-            "SELECT e.meeting_id, e.seq, e.kind, e.at, e.actor, e.source, e.data, e.hash, e.pos, e.link "
-            "FROM events e JOIN meetings m ON m.id = e.meeting_id WHERE m.body_id = $1 ORDER BY e.pos NULLS LAST"
-        )
-        return walk(tuple(row) for row in await self.pool.fetch(sql, body_id))
-
-    async def snapshot(self, meeting_id: str, version: str) -> tuple[int, bytes] | None:
-        sql = "SELECT seq, state FROM snapshots WHERE meeting_id = $1 AND version = $2"
-        row = await self.pool.fetchrow(sql, meeting_id, version)
-        return (row[0], bytes(row[1])) if row else None
-
-    async def is_handled(self, source: str) -> bool:
-        return await self.pool.fetchval("SELECT 1 FROM handled WHERE source = $1", source) is not None
-
-    async def unsent(self) -> list[Outgoing]:
-        # Another connection than the writer's: it sees only what is committed.
-        sql = (
-            "SELECT id, room_id, kind, content, attachment_name, attachment_text, attachment_bytes, tag FROM outbox "
-            "WHERE sent_event_id IS NULL ORDER BY id"
-        )
-        return [
-            Outgoing(room, kind, json.loads(content), name, text if blob is None else bytes(blob), tag, id)
-            for id, room, kind, content, name, text, blob, tag in await self.pool.fetch(sql)
-        ]
-
-    async def tag_of(self, event_id: str) -> str | None:
-        return await self.pool.fetchval("SELECT tag FROM outbox WHERE sent_event_id = $1 LIMIT 1", event_id)
-
-    async def event_of_tag(self, tag: str) -> str:
-        sql = "SELECT sent_event_id FROM outbox WHERE tag = $1 AND sent_event_id IS NOT NULL ORDER BY id LIMIT 1"
-        return await self.pool.fetchval(sql, tag) or ""
-
-    async def setting(self, key: str) -> str | None:
-        return await self.pool.fetchval("SELECT value FROM settings WHERE key = $1", key)
 
     # --- writing ----------------------------------------------------------------------------
 
@@ -303,7 +407,13 @@ class PostgresStore(Lagging):
         return (row[0], row[1] + 1) if row else ("", 0)
 
     async def _append(
-        self, conn: asyncpg.Connection, body_id: str, meeting_id: str, next_seq: int, source: str, events: list[Event]
+        self,
+        conn: asyncpg.Connection,
+        body_id: str,
+        meeting_id: str,
+        next_seq: int,
+        source: str,
+        events: list[Event],
     ) -> tuple[str, int]:
         head, length = self.heads.get(body_id) or await self._head(conn, body_id)
         rows, head_after = event_rows(meeting_id, next_seq, source, events, head, length)
@@ -331,7 +441,8 @@ class PostgresStore(Lagging):
         async with self.writing, self.pool.acquire() as conn, conn.transaction():
             await self.lease.fence(conn)
             await conn.executemany(
-                "UPDATE outbox SET sent_event_id = $1 WHERE id = $2", [(ev, i) for i, ev in sent.items()]
+                "UPDATE outbox SET sent_event_id = $1 WHERE id = $2",
+                [(ev, i) for i, ev in sent.items()],
             )
 
     async def flush(self) -> None:
@@ -352,64 +463,6 @@ class PostgresStore(Lagging):
         async with self.writing, self.pool.acquire() as conn, conn.transaction():
             await self.lease.fence(conn)
             await conn.execute("DELETE FROM settings WHERE key = $1", key)
-
-    async def dump(self) -> Dump:
-        """Every row, read in one snapshot of the database."""
-        queries = {
-            "meetings": "SELECT id, body_id, created_at, roster FROM meetings ORDER BY ord",
-            "events": "SELECT meeting_id, seq, kind, at, actor, source, data, hash, pos, link FROM events "
-            "ORDER BY meeting_id, seq",
-            "handled": "SELECT source, room_id, at FROM handled ORDER BY source",
-            "outbox": "SELECT id, room_id, kind, content, attachment_name, attachment_text, attachment_bytes, tag, "
-            "sent_event_id FROM outbox ORDER BY id",
-            "settings": "SELECT key, value FROM settings ORDER BY key",
-            "snapshots": "SELECT meeting_id, seq, version, state FROM snapshots ORDER BY meeting_id",
-        }
-        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-            rows = {name: [tuple(r) for r in await conn.fetch(sql)] for name, sql in queries.items()}
-        rows["outbox"] = [
-            (*r[:5], r[5] if r[6] is None else bytes(r[6]), *r[7:]) for r in rows["outbox"]
-        ]  # as given: text or bytes
-        rows["snapshots"] = [(*r[:3], bytes(r[3])) for r in rows["snapshots"]]
-        return Dump(**rows)
-
-    async def load(self, dump: Dump) -> None:
-        """A copy of another store's rows into this one, which must be empty, in one transaction.
-        The outbox keeps its ids (the transaction ids of answers already sent), and its sequence
-        goes on after them."""
-        async with self.writing, self.pool.acquire() as conn, conn.transaction():
-            for table in ("meetings", "handled", "outbox", "settings"):
-                if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {table})"):
-                    raise ValueError(f"måldatabasen är inte tom (tabellen {table} har rader)")
-            await conn.executemany(
-                "INSERT INTO meetings (id, body_id, created_at, roster) VALUES ($1, $2, $3, $4)", dump.meetings
-            )
-            await conn.executemany(
-                "INSERT INTO events (meeting_id, seq, kind, at, actor, source, data, hash, pos, link) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                dump.events,
-            )
-            await conn.executemany("INSERT INTO handled (source, room_id, at) VALUES ($1, $2, $3)", dump.handled)
-            await conn.executemany(
-                "INSERT INTO outbox (id, room_id, kind, content, attachment_name, attachment_text, attachment_bytes, "
-                "tag, sent_event_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                [
-                    (
-                        *r[:5],
-                        r[5] if isinstance(r[5], str) else None,
-                        r[5] if isinstance(r[5], bytes) else None,
-                        *r[6:],
-                    )
-                    for r in dump.outbox
-                ],
-            )
-            await conn.execute("SELECT setval('outbox_id_seq', COALESCE((SELECT MAX(id) FROM outbox), 0) + 1, false)")
-            await _write_settings(conn, dict(dump.settings))
-            await conn.executemany(
-                "INSERT INTO snapshots (meeting_id, seq, version, state) VALUES ($1, $2, $3, $4)", dump.snapshots
-            )
-        self.heads.clear()
-        self.body_of.clear()
 
 
 async def _insert_outgoing(conn: asyncpg.Connection, outgoing: list[Outgoing]) -> None:

@@ -192,10 +192,10 @@ async def test_par_10_after_the_database_server_restarts_the_holder_renews_befor
         holding = asyncio.create_task(a.lease.hold(stop))
         waiting = asyncio.create_task(b.lease.serve(stop))
         await asyncio.sleep(0.3)
-        postgres_server.halt()
+        await asyncio.to_thread(postgres_server.halt)
         await asyncio.sleep(lease_module.LEASE_SECONDS + 0.5)  # expired, had anyone been there to see it
         assert not a.lease.serving()  # unrenewed: it sends nothing meanwhile
-        postgres_server.resume()
+        await asyncio.to_thread(postgres_server.resume)  # both go on trying meanwhile, as two processes would
         await asyncio.sleep(lease_module.LEASE_SECONDS + 0.5)
         assert a.lease.serving() and not holding.done()
         assert not waiting.done()  # b still stands by

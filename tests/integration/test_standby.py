@@ -30,6 +30,7 @@ import time
 import urllib.request
 
 import asyncpg
+import pytest
 
 from shell import NOT_RECORDED
 from testing.actors import ROOT, BotProcess, text_of
@@ -166,6 +167,7 @@ def figures(took: list[float]) -> str:
     return f"p50 {statistics.median(took):.1f} s, max {max(took):.1f} s over {len(took)}"
 
 
+@pytest.mark.timeout(600)  # about two minutes on an idle machine; the homeserver slows under load
 async def test_par_10_kl_5_69_fifty_kills_of_the_serving_process_lose_nothing_double_nothing_and_never_overlap(
     stage, postgres_server
 ):

@@ -48,8 +48,9 @@ def encrypted(client: AsyncClient, room_id: str) -> bool:
 
 
 class Sender:
-    def __init__(self, client: AsyncClient, store: Store) -> None:
+    def __init__(self, client: AsyncClient, store: Store, sent: Callable[[], Awaitable[None]]) -> None:
         self.client, self.store = client, store
+        self.sent = sent  # after each message: sharing a room's key moved Olm sessions on (standby's key store)
 
     async def send(self, out: Outgoing, event_of_tag: Callable[[str], Awaitable[str]]) -> str:
         """Send one owed message, reaction or file; the transaction id makes a resend after a
@@ -94,6 +95,7 @@ class Sender:
         resp = await self.client.room_send(room_id, kind, content, tx_id=txn, ignore_unverified_devices=True)
         if not isinstance(resp, RoomSendResponse):
             raise SendError(resp)
+        await self.sent()
         return resp.event_id
 
     async def _direct_room(self, user: str) -> str:

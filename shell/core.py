@@ -183,13 +183,25 @@ class Shell:
     # --- running -------------------------------------------------------------------------------
 
     async def run(self, transport: Transport, stop: asyncio.Event) -> None:
+        """Serve until `stop`, or until another process took over (`storage.lease`): then return,
+        having sent nothing more. Standing by, nothing is read, loaded or sent."""
+        if not await self.store.lease.serve(stop):  # stopped while standing by
+            return
+        # Renewed from now on (also while the homeserver is waited for); returns when taken over.
+        holding = asyncio.create_task(self.store.lease.hold(stop))
+        try:
+            await self._serve(transport, stop, holding)
+        finally:
+            holding.cancel()
+            await asyncio.gather(holding, return_exceptions=True)
+
+    async def _serve(self, transport: Transport, stop: asyncio.Event, holding: asyncio.Task) -> None:
         await self.load()
         resolved = await transport.start([b.config.room for b in self.bodies.values()], stop)
-        if resolved is None:  # stopped while waiting for the homeserver
+        if resolved is None or holding.done():  # stopped while waiting for the homeserver, or taken over
             return
-        self.answers.room_name, self.loop.room_encrypted = transport.room_name, transport.encrypted
-        self.answers.room_link = transport.room_link
-        self.answers.can_set_state = transport.can_set_state
+        self.answers.room_name, self.answers.room_link = transport.room_name, transport.room_link
+        self.answers.can_set_state, self.loop.room_encrypted = transport.can_set_state, transport.encrypted
         for body in self.bodies.values():
             if body.config.room in resolved:
                 body.room_id = resolved[body.config.room]
@@ -205,19 +217,16 @@ class Shell:
             asyncio.create_task(self.outbox.forever(transport, stop)),
         ]
         stopping = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait([stopping, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait([stopping, holding, *tasks], return_when=asyncio.FIRST_COMPLETED)
         async with self.loop.lock:  # the command in hand is finished first; no new one starts
             for task in [stopping, *tasks]:
                 task.cancel()
             await asyncio.gather(stopping, *tasks, return_exceptions=True)
         self.timers_.stop()
         for task in done:
-            if task is not stopping and task.exception():
+            if task not in (stopping, holding) and task.exception():
                 raise task.exception()
-        try:  # what is owed goes out before the bot exits, if the homeserver takes it in time
-            await asyncio.wait_for(self.outbox.send(transport), SEND_ON_STOP_SECONDS)
-        except Exception as e:  # kept in the outbox: it goes out at the next start
-            log.warning("Allt kunde inte skickas före avslutet (%s); det skickas vid nästa start", type(e).__name__)
+        await self.outbox.last(transport, SEND_ON_STOP_SECONDS)
 
     async def protocol_text(self, meeting_id: str | None, fmt: str) -> str | bytes:
         return await admin.protocol_text(self.store, self.registry, meeting_id, fmt)

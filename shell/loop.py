@@ -62,7 +62,7 @@ class Loop:
     async def handle(self, body: Body, source: str, msg: Message, sender: str, now: datetime) -> None:
         """One chat message in a body's room: parse, step, store, answer."""
         async with self.lock:
-            if await self.outbox.handled(source):
+            if await self._handled(body, source, now):
                 return
             await self.tick(body, now)
             parsed = commands.parse(msg, sender)
@@ -85,12 +85,25 @@ class Loop:
 
     async def _untyped(self, body: Body, source: str, sender: str, cmd: Command, now: datetime) -> None:
         async with self.lock:
-            if await self.outbox.handled(source):
+            if await self._handled(body, source, now):
                 return
             await self.tick(body, now)
             # No ✅ of the bot's on what is itself a ✅, a poll's answer or a hand in the call
             await self._command(body, source, sender, cmd, now, react=False)
         self.outbox.wakeup.set()
+
+    async def _handled(self, body: Body, source: str, now: datetime) -> bool:
+        """Was `source` handled before? When the store cannot even say (its database away), the
+        person is told "not recorded" at once, and the source counts as handled from now on: it
+        is marked when the store is back, and never applied later (`fault`)."""
+        try:
+            return await self.outbox.handled(source)
+        except Exception as e:
+            log.warning("Lagringen kunde inte svara om %s var behandlat (%s): inte sparat", source, type(e).__name__)
+            if source.startswith("$"):  # a person's command, not the clock's
+                self.outbox.unstored.append(self.answers.notice(body, NOT_RECORDED, source))
+            self.outbox.unmarked[source] = (body.room_id, now)
+            return True
 
     async def _command(
         self, body: Body, source: str, sender: str, parsed: Command | commands.Unknown, now: datetime, react: bool
@@ -121,7 +134,7 @@ class Loop:
     async def note(self, body: Body, source: str, text: str, now: datetime) -> None:
         """Answer a message that is no command to act on, once."""
         async with self.lock:
-            if not await self.outbox.handled(source):
+            if not await self._handled(body, source, now):
                 await self.record_answers(body, source, now, [self.answers.notice(body, text, source)])
         self.outbox.wakeup.set()
 

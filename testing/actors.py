@@ -300,16 +300,20 @@ def write_config(
 class BotProcess:
     """`python bot.py --config PATH` as a child process, killable at any moment."""
 
-    def __init__(self, config: Path, log: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, config: Path, log: Path, env: dict[str, str] | None = None, program: list[str] | None = None
+    ) -> None:
+        """`program`: what runs bot.py's main (default `python bot.py`)."""
         self.config = config
         self.log = log
         self.env = env or dict(os.environ)
+        self.program = program or [sys.executable, str(ROOT / "bot.py")]
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         out = open(self.log, "ab")  # noqa: SIM115  (the child keeps it)
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "bot.py"), "--config", str(self.config)],
+            [*self.program, "--config", str(self.config)],
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=ROOT,

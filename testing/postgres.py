@@ -90,16 +90,24 @@ class PostgresServer:
             "--locale=C",
         )
         pwfile.unlink()
+        self.resume()
+        return self
+
+    def resume(self) -> None:
+        """The server (made by `start`) running, on its port: again, after `halt`."""
         # The tests' server: no durability needed across a crash of the machine, so no fsync.
         options = f"-p {self.port} -h {self.host} -k {self.dir} -c fsync=off -c full_page_writes=off"
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.dir / "log"), "-o", options, "-w", "start")
         self.started = True
-        return self
 
-    def stop(self) -> None:
+    def halt(self) -> None:
+        """The server gone, as a machine lost or a crash would leave it (its data kept, for `resume`)."""
         if self.started:
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
             self.started = False
+
+    def stop(self) -> None:
+        self.halt()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     async def database(self) -> str:

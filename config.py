@@ -45,6 +45,22 @@ class MatrixConfig(_Strict):
         return self
 
 
+class LiveKitConfig(_Strict):
+    """The LiveKit server (SFU) that the rooms' Element Call uses: read for camera, microphone and
+    connection (contract, "Sound and picture from the call")."""
+
+    url: str = Field(pattern=r"^(https?|wss?)://[^\s/]+")
+    api_key: str = Field(min_length=1)
+    api_secret: SecretStr  # or DISTANSBOT_LIVEKIT__API_SECRET
+
+    @field_validator("api_secret")
+    @classmethod
+    def _secret(cls, secret: SecretStr) -> SecretStr:
+        if not secret.get_secret_value():
+            raise ValueError("får inte vara tom (eller DISTANSBOT_LIVEKIT__API_SECRET)")
+        return secret
+
+
 class StorageConfig(_Strict):
     database: Path = Path("data/distansbot.sqlite3")
     e2ee_store: Path = Path("data/e2ee")
@@ -80,6 +96,8 @@ class BodyConfig(_Strict):
     protocol_kept_at: str = Field("Kommunkansliet", min_length=1)  # named in the anslag
     video: Literal["extern", "element-call"] = "extern"
     place: str = ""  # the chair's room, for the protocol's plats; empty: held at a distance only
+    # With [livekit]: how long a camera may be off in discussion before the chair is told (§ 5).
+    video_grace_seconds: int = Field(60, ge=0, le=3600)
     # The kommun the protocol's head names: the top-level `organisation`, which the Config gives
     # every body (kept with the body, so a meeting's stored roster keeps it too).
     organisation: str = ""
@@ -142,6 +160,7 @@ class Config(BaseSettings):
 
     matrix: MatrixConfig
     storage: StorageConfig = StorageConfig()
+    livekit: LiveKitConfig | None = None  # without it, nothing is read from the call's media server
     timezone: str = "Europe/Stockholm"  # the clock of kallelser, reminders and protocols
     commands_per_minute: int = Field(60, ge=5)  # from one person; more is slowed (flooding)
     bodies: list[BodyConfig] = Field(min_length=1)
@@ -212,6 +231,7 @@ _ERROR_SV = {
     "greater_than_equal": "är för litet",
     "less_than_equal": "är för stort",
     "too_short": "får inte vara tom",
+    "string_too_short": "får inte vara tom",
     "list_type": "ska vara en lista",
     "literal_error": "har ett värde som inte finns (se config.example.toml)",
 }
@@ -287,14 +307,17 @@ def readable_by_others(path: Path) -> str | None:
     if mode & stat.S_IROTH and _holds_secret(path):
         return (
             f"Konfigurationsfilen {path} kan läsas av alla på datorn (rättigheter {mode:o}) och innehåller "
-            f"lösenord eller åtkomsttoken: {fix}, eller ta det ur filen (se deploy/distansbot.service)"
+            f"lösenord, åtkomsttoken eller api_secret: {fix}, eller ta det ur filen (se deploy/distansbot.service)"
         )
     return None
 
 
 def _holds_secret(path: Path) -> bool:
     try:
-        matrix = tomllib.loads(path.read_text(encoding="utf-8")).get("matrix", {})
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return True  # cannot tell: warn
-    return isinstance(matrix, dict) and any(matrix.get(key) for key in CREDENTIALS.values())
+    matrix, livekit = data.get("matrix", {}), data.get("livekit", {})
+    return (isinstance(matrix, dict) and any(matrix.get(key) for key in CREDENTIALS.values())) or (
+        isinstance(livekit, dict) and bool(livekit.get("api_secret"))
+    )

@@ -12,6 +12,10 @@ command -v pdfinfo >/dev/null || missing+=(poppler-utils)
 if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
     (apt-get install -y -qq "${missing[@]}" || { apt-get update -qq && apt-get install -y -qq "${missing[@]}"; }) >/dev/null
 fi
+# LiveKit's server for the tests of sound and picture from the call: a Go program, built once into
+# the user's cache (testing/livekit.py says which version and why). Without Go those tests skip,
+# except in CI, where a server that cannot be built fails the run.
+.venv/bin/python -m testing.livekit >/dev/null || [ -z "${CI:-}" ]
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 exec .venv/bin/python -m pytest "$@"

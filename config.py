@@ -131,7 +131,8 @@ class BodyConfig(_Strict):
             raise ValueError(f"{', '.join(dupes)} står mer än en gång bland members och substitutes")
         return self
 
-    def roster(self, tz: ZoneInfo = STOCKHOLM) -> Roster:
+    def roster(self, tz: ZoneInfo = STOCKHOLM, reads_media: bool = False) -> Roster:
+        """The body's roster; `reads_media` when [livekit] is configured (the Config knows)."""
         return Roster(
             body_id=self.id,
             name=self.name,
@@ -152,6 +153,8 @@ class BodyConfig(_Strict):
             video=self.video,
             chair_room=self.place,
             organisation=self.organisation,
+            reads_media=reads_media and self.video == "element-call",
+            video_grace_seconds=self.video_grace_seconds,
         )
 
 

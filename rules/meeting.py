@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from rules import transmission
 from rules.actions import Accepted, Command, Outcome, Refused, Reply
 from rules.anslag import last_day_to_justera, last_day_to_post
 from rules.citations import Rule
@@ -330,14 +331,16 @@ def _öppna(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 def _närvarande(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     person = r.person(cmd.actor)
     assert person is not None
-    refusal = _not_in_call(m, r, cmd.actor, cmd.actor, Rule.P3, "!närvarande")
+    refusal = _not_in_call(m, r, cmd.actor, cmd.actor, Rule.P3, "!närvarande") or transmission.refusal(
+        m, r, cmd.actor, cmd.actor, "!närvarande"
+    )
     if refusal:
         return refusal
     if cmd.actor in m.present and cmd.actor not in m.left:
         return Accepted(
             replies=[Reply(f"Du är redan antecknad som närvarande sedan kl. {hm(m.present[cmd.actor], r.tz)}.")]
         )
-    present = {"user": cmd.actor, "attests": _attests(person.role)}
+    present = {"user": cmd.actor, "attests": _attests(person.role)} | transmission.roll_call(m, r, cmd.actor)
     if cmd.actor in m.left:
         present["returned"] = True
     events: list = [("present", present)]
@@ -512,7 +515,9 @@ def _åter(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return user
     if not m.drops.get(user) and user not in m.muted:
         return Refused(Rule.P10, f"Inget avbrott är antecknat för {r.label(user)}.")
-    refusal = _not_in_call(m, r, user, cmd.actor, Rule.P10, "!åter")
+    refusal = _not_in_call(m, r, user, cmd.actor, Rule.P10, "!åter") or transmission.refusal(
+        m, r, user, cmd.actor, "!åter"
+    )
     if refusal:
         return refusal
     return Accepted([("restored", {"user": user})])
@@ -1174,7 +1179,7 @@ def _teknikkontroll(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outco
     if lacking:
         return Refused(
             Rule.P5,
-            f"{_names(r, lacking)} saknar ljud eller bild. Ingen kontroll kan godkännas förrän "
+            f"{transmission.names_since(m, r, lacking)} saknar ljud eller bild. Ingen kontroll kan godkännas förrän "
             "överföringen fungerar (!åter) eller en ersättare har trätt in (!ersätt, § 11).",
         )
     serving = m.serving(r)
@@ -1222,7 +1227,7 @@ def _ok(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         )
     events: list = [("check_answered", {"id": check.id, "user": cmd.actor})]
     if len(check.answered) + 1 == len(check.expected):
-        events.append(("check_ended", {"id": check.id, "passed": True}))
+        events.append(("check_ended", {"id": check.id, "passed": True} | transmission.evidence(m, r)))
         return Accepted(events, [_check_result(r, check.id, [], len(check.expected))])
     return Accepted(events)
 
@@ -1250,7 +1255,7 @@ def tick(m: Meeting | None, r: Roster, now: datetime) -> tuple[datetime, str, Ac
     due: list[tuple[datetime, str, Callable[[], Accepted | None]]] = []
     check = m.check
     if check is not None and check.running and now >= check.deadline:
-        due.append((check.deadline, f"check:{check.id}", lambda: _check_ended(r, check)))
+        due.append((check.deadline, f"check:{check.id}", lambda: _check_ended(m, r, check)))
     if m.phase in _CALL_PHASES:
         for user, devices in m.in_call.items():
             for device, expires in devices.items():
@@ -1260,6 +1265,7 @@ def tick(m: Meeting | None, r: Roster, now: datetime) -> tuple[datetime, str, Ac
                     due.append(
                         (at, f"call:{user}:{device}:{expires}", lambda u=user, d=rest, t=at: call(m, r, u, d, t))
                     )
+    due += [(at, key, lambda a=a: a) for at, key, a in transmission.grace_due(m, r) if at <= now]
     if not due:
         return None
     at, key, outcome = min(due, key=lambda x: x[0])
@@ -1268,10 +1274,15 @@ def tick(m: Meeting | None, r: Roster, now: datetime) -> tuple[datetime, str, Ac
     return at, key, result
 
 
-def _check_ended(r: Roster, check) -> Accepted:
+def _check_ended(m: Meeting, r: Roster, check) -> Accepted:
     missing = check.missing
     return Accepted(
-        [("check_ended", {"id": check.id, "passed": not missing})],
+        [
+            (
+                "check_ended",
+                {"id": check.id, "passed": not missing} | (transmission.evidence(m, r) if not missing else {}),
+            )
+        ],
         [_check_result(r, check.id, missing, len(check.expected))],
     )
 
@@ -1364,7 +1375,7 @@ def blockers(m: Meeting, r: Roster) -> list[tuple[Rule, str]]:
     if m.presiding(r) is None:
         out.append((Rule.KL_6_33, "ingen leder ärendet (!ordförande @ledamot)"))
     for user, kinds in m.lacking(r).items():
-        out.append((Rule.P5, f"{r.label(user)} saknar {' och '.join(sorted(kinds))}"))
+        out.append((Rule.P5, f"{transmission.names_since(m, r, [user])} saknar {' och '.join(sorted(kinds))}"))
     if m.vote:
         out.append((Rule.KL_5_54, f"votering {m.vote.id} pågår"))
     check = m.check
@@ -1433,7 +1444,7 @@ def _beslut(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         "check_id": check.id,
         "presiding": m.presiding(r),
         "abstained": abstained,
-    }
+    } | transmission.evidence(m, r)
     text = f"BESLUT i ärende {item.n}: {cmd.text}\nDeltog i beslutet: {_names(r, participants)}."
     if abstained:
         text += f"\nAvstod från att delta i beslutet (KL 4 kap. 25 §): {_names(r, abstained)}."
@@ -1521,7 +1532,7 @@ def _vote_decided(
         "vote": vote.id,
         "presiding": presiding,
         "abstained": abstained,
-    }
+    } | transmission.evidence(m, r)
     return [("vote_ended", ended), ("decided", decided)]
 
 
@@ -1770,6 +1781,7 @@ def status_text(m: Meeting, r: Roster) -> str:
         lines.append("Avbrott: " + ", ".join(drops))
     if follows_call(r):
         lines.append("I videosamtalet: " + (_names(r, [u for u in m.in_call if m.in_call[u]]) or "ingen"))
+    lines += transmission.status_lines(m, r)
     item = m.item
     if item:
         lines.append(f"Uppe: ärende {item.n}. {item.title}")

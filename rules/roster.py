@@ -55,6 +55,10 @@ class Roster:
     protocol_kept_at: str = "Kommunkansliet"  # where the justerat protocol is kept (the anslag says)
     video: str = "extern"  # "element-call": the bot follows the room's call and checks attestations
     chair_room: str = ""  # the body's `place`: the chair's room, the protocol's plats ("" at a distance only)
+    # Whether the call's media server is read for camera, microphone and connection (a followed
+    # call and [livekit] configured), and how long a camera may be off in discussion (§ 5).
+    reads_media: bool = False
+    video_grace_seconds: int = 60
     organisation: str = ""  # the kommun the protocol's head names
     _index: dict[str, Person] = field(default_factory=dict, init=False, repr=False, compare=False)
 

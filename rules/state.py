@@ -104,6 +104,7 @@ class Decision:
         return list(dict.fromkeys([*self.participants, *([self.presiding] if self.presiding else [])]))
 
     proposal: str | None = None  # after a vote: the winning proposal, which `text` may word
+    media: str = ""  # of the call's media server at the decision: "shown" | "attested" ("": not read)
 
 
 @dataclass
@@ -147,6 +148,7 @@ class Check:
     # Set when something happens after a passed check that the check no longer covers.
     spent_by: str | None = None
     presiding: str | None = None  # who presided when it started, and so until it ends
+    media: str = ""  # at a passed check, of the call's media server: "shown" | "attested" ("": not read)
 
     @property
     def running(self) -> bool:
@@ -155,6 +157,26 @@ class Check:
     @property
     def missing(self) -> list[str]:
         return [u for u in self.expected if u not in self.answered]
+
+
+@dataclass
+class Shown:
+    """What the call's media server showed for a person (all their devices), since when (§§ 3–5):
+    camera "on" | "off" | "none", microphone "on" | "muted" | "none". A microphone muted by its
+    owner is still sound; picture is a camera on."""
+
+    camera: str
+    microphone: str
+    connected: bool
+    since: datetime
+
+    @property
+    def picture(self) -> bool:
+        return self.connected and self.camera == "on"
+
+    @property
+    def sound(self) -> bool:
+        return self.connected and self.microphone != "none"
 
 
 @dataclass
@@ -252,6 +274,15 @@ class Meeting:
     called: dict[str, str] = field(default_factory=dict)  # substitute -> member
     confirmed: dict[str, str] = field(default_factory=dict)  # substitute -> member
     drops: dict[str, set[str]] = field(default_factory=dict)  # user -> {"ljud", "bild"}
+    # What the call's media server shows (`Roster.reads_media`): per person; the drops it
+    # registered (user -> kind -> since), which a camera on again ends for picture; the picture
+    # losses the chair was told of after the grace (§ 5); since when it cannot be read, and the
+    # spans it could not, when the bot relied on attestations.
+    shown: dict[str, Shown] = field(default_factory=dict)
+    media_drops: dict[str, dict[str, datetime]] = field(default_factory=dict)
+    grace_told: dict[str, datetime] = field(default_factory=dict)
+    media_down: datetime | None = None
+    media_spans: list[tuple[datetime, datetime | None]] = field(default_factory=list)
     muted: set[str] = field(default_factory=set)
     adjourned: bool = False
     current: int | None = None
@@ -476,6 +507,8 @@ def _spend_check(m: Meeting, reason: str) -> None:
 def _dropped(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     user, kind = d["user"], d["kind"]
     m.drops.setdefault(user, set()).add(kind)
+    if d.get("via") == "media":
+        m.media_drops.setdefault(user, {})[kind] = at
     if user in m.serving(r):
         _spend_check(m, f"{r.name_of(user)} förlorade {kind} kl. {hm(at, r.tz)}")
 
@@ -483,6 +516,40 @@ def _dropped(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
 def _restored(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     m.drops.pop(d["user"], None)
     m.muted.discard(d["user"])
+    m.media_drops.pop(d["user"], None)
+    m.grace_told.pop(d["user"], None)
+
+
+def _shown(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.shown[d["user"]] = Shown(d["camera"], d["microphone"], d["connected"], at)
+
+
+def _regained(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    """A loss the media server registered ends as it shows the camera on again (picture only:
+    sound lost is confirmed back with !åter, § 10)."""
+    user, kind = d["user"], d["kind"]
+    m.drops.get(user, set()).discard(kind)
+    if not m.drops.get(user):
+        m.drops.pop(user, None)
+    m.media_drops.get(user, {}).pop(kind, None)
+    if not m.media_drops.get(user):
+        m.media_drops.pop(user, None)
+    m.grace_told.pop(user, None)
+
+
+def _grace_passed(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.grace_told[d["user"]] = at
+
+
+def _media_unavailable(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.media_down = at
+    m.media_spans.append((at, None))
+
+
+def _media_available(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
+    m.media_down = None
+    if m.media_spans and m.media_spans[-1][1] is None:
+        m.media_spans[-1] = (m.media_spans[-1][0], at)
 
 
 def _adjourned(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
@@ -597,6 +664,7 @@ def _check_answered(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
 
 def _check_ended(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
     m.checks[d["id"] - 1].passed = d["passed"]
+    m.checks[d["id"] - 1].media = d.get("media", "")
 
 
 def _decided(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
@@ -613,6 +681,7 @@ def _decided(m: Meeting, r: Roster, d: dict, at: datetime) -> None:
             presiding=d.get("presiding"),
             abstained=list(d.get("abstained", [])),
             proposal=d["text"] if d.get("vote") is not None else None,
+            media=d.get("media", ""),
         )
     )
     _spend_check(m, f"beslut fattat kl. {hm(at, r.tz)}")
@@ -762,6 +831,11 @@ _APPLY = {
     "called_in": _called_in,
     "confirmed": _confirmed,
     "call": _call,
+    "shown": _shown,
+    "regained": _regained,
+    "grace_passed": _grace_passed,
+    "media_unavailable": _media_unavailable,
+    "media_available": _media_available,
     "signed": _signed,
     "paragraph_justerad": _paragraph_justerad,
     "corrected": _corrected,

@@ -170,6 +170,16 @@ def test_livekit_is_optional_and_the_grace_defaults_to_a_minute(tmp_path):
     assert config.livekit is None and config.bodies[0].video_grace_seconds == 60
 
 
+def test_p5_the_roster_reads_the_media_server_only_for_a_followed_call_with_livekit(tmp_path):
+    body = load_config(write(tmp_path, EXAMPLE.replace("video_grace_seconds = 60", "video_grace_seconds = 30"))).bodies[
+        0
+    ]
+    assert not body.roster(reads_media=True).reads_media  # video = "extern": nothing to read
+    body.video = "element-call"
+    roster = body.roster(reads_media=True)
+    assert roster.reads_media and roster.video_grace_seconds == 30 and not body.roster().reads_media
+
+
 def test_livekit_secret_from_the_environment(tmp_path, monkeypatch):
     path = write(tmp_path, EXAMPLE.replace("[[bodies]]", LIVEKIT + "\n[[bodies]]", 1))
     with pytest.raises(ConfigError, match="livekit.api_secret: saknas"):

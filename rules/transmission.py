@@ -1,0 +1,238 @@
+"""Sound and picture as the call's media server shows them (§§ 3–5, 10, 12), neutral to the
+server that shows them: the shell hands in, per person, camera ("on" | "off" | "none"),
+microphone ("on" | "muted" | "none") and connection, and when the server cannot be read.
+
+Theory of operation. With `Roster.reads_media` the call's server is evidence beside the call
+membership: one attests presence (and confirms a transmission back with !åter) only while the
+server shows what § 3 asks of a member or substitute (a camera on, a microphone track, a
+connection) or § 4 of a secretary or attendee (a microphone track). A microphone muted by its
+owner is sound: members mute while others speak. A microphone track gone or the connection lost
+is lost sound, with every consequence of `!avbrott ljud` (§§ 5, 10, 12). A camera off or gone is
+lost picture, registered with its time: tolerated in discussion, where the chair is told only
+when it lasts longer than `video_grace_seconds`, never at a check or decision (it spends a
+passed check and voids a running vote, as a reported loss does); it ends when the camera is on
+again. While the server cannot be read the bot relies on attestations, says so, and the
+protocol names the span.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from rules.actions import Accepted, Refused, Reply
+from rules.citations import Rule
+from rules.roster import Role, Roster
+from rules.state import Meeting, Phase, Shown, hm
+
+CAMERA = {"on": "kameran på", "off": "kameran avstängd", "none": "ingen kamera"}
+MICROPHONE = {"on": "mikrofonen på", "muted": "mikrofonen tystad", "none": "ingen mikrofon"}
+REASONS = {
+    "unreachable": "servern svarar inte",
+    "refused": "servern godtar inte botens nyckel",
+    "error": "servern svarar med fel",
+}
+_PHASES = frozenset({Phase.CONVENED, Phase.OPEN})
+
+
+def reads_media(m: Meeting | None, r: Roster) -> bool:
+    """Whether the media server is evidence now: read for this body, and readable."""
+    return r.reads_media and r.video == "element-call" and m is not None and m.media_down is None
+
+
+def needs_picture(r: Roster, user: str) -> bool:
+    """§ 3 asks moving picture of members (and substitutes, who may serve); § 4 sound only of others."""
+    person = r.person(user)
+    return person is not None and person.role in (Role.MEMBER, Role.SUBSTITUTE)
+
+
+def shown_for(m: Meeting, user: str) -> Shown | None:
+    """What the server shows for a person: their own connection, or, sharing a transmission
+    (§ 2) without one of their own, the partner's."""
+    own = m.shown.get(user)
+    partner = m.location.get(user)
+    if (own is None or not own.connected) and partner not in (None, "lokal"):
+        return m.shown.get(partner) or own
+    return own
+
+
+def describe(s: Shown | None) -> str:
+    if s is None or not s.connected:
+        return "ingen anslutning"
+    return f"{CAMERA[s.camera]}, {MICROPHONE[s.microphone]}"
+
+
+def lacking_now(m: Meeting, r: Roster, user: str) -> list[str]:
+    """What of § 3 (or § 4) the server does not show for a person now, in words; [] when all."""
+    s = shown_for(m, user)
+    if s is None or not s.connected:
+        return ["ingen anslutning"]
+    out = []
+    if needs_picture(r, user) and s.camera != "on":
+        out.append(CAMERA[s.camera])
+    if s.microphone == "none":
+        out.append(MICROPHONE["none"])
+    return out
+
+
+def refusal(m: Meeting, r: Roster, user: str, actor: str, what: str) -> Refused | None:
+    """§§ 3–4: one attests presence, or a transmission back, only with what the server shows.
+    One in the chair's room attests in the room."""
+    if not reads_media(m, r) or m.location.get(user) == "lokal":
+        return None
+    missing = lacking_now(m, r, user)
+    if not missing:
+        return None
+    rule, asked = (Rule.P3, "rörlig bild och ljud") if needs_picture(r, user) else (Rule.P4, "ljud")
+    who = "dig" if user == actor else r.label(user)
+    return Refused(
+        rule,
+        f"Samtalet visar för {who}: {describe(shown_for(m, user))}. Deltagandet kräver {asked} "
+        f"({'kameran på och ' if needs_picture(r, user) else ''}en mikrofon i samtalet; att tysta den "
+        f"går bra). Rätta det och skriv sedan {what}.",
+    )
+
+
+def names_since(m: Meeting, r: Roster, users) -> str:
+    """People lacking, each with what the server does not show and since when, where it is read
+    (for a refused check or a blocked decision)."""
+    out = []
+    for u in users:
+        s = shown_for(m, u) if reads_media(m, r) else None
+        missing = lacking_now(m, r, u) if s is not None else []
+        since = f" sedan kl. {hm(s.since, r.tz)}" if s is not None else ""
+        out.append(f"{r.label(u)} ({' och '.join(missing)}{since} enligt samtalet)" if missing else r.label(u))
+    return ", ".join(out)
+
+
+def roll_call(m: Meeting, r: Roster, user: str) -> dict:
+    """What a !närvarande records of the server: what it showed at the roll call."""
+    s = shown_for(m, user) if reads_media(m, r) else None
+    return {"shown": {"camera": s.camera, "microphone": s.microphone}} if s is not None else {}
+
+
+def evidence(m: Meeting, r: Roster) -> dict:
+    """What a check's end or a decision records of the server: that it showed every serving
+    person with sound and moving picture, or that the bot relied on attestations."""
+    if not (r.reads_media and r.video == "element-call"):
+        return {}
+    if m.media_down is not None:
+        return {"media": "attested"}
+    return {"media": "shown"}
+
+
+def status_lines(m: Meeting, r: Roster) -> list[str]:
+    """!status: camera, microphone and connection per serving member, as the call shows them."""
+    if not (r.reads_media and r.video == "element-call"):
+        return []
+    if m.media_down is not None:
+        return [f"Samtalets ljud och bild kan inte läsas sedan kl. {hm(m.media_down, r.tz)}: boten godtar intyganden."]
+    return ["Enligt samtalet: " + "; ".join(f"{r.label(u)}: {describe(shown_for(m, u))}" for u in m.serving(r))]
+
+
+def shown(
+    m: Meeting | None, r: Roster, user: str, camera: str, microphone: str, connected: bool, now: datetime
+) -> Accepted | None:
+    """The server shows something new for a person. A present person who lost sound has lost it
+    as with !avbrott ljud; one who lost picture, as with !avbrott bild, told to the chair at once
+    only where it spends a check or voids a vote (else after the grace, `tick`); a camera on
+    again ends a picture loss that the server registered."""
+    from rules.meeting import _drop, chair_now  # the sections' split moves these; no cycle then
+
+    if m is None or not (r.reads_media and r.video == "element-call") or m.phase not in _PHASES:
+        return None
+    if r.person(user) is None or camera not in CAMERA or microphone not in MICROPHONE:
+        return None
+    now_shown = Shown(camera, microphone, bool(connected), now)
+    before = m.shown.get(user)
+    if before is not None and (before.camera, before.microphone, before.connected) == (
+        camera,
+        microphone,
+        now_shown.connected,
+    ):
+        return None
+    events: list = [("shown", {"user": user, "camera": camera, "microphone": microphone, "connected": connected})]
+    replies: list[Reply] = []
+    watched = m.phase is Phase.OPEN and m.here(user) and m.location.get(user) != "lokal" and m.media_down is None
+    if not watched:
+        return Accepted(events)
+    drops = m.drops.get(user, set())
+    lost = []
+    if not now_shown.sound and "ljud" not in drops:
+        lost.append("ljud")
+    if needs_picture(r, user) and not now_shown.picture and "bild" not in drops:
+        lost.append("bild")
+    if lost:
+        matters = (m.vote is not None and user in m.vote.voters) or (
+            m.check is not None and (m.check.running or (m.check.passed and not m.check.spent_by))
+        )
+        drop, for_chair = _drop(m, r, user, lost, via="media")
+        events += drop
+        what = describe(now_shown)
+        if "ljud" in lost:
+            replies.append(
+                Reply(
+                    f"{r.label(user)}: samtalet visar {what} kl. {hm(now, r.tz)}; det antecknas som förlorat "
+                    "ljud (§§ 5, 10). Rätta det och skriv !åter.",
+                    mentions=(user,),
+                    reply=False,
+                )
+            )
+        if for_chair and ("ljud" in lost or matters):
+            chair = chair_now(m, r)
+            replies.append(Reply(f"{r.label(chair)}: {for_chair}", mentions=(chair,), reply=False))
+    elif now_shown.picture and "bild" in m.media_drops.get(user, {}):
+        events.append(("regained", {"user": user, "kind": "bild"}))
+    return Accepted(events, replies)
+
+
+def grace_due(m: Meeting, r: Roster) -> list[tuple[datetime, str, Accepted]]:
+    """Picture lost longer than the grace, for a serving member, not yet told to the chair (§ 5)."""
+    from rules.meeting import chair_now
+
+    if not (r.reads_media and r.video == "element-call") or m.phase is not Phase.OPEN:
+        return []
+    out = []
+    serving = m.serving(r)
+    for user, kinds in m.media_drops.items():
+        since = kinds.get("bild")
+        if since is None or user in m.grace_told or user not in serving:
+            continue
+        at = since + timedelta(seconds=r.video_grace_seconds)
+        chair = chair_now(m, r)
+        text = (
+            f"{r.label(chair)}: {r.label(user)} har varit utan rörlig bild sedan kl. {hm(since, r.tz)}, längre än "
+            f"{r.video_grace_seconds} sekunder. Kortvariga bilduppehåll godtas under diskussionen, men inte vid "
+            "proposition och beslut (§ 5)."
+        )
+        reply = Reply(text, mentions=tuple(dict.fromkeys((chair, user))), reply=False)
+        out.append((at, f"grace:{user}:{since.isoformat()}", Accepted([("grace_passed", {"user": user})], [reply])))
+    return out
+
+
+def unavailable(m: Meeting | None, r: Roster, reason: str, now: datetime) -> Accepted | None:
+    """The server cannot be read from now: said in the room at once; attestations count again."""
+    from rules.meeting import chair_now
+
+    if m is None or not (r.reads_media and r.video == "element-call") or m.phase not in _PHASES:
+        return None
+    if m.media_down is not None:
+        return None
+    code = reason if reason in REASONS else "error"
+    chair = chair_now(m, r)
+    text = (
+        f"{r.label(chair)}: samtalets ljud och bild kan inte läsas från kl. {hm(now, r.tz)} ({REASONS[code]}). "
+        "Tills vidare godtar boten vad var och en intygar (!närvarande, !ok, !avbrott), och protokollet "
+        "anger tiden (§§ 3, 12)."
+    )
+    return Accepted([("media_unavailable", {"reason": code})], [Reply(text, mentions=(chair,), reply=False)])
+
+
+def available(m: Meeting | None, r: Roster, now: datetime) -> Accepted | None:
+    """The server can be read again: said in the room, with the span the bot relied on attestations."""
+    if m is None or m.media_down is None:
+        return None
+    text = (
+        f"Samtalets ljud och bild kan läsas igen från kl. {hm(now, r.tz)}; mellan kl. {hm(m.media_down, r.tz)} "
+        f"och kl. {hm(now, r.tz)} godtog boten intyganden (§§ 3, 12)."
+    )
+    return Accepted([("media_available", {})], [Reply(text, reply=False)])

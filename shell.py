@@ -34,8 +34,10 @@ from commands.text import Message
 from config import BodyConfig, Config
 from matrix import content as shapes
 from matrix import rtc
+from media.livekit import Follow, LiveKitServer
+from media.record import CallMember, Camera, Microphone, Seen
 from minutes import calendar, protocol
-from rules import schedule
+from rules import schedule, transmission
 from rules import state as rules_state
 from rules.actions import Accepted, Command, Refused, Reply
 from rules.engine import Engine, FoldError, Step
@@ -90,6 +92,7 @@ class Body:
     # The room's call state (Element Call) by state key: (owner, devices). From the room state at
     # start-up and the state events after it; the meeting learns of it through the engine.
     call_slots: dict[str, tuple[str, list[rtc.Device]]] = field(default_factory=dict)
+    follow: Follow | None = None  # the call's media server, read with [livekit]
 
 
 def _word(cmd: Command) -> str:
@@ -134,8 +137,9 @@ class Shell:
         self.store = store
         tz = ZoneInfo(config.timezone)
         self.bodies: dict[str, Body] = {}
+        self.reads_media = config.livekit is not None
         for b in config.bodies:
-            roster = b.roster(tz)
+            roster = b.roster(tz, self.reads_media)
             self.bodies[b.id] = Body(b, roster, Engine(roster, name_meeting=self._name_meeting))
         self.meetings: dict[str, Meeting] = {}  # those loaded
         self.known: dict[str, str] = {}  # every meeting id -> its body id
@@ -154,6 +158,7 @@ class Shell:
         # calendar file; whether it is end-to-end encrypted, a fact the rules are given (§ 2).
         self.room_name: Callable[[str], str] = lambda room_id: ""
         self.room_encrypted: Callable[[str], bool] = lambda room_id: True
+        self.media_server: LiveKitServer | None = None  # with [livekit], made at the start of `run`
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -168,7 +173,11 @@ class Shell:
                 continue
             self.known[meeting_id] = body_id
             # Meetings stored before rosters were kept with them read the configuration's.
-            saved = BodyConfig.model_validate_json(convened_with).roster(tz) if convened_with else body.roster
+            saved = (
+                BodyConfig.model_validate_json(convened_with).roster(tz, self.reads_media)
+                if convened_with
+                else body.roster
+            )
             self.rosters[meeting_id] = saved
             body.meetings.append(meeting_id)
         for body in self.bodies.values():
@@ -243,13 +252,86 @@ class Shell:
                     b = b.model_copy(update={"room": body.config.room})
                     if b == body.config:
                         continue
-                body.config, body.roster = b, b.roster(tz)
+                body.config, body.roster = b, b.roster(tz, self.reads_media)
                 body.engine.upcoming = body.roster
                 if body.engine.meeting is None:
                     body.engine.roster = body.roster
                 later.append(f"{b.id}: den nya förteckningen gäller från nästa kallelse")
             self.limiter.burst = new.commands_per_minute
         return later
+
+    # --- the call's media server ([livekit]) -------------------------------------------------
+
+    def _follows(self) -> list[Follow]:
+        """A reader of the media server per body whose call is followed, seeded with what the
+        meeting last recorded, so that a change while the bot was away is seen as one."""
+        lk = self.config.livekit
+        if lk is None:
+            return []
+        self.media_server = LiveKitServer(lk.url, lk.api_key, lk.api_secret.get_secret_value())
+        for body in self.by_room.values():
+            if body.engine.roster.reads_media:
+                body.follow = Follow(
+                    self.media_server,
+                    body.room_id,
+                    functools.partial(self._call_members, body),
+                    functools.partial(self.on_media, body),
+                )
+                m = body.engine.meeting
+                for user, s in (m.shown if m else {}).items():
+                    body.follow.seen[user] = Seen(
+                        user, Camera(s.camera), Microphone(s.microphone), s.connected, s.since
+                    )
+        return [b.follow for b in self.by_room.values() if b.follow is not None]
+
+    def _call_members(self, body: Body) -> list[CallMember]:
+        """The room's call members by device: whom the server's participants may be."""
+        now = datetime.now(UTC)
+        users = {who for who, _ in body.call_slots.values()}
+        return [CallMember(u, d) for u in users for d in rtc.current(body.call_slots, u, now)]
+
+    async def on_media(self, body: Body, changes: list) -> None:
+        """The media server showed something new: the meeting is brought to what it shows."""
+        now = datetime.now(UTC)
+        async with self.lock:
+            await self._tick(body, now)
+            await self._media_sync(body, now)
+        self.outbox_wakeup.set()
+
+    async def _media_sync(self, body: Body, now: datetime) -> None:
+        """The meeting brought to what the reader last read (whether the server can be read, and
+        per person), stored and answered like a command under a source naming the reading, so
+        that a reading applies once. Before each command too: a meeting convened after people
+        joined the call learns what the server shows of them."""
+        follow, m = body.follow, body.engine.meeting
+        if follow is None or m is None:
+            return
+        wanted: list[tuple[str, Callable[[], Step | None]]] = []
+        engine = body.engine
+        if follow.down is not None and m.media_down is None:
+            down = follow.down
+            wanted.append(
+                (f"media:{m.id}:down:{down.since.isoformat()}", lambda: engine.media_unavailable(down.reason, now))
+            )
+        elif follow.down is None and m.media_down is not None:
+            wanted.append((f"media:{m.id}:up:{now.isoformat()}", lambda: engine.media_available(now)))
+        if follow.down is None:
+            for user, seen in list(follow.seen.items()):
+                wanted.append(
+                    (
+                        f"media:{m.id}:{user}:{seen.since.isoformat()}",
+                        lambda s=seen: engine.media(s.user, s.camera.value, s.microphone.value, s.connected, now),
+                    )
+                )
+        for source, step_now in wanted:
+            try:
+                step = step_now()
+            except FoldError:
+                log.exception("Samtalets ljud och bild kunde inte läggas in; sammanträdet läses om")
+                await self._reload(body)
+                return
+            if step is not None:
+                await self._commit(body, source, now, step, confirm=False)
 
     # --- what the transport hands over ---------------------------------------------------------
 
@@ -296,6 +378,8 @@ class Shell:
                 body.call_slots[state_key] = (user, rtc.kept(state_key, m.in_call.get(user, {})))
             return
         body.call_slots[state_key] = (sender, found)
+        if body.follow is not None:  # who the server's participants may be has changed
+            body.follow.wake()
         now = now or datetime.now(UTC)
         async with self.lock:
             await self._tick(body, now)
@@ -370,6 +454,7 @@ class Shell:
             if await self._handled(source):
                 return
             await self._tick(body, now)
+            await self._media_sync(body, now)
             parsed = commands.parse(msg, sender)
             if parsed is None:
                 return
@@ -577,6 +662,9 @@ class Shell:
         if expiries:
             first = min(expiries)
             out.append((f"{body.config.id}|call|{first}", datetime.fromisoformat(first)))
+        grace = transmission.grace_at(m, body.engine.roster)  # a camera off longer than the grace (§ 5)
+        if grace is not None:
+            out.append((f"{body.config.id}|grace|{grace.isoformat()}", grace))
         for rem in schedule.reminders(m, body.engine.roster):
             if not await self.store.is_handled(_reminder_source(m, rem.key)):
                 out.append((f"{body.config.id}|reminder|{rem.key}", rem.at))
@@ -589,7 +677,8 @@ class Shell:
         # The timers follow from these alone; most commands change none of them.
         check = (m.check.id, m.check.running) if m and m.check else None
         calls = min((e for d in m.in_call.values() for e in d.values() if e), default=None) if m else None
-        shape = (m.id, m.phase, m.start, m.opened_at, check, calls) if m else None
+        grace = transmission.grace_at(m, body.engine.roster) if m else None
+        shape = (m.id, m.phase, m.start, m.opened_at, check, calls, grace) if m else None
         if shape == body.timers_for:
             return
         body.timers_for = shape
@@ -723,6 +812,7 @@ class Shell:
         tasks = [
             asyncio.create_task(transport.sync_forever(stop, self, self.outbox_wakeup)),
             asyncio.create_task(self.outbox_forever(transport, stop)),
+            *(asyncio.create_task(follow.run()) for follow in self._follows()),
         ]
         stopping = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([stopping, *tasks], return_when=asyncio.FIRST_COMPLETED)
@@ -732,6 +822,8 @@ class Shell:
             await asyncio.gather(stopping, *tasks, return_exceptions=True)
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
+        if self.media_server is not None:
+            await self.media_server.close()
         for task in done:
             if task is not stopping and task.exception():
                 raise task.exception()

@@ -621,6 +621,11 @@ async def check(config: Config, warnings: list[str]) -> int:
             except NoAnswer as e:
                 print(f"Kontrollens enhet kunde inte loggas ut: {e}; ta bort den i Element.")
         await client.close()
+    if config.livekit is not None:  # the call's media server, read for sound and picture
+        from media.livekit import report
+
+        lk = config.livekit
+        faults += await report(lk.url, lk.api_key, lk.api_secret.get_secret_value(), CHECK_STEP_SECONDS)
     print("Att åtgärda: se ovan." if faults else "Allt i ordning.")
     return 1 if faults else 0
 

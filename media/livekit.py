@@ -210,3 +210,22 @@ class Follow:
                 await asyncio.wait_for(self._wake.wait(), self.interval)
             except TimeoutError:
                 pass
+
+
+async def report(url: str, api_key: str, api_secret: str, timeout: float = TIMEOUT_SECONDS) -> int:
+    """`bot.py check`: whether the server answers and takes the key, said; 1 when it must be fixed."""
+    server = LiveKitServer(url, api_key, api_secret, timeout=timeout)
+    try:
+        fault = await server.check()
+    finally:
+        await server.close()
+    if fault is None:
+        print(f"LiveKit-servern {url}: svarar och godtar nyckeln {api_key}: OK")
+        return 0
+    what = {
+        "unreachable": "svarade inte: kontrollera livekit.url, att servern är igång och att den nås härifrån",
+        "refused": "godtar inte nyckeln: kontrollera livekit.api_key och api_secret (DISTANSBOT_LIVEKIT__API_SECRET)",
+        "error": "svarade med fel",
+    }[fault.reason]
+    print(f"LiveKit-servern {url} {what} ({fault.detail})")
+    return 1

@@ -171,8 +171,8 @@ def shown(
         if "ljud" in lost:
             replies.append(
                 Reply(
-                    f"{r.label(user)}: samtalet visar {what} kl. {hm(now, r.tz)}; det antecknas som förlorat "
-                    "ljud (§§ 5, 10). Rätta det och skriv !åter.",
+                    f"{r.label(user)}: från kl. {hm(now, r.tz)} visar samtalet {what} för dig; det antecknas "
+                    "som förlorat ljud (§§ 5, 10). Rätta det och skriv !åter.",
                     mentions=(user,),
                     reply=False,
                 )
@@ -207,6 +207,11 @@ def grace_due(m: Meeting, r: Roster) -> list[tuple[datetime, str, Accepted]]:
         reply = Reply(text, mentions=tuple(dict.fromkeys((chair, user))), reply=False)
         out.append((at, f"grace:{user}:{since.isoformat()}", Accepted([("grace_passed", {"user": user})], [reply])))
     return out
+
+
+def grace_at(m: Meeting, r: Roster) -> datetime | None:
+    """When the next picture loss passes the grace: for the shell's timer."""
+    return min((at for at, _, _ in grace_due(m, r)), default=None)
 
 
 def unavailable(m: Meeting | None, r: Roster, reason: str, now: datetime) -> Accepted | None:

@@ -195,7 +195,7 @@ def test_p12_a_protocol_without_the_media_server_reads_and_is_fingerprinted_as_b
     d.checked()
     d.ok(CHAIR, "!beslut Bifall")
     md = d.protocol()
-    assert "enligt samtalet" not in md and "\"samtalet\"" not in d.protocol("json")
+    assert "enligt samtalet" not in md and '"samtalet"' not in d.protocol("json")
 
 
 def test_p3_p12_server_unreadable_is_said_at_once_falls_back_to_attestations_and_the_protocol_names_it():

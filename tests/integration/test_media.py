@@ -207,3 +207,167 @@ async def test_p3_server_gone_and_back_is_one_span_of_media_unavailable(sfu):
         assert back.since == down.since and back.until > down.since and watch.follow.down is None
         # The restarted server has no room: Anna's connection is gone until she joins again.
         await watch.state(ANNA, Camera.NONE, Microphone.NONE, connected=False)
+
+
+async def test_check_reports_the_media_server_answering_refusing_the_key_and_not_answering(sfu, capsys):
+    from media.livekit import report
+
+    assert await report(sfu.url, sfu.api_key, sfu.api_secret) == 0
+    assert "svarar och godtar nyckeln" in capsys.readouterr().out
+    assert await report(sfu.url, sfu.api_key, "fel-" + "x" * 40) == 1
+    assert "godtar inte nyckeln" in capsys.readouterr().out
+    started = asyncio.get_running_loop().time()
+    assert await report("http://127.0.0.1:9", sfu.api_key, sfu.api_secret, timeout=2) == 1
+    assert "svarade inte" in capsys.readouterr().out and asyncio.get_running_loop().time() - started < 10
+
+
+# --- the shell following the media server through a meeting (real LiveKit, real SQLite) ----------
+
+
+async def _eventually(check, timeout: float = 15) -> None:
+    for _ in range(int(timeout / 0.1)):
+        if check():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("inte inom tiden")
+
+
+async def test_p3_p5_p12_the_bot_follows_camera_microphone_and_connection_through_a_meeting(sfu, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from commands.text import Message
+    from config import BodyConfig, Config
+    from minutes import protocol
+    from shell import Shell
+    from storage import Store
+    from testing.stage import body_config
+
+    room = "!mediaroom:localhost"
+    config = Config.model_validate(
+        {
+            "matrix": {"homeserver": "http://127.0.0.1:1", "user_id": "@distansbot:localhost", "password": "x"},
+            "storage": {"database": str(tmp_path / "db.sqlite3"), "e2ee_store": str(tmp_path / "e2ee")},
+            "livekit": {"url": sfu.url, "api_key": sfu.api_key, "api_secret": sfu.api_secret},
+            "bodies": [BodyConfig(**body_config(room, video="element-call", check_timeout=60)).model_dump()],
+        }
+    )
+    bot = Shell(config, await Store.open(config.storage.database))
+    await bot.load()
+    body = bot.bodies["ks"]
+    body.room_id, bot.by_room[room] = room, body
+    (follow,) = bot._follows()
+    follow.interval = 0.2
+    task = asyncio.create_task(follow.run())
+    callers: list[lk.Caller] = []
+    said = 0
+
+    async def owed() -> list[str]:
+        nonlocal said
+        out = [o.content.get("body", "") for o in await bot.store.unsent() if o.kind == "m.room.message"]
+        new, said = out[said:], len(out)
+        return new
+
+    async def say(who: str, text: str) -> list[str]:
+        await bot.handle(body, f"${who}-{secrets.token_hex(4)}", Message(text), f"@{who}:localhost", datetime.now(UTC))
+        return await owed()
+
+    async def join(who: str, device: str, identity: str | None = None, camera: bool = True) -> lk.Caller:
+        content = {
+            "application": "m.call",
+            "call_id": "",
+            "scope": "m.room",
+            "device_id": device,
+            "expires": 14_400_000,
+        }
+        ts = int(datetime.now(UTC).timestamp() * 1000)
+        await bot.on_call_member(
+            room, f"$cm-{who}-{device}", f"_@{who}:localhost_{device}", content, f"@{who}:localhost", ts
+        )
+        caller = await lk.Caller(sfu, room_names(room)[0], identity or f"@{who}:localhost:{device}").connect()
+        callers.append(caller)
+        if camera:
+            await caller.publish("camera")
+        await caller.publish("microphone")
+        return caller
+
+    def shown(who: str, camera: str, microphone: str = "on") -> bool:
+        s = body.engine.meeting.shown.get(f"@{who}:localhost")
+        return s is not None and (s.camera, s.microphone) == (camera, microphone)
+
+    try:
+        start = (datetime.now(UTC) + timedelta(seconds=70)).replace(second=0, microsecond=0)
+        at = start.astimezone(body.engine.roster.tz).strftime("%Y-%m-%d %H:%M")
+        await say("anna", f"!kalla {at} distans\nMotivering: smittspridning\n1. Budget")
+        await say("anna", "!öppna")
+        people = {who: await join(who, who.upper()) for who in ("anna", "bo", "cecilia", "david", "eva")}
+        await _eventually(lambda: all(shown(w, "on") for w in people))
+
+        # § 3: the camera off at the roll call is refused, and accepted once it is on
+        people["david"].mute("camera")
+        await _eventually(lambda: shown("david", "off"))
+        (refused,) = await say("david", "!närvarande")
+        assert refused.startswith("⛔ § 3") and "kameran avstängd" in refused
+        people["david"].mute("camera", False)
+        await _eventually(lambda: shown("david", "on"))
+        for who in people:
+            await say(who, "!närvarande")
+        assert all(body.engine.meeting.here(f"@{w}:localhost") for w in people)
+
+        # A participant that maps to nobody: Erik's membership is on ERIK, the participant on OTHER
+        await join("erik", "ERIK", identity="@erik:localhost:OTHER")
+        await asyncio.sleep(1)
+        (refused,) = await say("erik", "!närvarande")
+        assert refused.startswith("⛔ § 3") and "ingen anslutning" in refused
+
+        await asyncio.sleep(max(0.0, (start - datetime.now(UTC)).total_seconds()))
+        await say("anna", "!ärende 1")
+        await say("anna", "!teknikkontroll")
+        for who in people:
+            await say(who, "!ok")
+        assert body.engine.meeting.check.passed
+
+        # § 5: a microphone muted by its owner is not lost sound
+        people["bo"].mute("microphone")
+        await _eventually(lambda: shown("bo", "on", "muted"))
+        assert "@bo:localhost" not in body.engine.meeting.drops
+
+        # §§ 5, 12: a camera turned off after the passed check spends it and blocks the decision
+        people["cecilia"].mute("camera")
+        await _eventually(lambda: "@cecilia:localhost" in body.engine.meeting.drops)
+        told = await owed()
+        assert any("gäller inte längre" in t for t in told)
+        (refused,) = await say("anna", "!beslut Bifall")
+        assert refused.startswith("⛔ § 5") and "kameran avstängd sedan kl." in refused
+        people["cecilia"].mute("camera", False)
+        await _eventually(lambda: "@cecilia:localhost" not in body.engine.meeting.drops)
+
+        # a microphone track unpublished is lost sound: the person and the chair are told
+        await people["eva"].unpublish("microphone")
+        await _eventually(lambda: "ljud" in body.engine.meeting.drops.get("@eva:localhost", set()))
+        told = await owed()
+        assert any(t.startswith("Eva Ek (V): från kl.") and "ingen mikrofon" in t for t in told)
+        assert (await say("eva", "!åter"))[0].startswith("⛔ § 3")
+        await people["eva"].publish("microphone")
+        await _eventually(lambda: shown("eva", "on"))
+        await say("eva", "!åter")
+
+        # the server stopped mid-meeting is noticed and said, and its return too
+        sfu.stop()
+        try:
+            await _eventually(lambda: body.engine.meeting.media_down is not None, timeout=20)
+            assert any("kan inte läsas" in t for t in await owed())
+        finally:
+            sfu.start()
+        await _eventually(lambda: body.engine.meeting.media_down is None, timeout=20)
+        assert any("kan läsas igen" in t for t in await owed())
+        md = protocol.render(
+            body.engine.meeting.id, "ks", await bot.store.events(body.engine.meeting.id), body.engine.roster, "md"
+        )
+        assert "Samtalet visade kameran på, mikrofonen på" in md and "kunde läsas igen" in md
+        assert "Vid kontrollen hade samtliga tjänstgörande ljud och rörlig bild enligt samtalet." in md
+    finally:
+        task.cancel()
+        for caller in callers:
+            await caller.disconnect()
+        await bot.media_server.close()
+        await bot.store.close()

@@ -24,6 +24,8 @@ EXIT_CONFIG = 78
 # each one sets: the secret is read as root by systemd and never sits in the file or the environment.
 CREDENTIALS = {"matrix-password": "password", "matrix-access-token": "access_token"}
 
+# The calls the bot can follow, by the configuration's `video`, as the room's people know them.
+_CALL_NAMES = {"element-call": "Element Call"}
 _MXID = r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(:\d+)?$"
 
 
@@ -151,6 +153,7 @@ class BodyConfig(_Strict):
             first_paragraph=self.first_paragraph,
             protocol_kept_at=self.protocol_kept_at,
             video=self.video,
+            call_name=_CALL_NAMES.get(self.video, ""),
             chair_room=self.place,
             organisation=self.organisation,
             reads_media=reads_media and self.video == "element-call",

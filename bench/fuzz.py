@@ -61,7 +61,7 @@ NOISE = [
     ":",
     "återta @eva:ex.se",
 ]
-CALL = dataclasses.replace(ROSTER, video="element-call")
+CALL = dataclasses.replace(ROSTER, call_name="Element Call")
 # Call membership content as a member's client may write it, readable or not (rtc.devices).
 TIMES = [None, 14_400_000, 0, -1, 10**15, -(10**15), 1.5, float("nan"), float("inf"), True, "60000", [1]]
 DEVICE_IDS = ["dev", "other", "", 7, None, ["dev"], "d" * 300, "a\nb"]

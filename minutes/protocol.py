@@ -25,8 +25,8 @@ from rules.actions import Accepted, Command
 from rules.anslag import last_day_to_justera
 from rules.citations import Rule, cite, protocol_text
 from rules.engine import Engine
-from rules.meeting import justering_plan, signer_roles
 from rules.roster import Roster
+from rules.signers import justering_plan, signer_roles
 from rules.state import Event, Meeting, Phase, Vote, apply
 from rules.words import anslag_lines, paragraphs_text, short_fingerprint, vote_how
 

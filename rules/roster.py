@@ -53,7 +53,8 @@ class Roster:
     place: str = ""  # the meeting room, as configured (for calendars)
     first_paragraph: int = 1  # the body's first protocol paragraph number in the first year it meets here
     protocol_kept_at: str = "Kommunkansliet"  # where the justerat protocol is kept (the anslag says)
-    video: str = "extern"  # "element-call": the bot follows the room's call and checks attestations
+    video: str = "extern"  # the transport's call product, for the shell; the rules read `call_name` only
+    call_name: str = ""  # the room's call as people know it, when the bot follows it and checks attestations
     chair_room: str = ""  # the body's `place`: the chair's room, the protocol's plats ("" at a distance only)
     # Whether the call's media server is read for camera, microphone and connection (a followed
     # call and [livekit] configured), and how long a camera may be off in discussion (§ 5).
@@ -85,6 +86,11 @@ class Roster:
     def label(self, user: str) -> str:
         person = self._index.get(user)
         return person.label if person else user
+
+    @property
+    def follows_call(self) -> bool:
+        """Whether the bot follows the room's call: who is in it decides what one may attest (§§ 3–5)."""
+        return bool(self.call_name)
 
     @property
     def everyone(self) -> tuple[str, ...]:

@@ -265,8 +265,8 @@ class Meeting:
     anslag: str | None = None  # ÅÅÅÅ-MM-DD the anslag was put up (KL 8 kap. 12 §), once recorded
     postings: list[Posting] = field(default_factory=list)
     amendments: list[Amendment] = field(default_factory=list)
-    # Who is in the room's video call (Element Call): user -> device -> when its membership
-    # expires (ISO time) or None; a user with no device is not in the call.
+    # Who is in the room's followed call (`Roster.follows_call`): user -> device -> when its
+    # membership expires (ISO time) or None; a user with no device is not in the call.
     in_call: dict[str, dict[str, str | None]] = field(default_factory=dict)
     # Before and during the meeting (KL 6 kap. 17 §): who reported förhinder (-> who reported it),
     # and the substitutes called in for a member: awaiting an answer, or confirmed (!tjänstgör).

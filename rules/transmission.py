@@ -17,12 +17,15 @@ protocol names the span.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from rules.actions import Accepted, Refused, Reply
+from rules.call import lose_transmission
 from rules.citations import Rule
+from rules.clock import CALL_PHASES, deadlines, grace_key
 from rules.roster import Role, Roster
 from rules.state import Meeting, Phase, Shown, hm
+from rules.who import chair_now
 
 CAMERA = {"on": "kameran på", "off": "kameran avstängd", "none": "ingen kamera"}
 MICROPHONE = {"on": "mikrofonen på", "muted": "mikrofonen tystad", "none": "ingen mikrofon"}
@@ -31,12 +34,16 @@ REASONS = {
     "refused": "servern godtar inte botens nyckel",
     "error": "servern svarar med fel",
 }
-_PHASES = frozenset({Phase.CONVENED, Phase.OPEN})
+
+
+def followed(r: Roster) -> bool:
+    """Whether the body's call is followed and its media server read ([livekit])."""
+    return r.reads_media and r.follows_call
 
 
 def reads_media(m: Meeting | None, r: Roster) -> bool:
     """Whether the media server is evidence now: read for this body, and readable."""
-    return r.reads_media and r.video == "element-call" and m is not None and m.media_down is None
+    return followed(r) and m is not None and m.media_down is None
 
 
 def needs_picture(r: Roster, user: str) -> bool:
@@ -113,7 +120,7 @@ def roll_call(m: Meeting, r: Roster, user: str) -> dict:
 def evidence(m: Meeting, r: Roster) -> dict:
     """What a check's end or a decision records of the server: that it showed every serving
     person with sound and moving picture, or that the bot relied on attestations."""
-    if not (r.reads_media and r.video == "element-call"):
+    if not followed(r):
         return {}
     if m.media_down is not None:
         return {"media": "attested"}
@@ -122,7 +129,7 @@ def evidence(m: Meeting, r: Roster) -> dict:
 
 def status_lines(m: Meeting, r: Roster) -> list[str]:
     """!status: camera, microphone and connection per serving member, as the call shows them."""
-    if not (r.reads_media and r.video == "element-call"):
+    if not followed(r):
         return []
     if m.media_down is not None:
         return [f"Samtalets ljud och bild kan inte läsas sedan kl. {hm(m.media_down, r.tz)}: boten godtar intyganden."]
@@ -136,9 +143,7 @@ def shown(
     as with !avbrott ljud; one who lost picture, as with !avbrott bild, told to the chair at once
     only where it spends a check or voids a vote (else after the grace, `tick`); a camera on
     again ends a picture loss that the server registered."""
-    from rules.meeting import _drop, chair_now  # the sections' split moves these; no cycle then
-
-    if m is None or not (r.reads_media and r.video == "element-call") or m.phase not in _PHASES:
+    if m is None or not followed(r) or m.phase not in CALL_PHASES:
         return None
     if r.person(user) is None or camera not in CAMERA or microphone not in MICROPHONE:
         return None
@@ -165,7 +170,7 @@ def shown(
         matters = (m.vote is not None and user in m.vote.voters) or (
             m.check is not None and (m.check.running or (m.check.passed and not m.check.spent_by))
         )
-        drop, for_chair = _drop(m, r, user, lost, via="media")
+        drop, for_chair = lose_transmission(m, r, user, lost, via="media")
         events += drop
         what = describe(now_shown)
         if "ljud" in lost:
@@ -185,40 +190,31 @@ def shown(
     return Accepted(events, replies)
 
 
-def grace_due(m: Meeting, r: Roster) -> list[tuple[datetime, str, Accepted]]:
-    """Picture lost longer than the grace, for a serving member, not yet told to the chair (§ 5)."""
-    from rules.meeting import chair_now
-
-    if not (r.reads_media and r.video == "element-call") or m.phase is not Phase.OPEN:
-        return []
-    out = []
-    serving = m.serving(r)
-    for user, kinds in m.media_drops.items():
-        since = kinds.get("bild")
-        if since is None or user in m.grace_told or user not in serving:
-            continue
-        at = since + timedelta(seconds=r.video_grace_seconds)
-        chair = chair_now(m, r)
-        text = (
-            f"{r.label(chair)}: {r.label(user)} har varit utan rörlig bild sedan kl. {hm(since, r.tz)}, längre än "
-            f"{r.video_grace_seconds} sekunder. Kortvariga bilduppehåll godtas under diskussionen, men inte vid "
-            "proposition och beslut (§ 5)."
-        )
-        reply = Reply(text, mentions=tuple(dict.fromkeys((chair, user))), reply=False)
-        out.append((at, f"grace:{user}:{since.isoformat()}", Accepted([("grace_passed", {"user": user})], [reply])))
-    return out
-
-
 def grace_at(m: Meeting, r: Roster) -> datetime | None:
-    """When the next picture loss passes the grace: for the shell's timer."""
-    return min((at for at, _, _ in grace_due(m, r)), default=None)
+    """When the next picture loss passes the grace (`rules.clock`): for the shell's timer."""
+    return next((at for at, key in deadlines(m, r) if key.startswith("grace:")), None)
+
+
+def grace_passed(m: Meeting, r: Roster, key: str, at: datetime) -> Accepted | None:
+    """A serving member's picture lost longer than the grace (`rules.clock.grace_key`): the
+    chair is told, once (§ 5)."""
+    found = [(u, k["bild"]) for u, k in m.media_drops.items() if "bild" in k and grace_key(u, k["bild"]) == key]
+    if not found:
+        return None
+    ((user, since),) = found
+    chair = chair_now(m, r)
+    text = (
+        f"{r.label(chair)}: {r.label(user)} har varit utan rörlig bild sedan kl. {hm(since, r.tz)}, längre än "
+        f"{r.video_grace_seconds} sekunder. Kortvariga bilduppehåll godtas under diskussionen, men inte vid "
+        "proposition och beslut (§ 5)."
+    )
+    reply = Reply(text, mentions=tuple(dict.fromkeys((chair, user))), reply=False)
+    return Accepted([("grace_passed", {"user": user})], [reply])
 
 
 def unavailable(m: Meeting | None, r: Roster, reason: str, now: datetime) -> Accepted | None:
     """The server cannot be read from now: said in the room at once; attestations count again."""
-    from rules.meeting import chair_now
-
-    if m is None or not (r.reads_media and r.video == "element-call") or m.phase not in _PHASES:
+    if m is None or not followed(r) or m.phase not in CALL_PHASES:
         return None
     if m.media_down is not None:
         return None

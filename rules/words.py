@@ -88,3 +88,8 @@ def short_fingerprint(fp: str) -> str:
     """A fingerprint as the room shows it: the first 16 hex digits in groups of four (fewer
     when fewer were typed)."""
     return " ".join(fp[i : i + 4] for i in range(0, min(len(fp), 16), 4))
+
+
+def names(r: Roster, users) -> str:
+    """People by their labels, as a list in a sentence."""
+    return ", ".join(r.label(u) for u in users)

@@ -19,7 +19,7 @@ from rules.citations import Rule
 from rules.state import hm
 from tests.driver import CHAIR, KALLA, M3, M4, M5, MEMBERS, ROSTER, SECR, SUB1, SUB2, TJP, VICE, Driver
 
-CALL = dataclasses.replace(ROSTER, video="element-call")
+CALL = dataclasses.replace(ROSTER, call_name="Element Call")
 T0 = 1_796_000_000_000  # an origin_server_ts in ms
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from rules.actions import Accepted, Command
 from rules.citations import Rule
-from rules.meeting import next_in_turn
+from rules.seats import next_in_turn
 from tests.driver import CHAIR, M3, M4, M5, MEMBERS, SECR, SUB1, SUB2, TJP, VICE, Driver
 
 VOTE = "!votering Bifall / Avslag"

@@ -111,7 +111,7 @@ STEP = st.one_of(
     st.tuples(st.just("call"), st.tuples(someone, st.booleans())),
     st.tuples(st.just("sign"), st.permutations(PEOPLE)),
 )
-CALL = dataclasses.replace(ROSTER, video="element-call")
+CALL = dataclasses.replace(ROSTER, call_name="Element Call")
 OPENING = [(CHAIR, KALLA), (CHAIR, "!öppna")] + [(u, "!närvarande") for u in (*MEMBERS, SUB1, SUB2, SECR)]
 OPENING.append((CHAIR, f"!justerare {VICE} {MEMBERS[2]}"))  # so that random meetings reach justering
 OPENING += [("called", None)]  # the time in the kallelse comes: items may be taken up (§ 1)

@@ -261,6 +261,10 @@ def media_evidence(d: dict[str, Any], when: str) -> str:
     """What a check or a decision records of the call's media server (§§ 3, 5, 12), as a sentence."""
     if d.get("samtalet") == "shown":
         return f" {when} hade samtliga tjänstgörande ljud och rörlig bild enligt samtalet."
+    if d.get("samtalet") == "shown_remote":
+        return f" {when} hade samtliga tjänstgörande på distans ljud och rörlig bild enligt samtalet."
+    if d.get("samtalet") == "lacking":
+        return f" {when} visade samtalet inte ljud och rörlig bild för alla tjänstgörande ({cite(Rule.P3)})."
     if d.get("samtalet") == "attested":
         return f" {when} kunde samtalets ljud och bild inte läsas; ledamöternas intyganden godtogs ({cite(Rule.P3)})."
     return ""

@@ -124,7 +124,12 @@ def evidence(m: Meeting, r: Roster) -> dict:
         return {}
     if m.media_down is not None:
         return {"media": "attested"}
-    return {"media": "shown"}
+    # One in the chair's room is seen there, not in the call (§ 2); the rest must all be shown so
+    # (a decision is blocked otherwise, but the record says what was so, whatever blocked it).
+    remote = [u for u in m.serving(r) if m.location.get(u) != "lokal"]
+    if any(lacking_now(m, r, u) for u in remote):
+        return {"media": "lacking", "lacking": [u for u in remote if lacking_now(m, r, u)]}
+    return {"media": "shown" if len(remote) == len(m.serving(r)) else "shown_remote"}
 
 
 def status_lines(m: Meeting, r: Roster) -> list[str]:
@@ -156,38 +161,49 @@ def shown(
     ):
         return None
     events: list = [("shown", {"user": user, "camera": camera, "microphone": microphone, "connected": connected})]
-    replies: list[Reply] = []
-    watched = m.phase is Phase.OPEN and m.here(user) and m.location.get(user) != "lokal" and m.media_down is None
-    if not watched:
+    if not _watched(m, user):
         return Accepted(events)
-    drops = m.drops.get(user, set())
-    lost = []
-    if not now_shown.sound and "ljud" not in drops:
-        lost.append("ljud")
-    if needs_picture(r, user) and not now_shown.picture and "bild" not in drops:
-        lost.append("bild")
+    lost, replies = _losses(m, r, user, now_shown, now)
     if lost:
-        matters = (m.vote is not None and user in m.vote.voters) or (
-            m.check is not None and (m.check.running or (m.check.passed and not m.check.spent_by))
-        )
-        drop, for_chair = lose_transmission(m, r, user, lost, via="media")
-        events += drop
-        what = describe(now_shown)
-        if "ljud" in lost:
-            replies.append(
-                Reply(
-                    f"{r.label(user)}: från kl. {hm(now, r.tz)} visar samtalet {what} för dig; det antecknas "
-                    "som förlorat ljud (§§ 5, 10). Rätta det och skriv !åter.",
-                    mentions=(user,),
-                    reply=False,
-                )
-            )
-        if for_chair and ("ljud" in lost or matters):
-            chair = chair_now(m, r)
-            replies.append(Reply(f"{r.label(chair)}: {for_chair}", mentions=(chair,), reply=False))
+        events += lost
     elif now_shown.picture and "bild" in m.media_drops.get(user, {}):
         events.append(("regained", {"user": user, "kind": "bild"}))
     return Accepted(events, replies)
+
+
+def _watched(m: Meeting, user: str) -> bool:
+    """Whose transmission the server's word decides: one present at the open meeting, at a
+    distance (one in the chair's room is seen there), while the server can be read."""
+    return m.phase is Phase.OPEN and m.here(user) and m.location.get(user) != "lokal" and m.media_down is None
+
+
+def _losses(m: Meeting, r: Roster, user: str, s: Shown, now: datetime) -> tuple[list, list[Reply]]:
+    """What the server showing `s` means for a watched person not yet recorded as without it:
+    sound lost as with !avbrott ljud, told to the person and the chair; picture lost as with
+    !avbrott bild, told to the chair at once only where it spends a check or voids a vote."""
+    drops = m.drops.get(user, set())
+    lost = [k for k, ok in (("ljud", s.sound), ("bild", s.picture or not needs_picture(r, user))) if not ok]
+    lost = [k for k in lost if k not in drops]
+    if not lost:
+        return [], []
+    matters = (m.vote is not None and user in m.vote.voters) or (
+        m.check is not None and (m.check.running or bool(m.check.passed and not m.check.spent_by))
+    )
+    events, for_chair = lose_transmission(m, r, user, lost, via="media")
+    replies = []
+    if "ljud" in lost:
+        replies.append(
+            Reply(
+                f"{r.label(user)}: från kl. {hm(now, r.tz)} visar samtalet {describe(s)} för dig; det antecknas "
+                "som förlorat ljud (§§ 5, 10). Rätta det och skriv !åter.",
+                mentions=(user,),
+                reply=False,
+            )
+        )
+    if for_chair and ("ljud" in lost or matters):
+        chair = chair_now(m, r)
+        replies.append(Reply(f"{r.label(chair)}: {for_chair}", mentions=(chair,), reply=False))
+    return events, replies
 
 
 def grace_at(m: Meeting, r: Roster) -> datetime | None:
@@ -229,11 +245,21 @@ def unavailable(m: Meeting | None, r: Roster, reason: str, now: datetime) -> Acc
 
 
 def available(m: Meeting | None, r: Roster, now: datetime) -> Accepted | None:
-    """The server can be read again: said in the room, with the span the bot relied on attestations."""
+    """The server can be read again: said in the room, with the span the bot relied on
+    attestations; what it shows counts again, also for one who attested while it could not be
+    read (a loss it shows now is recorded now)."""
     if m is None or m.media_down is None:
         return None
     text = (
         f"Samtalets ljud och bild kan läsas igen från kl. {hm(now, r.tz)}; mellan kl. {hm(m.media_down, r.tz)} "
         f"och kl. {hm(now, r.tz)} godtog boten intyganden (§§ 3, 12)."
     )
-    return Accepted([("media_available", {})], [Reply(text, reply=False)])
+    events: list = [("media_available", {})]
+    replies = [Reply(text, reply=False)]
+    if m.phase is Phase.OPEN:
+        for user in [u for u in m.present if m.here(u) and m.location.get(u) != "lokal"]:
+            lost, told = _losses(m, r, user, m.shown.get(user) or Shown("none", "none", False, now), now)
+            voided = any(kind == "vote_ended" for kind, _ in events)  # a vote ends once
+            events += [e for e in lost if not (voided and e[0] == "vote_ended")]
+            replies += told
+    return Accepted(events, replies)

@@ -210,6 +210,7 @@ def test_p3_p12_server_unreadable_is_said_at_once_falls_back_to_attestations_and
     back = d.media_up()
     assert "godtog boten intyganden" in back.replies[0].text
     assert d.m.media_spans and d.m.media_spans[0][1] is not None
+    d.media(M3, "on", "on")
     for user in EVERYONE:
         if user != M3:
             joined(d, user)
@@ -250,3 +251,37 @@ def test_p3_hostile_values_from_the_server_change_nothing():
     d = meeting()
     assert d.media(M3, "blurred", "on") is None and d.media(M3, "on", "loud") is None
     assert d.media("@mallory:ex.se", "on", "on") is None
+
+
+def test_p3_p5_one_who_attested_while_the_server_could_not_be_read_is_held_to_it_once_it_can():
+    d = meeting()
+    d.media_down()
+    d.media(M3, "off", "on")  # not read: nothing follows from it
+    assert M3 not in d.m.drops
+    out = d.media_up()  # read again: what it shows counts from now
+    assert d.m.drops[M3] == {"bild"} and out.replies[0].text.startswith("Samtalets ljud och bild kan läsas igen")
+
+
+def test_p3_p5_a_state_recorded_while_unreadable_counts_once_the_server_can_be_read():
+    d = convened()
+    joined(d, M3, camera="off")
+    d.media_down()
+    d.ok(M3, "!närvarande")  # attested
+    for user in EVERYONE:
+        if user != M3:
+            joined(d, user)
+            d.ok(user, "!närvarande")
+    d.until_called()
+    d.ok(CHAIR, "!ärende 1")
+    d.media_up()  # the server shows her camera off, as before: a picture loss from now
+    assert d.m.drops[M3] == {"bild"} and "bild" in d.m.media_drops[M3]
+    assert d.refused(CHAIR, "!teknikkontroll").rule is Rule.P5
+
+
+def test_p2_p12_with_one_in_the_chairs_room_the_record_speaks_of_those_at_a_distance():
+    d = meeting()
+    d.ok(CHAIR, f"!lokal {M3}")
+    d.media(M3, "none", "none", connected=False)
+    d.checked()
+    d.ok(CHAIR, "!beslut Bifall")
+    assert "Vid beslutet hade samtliga tjänstgörande på distans ljud och rörlig bild enligt samtalet." in d.protocol()

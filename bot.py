@@ -111,7 +111,7 @@ async def _new_device(config: Config) -> int:
 
 # Libraries that say at INFO what they do (fontTools every table of every font it subsets for a
 # PDF, nio every request, apscheduler every job) are heard only when something is wrong: the log
-# is the bot's one line per command (shell.py) and what needs the administrator.
+# is the bot's one line per command (shell/loop.py) and what needs the administrator.
 QUIET_LIBRARIES = ("fontTools", "nio", "apscheduler")
 
 

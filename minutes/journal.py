@@ -13,6 +13,7 @@ from datetime import datetime
 
 from minutes.layout import media_evidence
 from rules.citations import Rule, cite, protocol_text
+from rules.events import covers
 from rules.roster import Roster
 from rules.state import Event, Meeting, apply, date_time, hm
 from rules.transmission import CAMERA, MICROPHONE, REASONS
@@ -373,3 +374,5 @@ _LINE = {
     "posted": lambda m, r, d: f"Protokollet visades i rummet (fingeravtryck {short_fingerprint(d['fingerprint'])}).",
     "anslag": _anslag,
 }
+
+covers("the journal (minutes.journal._LINE)", _LINE)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from rules.citations import Rule
+from rules.events import check
 
 _QUOTED = re.compile(r"(«[^»]*»)")  # what a person wrote, as a refusal quotes it
 
@@ -64,6 +65,10 @@ class Accepted:
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     replies: list[Reply] = field(default_factory=list)  # none: a ✅ reaction
     new_meeting: bool = False
+
+    def __post_init__(self) -> None:
+        for kind, data in self.events:  # nothing reaches the log that `rules.events` does not declare
+            check(kind, data)
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,10 @@ from datetime import datetime
 from rules.actions import Accepted, Refused, Reply
 from rules.citations import Rule
 from rules.clock import CALL_PHASES
+from rules.model import Meeting, Phase
 from rules.roster import Roster
-from rules.state import Meeting, Phase, hm
 from rules.who import chair_now
+from rules.words import say
 
 
 def in_call(m: Meeting, user: str, devices: dict[str, dict[str, str | None]] | None = None) -> bool:
@@ -50,19 +51,13 @@ def call(m: Meeting | None, r: Roster, user: str, devices: dict[str, str | None]
             drop, for_chair = lose_transmission(m, r, who, kinds, via="call")
             voided = any(kind == "vote_ended" for kind, _ in events)  # a vote ends once
             events += [e for e in drop if not (voided and e[0] == "vote_ended")]
-            what = (
-                "du har lämnat videosamtalet"
-                if who == user
-                else f"du delar överföring med {r.label(user)}, som har lämnat videosamtalet"
-            )
-            text = (
-                f"{r.label(who)}: {what} kl. {hm(now, r.tz)}; det antecknas som förlorat ljud och bild "
-                "(§§ 5, 10). Anslut igen och skriv !åter."
-            )
+            text = say("call.left_call", r, who=who, user=user, at=now)
             replies.append(Reply(text, mentions=(who,), reply=False))
             if for_chair:
                 chair = chair_now(m, r)
-                replies.append(Reply(f"{r.label(chair)}: {for_chair}", mentions=(chair,), reply=False))
+                replies.append(
+                    Reply(say("call.to_chair", r, chair=chair, text=for_chair), mentions=(chair,), reply=False)
+                )
     return Accepted(events, replies)
 
 
@@ -71,41 +66,23 @@ def not_in_call(m: Meeting, r: Roster, user: str, actor: str, rule: Rule, what: 
     chair's room attests in the room)."""
     if not r.follows_call or in_call(m, user) or m.location.get(user) == "lokal":
         return None
-    who = "Du är" if user == actor else f"{r.label(user)} är"
-    return Refused(
-        rule,
-        f"{who} inte med i rummets videosamtal ({r.call_name}). Anslut till samtalet och skriv sedan {what}.",
-    )
+    return Refused(rule, say("call.not_in_call", r, user=user, actor=actor, then=what))
 
 
 def lose_transmission(m: Meeting, r: Roster, user: str, kinds: list[str], via: str = "") -> tuple[list, str]:
     """Lost audio and/or video (§§ 5, 10): the events, a running vote the person is in made
     void, and what it means for the chair, who must act on it ("" for one who does not serve
     and is in no vote: nothing to do). `via` is "call" when the call registered it."""
-    who = r.label(user)
     serving = user in m.serving(r)
     running = m.check is not None and m.check.running
-    lost = {("ljud",): "ljudet", ("bild",): "bilden"}.get(tuple(kinds), "ljud och bild")
-    if not serving:
-        text = ""
-    elif "ljud" in kinds:
-        text = (
-            f"{who} har förlorat {lost}. Ljudet måste fungera för tjänstgörande ledamöter (§ 5). "
-            "Sammanträdet kan ajourneras med !ajournera och återupptas först när överföringen "
-            "fungerar (!åter) eller en ersättare har trätt in (!ersätt) (§ 10)."
-        )
-    else:
-        text = (
-            f"{who} har förlorat bilden. Kortvariga bilduppehåll godtas under diskussionen, "
-            "men inte när ordföranden ställer proposition och beslut fattas (§ 5)."
-        )
     events: list = [("dropped", {"user": user, "kind": kind} | ({"via": via} if via else {})) for kind in kinds]
     vote = m.vote
     if vote and user in vote.voters:
         cause = {"code": "dropped", "user": user, "kind": kinds[0]}
         events.append(("vote_ended", {"id": vote.id, "how": "void", "cause": cause}))
-        void = f"Votering {vote.id} är ogiltig: gör en ny teknikkontroll och votera igen (§§ 5, 12)."
-        text = f"{text} {void}" if text else f"{who} har förlorat {lost}. {void}"
-    elif serving and not running and m.check and m.check.passed and not m.check.spent_by:
-        text += " Den godkända teknikkontrollen gäller inte längre: gör en ny före beslut (§ 12)."
+        void = vote.id
+    else:
+        void = None
+        spends = serving and not running and m.check is not None and m.check.passed and not m.check.spent_by
+    text = say("call.lost", r, user=user, kinds=kinds, serving=serving, void=void, spends=void is None and bool(spends))
     return events, text

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
+from rules.model import Meeting, Phase
 from rules.roster import Roster
 from rules.schedule import reminders
-from rules.state import Meeting, Phase
 
 # A call membership counts while the meeting is convened (the roll call is made in the call) or open.
 CALL_PHASES = frozenset({Phase.CONVENED, Phase.OPEN})

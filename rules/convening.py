@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 from rules.actions import Accepted, Command, Outcome, Refused, Reply
 from rules.citations import Rule
 from rules.items import find_item
+from rules.model import Meeting, Phase
 from rules.register import handles
 from rules.roster import Roster
-from rules.state import Meeting, Phase, date_time, hm
+from rules.words import say
 
 
 def starts_meeting(m: Meeting | None, cmd: Command) -> bool:
@@ -25,11 +26,9 @@ def _kalla(m: Meeting | None, r: Roster, cmd: Command, now: datetime) -> Outcome
     assert c is not None  # the parser sets it or an error
     start = c.start.replace(tzinfo=r.tz)
     if start.astimezone(UTC).astimezone(r.tz).replace(tzinfo=None) != c.start:
-        return Refused(
-            Rule.P1, f"Klockslaget {c.start:%H.%M} finns inte den dagen (sommartiden börjar). Välj en annan tid."
-        )
+        return Refused(Rule.P1, say("convening.no_such_time", r, start=c.start))
     if start <= now:
-        return Refused(Rule.P1, f"Tiden {date_time(start, r.tz)} har redan varit. Kalla till en kommande tid.")
+        return Refused(Rule.P1, say("convening.time_passed", r, start=start))
     replacing = not starts_meeting(m, cmd)
     numbered = _numbered_before(m, r) if replacing and m is not None else numbered_after(m, r)
     data = {
@@ -40,23 +39,14 @@ def _kalla(m: Meeting | None, r: Roster, cmd: Command, now: datetime) -> Outcome
         "first_paragraph": first_paragraph(numbered, r, start),  # until it is opened, for the kallelse's day
         "numbered": numbered,
     }
-    lines = [
-        ("NY KALLELSE (ersätter den tidigare)" if replacing else "KALLELSE")
-        + f" till {r.name}s {c.form}sammanträde {date_time(start, r.tz)}",
-        f"Motivering (§ 1): {c.motivation}",
-        "",
-        "Föredragningslista:",
-        *(agenda_line(i.n, i.title, i.klass, i.dnr, None, None) for i in c.agenda),
-        "",
-        "Anslut i enrum, så att ingen obehörig kan se eller höra (§ 2). Ledamöter och "
-        "tjänstgörande ersättare deltar med ljud och rörlig bild (§ 3); sekreterare och "
-        "övriga med ljud (§ 4).",
-    ]
+    agenda = [agenda_line(i.n, i.title, i.klass, i.dnr, None, None) for i in c.agenda]
+    text = say(
+        "convening.kallelse", r, replacing=replacing, form=c.form, start=start, motivation=c.motivation, agenda=agenda
+    )
     called = tuple(p.user for p in (*r.members, *r.substitutes, *r.attendees))
-    lines.append("Kalenderfil bifogas (.ics).")
     return Accepted(
         events=[("convened", data)],
-        replies=[Reply("\n".join(lines), mentions=called, attach="calendar")],
+        replies=[Reply(text, mentions=called, attach="calendar")],
         new_meeting=not replacing,
     )
 
@@ -91,22 +81,16 @@ def first_paragraph(numbered: dict[str, int], r: Roster, day: datetime) -> int:
 
 
 def agenda_line(n: int, title: str, klass: str, dnr: str, allowed: str | None, approved: str | None) -> str:
-    head = f"{n}. {title}" + (f" ({dnr})" if dnr else "")
-    if not klass:
-        return head
-    if klass == "säkerhetsskydd":
-        state = "godkänt av säkerhetsskyddschefen" if approved else "kräver säkerhetsskyddschefens !godkänn"
-        return f"{head} [säkerhetsskydd – {state} (§ 8)]"
-    state = "tillåtet av ordföranden" if allowed else "kräver ordförandens !tillåt"
-    return f"{head} [{klass} – {state} (§ 7)]"
+    """An item as the kallelse and the agenda list it, with the permission it needs (§§ 7–8)."""
+    return say(
+        "convening.agenda_line", None, n=n, title=title, klass=klass, dnr=dnr, allowed=allowed, approved=approved
+    )
 
 
 @handles("inställ")
 def _inställ(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     called = tuple(p.user for p in (*r.members, *r.substitutes, *r.attendees))
-    text = f"{r.name}s sammanträde {date_time(m.start, r.tz)} är INSTÄLLT." if m.start else ""
-    if cmd.text:
-        text += f" Skäl: {cmd.text}"
+    text = say("convening.cancelled", r, start=m.start, reason=cmd.text)
     return Accepted([("cancelled", {"reason": cmd.text})], [Reply(text, mentions=called, attach="calendar")])
 
 
@@ -118,24 +102,10 @@ OPEN_EARLY = timedelta(minutes=15)
 def _öppna(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     assert m.start is not None
     if cmd.actor != r.chair and now < m.start:
-        return Refused(
-            Rule.P1,
-            "Ordföranden öppnar sammanträdet. En vice ordförande kan öppna det när ordföranden inte "
-            f"kan, från kl. {hm(m.start, r.tz)} då ledamöterna är kallade.",
-        )
+        return Refused(Rule.P1, say("convening.chair_opens", r, start=m.start))
     if now < m.start - OPEN_EARLY:
-        return Refused(
-            Rule.P1,
-            f"Sammanträdet är kallat till {date_time(m.start, r.tz)}. Det kan öppnas tidigast "
-            f"kl. {hm(m.start - OPEN_EARLY, r.tz)}, eftersom ledamöterna är kallade till den tiden. "
-            "Vill du hålla det tidigare: kalla på nytt med !kalla.",
-        )
-    text = (
-        f"{r.name}s sammanträde är öppnat kl. {hm(now, r.tz)}. UPPROP: svara !närvarande "
-        "(ordföranden också: den som leder sammanträdet ska själv vara anmäld och tjänstgöra).\n"
-        "Ledamöter och ersättare intygar därmed att ni är uppkopplade i enrum med fungerande "
-        "ljud och bild (§§ 2–3); sekreterare och övriga intygar enrum och ljud (§§ 2, 4)."
-    )
+        return Refused(Rule.P1, say("convening.too_early", r, start=m.start, earliest=m.start - OPEN_EARLY))
+    text = say("convening.opened", r, at=now)
     # The numbers follow the year of the day the meeting is held, whenever it was convened for.
     opened = {"first_paragraph": first_paragraph(_numbered_before(m, r), r, now)}
     return Accepted([("opened", opened)], [Reply(text, mentions=r.everyone)])
@@ -148,11 +118,10 @@ def _utgår(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return n
     item = m.items[n]
     if item.taken_up:
-        return Refused(Rule.KL_6_33, f"Ärende {n} har redan tagits upp (§ {item.paragraph}) och kan inte utgå.")
+        return Refused(Rule.KL_6_33, say("convening.taken_up_already", r, n=n, paragraph=item.paragraph))
     if item.struck is not None:
-        return Refused(Rule.KL_6_33, f"Ärende {n} har redan utgått.")
-    why = f" Skäl: {cmd.text}" if cmd.text else ""
+        return Refused(Rule.KL_6_33, say("convening.struck_already", r, n=n))
     return Accepted(
         [("struck", {"n": n, "reason": cmd.text})],
-        [Reply(f"Ärende {n} ({item.title}) utgår från föredragningslistan.{why}")],
+        [Reply(say("convening.struck", r, n=n, title=item.title, reason=cmd.text))],
     )

@@ -10,10 +10,10 @@ from rules import transmission
 from rules.actions import Accepted, Command, Outcome, Refused, Reply
 from rules.call import not_in_call
 from rules.citations import Rule
+from rules.model import Meeting, hms
 from rules.register import handles
 from rules.roster import Roster
-from rules.state import Meeting, hms
-from rules.words import names
+from rules.words import names, spent_text
 
 
 @handles("yrka")
@@ -179,7 +179,9 @@ def blockers(m: Meeting, r: Roster) -> list[tuple[Rule, str]]:
     elif not check.passed:
         out.append((Rule.P12, f"teknikkontroll {check.id} blev inte godkänd; gör en ny"))
     elif check.spent_by:
-        out.append((Rule.P12, f"teknikkontroll {check.id} gäller inte längre ({check.spent_by}); gör en ny"))
+        out.append(
+            (Rule.P12, f"teknikkontroll {check.id} gäller inte längre ({spent_text(check.spent_by, r)}); gör en ny")
+        )
     elif sorted(check.expected) != sorted(m.serving(r)):
         out.append((Rule.P12, "tjänstgöringen har ändrats sedan teknikkontrollen; gör en ny"))
     return out

@@ -8,12 +8,12 @@ from datetime import datetime
 
 from rules.actions import Accepted, Command, Outcome, Refused, Reply
 from rules.citations import Rule
+from rules.model import Meeting, Phase
 from rules.register import handles
 from rules.roster import Roster
 from rules.seats import confirmed_serves, first_in_turn, takes_seat
-from rules.state import Meeting, Phase, date_time
 from rules.who import acts_as_chair
-from rules.words import names
+from rules.words import say
 
 
 def next_to_call(m: Meeting, r: Roster, member: str, skip: str = "") -> str | None:
@@ -28,17 +28,9 @@ def _call_in(m: Meeting, r: Roster, member: str, skip: str) -> tuple[list, str, 
     """Call the next substitute in turn for `member` (not `skip`, who just declined): the events,
     the words, whom to mention."""
     sub = next_to_call(m, r, member, skip)
-    when = date_time(m.start, r.tz) if m.start else ""
     if sub is None:
-        text = (
-            f"Ingen ersättare finns kvar att kalla in för {r.label(member)}. Ordföranden och sekreteraren: "
-            "sammanträdet hålls med de ledamöter som kommer; beslutförheten räknas vid uppropet (KL 6 kap. 27 §)."
-        )
-        return [], text, (r.chair, *r.secretaries)
-    text = (
-        f"{r.label(sub)}: du kallas in att tjänstgöra för {r.label(member)} vid {r.name}s sammanträde {when}. "
-        "Svara !tjänstgör om du kan, annars !förhinder."
-    )
+        return [], say("forhinder.none_left_to_call", r, member=member), (r.chair, *r.secretaries)
+    text = say("forhinder.called_in", r, sub=sub, member=member, start=m.start)
     return [("called_in", {"substitute": sub, "member": member})], text, (sub,)
 
 
@@ -49,22 +41,18 @@ def _förhinder(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     user = cmd.people[0] if cmd.people else cmd.actor
     leader = acts_as_chair(m, r, cmd.actor) or cmd.actor == r.chair or r.is_secretary(cmd.actor)
     if user != cmd.actor and not leader:
-        return Refused(Rule.KL_6_17, "Bara ordföranden eller sekreteraren kan anmäla förhinder för någon annan.")
+        return Refused(Rule.KL_6_17, say("forhinder.only_leaders_for_others", r))
     substitute_for = m.called.get(user) or m.confirmed.get(user)
     if not r.is_member(user) and substitute_for is None:
-        return Refused(
-            Rule.KL_6_17,
-            f"{r.label(user)} är varken ledamot eller inkallad ersättare; förhinder anmäls av den som är kallad.",
-        )
+        return Refused(Rule.KL_6_17, say("forhinder.not_called", r, user=user))
     if user in m.forhinder:
-        return Refused(Rule.KL_6_17, f"Förhinder för {r.label(user)} är redan anmält.")
+        return Refused(Rule.KL_6_17, say("forhinder.already", r, user=user))
     if m.here(user):
-        return Refused(Rule.KL_6_27, f"{r.label(user)} är närvarande. Den som går antecknas med !lämnar.")
+        return Refused(Rule.KL_6_27, say("forhinder.present", r, user=user))
     events: list = [("forhinder", {"user": user, "by": cmd.actor})]
     member = substitute_for or user
-    text = f"{r.label(user)} har anmält förhinder."
     more, call_text, mentions = _call_in(m, r, member, skip=user)
-    return Accepted(events + more, [Reply(f"{text} {call_text}", mentions=mentions)])
+    return Accepted(events + more, [Reply(say("forhinder.reported", r, user=user, then=call_text), mentions=mentions)])
 
 
 def _förhinder_återta(m: Meeting, r: Roster, cmd: Command) -> Outcome:
@@ -72,20 +60,13 @@ def _förhinder_återta(m: Meeting, r: Roster, cmd: Command) -> Outcome:
     needed, and one who has confirmed that he serves until the next item after she has come, as
     for a late member (KL 6 kap. 17 §)."""
     if cmd.actor not in m.forhinder:
-        return Refused(Rule.KL_6_17, "Du har inget förhinder anmält.")
-    member = r.label(cmd.actor)
-    served = [s for s, of in m.confirmed.items() if of == cmd.actor]
-    text = f"{member} har återtagit sitt förhinder."
-    if served:
-        text += (
-            f" {r.label(served[0])} har redan bekräftat och tjänstgör från början; du tar över från nästa ärende "
-            "sedan du anmält närvaro, som en ledamot som kommer senare (KL 6 kap. 17 §)."
-        )
-    replies = [Reply(text)]
+        return Refused(Rule.KL_6_17, say("forhinder.none_reported", r))
+    member = cmd.actor
+    served = [s for s, of in m.confirmed.items() if of == member]
+    replies = [Reply(say("forhinder.withdrawn", r, member=member, served=served[0] if served else None))]
     replies += [
         Reply(
-            f"{r.label(sub)}: du behöver inte tjänstgöra för {member}, som har återtagit sitt förhinder. "
-            "Inkallelsen gäller inte längre.",
+            say("forhinder.not_needed", r, sub=sub, member=member),
             mentions=(sub,),
             reply=False,  # a message of its own to him, not an answer to her command
         )
@@ -94,8 +75,7 @@ def _förhinder_återta(m: Meeting, r: Roster, cmd: Command) -> Outcome:
     ]
     replies += [
         Reply(
-            f"{r.label(sub)}: {member} har återtagit sitt förhinder. Du har bekräftat och tjänstgör för hen till "
-            "nästa ärende sedan hen har anmält närvaro; då tar hen över (KL 6 kap. 17 §).",
+            say("forhinder.serves_until_next", r, sub=sub, member=member),
             mentions=(sub,),
             reply=False,
         )
@@ -109,19 +89,13 @@ def _tjänstgör(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     member = m.called.get(cmd.actor)
     if member is None:
         if cmd.actor in m.confirmed:
-            return Refused(Rule.KL_6_17, "Du har redan bekräftat.")
-        return Refused(
-            Rule.KL_6_17, "Du är inte inkallad. Sekreteraren kallar in ersättare i tur när någon har förhinder."
-        )
+            return Refused(Rule.KL_6_17, say("forhinder.confirmed_already", r))
+        return Refused(Rule.KL_6_17, say("forhinder.not_called_in", r))
     events: list = [("confirmed", {"substitute": cmd.actor, "member": member})]
     if m.phase is Phase.OPEN and takes_seat(m, r, cmd.actor, member):  # here already: no need to come again
         more, text = confirmed_serves(m, r, cmd.actor, member)
         return Accepted(events + more, [Reply(text)])
-    text = (
-        f"{r.label(cmd.actor)} tjänstgör för {r.label(member)} vid sammanträdet: anmäl närvaro med !närvarande vid "
-        "uppropet, så tjänstgör du från början (KL 6 kap. 17 §)."
-    )
-    return Accepted(events, [Reply(text)])
+    return Accepted(events, [Reply(say("forhinder.serves_from_start", r, sub=cmd.actor, member=member))])
 
 
 def forhinder_lines(m: Meeting, r: Roster) -> list[str]:
@@ -129,11 +103,11 @@ def forhinder_lines(m: Meeting, r: Roster) -> list[str]:
     lines = []
     members = [u for u in m.forhinder if r.is_member(u)]
     if members:
-        lines.append("Förhinder: " + names(r, members))
+        lines.append(say("forhinder.list", r, users=members))
     for sub, member in m.confirmed.items():
         if m.here(member) and m.substituted.get(member) != sub:
             continue  # she came and took her seat: the substitute no longer serves for her
-        lines.append(f"{r.label(sub)} tjänstgör för {r.label(member)} (bekräftat)")
+        lines.append(say("forhinder.confirmed_line", r, sub=sub, member=member))
     for sub, member in m.called.items():
-        lines.append(f"{r.label(sub)} är inkallad för {r.label(member)} (inte svarat)")
+        lines.append(say("forhinder.called_line", r, sub=sub, member=member))
     return lines

@@ -10,16 +10,17 @@ from rules.actions import Accepted, Command, Outcome, Refused, Reply
 from rules.citations import Rule
 from rules.decisions import no_quorum
 from rules.jav import retake_first
+from rules.model import Meeting
 from rules.register import handles
 from rules.roster import Roster
 from rules.seats import takes_seat
-from rules.state import Meeting, hm
+from rules.words import say
 
 
 def find_item(m: Meeting, cmd: Command, rule: Rule) -> int | Refused:
     if cmd.number is None or cmd.number not in m.items:
         numbers = ", ".join(str(n) for n in m.items)
-        return Refused(rule, f"Ange ett ärendenummer från föredragningslistan ({numbers}).")
+        return Refused(rule, say("items.which_item", None, numbers=numbers))
     return cmd.number
 
 
@@ -30,8 +31,7 @@ def before_called_time(m: Meeting, r: Roster, now: datetime, what: str) -> Refus
         return None
     return Refused(
         Rule.P1,
-        f"Ledamöterna är kallade till kl. {hm(m.start, r.tz)}, och inget ärende behandlas före den tiden. "
-        f"{what} från kl. {hm(m.start, r.tz)}; uppropet kan göras redan nu.",
+        say("items.before_called_time", r, what=what, start=m.start),
     )
 
 
@@ -41,28 +41,24 @@ def _ärende(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if isinstance(n, Refused):
         return n
     item = m.items[n]
-    early = before_called_time(m, r, now, f"Ärende {n} kan tas upp")
+    early = before_called_time(m, r, now, say("items.what_take_up", r, n=n))
     if early:
         return early
     if item.struck is not None:
-        return Refused(Rule.KL_6_33, f"Ärende {n} har utgått från föredragningslistan och kan inte tas upp.")
+        return Refused(Rule.KL_6_33, say("items.struck", r, n=n))
     if not item.permitted:
         if item.klass == "säkerhetsskydd":
             return Refused(
                 Rule.P8,
-                f"Ärende {n} innehåller säkerhetsskyddsuppgifter. Det får behandlas på distans "
-                f"bara om säkerhetsskyddschefen bedömer att det kan ske (!godkänn {n}); "
-                "ordföranden kan inte tillåta det.",
+                say("items.needs_security_chief", r, n=n),
             )
         return Refused(
             Rule.P6,
-            f"Ärende {n} innehåller {item.klass}. Bara ärenden med triviala personuppgifter och "
-            f"utan sekretess får behandlas på distans, om inte ordföranden tillåter det med "
-            f"!tillåt {n} (§ 7).",
+            say("items.needs_permission", r, n=n, klass=item.klass),
         )
     if m.current == n:
-        return Refused(Rule.KL_6_33, f"Ärende {n} är redan uppe.")
-    refusal = retake_first(m, r) or no_quorum(m, r, f"Ärende {n} kan inte tas upp")
+        return Refused(Rule.KL_6_33, say("items.up_already", r, n=n))
+    refusal = retake_first(m, r) or no_quorum(m, r, say("items.what_cannot_take_up", r, n=n))
     if refusal:
         return refusal
     # A member who arrived late takes over from the substitute at the next item.
@@ -72,9 +68,9 @@ def _ärende(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     # A substitute confirmed for a member with förhinder, here while an item was up, takes the seat.
     confirmed = [(sub, member) for sub, member in m.confirmed.items() if takes_seat(m, r, sub, member)]
     paragraph = item.paragraph or m.next_paragraph
-    lines = [f"Ärende {n}: {item.title} (§ {paragraph})"]
-    lines += [f"{r.label(u)} tjänstgör från detta ärende i stället för {r.label(m.substituted[u])}." for u in late]
-    lines += [f"{r.label(sub)} tjänstgör från detta ärende för {r.label(member)}." for sub, member in confirmed]
+    lines = [say("items.taken_up", r, n=n, paragraph=paragraph, title=item.title)]
+    lines += [say("items.late_member_serves", r, member=u, sub=m.substituted[u]) for u in late]
+    lines += [say("items.confirmed_serves", r, sub=sub, member=member) for sub, member in confirmed]
     taken = ("item_taken", {"n": n, "paragraph": paragraph})
     events = [("reinstated", {"member": u, "late": True}) for u in late]
     events += [("replaced", {"member": member, "substitute": sub, "teknikfel": False}) for sub, member in confirmed]
@@ -91,16 +87,13 @@ def _tillåt(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if item.klass == "säkerhetsskydd":
         return Refused(
             Rule.P8,
-            f"Ärende {n} innehåller säkerhetsskyddsuppgifter. Bara säkerhetsskyddschefen kan "
-            f"godkänna att det behandlas på distans (!godkänn {n}).",
+            say("items.only_security_chief", r, n=n),
         )
     if not item.klass:
-        return Refused(Rule.P6, f"Ärende {n} har inga personuppgifter eller sekretess; inget tillstånd behövs.")
+        return Refused(Rule.P6, say("items.no_permission_needed", r, n=n))
     if item.allowed_by:
-        return Refused(Rule.P7, f"Ärende {n} är redan tillåtet.")
-    return _permission(
-        cmd, n, Rule.P7, f"Ordföranden tillåter att ärende {n} med {item.klass} behandlas under sammanträdet (§ 7)."
-    )
+        return Refused(Rule.P7, say("items.allowed_already", r, n=n))
+    return _permission(cmd, n, Rule.P7, say("items.allowed", r, n=n, klass=item.klass))
 
 
 @handles("godkänn")
@@ -110,10 +103,10 @@ def _godkänn(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return n
     item = m.items[n]
     if item.klass != "säkerhetsskydd":
-        return Refused(Rule.P8, f"Ärende {n} är inte klassat som säkerhetsskydd; ditt godkännande behövs inte.")
+        return Refused(Rule.P8, say("items.not_security", r, n=n))
     if item.approved_by:
-        return Refused(Rule.P8, f"Ärende {n} är redan godkänt.")
-    return _permission(cmd, n, Rule.P8, f"Säkerhetsskyddschefen bedömer att ärende {n} kan behandlas på distans (§ 8).")
+        return Refused(Rule.P8, say("items.approved_already", r, n=n))
+    return _permission(cmd, n, Rule.P8, say("items.approved", r, n=n))
 
 
 def _permission(cmd: Command, n: int, rule: Rule, text: str) -> Accepted:
@@ -122,10 +115,5 @@ def _permission(cmd: Command, n: int, rule: Rule, text: str) -> Accepted:
     data: dict = {"n": n, "by": cmd.actor, "rule": rule.name}
     if not cmd.room_encrypted:
         data["unencrypted"] = True
-        text = (
-            f"⚠ {Rule.P2}: Rummet är inte end-to-end-krypterat. Ingen obehörig får ta del av handlingar, "
-            f"bild eller ljud, men här kan den som driver hemservern läsa allt som skrivs i ärende {n}. "
-            "Håll ärendet i ett krypterat rum om det går; protokollet antecknar att tillståndet gavs "
-            f"i ett okrypterat rum.\n{text}"
-        )
+        text = say("items.unencrypted_room", None, n=n, text=text)
     return Accepted([("allowed", data)], [Reply(text)])

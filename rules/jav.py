@@ -8,12 +8,12 @@ from datetime import datetime
 
 from rules.actions import Accepted, Command, Outcome, Refused, Reply
 from rules.citations import Rule
+from rules.model import Meeting
 from rules.register import handles
 from rules.roster import Roster
 from rules.seats import next_in_turn
-from rules.state import Meeting
 from rules.who import acts_as_chair
-from rules.words import names
+from rules.words import say
 
 
 def _tainted(m: Meeting) -> list[tuple[int, list[str]]]:
@@ -31,54 +31,36 @@ def retake_first(m: Meeting, r: Roster) -> Refused | None:
     if not found:
         return None
     n, users = found[0]
-    return Refused(
-        Rule.KL_6_28,
-        f"Beslutet i ärende {n} fattades med {names(r, users)}, som har jäv i ärendet. Det ska tas om "
-        "först: !omtag, ny !teknikkontroll och nytt beslut (KL 13 kap. 8 §).",
-    )
+    return Refused(Rule.KL_6_28, say("jav.retake_first", r, n=n, users=users))
 
 
 @handles("jäv")
 def _jäv(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     item = m.item
     if item is None:
-        return Refused(Rule.KL_6_28, "Inget ärende är uppe. Jäv anmäls för det ärende som behandlas.")
+        return Refused(Rule.KL_6_28, say("jav.no_item", r))
     if cmd.word == "återta":
         return _jäv_återta(m, r, cmd, item)
     if len(cmd.people) > 1:
-        return Refused(Rule.KL_6_28, "Nämn högst en person: !jäv @person.")
+        return Refused(Rule.KL_6_28, say("jav.one_person", r))
     user = cmd.people[0] if cmd.people else cmd.actor
     if user != cmd.actor and not acts_as_chair(m, r, cmd.actor):
-        return Refused(Rule.KL_6_28, "Bara ordföranden kan anteckna jäv för någon annan; anmäl ditt eget med !jäv.")
+        return Refused(Rule.KL_6_28, say("jav.only_chair_for_others", r))
     if user in item.jav:
-        return Refused(Rule.KL_6_28, f"Jäv för {r.label(user)} i ärende {item.n} är redan antecknat.")
-    text = (
-        f"{r.label(user)} har jäv i ärende {item.n} och får varken delta i eller närvara vid "
-        "behandlingen (KL 6 kap. 28 §)."
-    )
-    if any(x.user == user and not x.withdrawn for x in item.motions):
-        text += " Hens yrkanden i ärendet faller."
-    decided = [d for d in item.valid_decisions if user in d.involved]
-    if decided:
-        text += (
-            f" {r.label(user)} deltog i beslutet i ärendet, som därför ska tas om: !omtag, ny "
-            "!teknikkontroll och nytt beslut. Jäv som upptäcks efter beslutet gör det angripbart "
-            "(KL 13 kap. 8 §)."
-        )
+        return Refused(Rule.KL_6_28, say("jav.already", r, user=user, n=item.n))
     presiding = m.presiding(r)
-    if user == presiding:
-        after = m.presiding(r, excluding=user)
-        text += (
-            f" {r.label(after)} är ordförande i ärendet."
-            if after
-            else " Ingen vice ordförande kan leda ärendet: ordföranden eller sekreteraren utser en "
-            "tjänstgörande ledamot med !ordförande @ledamot (KL 6 kap. 33 §)."
-        )
     seat = next((p.user for p in r.members if m.seat(p.user) == user), None)
-    if seat is not None:
-        turn = next_in_turn(m, r, seat)
-        if turn:
-            text += f" {r.label(turn)} står på tur att tjänstgöra under ärendet (!ersätt)."
+    text = say(
+        "jav.declared",
+        r,
+        user=user,
+        n=item.n,
+        motions_fall=any(x.user == user and not x.withdrawn for x in item.motions),
+        took_part=any(user in d.involved for d in item.valid_decisions),
+        presided=user == presiding,
+        after=m.presiding(r, excluding=user) if user == presiding else None,  # who presides instead
+        turn=next_in_turn(m, r, seat) if seat is not None else None,  # whose turn it is to serve
+    )
     mentions = tuple(dict.fromkeys((user, presiding or r.chair)))
     return Accepted([("jav", {"n": item.n, "user": user, "by": cmd.actor})], [Reply(text, mentions=mentions)])
 
@@ -86,15 +68,12 @@ def _jäv(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 def _jäv_återta(m: Meeting, r: Roster, cmd: Command, item) -> Outcome:
     by = item.jav.get(cmd.actor)
     if by is None:
-        return Refused(Rule.KL_6_28, f"Du har inget jäv antecknat i ärende {item.n}.")
+        return Refused(Rule.KL_6_28, say("jav.none_to_withdraw", r, n=item.n))
     if by != cmd.actor:
-        return Refused(
-            Rule.KL_6_28,
-            f"Jävet antecknades av {r.label(by)}, inte av dig; bara den egna anmälan kan återtas.",
-        )
+        return Refused(Rule.KL_6_28, say("jav.recorded_by_another", r, by=by))
     if item.valid_decisions:
-        return Refused(Rule.KL_6_28, f"Ärende {item.n} är redan beslutat; jävet kan inte återtas efter beslutet.")
+        return Refused(Rule.KL_6_28, say("jav.decided_already", r, n=item.n))
     return Accepted(
         [("jav_withdrawn", {"n": item.n, "user": cmd.actor})],
-        [Reply(f"{r.label(cmd.actor)} har återtagit sin jävsanmälan i ärende {item.n} och deltar i ärendet.")],
+        [Reply(say("jav.withdrawn", r, user=cmd.actor, n=item.n))],
     )

@@ -13,6 +13,7 @@ from rules.actions import Accepted, Command, Outcome, Refused, Reply
 from rules.anslag import last_day_to_justera, last_day_to_post
 from rules.citations import Rule
 from rules.items import find_item
+from rules.model import Item, Meeting, Phase, date_time, hm
 from rules.register import handles
 from rules.roster import Roster
 from rules.signers import (
@@ -25,7 +26,6 @@ from rules.signers import (
     signers_text,
     why_not,
 )
-from rules.state import Item, Meeting, Phase, date_time, hm
 from rules.who import meeting_chairs
 from rules.words import anslag_lines, names, paragraphs_text, short_fingerprint
 

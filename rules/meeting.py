@@ -24,9 +24,9 @@ from rules.citations import Rule
 from rules.clock import ENDS, call_key, due
 from rules.convening import starts_meeting
 from rules.decisions import check_ended
+from rules.model import Meeting
 from rules.register import HANDLERS
 from rules.roster import Roster
-from rules.state import Meeting
 from rules.tables import CHANGES_PARAGRAPH, PERMISSIONS, permission
 from rules.who import acts_as_chair, table_refusal
 

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from rules.actions import Command, Outcome
+from rules.model import Meeting
 from rules.roster import Roster
-from rules.state import Meeting
 
 Handler = Callable[[Meeting | None, Roster, Command, datetime], Outcome]
 

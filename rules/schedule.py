@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from rules.actions import Reply
+from rules.model import Meeting, Phase, date_time, hm
 from rules.roster import Roster
-from rules.state import Meeting, Phase, date_time, hm
 
 # A meeting not opened this long after its start: the chair is reminded.
 LATE_TO_OPEN = timedelta(minutes=15)

@@ -9,10 +9,11 @@ from datetime import datetime
 
 from rules.actions import Accepted, Command, Outcome, Refused, Reply
 from rules.citations import Rule
+from rules.model import Meeting
 from rules.register import handles
 from rules.roster import Roster
-from rules.state import Meeting, hm
 from rules.who import target
+from rules.words import say
 
 
 def next_in_turn(m: Meeting, r: Roster, member: str, skip: Collection[str] = ()) -> str | None:
@@ -48,12 +49,6 @@ def between_items(m: Meeting) -> bool:
     return item is None or m.adjourned or bool(item.valid_decisions)
 
 
-_MID_ITEM = (
-    "Tjänstgöringen ändras mellan ärenden eller under ajournering, inte mitt i ett ärende. "
-    "Ajournera först (!ajournera) om ledamoten inte kan fortsätta (§ 10)."
-)
-
-
 def takes_seat(m: Meeting, r: Roster, sub: str, member: str, arriving: bool = False) -> bool:
     """Whether a substitute confirmed (!tjänstgör) for a member with förhinder takes the member's
     seat (KL 6 kap. 17 §): she is here (or `arriving`) with working transmission and does not
@@ -66,109 +61,68 @@ def takes_seat(m: Meeting, r: Roster, sub: str, member: str, arriving: bool = Fa
 def confirmed_serves(m: Meeting, r: Roster, sub: str, member: str) -> tuple[list, str]:
     """A confirmed substitute here takes the empty seat: at once between items, else from the next."""
     if not between_items(m):
-        return [], (
-            f"{r.label(sub)} tjänstgör för {r.label(member)}, som har anmält förhinder, från nästa ärende: "
-            "tjänstgöringen ändras inte mitt i ett ärende (KL 6 kap. 17 §)."
-        )
-    text = f"{r.label(sub)} tjänstgör för {r.label(member)}, som har anmält förhinder (KL 6 kap. 17 §)."
+        return [], say("seats.confirmed_serves_from_next", r, sub=sub, member=member)
+    text = say("seats.confirmed_serves", r, sub=sub, member=member)
     return [("replaced", {"member": member, "substitute": sub, "teknikfel": False})], text
 
 
 @handles("ersätt")
 def _ersätt(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if len(cmd.people) != 2:
-        return Refused(Rule.P11, "Nämn ledamoten och sedan ersättaren: !ersätt @ledamot @ersättare.")
+        return Refused(Rule.P11, say("seats.name_member_and_substitute", r))
     first, sub = cmd.people
     # The seat is a member's; the one replaced is whoever fills it: the member or a substitute.
     member = first if r.is_member(first) else m.serving_for(first, r)
     if member is None:
-        return Refused(
-            Rule.P11,
-            f"{r.label(first)} är varken ledamot eller tjänstgörande ersättare. Nämn ledamoten "
-            "(eller ersättaren som tjänstgör för hen) först.",
-        )
+        return Refused(Rule.P11, say("seats.no_seat", r, user=first))
     holder = m.seat(member)
     if not r.is_substitute(sub):
-        return Refused(Rule.P11, f"{r.label(sub)} finns inte bland {r.name}s ersättare.")
+        return Refused(Rule.P11, say("seats.not_a_substitute", r, sub=sub))
     if sub in m.serving(r):
-        return Refused(Rule.P11, f"{r.label(sub)} tjänstgör redan.")
+        return Refused(Rule.P11, say("seats.serves_already", r, sub=sub))
     if not m.here(sub):
-        return Refused(Rule.P11, f"{r.label(sub)} är inte närvarande (!närvarande) och kan inte tjänstgöra.")
+        return Refused(Rule.P11, say("seats.substitute_not_present", r, sub=sub))
     item = m.item
     regular = m.substituted.get(member) or (member if m.here(member) else None)
     for_jav = item is not None and holder is None and regular is not None and regular in item.jav
     if holder is not None and not m.drops.get(holder):
-        also = f" tjänstgör för {r.label(member)} och" if holder != member else ""
-        return Refused(
-            Rule.P11,
-            f"{r.label(holder)}{also} har fungerande överföring och kan inte ersättas. § 11 gäller "
-            "den som har återkommande svårigheter med överföringen: anteckna avbrottet först "
-            "(!avbrott ljud|bild @person). Den som går antecknas med !lämnar; sedan kan en ersättare "
-            "tjänstgöra.",
-        )
+        return Refused(Rule.P11, say("seats.transmission_works", r, holder=holder, member=member))
     if not for_jav and not between_items(m):
-        return Refused(Rule.KL_6_17, _MID_ITEM)
+        return Refused(Rule.KL_6_17, say("seats.mid_item", r))
     turn = next_in_turn(m, r, member)
     if turn != sub:
-        whose = f"Det är {r.label(turn)} som står på tur" if turn else "Ingen ersättare kan tjänstgöra"
-        return Refused(
-            Rule.KL_6_17,
-            f"{whose} att tjänstgöra för {r.label(member)}: först ersättare från samma parti, "
-            "sedan de andra, i den ordning fullmäktige bestämt.",
-        )
+        return Refused(Rule.KL_6_17, say("seats.not_in_turn", r, turn=turn, member=member))
     if for_jav:
         assert item is not None and regular is not None
-        text = f"{r.label(sub)} tjänstgör under ärende {item.n} i stället för {r.label(regular)} (jäv, KL 6 kap. 28 §)."
+        text = say("seats.serves_for_jav", r, sub=sub, n=item.n, regular=regular)
         return Accepted(
             [("replaced", {"member": member, "substitute": sub, "teknikfel": False, "for_item": item.n})],
             [Reply(text, mentions=(sub,))],
         )
     data = {"member": member, "substitute": sub, "teknikfel": holder is not None}
-    text = f"{r.label(sub)} tjänstgör från kl. {hm(now, r.tz)} i stället för "
-    if holder is None:
-        gone = "som har lämnat sammanträdet" if member in m.left else "som inte är närvarande"
-        text += f"{r.label(member)}, {gone}. Om ledamoten kommer tar hen över vid nästa ärende."
-    else:
-        if holder != member:
-            data["replaces"] = holder
-            text += f"{r.label(holder)}, som tjänstgjorde för {r.label(member)} och "
-        else:
-            text += f"{r.label(member)}, som "
-        text += (
-            "är teknikfelsledamot under återstoden av sammanträdet och får yttra sig men "
-            "inte yrka eller delta i beslut (§ 11)."
-        )
-        if holder == member:
-            text += " Ordföranden kan låta ledamoten tjänstgöra igen med !återinträd."
+    if holder is not None and holder != member:
+        data["replaces"] = holder
+    text = say("seats.replaced", r, sub=sub, at=now, member=member, holder=holder, left=member in m.left)
     return Accepted([("replaced", data)], [Reply(text, mentions=tuple(u for u in (holder, sub) if u))])
 
 
 @handles("återinträd")
 def _återinträd(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if len(cmd.people) != 1:
-        return Refused(Rule.P11, "Nämn ledamoten: !återinträd @ledamot.")
+        return Refused(Rule.P11, say("seats.name_member_to_reinstate", r))
     member = cmd.people[0]
     if member not in m.substituted:
-        return Refused(Rule.P11, f"{r.label(member)} är inte ersatt.")
+        return Refused(Rule.P11, say("seats.not_replaced", r, member=member))
     if not m.here(member):
-        return Refused(Rule.P11, f"{r.label(member)} är inte närvarande (!närvarande).")
+        return Refused(Rule.P11, say("seats.member_not_present", r, member=member))
     if m.drops.get(member):
-        return Refused(
-            Rule.P11,
-            f"{r.label(member)} saknar fortfarande godtagbar överföring. Skriv !åter när den fungerar.",
-        )
+        return Refused(Rule.P11, say("seats.still_lacking", r, member=member))
     if not between_items(m):
-        return Refused(Rule.KL_6_17, _MID_ITEM)
+        return Refused(Rule.KL_6_17, say("seats.mid_item", r))
     sub = m.substituted[member]
     return Accepted(
         [("reinstated", {"member": member})],
-        [
-            Reply(
-                f"{r.label(member)} tjänstgör åter från kl. {hm(now, r.tz)}; "
-                f"{r.label(sub)} tjänstgör inte längre (§ 11).",
-                mentions=(member, sub),
-            )
-        ],
+        [Reply(say("seats.reinstated", r, member=member, at=now, sub=sub), mentions=(member, sub))],
     )
 
 
@@ -177,17 +131,17 @@ def _lämnar(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     user = target(m, r, cmd, Rule.KL_6_27)
     if isinstance(user, Refused):
         return user
-    where = f" under ärende {m.current}" if m.current is not None else ""
-    text = f"{r.label(user)} lämnar sammanträdet kl. {hm(now, r.tz)}{where}."
     member = next((p.user for p in r.members if m.seat(p.user) == user), None)
-    if member is not None:
-        text += " Hen tjänstgör inte längre och räknas inte i beslutförheten (KL 6 kap. 27 §)."
-        counted = m.counted(r, excluding=user)
-        if len(counted) * 2 <= len(r.members):
-            text += f" Organet är inte beslutfört: {len(counted)} av {len(r.members)} ledamöter tjänstgör."
-        turn = next_in_turn(m, r, member)
-        if turn:
-            text += f" {r.label(turn)} står på tur att tjänstgöra för {r.label(member)} (!ersätt)."
+    text = say(
+        "seats.leaves",
+        r,
+        user=user,
+        at=now,
+        n=m.current,
+        member=member,  # whose seat she filled, if any
+        counted=len(m.counted(r, excluding=user)),
+        turn=next_in_turn(m, r, member) if member is not None else None,
+    )
     chair = m.presiding(r, excluding=user) or r.chair
     mentions = tuple(dict.fromkeys((chair, user) if user != cmd.actor else (chair,)))
     return Accepted([("left", {"user": user, "n": m.current})], [Reply(text, mentions=mentions)])
@@ -196,37 +150,19 @@ def _lämnar(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 @handles("ordförande")
 def _ordförande(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     if len(cmd.people) != 1:
-        return Refused(Rule.KL_6_33, "Nämn ledamoten: !ordförande @ledamot.")
+        return Refused(Rule.KL_6_33, say("seats.name_member_to_preside", r))
     user = cmd.people[0]
     item = m.item
     if item is not None and cmd.actor in item.jav:
-        return Refused(
-            Rule.KL_6_28,
-            f"Du har jäv i ärende {item.n} och får inte delta i organets val av vem som leder det. "
-            "Sekreteraren antecknar valet med !ordförande @ledamot.",
-        )
+        return Refused(Rule.KL_6_28, say("seats.jav_in_choice", r, n=item.n))
     if not m.here(cmd.actor) and not r.is_secretary(cmd.actor):
-        return Refused(
-            Rule.KL_6_33,
-            "Du är inte med på sammanträdet. Valet görs av organet på sammanträdet; sekreteraren "
-            "antecknar det med !ordförande @ledamot.",
-        )
+        return Refused(Rule.KL_6_33, say("seats.not_at_meeting", r))
     serving = m.serving(r)
     by_office = next((u for u in (r.chair, *r.vice_chairs) if u in serving), None)
     if by_office is not None:
-        return Refused(
-            Rule.KL_6_33,
-            f"{r.label(by_office)} tjänstgör och är ordförande. !ordförande används bara när varken "
-            "ordföranden eller en vice ordförande kan leda ärendet (jäv, frånvaro, teknikfel).",
-        )
+        return Refused(Rule.KL_6_33, say("seats.presides_by_office", r, user=by_office))
     if user not in serving:
-        return Refused(
-            Rule.KL_6_33,
-            f"{r.label(user)} tjänstgör inte nu och kan inte vara ordförande. Nämn en tjänstgörande ledamot.",
-        )
-    text = (
-        f"{r.label(user)} är ordförande och leder sammanträdet så länge varken ordföranden eller en "
-        "vice ordförande kan; hen har utslagsrösten vid lika röstetal (KL 6 kap. 33 §, 5 kap. 56 §)."
-    )
+        return Refused(Rule.KL_6_33, say("seats.cannot_preside", r, user=user))
+    text = say("seats.presiding_named", r, user=user)
     named = {"user": user, "n": m.current, "by": cmd.actor}
     return Accepted([("presiding_named", named)], [Reply(text, mentions=(user,))])

@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from rules.model import Item, Meeting
 from rules.roster import Roster
-from rules.state import Item, Meeting
 from rules.words import paragraphs_text
 
 

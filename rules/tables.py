@@ -6,8 +6,8 @@ condition that holds for a while and stops some commands: an ajournering (§ 10:
 manages the pause, transmission and substitutes, and what only reads, goes on), a running
 technical check (§ 12) and a running vote (KL 5 kap. 54 §): neither who serves nor what is up
 may change under them. `rules.meeting.decide` consults the row before a command's own checks,
-so no handler tests these conditions itself. Which event moves the phase is
-`rules.state.PHASE_AFTER`.
+so no handler tests these conditions itself. Which event moves the phase is `PHASE_AFTER`,
+below, and which may change who presides `PRESIDING_KINDS`.
 
 A command whose sub-word changes what it does has a row of its own, keyed "name word"
 (`votering klar` may be said while a vote runs; `votering` may not).
@@ -20,7 +20,7 @@ from enum import Enum
 
 from rules.actions import Command, Refused
 from rules.citations import Rule
-from rules.state import Meeting, Phase
+from rules.model import Meeting, Phase
 
 
 class Who(Enum):
@@ -184,4 +184,18 @@ PHASE_HINT = {
     "justera": "Protokollet justeras efter !avsluta; under sammanträdet justeras en paragraf med !justera omedelbart.",
     "rättelse": "Rättelse görs efter !avsluta och före justeringen.",
     "anslag": "Anslaget sätts upp efter justeringen.",
+}
+
+
+# What can change who presides over the item up (`Meeting.presiding`): who serves, jäv, a naming.
+PRESIDING_KINDS = frozenset(
+    {"item_taken", "present", "left", "presiding_named", "replaced", "reinstated", "jav", "jav_withdrawn"}
+)
+
+# Which event moves the meeting to which phase; every other event leaves the phase as it is.
+PHASE_AFTER: dict[str, Phase] = {
+    "convened": Phase.CONVENED,
+    "cancelled": Phase.CANCELLED,
+    "opened": Phase.OPEN,
+    "closed": Phase.CLOSED,
 }

@@ -23,8 +23,8 @@ from rules.actions import Accepted, Refused, Reply
 from rules.call import lose_transmission
 from rules.citations import Rule
 from rules.clock import CALL_PHASES, deadlines, grace_key
+from rules.model import Meeting, Phase, Shown, hm
 from rules.roster import Role, Roster
-from rules.state import Meeting, Phase, Shown, hm
 from rules.who import chair_now
 
 CAMERA = {"on": "kameran på", "off": "kameran avstängd", "none": "ingen kamera"}

@@ -16,11 +16,11 @@ from rules.forhinder import forhinder_lines
 from rules.items import before_called_time
 from rules.jav import retake_first
 from rules.justering import posted
+from rules.model import Meeting, Phase, date_time, hm
 from rules.register import handles
 from rules.roster import Roster
 from rules.seats import between_items, next_in_turn
 from rules.signers import day_of_meeting, justering_plan, lacking_text, signers_text
-from rules.state import Meeting, Phase, date_time, hm
 from rules.words import names, short_fingerprint
 
 

@@ -11,9 +11,9 @@ from rules.actions import Accepted, Command, Outcome, Refused, Reply
 from rules.citations import Rule
 from rules.decisions import blockers, reasons_text
 from rules.items import find_item
+from rules.model import Meeting, Vote, hms
 from rules.register import handles
 from rules.roster import Roster
-from rules.state import Meeting, Vote, hms
 from rules.who import chair_now, not_serving
 from rules.words import names, vote_how
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from rules.actions import Command, Refused
 from rules.citations import Rule
+from rules.model import Meeting, Phase
 from rules.roster import Roster
-from rules.state import Meeting, Phase
 from rules.tables import BUSY_REFUSAL, PHASE_HINT, PHASE_TEXT, Who, busy, permission
 
 

@@ -1,14 +1,22 @@
-"""Wordings that both the rules' answers and the minutes use, for what events store as codes.
+"""Wordings that both the rules' answers and the minutes use, for what events store as codes,
+and the port through which the rules say what their replies and refusals say.
 
 Events keep codes (`"how": "casting"`), never text, so a wording can change here without
-touching a stored log.
+touching a stored log. A reply or refusal that has moved its words to `minutes.replies` is said
+with `say(code, roster, **facts)`: the rules name what they say and its facts, and the words are
+those `minutes.replies` registers for the code in `WORDING` when `minutes` is imported (the rules
+import nothing outside `rules/`, so minutes plugs its words in, as a transport plugs in its
+records).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from rules.anslag import anslag_dates, last_day_to_post
+from rules.model import Spent, hm
 from rules.roster import Roster
 
 # Why a running check or vote was ended before its time.
@@ -93,3 +101,30 @@ def short_fingerprint(fp: str) -> str:
 def names(r: Roster, users) -> str:
     """People by their labels, as a list in a sentence."""
     return ", ".join(r.label(u) for u in users)
+
+
+# What made a passed check no longer cover the meeting (§ 12), by `Spent.code`.
+_SPENT = {
+    "left": "{who} lämnade sammanträdet kl. {at}",
+    "item_taken": "ärende {n} togs upp kl. {at}",
+    "muted": "ljudet för {who} stängdes av kl. {at}",
+    "dropped": "{who} förlorade {kind} kl. {at}",
+    "resumed": "sammanträdet återupptogs kl. {at}",
+    "decided": "beslut fattat kl. {at}",
+}
+
+
+def spent_text(spent: Spent, r: Roster) -> str:
+    who = r.name_of(spent.user) if spent.user else ""
+    return _SPENT[spent.code].format(who=who, at=hm(spent.at, r.tz), n=spent.n, kind=spent.kind)
+
+
+WORDING: dict[str, Callable[..., str]] = {}
+
+
+def say(code: str, r: Roster, **facts: Any) -> str:
+    """The words of reply or refusal `code` with its facts (people as user ids, numbers)."""
+    wording = WORDING.get(code)
+    if wording is None:
+        raise LookupError(f"no words for {code!r}: minutes.replies registers them when minutes is imported")
+    return wording(r, **facts)

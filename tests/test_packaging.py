@@ -31,4 +31,4 @@ def test_wheel_builds_without_warnings_and_ships_the_templates(tmp_path):
     (wheel,) = wheels.glob("distansbot-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "minutes/templates/protocol.html.j2" in names
-    assert {"bot.py", "config.py", "shell.py", "minutes/page.py", "rules/meeting.py"} <= names
+    assert {"bot.py", "config.py", "shell/__init__.py", "shell/loop.py", "minutes/page.py", "rules/meeting.py"} <= names

@@ -275,9 +275,9 @@ def test_p1_swedish_times_in_messages():
 
 
 async def test_kl_6_35_snapshot_and_replay_give_the_same_meeting(config, monkeypatch):
-    import shell
+    from shell import bodies
 
-    monkeypatch.setattr(shell, "SNAPSHOT_EVERY", 5)
+    monkeypatch.setattr(bodies, "SNAPSHOT_EVERY", 5)
     now = STOCKHOLM_18 - timedelta(minutes=5)
     script = [("anna", KALLA), ("anna", "!öppna"), *[(u[1:].split(":")[0], "!närvarande") for u in MEMBERS]]
     script += [("anna", "!ärende 1"), ("cecilia", "!yrka Bifall"), ("bo", "!ordet")]

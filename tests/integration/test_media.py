@@ -255,7 +255,7 @@ async def test_p3_p5_p12_the_bot_follows_camera_microphone_and_connection_throug
     await bot.load()
     body = bot.bodies["ks"]
     body.room_id, bot.by_room[room] = room, body
-    (follow,) = bot._follows()
+    (follow,) = bot.media.follows()
     follow.interval = 0.2
     task = asyncio.create_task(follow.run())
     callers: list[lk.Caller] = []
@@ -369,5 +369,5 @@ async def test_p3_p5_p12_the_bot_follows_camera_microphone_and_connection_throug
         task.cancel()
         for caller in callers:
             await caller.disconnect()
-        await bot.media_server.close()
+        await bot.media.close()
         await bot.store.close()

@@ -1,0 +1,95 @@
+"""The answers owed, sent in order until the server has taken them: stored with the command that
+owes them, marked sent after, and kept in memory while the store cannot take a mark."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from typing import Any
+
+from shell.ports import Store
+from storage import Outgoing
+
+log = logging.getLogger("distansbot")
+
+
+class Outbox:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.wakeup = asyncio.Event()
+        self.unstored: list[Outgoing] = []  # answers owed that the store could not take
+        self.unmarked: dict[str, tuple[str, Any]] = {}  # handled, the store could not say so yet
+        # Answers sent whose marks are not stored yet (outbox id -> event id, tag): never sent again.
+        self.sent: dict[int, tuple[str, str]] = {}
+
+    async def handled(self, source: str) -> bool:
+        return source in self.unmarked or await self.store.is_handled(source)
+
+    async def tag_of(self, event_id: str) -> str | None:
+        """The tag of a message the bot sent, also one whose mark is not stored yet."""
+        tag = next((t for ev, t in self.sent.values() if ev == event_id), None)
+        return tag if tag is not None else await self.store.tag_of(event_id)
+
+    async def event_of_tag(self, tag: str) -> str:
+        """The event id of the message the bot sent with `tag`, also one whose mark is not stored yet."""
+        event_id = next((ev for ev, t in self.sent.values() if t == tag), None)
+        return event_id or await self.store.event_of_tag(tag)
+
+    async def send(self, transport: Any) -> None:
+        """Send every answer owed, in order; what the server took is marked sent, all in one
+        transaction at the end. Until the mark is stored it is kept in memory (`sent`), so an
+        answer is not sent again while the store is down; a resend after a crash lands once, by
+        its transaction id."""
+        from matrix.client import SendError
+
+        while self.unstored:  # "not recorded" answers the store could not keep: sent first, once
+            await transport.send(self.unstored[0])
+            self.unstored.pop(0)
+        for source, (room_id, at) in list(self.unmarked.items()):  # the store is back: marked now
+            await self.store.record(source, room_id, at, [], [])
+            del self.unmarked[source]
+        try:
+            for out in await self.store.unsent():
+                if out.id in self.sent:
+                    continue
+                relates = out.content.get("m.relates_to") or {}
+                if str(relates.get("event_id", "")).startswith("tag:"):
+                    # A poll's end points at the poll, whose event id is known once the poll was sent.
+                    poll = await self.event_of_tag(relates["event_id"].removeprefix("tag:"))
+                    out = dataclasses.replace(
+                        out, content={**out.content, "m.relates_to": {**relates, "event_id": poll}}
+                    )
+                try:
+                    event_id = await transport.send(out)
+                except SendError as e:
+                    if not e.permanent:
+                        raise
+                    # The homeserver will never take it (e.g. forbidden): log it, do not block the rest.
+                    log.error("Svar %s kunde inte skickas och ges upp: %s", out.id, e)
+                    event_id = f"failed:{e.errcode}"
+                self.sent[out.id] = (event_id, out.tag)
+        finally:
+            if self.sent:
+                await self.store.mark_sent({i: ev for i, (ev, _) in self.sent.items()})
+                self.sent.clear()
+
+    async def forever(self, transport: Any, stop: asyncio.Event) -> None:
+        from matrix.client import MAX_BACKOFF_SECONDS
+
+        backoff = 1.0
+        while not stop.is_set():
+            await self.wakeup.wait()
+            self.wakeup.clear()
+            try:
+                await self.send(transport)
+                backoff = 1.0
+            except Exception as e:  # keep what is owed; it goes out when the server (or the store) is back
+                log.warning("Kunde inte skicka (%s); nytt försök om %.0f s", e, backoff)
+                # A new answer owed is a reason to try at once: "not recorded" must not wait.
+                try:
+                    await asyncio.wait_for(self.wakeup.wait(), backoff)
+                except TimeoutError:
+                    pass
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                self.wakeup.set()

@@ -25,6 +25,7 @@ import urllib.request
 from pathlib import Path
 
 VERSION = "v1.13.5"
+ROOT = Path(__file__).resolve().parent.parent  # where `python -m testing.livekit` runs
 MODULE = "github.com/livekit/livekit-server/cmd/server"
 
 
@@ -125,21 +126,72 @@ class LiveKitServer:
 
 class Caller:
     """A participant as Element Call would be one: connects with an identity, publishes a camera
-    and a microphone fed with generated frames, mutes, unmutes, unpublishes, disconnects."""
+    and a microphone fed with generated frames, mutes, unmutes, unpublishes, disconnects. It runs
+    in a process of its own (`_Participant`, `python -m testing.livekit caller`): LiveKit's native
+    library may abort the process it is in as that process exits, which must not be the tests'."""
+
+    def __init__(self, server: LiveKitServer, room: str, identity: str) -> None:
+        self.server, self.room_name, self.identity = server, room, identity
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def connect(self) -> Caller:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "testing.livekit",
+            "caller",
+            self.server.ws_url,
+            self.server.token(self.identity, self.room_name),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=ROOT,
+        )
+        await self._done()
+        return self
+
+    def _send(self, *words: str) -> None:
+        assert self.proc is not None and self.proc.stdin is not None
+        self.proc.stdin.write((" ".join(words) + "\n").encode())
+
+    async def _done(self, timeout: float = 30) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
+        if line.strip() != b"ok":
+            raise RuntimeError(f"deltagaren {self.identity} svarade {line!r}")
+
+    async def publish(self, what: str) -> None:
+        self._send("publish", what)
+        await self._done()
+
+    def mute(self, what: str, muted: bool = True) -> None:
+        self._send("mute", what, "1" if muted else "0")  # done in order; the server shows when
+
+    async def unpublish(self, what: str) -> None:
+        self._send("unpublish", what)
+        await self._done()
+
+    async def disconnect(self) -> None:
+        if self.proc is None or self.proc.returncode is not None:
+            return
+        with contextlib.suppress(Exception):
+            self._send("disconnect")
+            await self._done(10)
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.kill()
+        await self.proc.wait()
+
+
+class _Participant:
+    """The participant itself, in its own process: LiveKit's Python SDK (`livekit`)."""
 
     WIDTH, HEIGHT, RATE = 64, 48, 48_000
 
-    def __init__(self, server: LiveKitServer, room: str, identity: str) -> None:
+    def __init__(self) -> None:
         from livekit import rtc
 
-        self.server, self.room_name, self.identity = server, room, identity
         self.room = rtc.Room()
         self.published: dict[str, object] = {}  # "camera" / "microphone" -> LocalTrackPublication
         self._feeds: dict[str, asyncio.Task] = {}
-
-    async def connect(self) -> Caller:
-        await self.room.connect(self.server.ws_url, self.server.token(self.identity, self.room_name))
-        return self
 
     async def publish(self, what: str) -> None:
         from livekit import rtc
@@ -170,26 +222,39 @@ class Caller:
                 await result
             await asyncio.sleep(0.01)
 
-    def mute(self, what: str, muted: bool = True) -> None:
+    def mute(self, what: str, muted: bool) -> None:
         track = self.published[what].track
         track.mute() if muted else track.unmute()
 
     async def unpublish(self, what: str) -> None:
         publication = self.published.pop(what)
         await self.room.local_participant.unpublish_track(publication.sid)
-        self._stop_feed(what)
+        self._feeds.pop(what).cancel()
 
-    def _stop_feed(self, what: str) -> None:
-        task = self._feeds.pop(what, None)
-        if task:
-            task.cancel()
-
-    async def disconnect(self) -> None:
-        for what in list(self._feeds):
-            self._stop_feed(what)
-        with contextlib.suppress(Exception):
-            await self.room.disconnect()
+    async def serve(self, url: str, token: str) -> None:
+        """Connects, then does what each line of its standard input says, saying "ok" when done
+        (a mute says nothing: the server shows it)."""
+        await self.room.connect(url, token)
+        print("ok", flush=True)
+        loop = asyncio.get_running_loop()
+        while line := await loop.run_in_executor(None, sys.stdin.readline):
+            word, *args = line.split()
+            if word == "publish":
+                await self.publish(args[0])
+            elif word == "mute":
+                self.mute(args[0], args[1] == "1")
+                continue
+            elif word == "unpublish":
+                await self.unpublish(args[0])
+            elif word == "disconnect":
+                await self.room.disconnect()
+                print("ok", flush=True)
+                break
+            print("ok", flush=True)
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["caller"]:
+        asyncio.run(_Participant().serve(sys.argv[2], sys.argv[3]))
+        os._exit(0)  # past the native library's teardown, which may abort the process
     print(install())

@@ -255,6 +255,10 @@ class _Participant:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["caller"]:
-        asyncio.run(_Participant().serve(sys.argv[2], sys.argv[3]))
+
+        async def _caller(url: str, token: str) -> None:
+            await _Participant().serve(url, token)  # made in the running loop, which the room keeps
+
+        asyncio.run(_caller(sys.argv[2], sys.argv[3]))
         os._exit(0)  # past the native library's teardown, which may abort the process
     print(install())

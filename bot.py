@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -26,6 +27,8 @@ from pathlib import Path
 from config import EXIT_CONFIG, Config, ConfigError, load_config, make_private, readable_by_others
 from minutes import protocol
 from shell import Shell, verify
+from shell.admin import protocol_text
+from shell.bodies import Bodies
 from storage import Store
 
 log = logging.getLogger("distansbot")
@@ -62,7 +65,12 @@ async def _run(config: Config, path: str) -> None:
     make_private(config.storage)  # and what an earlier version created is put right
     async with _opened(config) as store:
         transport = Transport(config, store)
-        shell = Shell(config, store)
+        shell = Shell(config, store, transport.encode)
+        if config.livekit is not None:  # the call's media server, read for sound and picture
+            from media.livekit import LiveKitServer
+
+            lk = config.livekit
+            shell.media.server = LiveKitServer(lk.url, lk.api_key, lk.api_secret.get_secret_value())
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -75,29 +83,52 @@ async def _run(config: Config, path: str) -> None:
             task.add_done_callback(rereads.discard)
 
         loop.add_signal_handler(signal.SIGHUP, on_hup)
+        if config.web is not None:  # the live view: its server, and the shell's widget and !vy
+            from web.server import ViewServer
+
+            shell.view = ViewServer(shell, config.web)
+            unsubscribe = shell.bus.subscribe(shell.view.on_step)  # every committed step reaches open pages
+            await shell.view.start()
         try:
             await shell.run(transport, stop)
         finally:
+            if shell.view is not None:
+                unsubscribe()
+                await shell.view.stop()
             await transport.close()
 
 
-async def _loaded(config: Config, store: Store) -> Shell:
-    shell = Shell(config, store)
-    await shell.load()
-    return shell
+async def _check(config: Config, warnings: list[str]) -> int:
+    """`bot.py check`: the homeserver and rooms (matrix.client.check), then the call's media
+    server when one is configured (it answers and takes the key)."""
+    from matrix.client import check
+
+    also = None
+    if config.livekit is not None:
+        from media.livekit import report
+
+        lk = config.livekit
+        also = functools.partial(report, lk.url, lk.api_key, lk.api_secret.get_secret_value())
+    return await check(config, warnings, also)
+
+
+async def _loaded(config: Config, store: Store) -> Bodies:
+    """The bodies and their meetings as the store has them, for an action on the log alone."""
+    bodies = Bodies(config, store)
+    await bodies.load()
+    return bodies
 
 
 async def _protocol(config: Config, meeting_id: str | None, fmt: str) -> str | bytes:
     async with _opened(config) as store:
-        return await (await _loaded(config, store)).protocol_text(meeting_id, fmt)
+        return await protocol_text(store, await _loaded(config, store), meeting_id, fmt)
 
 
 async def _verify(config: Config, meeting_id: str | None) -> int:
     from matrix.client import anchors
 
     async with _opened(config) as store:
-        shell = await _loaded(config, store)
-        ok, lines = await verify(store, shell, meeting_id, await anchors(config, store))
+        ok, lines = await verify(store, await _loaded(config, store), meeting_id, await anchors(config, store))
         print("\n".join(lines))
         return 0 if ok else 1
 
@@ -136,9 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config)
         warning = readable_by_others(Path(args.config))
         if args.action == "check":  # a fault it reports, among the others
-            from matrix.client import check
-
-            return asyncio.run(check(config, [warning] if warning else []))
+            return asyncio.run(_check(config, [warning] if warning else []))
         if warning:
             log.warning(warning)
         if args.action == "protokoll":

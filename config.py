@@ -68,6 +68,42 @@ class StorageConfig(_Strict):
     e2ee_store: Path = Path("data/e2ee")
 
 
+class WebConfig(_Strict):
+    """The live view (`[web]`): where the bot's web server listens and how browsers reach it."""
+
+    listen: str = "127.0.0.1:8090"
+    public_url: str = Field(pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+    # Where to ask a homeserver about a person's OpenID token, by server name, when it is not
+    # found the usual way (its /.well-known/matrix/server, else port 8448): a server on loopback.
+    openid_servers: dict[str, str] = {}
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, listen: str) -> str:
+        host, _, port = listen.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{listen!r} ska vara värd:port, t.ex. 127.0.0.1:8090")
+        return listen
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, url: str) -> str:
+        return url.rstrip("/")
+
+    @field_validator("openid_servers")
+    @classmethod
+    def _servers(cls, servers: dict[str, str]) -> dict[str, str]:
+        for name, url in servers.items():
+            if not re.match(r"^https?://[^\s/]+$", url):
+                raise ValueError(f"{name}: {url!r} ska vara en adress som http://127.0.0.1:8008, utan sökväg")
+        return {name: url.rstrip("/") for name, url in servers.items()}
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+
 class PersonConfig(_Strict):
     user: str = Field(pattern=_MXID)
     name: str = Field(min_length=1)
@@ -100,6 +136,9 @@ class BodyConfig(_Strict):
     place: str = ""  # the chair's room, for the protocol's plats; empty: held at a distance only
     # With [livekit]: how long a camera may be off in discussion before the chair is told (§ 5).
     video_grace_seconds: int = Field(60, ge=0, le=3600)
+    # How attendees with närvarorätt speak: when the chair puts them on the speakers' list, or
+    # asking for the floor themselves as members do (the body's choice; rules.roster).
+    attendees_speak: Literal["ordförandens_medgivande", "ja"] = "ordförandens_medgivande"
     # The kommun the protocol's head names: the top-level `organisation`, which the Config gives
     # every body (kept with the body, so a meeting's stored roster keeps it too).
     organisation: str = ""
@@ -158,6 +197,7 @@ class BodyConfig(_Strict):
             organisation=self.organisation,
             reads_media=reads_media and self.video == "element-call",
             video_grace_seconds=self.video_grace_seconds,
+            attendees_speak=self.attendees_speak,
         )
 
 
@@ -171,6 +211,7 @@ class Config(BaseSettings):
     commands_per_minute: int = Field(60, ge=5)  # from one person; more is slowed (flooding)
     bodies: list[BodyConfig] = Field(min_length=1)
     organisation: str = ""  # the kommun, named in every protocol's head ("Exempelby kommun")
+    web: WebConfig | None = None  # the live view; without it, no widget and no !vy
 
     @field_validator("timezone")
     @classmethod

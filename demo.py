@@ -21,10 +21,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from matrix.content import POLL_START
+from matrix.rtc import RAISED_HAND
 from rules.roster import STOCKHOLM as TZ
-from testing.actors import ROOT, call_membership, respond, set_call, text_of
+from testing.actors import ROOT, call_membership, react, respond, set_call, text_of
 from testing.script import script_for
-from testing.stage import CAST, PASSWORD, Stage
+from testing.stage import CAST, PASSWORD, Stage, web_config
 
 NAMES = {f"@{lp}:localhost": name for lp, name, _, _ in CAST} | {"@distansbot:localhost": "distansbot"}
 
@@ -86,11 +87,14 @@ async def play(out: Path, keep: bool) -> int:
     stage = await Stage.open(out / "stage")
     try:
         assert stage.observer
-        await stage.new_meeting_room(check_timeout=8, video="element-call")
+        # With the live view: !öppna adds it to the room as a widget (the bot is a moderator there).
+        view = web_config(stage.hs.url)
+        await stage.new_meeting_room(check_timeout=8, video="element-call", web=view, bot_moderator=True)
         print(f"Rummet {stage.room_id} är skapat och boten är med. Sammanträdet börjar.\n")
         stage.observer.on_event = show
         # The demo meeting is convened for a couple of minutes from now, in Swedish time.
         soon = stage.kalla_for(timedelta(seconds=40))
+        memberships: dict[str, str] = {}  # each person's call membership event, that a hand relates to
         for who, template, mentioned in script_for(soon):
             if who == "start":  # convened a minute ahead: it may be opened now
                 continue
@@ -108,9 +112,15 @@ async def play(out: Path, keep: bool) -> int:
                     device = f"{person.upper()}TELEFON"
                     content = call_membership(stage[person], device) if who == "call" else {}
                     print(f"          ({person} {'ansluter till' if who == 'call' else 'tappar'} videosamtalet)")
-                    await set_call(stage[person], stage.room_id, device, content)
+                    memberships[person] = await set_call(stage[person], stage.room_id, device, content)
                 if who == "leave":
                     await stage.wait_for(lambda ev: "lämnat videosamtalet" in text_of(ev), timeout=30)
+                continue
+            if who == "hand":  # a hand raised in the call, as Element Call raises it
+                print(f"          ({mentioned[0]} räcker upp handen i videosamtalet)")
+                hand = await react(stage[mentioned[0]], stage.room_id, memberships[mentioned[0]], RAISED_HAND)
+                await stage.observer.answer(hand)
+                await asyncio.sleep(0.3)
                 continue
             if who == "poll":  # an answer in the vote's Element poll
                 poll = await stage.wait_for(lambda ev: ev.get("type") == POLL_START, timeout=30)
@@ -135,6 +145,8 @@ async def play(out: Path, keep: bool) -> int:
                 f"  lösenord:  {PASSWORD}\n"
                 f"  rum:       {stage.room_id}\n"
                 f"  botens konfiguration: {stage.config_path}\n"
+                f"  sammanträdesvyn: widgeten i rummet (till protokollet är justerat), eller !vy; "
+                f"boten serverar den på {view['public_url']}\n"
                 "Avsluta med Ctrl-C (eller kill, SIGTERM): då stoppas hemservern och boten."
             )
             await asyncio.Event().wait()  # until Ctrl-C

@@ -9,6 +9,8 @@ scripts/setup.sh
 missing=()
 [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || missing+=(faketime)
 command -v pdfinfo >/dev/null || missing+=(poppler-utils)
+# and Chromium, which Playwright drives for the live view's tests (never a browser of its own)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
     (apt-get install -y -qq "${missing[@]}" || { apt-get update -qq && apt-get install -y -qq "${missing[@]}"; }) >/dev/null
 fi
@@ -18,4 +20,5 @@ fi
 .venv/bin/python -m testing.livekit >/dev/null || [ -z "${CI:-}" ]
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/lint-imports  # the import rules (pyproject.toml, [tool.importlinter])
 exec .venv/bin/python -m pytest "$@"

@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.run import process_cpu_and_peak  # noqa: E402
 from testing.actors import text_of  # noqa: E402
+from testing.crash import no_duplicate_answers  # noqa: E402
+from testing.meeting import check_passes, open_meeting  # noqa: E402
 from testing.stage import Stage  # noqa: E402
-from tests.integration.test_crash import _no_duplicate_answers  # noqa: E402
-from tests.integration.test_meeting import check_passes, open_meeting  # noqa: E402
 
 
 async def outage(minutes: float) -> dict:
@@ -56,7 +56,7 @@ async def outage(minutes: float) -> dict:
                 "log_lines": len(during),
                 "warnings": [line for line in during if "WARNING" in line or "ERROR" in line],
                 "owed_answered": "Uppe: ärende 1" in text_of(answer),
-                "answered_once": _no_duplicate_answers(stage.observer.answers_to(status_id)),
+                "answered_once": no_duplicate_answers(stage.observer.answers_to(status_id)),
                 "seconds_to_answer_after_restart": back,
                 "meeting_goes_on": decided,
             }

@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from testing.crash import play_with_kills  # noqa: E402
 from testing.stage import Stage  # noqa: E402
-from tests.integration.test_crash import play_with_kills  # noqa: E402
 
 
 async def soak(kills: int, seed: int) -> dict:

@@ -14,7 +14,7 @@ from commands.text import MAX_BODY, Message, read_mentions, strip_reply_fallback
 from rules.actions import Command
 from rules.meeting import may_use
 from rules.roster import Roster
-from rules.state import Meeting
+from rules.state import Meeting, Phase
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,15 @@ def parse(msg: Message, actor: str) -> Command | Unknown | None:
     return Command(spec.name, actor, **fields)
 
 
+def _viewable(m: Meeting | None, roster: Roster, actor: str) -> bool:
+    """!vy (the shell's, not the rules'): for someone on the roster while there is a meeting to view."""
+    return roster.person(actor) is not None and m is not None and m.phase is not Phase.CANCELLED and not m.justerad_at
+
+
 def help_text(m: Meeting | None, roster: Roster, actor: str) -> str:
-    names = [name for name in SPECS if may_use(m, roster, actor, name)]
+    names = [
+        name for name in SPECS if may_use(m, roster, actor, name) and (name != "vy" or _viewable(m, roster, actor))
+    ]
     lines = ["Kommandon du kan använda nu:"]
     lines += [f"{SPECS[n].usage} – {SPECS[n].help}" for n in names]
     if roster.person(actor) is None:

@@ -3,7 +3,16 @@
 import re
 from typing import Any
 
-from commands.registry import ArgError, Args, command, item_number, no_args, not_understood, people, word_or_people
+from commands.registry import (
+    ArgError,
+    Args,
+    command,
+    item_number,
+    no_args,
+    people,
+    word_or_nothing,
+    word_or_people,
+)
 from commands.text import command_key
 
 
@@ -14,16 +23,6 @@ def _read_yrka(a: Args) -> dict[str, Any]:
     if not rest:
         raise ArgError("Skriv yrkandet efter !yrka, eller !yrka återta.")
     return {"text": rest}
-
-
-def _read_avstår(a: Args) -> dict[str, Any]:
-    """`!avstår`, or `!avstår återta` (a declaration made outside a vote)."""
-    rest = a.rest.strip()
-    if not rest:
-        return {}
-    if command_key(rest) == command_key("återta"):
-        return {"word": "återta"}
-    raise not_understood(rest)
 
 
 def _read_beslut(a: Args) -> dict[str, Any]:
@@ -89,7 +88,7 @@ command(
     "avstår",
     "!avstår | !avstår återta",
     "avstår från att rösta, eller utan votering från att delta i beslutet i ärendet (återta före beslutet)",
-    _read_avstår,
+    word_or_nothing("återta"),  # outside a vote: !avstår, or !avstår återta
 )
 command(
     "reservation",

@@ -125,6 +125,20 @@ def word_then_person(choices: tuple[str, ...]) -> ArgReader:
     return read
 
 
+def word_or_nothing(word: str) -> ArgReader:
+    """`word` alone (`!streck återta`), or nothing."""
+
+    def read(a: Args) -> dict[str, Any]:
+        rest = a.rest.strip()
+        if not rest:
+            return {}
+        if command_key(rest) == command_key(word):
+            return {"word": word}
+        raise not_understood(rest)
+
+    return read
+
+
 def word_or_people(word: str, count: int) -> ArgReader:
     """`word` alone (`!jäv återta`), or up to `count` people (`!jäv @person`), or nothing."""
     by_people = people(count, optional=True)

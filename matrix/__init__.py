@@ -1,2 +1,3 @@
-"""The Matrix transport: the only code that imports nio. `content` shapes what is sent;
-`client` logs in, syncs, hands each event to the shell and sends what the shell owes."""
+"""The Matrix transport: the only code that imports nio. `content` shapes what is sent (from the
+shell's neutral records); `reading` reads what the rooms say into neutral records; `client` logs
+in, syncs and sends what the shell owes; `rtc` reads call memberships."""

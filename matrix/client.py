@@ -1,20 +1,22 @@
 """The Matrix side of the bot: login on one device kept across restarts, end-to-end encryption,
 the sync loop with backoff, backfill of a limited timeline, and sending what the shell owes.
 
-What a room says is handed to the shell as plain data (a `Message`, a reaction, a note that a
-message could not be acted on); what decides about it lives in `shell` and `rules`.
+What a room says is handed to the shell as neutral records (`shell.ports`: said, answered, a
+call changed, a note that a message could not be acted on); what decides about it lives in
+`shell` and `rules`. This module and `content` are the only ones that read or write Matrix's
+shapes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import logging
 import secrets
 import time
-from collections.abc import Awaitable
-from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import aiohttp
 from aiohttp import ClientError
@@ -25,10 +27,10 @@ from nio import (
     LoginResponse,
     LogoutResponse,
     MegolmEvent,
-    ReactionEvent,
-    RoomGetStateResponse,
+    RoomCreateResponse,
     RoomMessagesResponse,
-    RoomMessageText,
+    RoomPreset,
+    RoomPutStateResponse,
     RoomResolveAliasResponse,
     RoomSendResponse,
     SyncResponse,
@@ -37,57 +39,20 @@ from nio import (
 )
 from nio.store import DefaultStore
 
-from commands.text import Message
 from config import Config, exposed
 from matrix import content as shapes
-from matrix import rtc
+from matrix.reading import Reader
+from shell.ports import MAX_BACKOFF_SECONDS, CallChanged, Inbound, SendFailed
 from storage import Anchor, Outgoing, Store
 
 # The sync token alone is stored at most this often (with a command, at once).
 TOKEN_FLUSH_SECONDS = 10
-# Retries while the homeserver is away wait at most this long: a meeting goes on within seconds of
-# its return, and a try every 15 s costs nothing (the log says so once a minute).
-MAX_BACKOFF_SECONDS = 15
 # `bot.py verify` waits this long for each answer from the homeserver.
 VERIFY_STEP_SECONDS = 30
 
 _MIMETYPES = {"ics": "text/calendar", "md": "text/markdown", "pdf": "application/pdf"}
 
 log = logging.getLogger("distansbot")
-
-
-class Inbound(Protocol):
-    """What the transport hands over: the shell implements it."""
-
-    async def on_message(self, room_id: str, event_id: str, msg: Message, sender: str, now: datetime) -> None: ...
-
-    async def on_reaction(
-        self, room_id: str, event_id: str, reacts_to: str, key: str, sender: str, now: datetime
-    ) -> None: ...
-
-    async def on_note(self, room_id: str, event_id: str, note: str, now: datetime) -> None: ...
-
-    async def on_poll_response(
-        self, room_id: str, event_id: str, poll_id: str, choice: str, sender: str, now: datetime
-    ) -> None: ...
-
-    async def on_call_member(
-        self,
-        room_id: str,
-        event_id: str,
-        state_key: str,
-        content: dict,
-        sender: str,
-        origin_ts_ms: int,
-        now: datetime | None = None,
-    ) -> None: ...
-
-    async def on_caught_up(self) -> None:
-        """The first batch after the start is handed over: what was said while away is in."""
-
-
-EDITED = "edited"
-UNDECRYPTABLE = "undecryptable"
 
 
 class OncePerMinute:
@@ -130,14 +95,13 @@ class KeyStore(DefaultStore):
             super().save_encrypted_rooms(rooms)
 
 
-class SendError(Exception):
+class SendError(SendFailed):
     """The homeserver did not take a message. Permanent when it answered with an error code
     other than rate limiting; otherwise (no answer, 429) it is worth trying again."""
 
     def __init__(self, resp: Any) -> None:
-        super().__init__(str(resp))
-        self.errcode = getattr(resp, "status_code", None) or ""
-        self.permanent = bool(self.errcode) and self.errcode != "M_LIMIT_EXCEEDED"
+        code = getattr(resp, "status_code", None) or ""
+        super().__init__(str(resp), code, permanent=bool(code) and code != "M_LIMIT_EXCEEDED")
 
 
 async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
@@ -163,7 +127,7 @@ class Transport:
         )
         self.rooms: set[str] = set()  # the bodies' rooms, resolved
         self.trouble = OncePerMinute()  # the homeserver away: said once a minute while it lasts
-        self.joined_at: dict[str, int] = {}  # room -> ms since epoch
+        self.reader = Reader(self.client, store, self.rooms, self._join)
 
     @property
     def whoami(self) -> tuple[str, str]:
@@ -238,24 +202,12 @@ class Transport:
 
     async def _join(self, room_id: str) -> None:
         # Commands from the moment of joining count; what was said before is history.
-        await self._joined_at(room_id)
+        await self.reader.joined(room_id)
         resp = await self.client.join(room_id)
         if isinstance(resp, JoinResponse):
             log.info("Gick med i %s", room_id)
         else:
             log.warning("Kunde inte gå med i %s än (%s): väntar på inbjudan", room_id, getattr(resp, "message", resp))
-
-    async def _joined_at(self, room_id: str) -> int:
-        """Messages from before the bot joined (or first saw) the room are history, not commands.
-        Read once per room: it never changes after it is first set."""
-        if room_id not in self.joined_at:
-            key = f"joined:{room_id}"
-            value = await self.store.setting(key)
-            if value is None:
-                value = str(int(datetime.now(UTC).timestamp() * 1000))
-                await self.store.set_setting(key, value)
-            self.joined_at[room_id] = int(value)
-        return self.joined_at[room_id]
 
     async def keys(self) -> None:
         """Keep end-to-end encryption keys flowing (what nio's sync_forever would do)."""
@@ -271,7 +223,7 @@ class Transport:
 
     # --- receiving -----------------------------------------------------------------------------
 
-    async def sync_forever(self, stop: asyncio.Event, inbound: Inbound, synced: asyncio.Event) -> None:
+    async def listen(self, stop: asyncio.Event, inbound: Inbound, synced: asyncio.Event) -> None:
         """Sync until `stop`; each batch is handed over before its token is saved, so a crash
         re-reads it (the shell's handled marks keep each command to one application)."""
         token = await self.store.setting("sync_token")
@@ -285,9 +237,9 @@ class Transport:
                 resp = await self.client.sync(timeout=30_000, since=token, sync_filter=sync_filter, full_state=first)
                 if not isinstance(resp, SyncResponse):
                     raise SendError(resp)
-                await self._on_sync(resp, inbound)
+                await self.reader.on_sync(resp, inbound)
                 if not caught_up:
-                    await inbound.on_caught_up()
+                    await inbound.caught_up()
                     caught_up = True
             except Exception as e:  # the homeserver is away, or the batch failed: not stored, so not lost
                 self.trouble.say("Synk misslyckades (%s); nytt försök inom %.0f s", e, backoff)
@@ -309,127 +261,31 @@ class Transport:
                     self.trouble.say("Synkpositionen kunde inte sparas (%s)", e)
             synced.set()
 
-    async def _on_sync(self, resp: SyncResponse, inbound: Inbound) -> None:
-        for room_id in resp.rooms.invite:
-            if room_id in self.rooms:
-                await self._join(room_id)
-        for room_id, joined in resp.rooms.join.items():
-            if room_id not in self.rooms:
-                continue
-            since = await self._joined_at(room_id)
-            events = list(joined.timeline.events)
-            if joined.timeline.limited:
-                events = await self._backfill(room_id, joined.timeline.prev_batch, since) + events
-            # The room's order (contract, "Element Call"): the state that changed before the
-            # timeline (a gap), then the timeline, where a call change stands between the
-            # messages sent before and after it. A state event also met in the timeline is
-            # applied there, in its place.
-            seen = {getattr(ev, "event_id", None) for ev in events}
-            for ev in joined.state:
-                if getattr(ev, "event_id", None) not in seen:
-                    await self._call_change(room_id, ev, inbound)
-            for ev in events:
-                if await self._call_change(room_id, ev, inbound):
-                    continue
-                # nio keeps an event it cannot read without sender or time (UnknownBadEvent): skipped
-                ts = getattr(ev, "server_timestamp", None)
-                if (
-                    getattr(ev, "sender", self.client.user_id) != self.client.user_id
-                    and isinstance(ts, int)
-                    and ts >= since
-                ):
-                    await self._on_event(room_id, ev, inbound)
-
-    async def _call_change(self, room_id: str, ev: Any, inbound: Inbound) -> bool:
-        """Hand over a call membership state event; False if `ev` is none."""
-        source = getattr(ev, "source", None) or {}
-        if source.get("type") != rtc.CALL_MEMBER or "state_key" not in source:
-            return False
-        ts = source.get("origin_server_ts", 0)
-        at = _time_of(ts)
-        if at is None:
-            log.warning("Samtalsmedlemskap %s har en omöjlig tidsstämpel; ignoreras", source.get("event_id"))
-            return True
-        await inbound.on_call_member(
-            room_id,
-            source.get("event_id", ""),
-            source["state_key"],
-            source.get("content") or {},
-            source.get("sender", ""),
-            ts,
-            at,
-        )
-        return True
-
-    async def _backfill(self, room_id: str, token: str, since: int) -> list:
-        """A limited timeline: page back until events already handled or older than the bot."""
-        older: list = []
-        while token:
-            resp = await self.client.room_messages(room_id, start=token, limit=100)
-            if not isinstance(resp, RoomMessagesResponse) or not resp.chunk:
-                break
-            done = False
-            for ev in resp.chunk:  # newest first
-                if ev.server_timestamp < since or await self.store.is_handled(ev.event_id):
-                    done = True
-                    break
-                older.append(ev)
-            if done:
-                break
-            token = resp.end
-        return list(reversed(older))
-
-    async def _on_event(self, room_id: str, ev: Any, inbound: Inbound) -> None:
-        now = _time_of(ev.server_timestamp)
-        if now is None:  # a homeserver's clock says nonsense: not an event to act on
-            log.warning("Händelsen %s har en omöjlig tidsstämpel; ignoreras", ev.event_id)
-            return
-        if isinstance(ev, RoomMessageText):
-            content = ev.source.get("content")
-            replaced = shapes.edit_of(content)
-            if replaced is not None:
-                # An edit never runs a command again, nor undoes one: the log keeps what was applied.
-                if replaced and await self.store.is_handled(replaced):
-                    await inbound.on_note(room_id, ev.event_id, EDITED, now)
-                return
-            msg = Message(ev.body or "", ev.formatted_body, shapes.mentioned(content))
-            await inbound.on_message(room_id, ev.event_id, msg, ev.sender, now)
-        elif isinstance(ev, ReactionEvent):
-            await inbound.on_reaction(room_id, ev.event_id, ev.reacts_to, ev.key, ev.sender, now)
-        elif answer := shapes.poll_answer(_type_of(ev), (getattr(ev, "source", None) or {}).get("content") or {}):
-            await inbound.on_poll_response(room_id, ev.event_id, answer[0], answer[1], ev.sender, now)
-        elif isinstance(ev, MegolmEvent):  # encrypted, and the bot has no key for it
-            log.warning("Kunde inte dekryptera %s från %s (session %s)", ev.event_id, ev.sender, ev.session_id)
-            await inbound.on_note(room_id, ev.event_id, UNDECRYPTABLE, now)
-            try:
-                await self.client.request_room_key(ev)
-            except Exception as e:  # asking twice, or no device to ask: the answer above stands
-                log.info("Nyckelbegäran för %s: %s", ev.event_id, e)
-
-    async def call_state(self, room_id: str) -> list[tuple[str, str, dict, str, int]]:
-        """The room's call memberships now: (event id, state key, content, sender, origin ts)."""
-        resp = await self.client.room_get_state(room_id)
-        if not isinstance(resp, RoomGetStateResponse):
-            log.warning("Rummets tillstånd kunde inte läsas (%s); samtalet följs från nästa ändring", resp)
-            return []
-        return [
-            (
-                e.get("event_id", ""),
-                e["state_key"],
-                e.get("content") or {},
-                e.get("sender", ""),
-                e.get("origin_server_ts", 0),
-            )
-            for e in resp.events
-            if e.get("type") == rtc.CALL_MEMBER and "state_key" in e
-        ]
+    async def call_state(self, room_id: str) -> list[CallChanged]:
+        return await self.reader.call_state(room_id)
 
     # --- sending -------------------------------------------------------------------------------
 
-    async def send(self, out: Outgoing) -> str:
+    encode = staticmethod(shapes.encode)
+
+    async def send(self, out: Outgoing, event_of_tag: Callable[[str], Awaitable[str]]) -> str:
         """Send one owed message, reaction or file; the transaction id makes a resend after a
         crash land once on the homeserver. One the store could not keep (no id) gets its own."""
         txn = f"distansbot-{out.id}" if out.id else f"distansbot-unstored-{secrets.token_hex(8)}"
+        if out.kind == "state":  # the live view's widget (web/widget.py)
+            c = out.content
+            resp = await self.client.room_put_state(out.room_id, c["type"], c["content"], state_key=c["state_key"])
+            if not isinstance(resp, RoomPutStateResponse):
+                raise SendError(resp)
+            return resp.event_id
+        if out.kind == "dm":  # !vy's link
+            room_id = await self._direct_room(out.content["user"])
+            return await self._room_send(room_id, "m.room.message", out.content["content"], txn)
+        relates = out.content.get("m.relates_to") or {}
+        if str(relates.get("event_id", "")).startswith(shapes.TAG):
+            # A poll's end points at the poll, whose event id is known once the poll was sent.
+            poll = await event_of_tag(relates["event_id"].removeprefix(shapes.TAG))
+            out = dataclasses.replace(out, content={**out.content, "m.relates_to": {**relates, "event_id": poll}})
         if out.kind != "file":
             return await self._room_send(out.room_id, out.kind, out.content, txn)
         assert out.attachment is not None and out.attachment_name is not None
@@ -454,6 +310,25 @@ class Transport:
             raise SendError(resp)
         return resp.event_id
 
+    async def _direct_room(self, user: str) -> str:
+        """The bot's direct-message room with a person (for !vy), made the first time and kept."""
+        key = f"dm:{user}"
+        room_id = await self.store.setting(key)
+        if room_id is None:
+            resp = await self.client.room_create(
+                is_direct=True, invite=[user], preset=RoomPreset.trusted_private_chat, name="distansbot"
+            )
+            if not isinstance(resp, RoomCreateResponse):
+                raise SendError(resp)
+            room_id = resp.room_id
+            await self.store.set_setting(key, room_id)
+        return room_id
+
+    def can_set_state(self, room_id: str, kind: str) -> bool:
+        """May the bot set this kind of room state (as the last sync had the power levels)?"""
+        room = self.client.rooms.get(room_id)
+        return room is None or room.power_levels.can_user_send_state(self.client.user_id, kind)
+
     def room_name(self, room_id: str) -> str:
         """The room's name (m.room.name) as the last sync had it; "" when it has none."""
         room = self.client.rooms.get(room_id)
@@ -463,18 +338,6 @@ class Transport:
         """Is the room end-to-end encrypted (m.room.encryption in its state, as the last sync had it)."""
         room = self.client.rooms.get(room_id)
         return bool(room and room.encrypted)
-
-
-def _time_of(ms: Any) -> datetime | None:
-    """An event's origin_server_ts as a time, or None when it is none a clock could show."""
-    if isinstance(ms, bool) or not isinstance(ms, int) or not 0 <= ms <= rtc.MAX_MS:
-        return None
-    return datetime.fromtimestamp(ms / 1000, UTC)
-
-
-def _type_of(ev: Any) -> str:
-    """An event's type, also for one nio knows no class for (and one decrypted)."""
-    return getattr(ev, "type", None) or (getattr(ev, "source", None) or {}).get("type", "")
 
 
 async def saved_session(store: Store) -> tuple[str, str, str] | None:
@@ -544,7 +407,7 @@ async def _bounded(what: str, request: Awaitable[_T]) -> _T:
         raise NoAnswer(f"{what} ({e})") from None
 
 
-async def check(config: Config, warnings: list[str]) -> int:
+async def check(config: Config, warnings: list[str], also: Callable[[], Awaitable[int]] | None = None) -> int:
     """`bot.py check`: log in on a device of its own (never touching the bot's keys) and report on
     each configured room: joined, encrypted, may the bot write. Every request is bounded; exits 1
     when anything must be fixed (a homeserver that does not answer, a refused login, a room the
@@ -621,11 +484,8 @@ async def check(config: Config, warnings: list[str]) -> int:
             except NoAnswer as e:
                 print(f"Kontrollens enhet kunde inte loggas ut: {e}; ta bort den i Element.")
         await client.close()
-    if config.livekit is not None:  # the call's media server, read for sound and picture
-        from media.livekit import report
-
-        lk = config.livekit
-        faults += await report(lk.url, lk.api_key, lk.api_secret.get_secret_value(), CHECK_STEP_SECONDS)
+    if also is not None:  # the other servers the bot reads (the call's media server), said after
+        faults += await also()
     print("Att åtgärda: se ovan." if faults else "Allt i ordning.")
     return 1 if faults else 0
 

@@ -1,5 +1,6 @@
 """What the bot sends, as Matrix event content: notices with plain and HTML bodies, mentions
-as pills and in `m.mentions`, replies, reactions and files. No I/O."""
+as pills and in `m.mentions`, replies, reactions and files, made from the shell's neutral
+records (`encode`) into the outbox rows they are kept as until sent. No I/O."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import html
 import json
 from typing import Any
 
-from rules.actions import Reply
-from rules.roster import Roster
+from shell.ports import DirectMessage, File, Notice, Out, PollEnd, PollStart, Reaction, StateEvent
+from storage import Outgoing
 
 # A whole Matrix event may be at most 64 KiB (spec, "Size limits"), counted in bytes of its JSON;
 # the homeserver adds sender, room, ids, timestamps and signatures, so the content keeps a margin.
@@ -19,19 +20,51 @@ def _pill(user: str, name: str) -> str:
     return f'<a href="https://matrix.to/#/{html.escape(user)}">{html.escape(name)}</a>'
 
 
-def message(reply: Reply, roster: Roster, in_reply_to: str | None) -> dict[str, Any]:
-    """A notice with plain and HTML body; mentioned people's names become pills in the HTML."""
-    formatted = html.escape(reply.text)
-    for user in dict.fromkeys(reply.mentions):
-        name = roster.name_of(user)
+def encode(room_id: str, out: Out) -> Outgoing:
+    """A record the shell owes as the outbox row it is kept as: the rows are what they were
+    before the records (Matrix event types and content), so an outbox written then still sends."""
+    if isinstance(out, Notice):
+        content = message(out.text, out.mentions, out.reply_to or None)
+        if out.document:
+            content = with_document(content, *out.document, out.too_big)
+        if out.anchor:
+            body_id, length, head = out.anchor
+            content = {**content, ANCHOR: {"organ": body_id, "händelser": length, "huvud": head}}
+        return Outgoing(room_id, "m.room.message", content, tag=out.tag)
+    if isinstance(out, Reaction):
+        return Outgoing(room_id, "m.reaction", reaction(out.to))
+    if isinstance(out, File):
+        # A row of its own: the file goes out even if the homeserver refuses the message.
+        relates = {"m.relates_to": {"m.in_reply_to": {"event_id": out.reply_to}}} if out.reply_to else {}
+        return Outgoing(room_id, "file", relates, out.name, out.data)
+    if isinstance(out, StateEvent):
+        return Outgoing(room_id, "state", {"type": out.kind, "state_key": out.key, "content": out.content})
+    if isinstance(out, DirectMessage):  # sent in the bot's direct room with the person (the transport finds it)
+        return Outgoing("", "dm", {"user": out.user, "content": message(out.text, (), None)})
+    if isinstance(out, PollStart):
+        return Outgoing(room_id, POLL_START, poll_start(out.question, out.a, out.b), tag=out.tag)
+    assert isinstance(out, PollEnd)
+    # The poll's event id is known once it was sent: the transport puts it in at sending (`TAG`).
+    return Outgoing(room_id, POLL_END, poll_end(TAG + out.poll, out.text))
+
+
+# A relation to a message of the bot's by its tag, not yet by its event id.
+TAG = "tag:"
+
+
+def message(text: str, mentions: tuple[tuple[str, str], ...], in_reply_to: str | None) -> dict[str, Any]:
+    """A notice with plain and HTML body; mentioned people's names (user id, name) become pills
+    in the HTML."""
+    formatted = html.escape(text)
+    for user, name in dict.fromkeys(mentions):
         if name != user:
             formatted = formatted.replace(html.escape(name), _pill(user, name), 1)
     content: dict[str, Any] = {
         "msgtype": "m.notice",
-        "body": reply.text,
+        "body": text,
         "format": "org.matrix.custom.html",
         "formatted_body": formatted.replace("\n", "<br>"),
-        "m.mentions": {"user_ids": list(dict.fromkeys(reply.mentions))},
+        "m.mentions": {"user_ids": list(dict.fromkeys(user for user, _ in mentions))},
     }
     if in_reply_to:
         content["m.relates_to"] = {"m.in_reply_to": {"event_id": in_reply_to}}
@@ -58,6 +91,16 @@ def with_document(content: dict[str, Any], text: str, html_text: str, too_big_no
         "body": content["body"] + "\n\n" + too_big_note,
         "formatted_body": content["formatted_body"] + "<br><br>" + html.escape(too_big_note),
     }
+
+
+def redacted(source: dict[str, Any]) -> str | None:
+    """The event a redaction (`m.room.redaction`) withdraws: `redacts` in its content (room
+    version 11) or beside it (earlier versions); None for any other event or a malformed one."""
+    if source.get("type") != "m.room.redaction":
+        return None
+    content = source.get("content")
+    redacts = (content.get("redacts") if isinstance(content, dict) else None) or source.get("redacts")
+    return redacts if isinstance(redacts, str) and 0 < len(redacts) <= 255 else None
 
 
 def reaction(event_id: str, key: str = "✅") -> dict[str, Any]:
@@ -126,13 +169,9 @@ def poll_answer(event_type: str, content: Any) -> tuple[str, str] | None:
     return (poll, choice) if choice else None
 
 
-# The data of an anchor notice (the body's chain: its length and head), for `bot.py verify`.
+# The data of an anchor notice (the body's chain: its length and head), for `bot.py verify`:
+# people read the text, verify the data.
 ANCHOR = "se.distansbot.anchor"
-
-
-def anchor(reply: Reply, roster: Roster, length: int, head: str) -> dict[str, Any]:
-    """The notice that anchors the body's chain in the room: people read the text, verify the data."""
-    return {**message(reply, roster, None), ANCHOR: {"organ": roster.body_id, "händelser": length, "huvud": head}}
 
 
 def anchor_of(content: Any, body_id: str) -> tuple[int, str] | None:

@@ -1,5 +1,6 @@
 """MatrixRTC call membership as Element Call writes it, read into who is in the call on which
-device until when. Pure: the transport hands in state events, the shell keeps the result.
+device until when, and handed to the shell as a neutral `CallChanged`. Pure: the client hands
+in state events.
 
 The forms read (matrix-js-sdk `CallMembership`, MSC4143 with MSC3401's event type):
 - one state event per device, state key `_@user:server_DEVICE` (today's Element Call; the
@@ -19,11 +20,19 @@ half taken, and reading one never raises anything else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from shell.ports import CallChanged, Device
+
+log = logging.getLogger("distansbot")
+
 CALL_MEMBER = "org.matrix.msc3401.call.member"
+# Element Call raises a hand as an `m.reaction` with this key, relating (m.annotation) to the
+# sender's own call membership event, and lowers it by redacting that reaction (element-call,
+# src/reactions/useReactionsSender.tsx, ReactionsReader.ts): the key exactly, as it reads it.
+RAISED_HAND = "🖐️"
 
 
 # What a membership may hold to be read at all: anything else is a membership the bot cannot
@@ -39,12 +48,6 @@ MAX_MS = 32_503_680_000_000
 class Unreadable(ValueError):
     """A call membership state event the bot does not take: not the sender's own, or not one it
     can read. The reason, in Swedish, is for the log."""
-
-
-@dataclass(frozen=True)
-class Device:
-    device: str
-    expires: datetime | None  # None: valid until the device leaves
 
 
 def owner(state_key: str) -> str | None:
@@ -108,24 +111,21 @@ def _at(ms: float) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
 
 
-def kept(state_key: str, logged: dict[str, str | None]) -> list[Device]:
-    """The devices a state key stood for as the meeting last recorded them (`in_call` of its
-    owner: device -> expiry): what an unreadable event leaves standing when nothing was read
-    for that key before it (at a start)."""
-    user = owner(state_key) or ""
+def change(
+    room: str, event_id: str, state_key: Any, content: Any, sender: Any, origin_ts_ms: Any, at: datetime | None
+) -> CallChanged | None:
+    """A call membership state event as the shell takes it (`at` None: read from the room's state
+    at a start). One that cannot be read is logged and handed over without devices, so that the
+    call stands as it was; one that is not the sender's own is logged and dropped."""
+    try:
+        return CallChanged(
+            room, event_id, state_key, sender, tuple(devices(state_key, content, sender, origin_ts_ms)), at
+        )
+    except Unreadable as e:  # written by any member: the call stands as it was
+        log.warning("Samtalsmedlemskap %.100r från %.100r ignoreras: %s", state_key, sender, e)
+    user = owner(state_key)
+    if user != sender:
+        return None
     key = state_key.removeprefix("_")
     device = key[len(user) + 1 :] if len(key) > len(user) else None  # None: the per-user form
-    return [Device(d, datetime.fromisoformat(e) if e else None) for d, e in logged.items() if device in (None, d)]
-
-
-def current(slots: dict[str, tuple[str, list[Device]]], user: str, now: datetime) -> dict[str, str | None]:
-    """A user's devices in the call now, from the call state by state key (owner, devices):
-    device -> its expiry as ISO time, or None. Devices already expired are not in the call."""
-    out: dict[str, str | None] = {}
-    for who, found in slots.values():
-        if who != user:
-            continue
-        for d in found:
-            if d.expires is None or d.expires > now:
-                out[d.device] = d.expires.isoformat() if d.expires else None
-    return out
+    return CallChanged(room, event_id, state_key, sender, None, at, device=device)

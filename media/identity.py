@@ -27,7 +27,8 @@ import hashlib
 import json
 from collections.abc import Iterable
 
-from media.record import CallMember, Camera, Microphone, Participant
+from media.record import Participant
+from shell.ports import CallMember, Camera, Microphone
 
 SLOT = "m.call#ROOM"  # the room call's slot (Element Call, openIDSFU.ts)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +28,8 @@ import aiohttp
 from livekit import api
 
 from media.identity import people, room_names
-from media.record import CallMember, Camera, Change, Microphone, Participant, Reason, Seen, Unavailable
+from media.record import Participant
+from shell.ports import CallMember, Camera, Change, Microphone, Reason, Seen, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,12 @@ class LiveKitServer:
             raise MediaError("unreachable", f"{type(e).__name__}: {e}"[:300]) from None
         except Exception as e:  # an answer it cannot read is no answer; never a crash
             raise MediaError("error", f"{type(e).__name__}: {e}"[:300]) from None
+
+    def follow(
+        self, room: str, members: Callable[[], Iterable[CallMember]], report: Callable[[list[Change]], Awaitable[None]]
+    ) -> Follow:
+        """A reader of this Matrix room's call (`shell.ports.MediaServer`)."""
+        return Follow(self, room, members, report)
 
     async def check(self) -> MediaError | None:
         """For `bot.py check`: None when the server answers and takes the key."""

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from minutes.layout import media_evidence
+from minutes.words import ABORTED, MEDIA_DOWN, shown_words, vote_how
 from rules.citations import Rule, cite, protocol_text
 from rules.events import covers
 from rules.roster import Roster
 from rules.state import Event, Meeting, apply, date_time, hm
-from rules.transmission import CAMERA, MICROPHONE, REASONS
-from rules.words import ABORTED, short_fingerprint, vote_how
+from rules.words import short_fingerprint
 
 BEFORE, AFTER = "före", "efter"
 
@@ -143,14 +143,9 @@ def _dropped(m: Meeting, r: Roster, d: dict) -> str:
     what = "ljudet" if d["kind"] == "ljud" else "bilden"
     via = {"call": "registrerat från videosamtalet; ", "media": "enligt samtalet: "}.get(d.get("via", ""), "")
     if d.get("via") == "media":
-        via += _shown_words(m.shown.get(d["user"])) + "; "
+        s = m.shown.get(d["user"])
+        via += (shown_words(s.camera, s.microphone, s.connected) if s else shown_words("none", "none", False)) + "; "
     return f"{r.label(d['user'])} förlorade {what} ({via}{cite(Rule.P5, Rule.P10)})."
-
-
-def _shown_words(s) -> str:
-    if s is None or not s.connected:
-        return "ingen anslutning"
-    return f"{CAMERA[s.camera]}, {MICROPHONE[s.microphone]}"
 
 
 def _media_available(m: Meeting, r: Roster, d: dict) -> str:
@@ -200,7 +195,7 @@ def _attests(d: dict) -> str:
 
 def _present(m: Meeting, r: Roster, d: dict) -> str:
     shown = d.get("shown")
-    seen = f" Samtalet visade {CAMERA[shown['camera']]}, {MICROPHONE[shown['microphone']]}." if shown else ""
+    seen = f" Samtalet visade {shown_words(shown['camera'], shown['microphone'])}." if shown else ""
     if d.get("returned"):
         return f"{r.label(d['user'])} återkom till sammanträdet {_attests(d)}.{seen}"
     return f"{r.label(d['user'])} anmälde närvaro {_attests(d)}.{seen}"
@@ -281,6 +276,15 @@ def _retaken(m: Meeting, r: Roster, d: dict) -> str:
     return line
 
 
+def _floor_given(m: Meeting, r: Roster, d: dict) -> str:
+    if d["user"] is None:
+        return "Talarlistan var slut."
+    if not d.get("reply"):
+        return f"{r.label(d['user'])} fick ordet."
+    to = f" på {r.label(d['reply_to'])}" if d.get("reply_to") else ""
+    return f"{r.label(d['user'])} fick ordet för replik{to}."
+
+
 _LINE = {
     "convened": _convened,
     "cancelled": _cancelled,
@@ -296,7 +300,20 @@ _LINE = {
     "allowed": _allowed,  # with the items taken up: see `replay`
     "motion": lambda m, r, d: f"{r.label(d['user'])} yrkade: {d['text']}",
     "motion_withdrawn": _motion_withdrawn,
-    "floor": lambda m, r, d: f"{r.label(d['user'])} begärde ordet.",
+    "floor": lambda m, r, d: (
+        f"Ordföranden satte {r.label(d['user'])} på talarlistan."
+        if d.get("by")
+        else f"{r.label(d['user'])} begärde ordet" + (" (räckte upp handen i videosamtalet)." if d.get("hand") else ".")
+    ),
+    "floor_withdrawn": lambda m, r, d: (
+        f"{r.label(d['user'])} tog ned handen i videosamtalet och ströks från talarlistan."
+        if d.get("via") == "call"
+        else f"{r.label(d['user'])} ströks från talarlistan på egen begäran."
+    ),
+    "reply_asked": lambda m, r, d: f"{r.label(d['user'])} begärde replik på {r.label(d['to'])}.",
+    "floor_given": _floor_given,
+    "streck": lambda m, r, d: "Ordföranden satte streck i debatten.",
+    "streck_withdrawn": lambda m, r, d: "Ordföranden tog bort strecket i debatten.",
     "muted": lambda m, r, d: f"Ljudet för {r.label(d['user'])} stängdes av av {r.label(d['by'])} ({cite(Rule.P3)}).",
     "floor_taken": lambda m, r, d: (
         f"Ordföranden fråntog {r.label(d['user'])} ordet för resten av ärendet ({cite(Rule.P9)})."
@@ -340,7 +357,7 @@ _LINE = {
         f"{r.video_grace_seconds} sekunder ({cite(Rule.P5)})."
     ),
     "media_unavailable": lambda m, r, d: (
-        f"Samtalets ljud och bild kunde inte läsas ({REASONS.get(d.get('reason', ''), 'fel')}); "
+        f"Samtalets ljud och bild kunde inte läsas ({MEDIA_DOWN.get(d.get('reason', ''), 'fel')}); "
         f"boten godtog intyganden ({cite(Rule.P3, Rule.P12)})."
     ),
     "media_available": _media_available,

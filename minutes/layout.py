@@ -21,8 +21,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from minutes.words import paragraphs_text
 from rules.citations import Rule, cite, protocol_text
-from rules.words import paragraphs_text
 
 Block = tuple[str, str, list[Any]]
 

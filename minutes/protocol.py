@@ -21,14 +21,15 @@ from typing import Any
 
 from minutes import layout, page
 from minutes.journal import AFTER, BEFORE, Entry, replay, stamp
+from minutes.words import anslag_lines, paragraphs_text, signer_roles, vote_how
 from rules.actions import Accepted, Command
 from rules.anslag import last_day_to_justera
 from rules.citations import Rule, cite, protocol_text
 from rules.engine import Engine
 from rules.roster import Roster
-from rules.signers import justering_plan, signer_roles
-from rules.state import Event, Meeting, Phase, Vote, apply
-from rules.words import anslag_lines, paragraphs_text, short_fingerprint, vote_how
+from rules.signers import justering_plan
+from rules.state import Event, Item, Meeting, Phase, Vote, apply
+from rules.words import short_fingerprint
 
 FORMATS = ("md", "html", "json", "pdf")
 
@@ -322,88 +323,18 @@ def _doc(meeting_id: str, body_id: str, events: list[Event], r: Roster, fp: str)
     for item in sorted(m.items.values(), key=lambda i: (i.paragraph is None, i.paragraph or 0, i.n)):
         if not item.taken_up:
             continue
-        permission = None
-        if item.approved_by:
-            permission = f"Säkerhetsskyddschefen bedömde att ärendet kan behandlas på distans ({cite(Rule.P8)})."
-        elif item.allowed_by:
-            permission = f"Ordföranden tillät att ärendet med {item.klass} behandlas ({cite(Rule.P7)})."
-        presided = [d.presiding for d in item.valid_decisions if d.presiding and d.presiding != r.chair]
+        if item.justerad:
+            # KL 5 kap. 69 §: an omedelbart justerad paragraph reads as signed, from the log up to
+            # its justering; what came after it (a move to the chair's room, a request for the
+            # floor) stands in its course of events and in the head, with its time.
+            signed = _up_to_justering(events, item.n)
+            then = _state(meeting_id, body_id, signed, r)
+            entry = _paragraph(then, r, then.items[item.n], signed, *_places_at_decisions(signed))
+        else:
+            entry = _paragraph(m, r, item, events, moved, places)
         items.append(
-            {
-                "nummer": item.n,
-                "paragraf": item.paragraph,
-                "omedelbart_justerad": _iso(item.justerad, r) if item.justerad else None,
-                "rubrik": item.title,
-                "dnr": item.dnr or None,
-                "klass": item.klass or None,
-                "tillstånd": permission,
-                # KL 6 kap. 33 §: who led the item when it was not the ordförande
-                "ordförande": [person(r, u) for u in dict.fromkeys(presided)],
-                # who took part in the debate: who asked for the floor, in order, once each
-                "i_överläggningen": [
-                    person(r, u)
-                    for u in dict.fromkeys(
-                        e.data["user"] for e in events if e.kind == "floor" and e.data.get("n") == item.n
-                    )
-                ],
-                "yrkanden": [
-                    {
-                        "nr": x.id,
-                        "av": person(r, x.user),
-                        "yrkande": x.text,
-                        "återtaget": x.withdrawn,
-                        "förfallet_jäv": x.fallen,
-                    }
-                    for x in item.motions
-                ],
-                "teknikkontroller": [
-                    {
-                        "nr": c.id,
-                        "tid": _iso(c.started, r),
-                        "resultat": "pågår" if c.running else ("godkänd" if c.passed else "ej godkänd"),
-                        "svarade_inte": [person(r, u) for u in c.missing] if c.passed is False else [],
-                    }
-                    # §§ 3, 12: what the call's media server showed (only where it is read: a
-                    # protocol without it reads, and is fingerprinted, as before)
-                    | ({"samtalet": c.media} if c.media else {})
-                    for c in m.checks_of(item.n)
-                ],
-                "jäv": [person(r, u) for u in item.jav],
-                "voteringar": [_vote(r, v) for v in m.votes_of(item.n)],
-                "beslut": [
-                    {
-                        "tid": _iso(d.at, r),
-                        "beslut": d.text,  # as it reads now: after a rättelse, the corrected text
-                        "enligt_förslag": d.proposal,  # after a vote: the proposal that won
-                        "deltog": [person(r, u) for u in d.participants],
-                        "avstod": [person(r, u) for u in d.abstained],  # KL 4 kap. 25 §: took no part
-                        "teknikkontroll": d.check_id,
-                        "votering": d.vote_id,
-                        "taget_om": d.retaken,
-                        "jäv_efter_beslutet": [person(r, u) for u in d.involved if u in item.jav],
-                        "rättelser": [
-                            {"tidigare": c.old, "av": person(r, c.by), "tid": _iso(c.at, r)} for c in d.corrections
-                        ],
-                        "reservationer": [{"av": person(r, u), "motivering": t} for u, t in d.reservations],
-                    }
-                    | ({"samtalet": d.media} if d.media else {})
-                    # § 2: where those who changed place during the meeting were at it (only
-                    # then: a protocol without a move reads, and is fingerprinted, as before)
-                    | (
-                        {
-                            "plats": [
-                                person(r, u) | {"plats": at.get(u, "på distans")} for u in d.participants if u in moved
-                            ]
-                        }
-                        if moved
-                        else {}
-                    )
-                    for d, at in zip(item.decisions, places.get(item.n, []), strict=True)
-                ],
-                # KL 5 kap. 66 §: who served, from the decisions that stand
-                "tjänstgörande": [
-                    person(r, u) for u in dict.fromkeys(u for d in item.valid_decisions for u in d.serving)
-                ],
+            entry
+            | {
                 "förlopp": by_item.get(item.n, []),
                 # KL 5 kap. 69 §, 8 kap. 12 §: an omedelbart justerad paragraph's signers and anslag
                 "justerad_av": [person(r, s.user) for s in item.signatures if item.justerad],
@@ -469,6 +400,103 @@ def _doc(meeting_id: str, body_id: str, events: list[Event], r: Roster, fp: str)
             _anslag(m, r, m.justerad_at, m.anslag, [p.number for p in justering_plan(m, r)]) if m.justerad_at else None
         ),
     }
+
+
+def _paragraph(
+    m: Meeting, r: Roster, item: Item, events: list[Event], moved: set[str], places: dict[int, list[dict[str, str]]]
+) -> dict[str, Any]:
+    """A paragraph as it reads: rubrik, debate, decisions and beslutsgång (not its course of events
+    or its justering)."""
+    permission = None
+    if item.approved_by:
+        permission = f"Säkerhetsskyddschefen bedömde att ärendet kan behandlas på distans ({cite(Rule.P8)})."
+    elif item.allowed_by:
+        permission = f"Ordföranden tillät att ärendet med {item.klass} behandlas ({cite(Rule.P7)})."
+    presided = [d.presiding for d in item.valid_decisions if d.presiding and d.presiding != r.chair]
+    return {
+        "nummer": item.n,
+        "paragraf": item.paragraph,
+        "omedelbart_justerad": _iso(item.justerad, r) if item.justerad else None,
+        "rubrik": item.title,
+        "dnr": item.dnr or None,
+        "klass": item.klass or None,
+        "tillstånd": permission,
+        # KL 6 kap. 33 §: who led the item when it was not the ordförande
+        "ordförande": [person(r, u) for u in dict.fromkeys(presided)],
+        # who took part in the debate: who was given the floor (§ 9), in order, once each;
+        # one who asked and never got it did not take part
+        "i_överläggningen": [
+            person(r, u)
+            for u in dict.fromkeys(
+                e.data["user"]
+                for e in events
+                if e.kind == "floor_given" and e.data["n"] == item.n and e.data["user"] is not None
+            )
+        ],
+        "yrkanden": [
+            {
+                "nr": x.id,
+                "av": person(r, x.user),
+                "yrkande": x.text,
+                "återtaget": x.withdrawn,
+                "förfallet_jäv": x.fallen,
+            }
+            for x in item.motions
+        ],
+        "teknikkontroller": [
+            {
+                "nr": c.id,
+                "tid": _iso(c.started, r),
+                "resultat": "pågår" if c.running else ("godkänd" if c.passed else "ej godkänd"),
+                "svarade_inte": [person(r, u) for u in c.missing] if c.passed is False else [],
+            }
+            # §§ 3, 12: what the call's media server showed (only where it is read: a protocol
+            # without it reads, and is fingerprinted, as before)
+            | ({"samtalet": c.media} if c.media else {})
+            for c in m.checks_of(item.n)
+        ],
+        "jäv": [person(r, u) for u in item.jav],
+        "voteringar": [_vote(r, v) for v in m.votes_of(item.n)],
+        "beslut": [
+            {
+                "tid": _iso(d.at, r),
+                "beslut": d.text,  # as it reads now: after a rättelse, the corrected text
+                "enligt_förslag": d.proposal,  # after a vote: the proposal that won
+                "deltog": [person(r, u) for u in d.participants],
+                "avstod": [person(r, u) for u in d.abstained],  # KL 4 kap. 25 §: took no part
+                "teknikkontroll": d.check_id,
+                "votering": d.vote_id,
+                "taget_om": d.retaken,
+                "jäv_efter_beslutet": [person(r, u) for u in d.involved if u in item.jav],
+                "rättelser": [{"tidigare": c.old, "av": person(r, c.by), "tid": _iso(c.at, r)} for c in d.corrections],
+                "reservationer": [{"av": person(r, u), "motivering": t} for u, t in d.reservations],
+            }
+            | ({"samtalet": d.media} if d.media else {})
+            # § 2: where those who changed place during the meeting were at it (only
+            # then: a protocol without a move reads, and is fingerprinted, as before)
+            | (
+                {"plats": [person(r, u) | {"plats": at.get(u, "på distans")} for u in d.participants if u in moved]}
+                if moved
+                else {}
+            )
+            for d, at in zip(item.decisions, places.get(item.n, []), strict=True)
+        ],
+        # KL 5 kap. 66 §: who served, from the decisions that stand
+        "tjänstgörande": [person(r, u) for u in dict.fromkeys(u for d in item.valid_decisions for u in d.serving)],
+    }
+
+
+def _up_to_justering(events: list[Event], n: int) -> list[Event]:
+    """The log up to and with item n's omedelbar justering (KL 5 kap. 69 §)."""
+    k = next(i for i, e in enumerate(events) if e.kind == "paragraph_justerad" and e.data["n"] == n)
+    return events[: k + 1]
+
+
+def _state(meeting_id: str, body_id: str, events: list[Event], r: Roster) -> Meeting:
+    m = Meeting(meeting_id, body_id)
+    for e in events:
+        apply(m, r, e)
+    return m
 
 
 def _iso(at: datetime, r: Roster) -> str:

@@ -44,6 +44,9 @@ class Command:
     counts: tuple[tuple[str, int], ...] = ()  # a closed vote's counted ballots: a, b, blanka
     lot: int = 0  # drawn by the shell with a CSPRNG, for a tied election
     answers: tuple[str, int] | None = None  # (meeting, check) a ✅ reaction was given on
+    # A hand raised in the call asks for the floor as !ordet does: the event that raised it (with
+    # `återta`, the hand lowered), handed in once the shell found it on the sender's own membership.
+    hand: str = ""
     event_id: str = ""  # the Matrix event the command came in (a signature records it)
     fingerprint: str = ""  # for !justera: the shell's SHA-256 of the protocol (or paragraph) now
     typed_fingerprint: str = ""  # !justera FINGERAVTRYCK: the hex digits the signer typed

@@ -10,33 +10,33 @@ from rules import transmission
 from rules.actions import Accepted, Command, Outcome, Refused, Reply
 from rules.call import not_in_call
 from rules.citations import Rule
-from rules.model import Meeting, hms
+from rules.model import Meeting
 from rules.register import handles
 from rules.roster import Roster
-from rules.words import names, spent_text
+from rules.words import say
 
 
 @handles("yrka")
 def _yrka(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     item = m.item
     if item is None:
-        return Refused(Rule.KL_6_33, "Inget ärende är uppe. Yrkanden görs under ett ärende.")
+        return Refused(Rule.KL_6_33, say("decisions.motion_no_item", r))
     if cmd.word == "återta":
         mine = [x for x in item.motions if x.user == cmd.actor and not x.withdrawn]
         if not mine:
-            return Refused(Rule.KL_6_33, f"Du har inget yrkande att återta i ärende {item.n}.")
+            return Refused(Rule.KL_6_33, say("decisions.no_motion_to_withdraw", r, n=item.n))
         return Accepted(
             [("motion_withdrawn", {"n": item.n, "id": mine[-1].id})],
-            [Reply(f"Yrkandet är återtaget: {mine[-1].text}")],
+            [Reply(say("decisions.motion_withdrawn", r, text=mine[-1].text))],
         )
     if cmd.actor in item.silenced:
-        return Refused(Rule.P9, f"Ordföranden har fråntagit dig ordet under resten av ärende {item.n}.")
-    refusal = no_quorum(m, r, "Yrkanden kan inte göras")
+        return Refused(Rule.P9, say("floor.silenced", r, user=cmd.actor, you=True, n=item.n))
+    refusal = no_quorum(m, r, say("decisions.what_motions", r))
     if refusal:
         return refusal
     return Accepted(
         [("motion", {"n": item.n, "user": cmd.actor, "text": cmd.text})],
-        [Reply(f"Yrkande {len(item.motions) + 1} i ärende {item.n} av {r.label(cmd.actor)}: {cmd.text}")],
+        [Reply(say("decisions.motion", r, k=len(item.motions) + 1, n=item.n, user=cmd.actor, text=cmd.text))],
     )
 
 
@@ -44,8 +44,7 @@ def quorum_text(m: Meeting, r: Roster) -> str | None:
     """What is missing for quorum (KL 6 kap. 27 §), or None when the body has it."""
     if m.has_quorum(r):
         return None
-    n = len(r.members) // 2 + 1
-    return f"beslutförhet saknas: {len(m.serving(r))} av {len(r.members)} ledamöter tjänstgör, minst {n} krävs"
+    return say("decisions.quorum_missing", r, serving=len(m.serving(r)), needed=len(r.members) // 2 + 1)
 
 
 def no_quorum(m: Meeting, r: Roster, what: str) -> Refused | None:
@@ -53,34 +52,25 @@ def no_quorum(m: Meeting, r: Roster, what: str) -> Refused | None:
     missing = quorum_text(m, r)
     if missing is None:
         return None
-    return Refused(
-        Rule.KL_6_27,
-        f"{what}: {missing} (ledamöter med förlorat ljud räknas inte). Ersättare kan träda in med !ersätt.",
-    )
+    return Refused(Rule.KL_6_27, say("decisions.no_quorum", r, what=what, missing=missing))
 
 
 @handles("teknikkontroll")
 def _teknikkontroll(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     item = m.item
     if item is None:
-        return Refused(Rule.P12, "Ta upp ett ärende med !ärende N först; kontrollen föregår ett beslut.")
+        return Refused(Rule.P12, say("decisions.check_no_item", r))
     lacking = m.lacking(r)
     if lacking:
         return Refused(
-            Rule.P5,
-            f"{transmission.names_since(m, r, lacking)} saknar ljud eller bild. Ingen kontroll kan godkännas förrän "
-            "överföringen fungerar (!åter) eller en ersättare har trätt in (!ersätt, § 11).",
+            Rule.P5, say("decisions.check_lacking", r, users=list(lacking), shown=transmission.lacking(m, r, lacking))
         )
     serving = m.serving(r)
     if not serving:
-        return Refused(Rule.KL_6_27, "Ingen ledamot tjänstgör. Ledamöterna anmäler närvaro med !närvarande.")
+        return Refused(Rule.KL_6_27, say("decisions.nobody_serves", r))
     deadline = now + timedelta(seconds=r.check_timeout_seconds)
     check_id = len(m.checks) + 1
-    text = (
-        f"TEKNIKKONTROLL (§ 12) inför beslut i ärende {item.n}. Tjänstgörande ledamöter: svara "
-        f"!ok (eller reagera ✅ på detta meddelande) senast kl. {hms(deadline, r.tz)} "
-        "om ni ser och hör sammanträdet och själva syns och hörs."
-    )
+    text = say("decisions.check_started", r, n=item.n, deadline=deadline)
     return Accepted(
         [
             (
@@ -96,25 +86,19 @@ def _teknikkontroll(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outco
 def _ok(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     check = m.check
     if check is None or not check.running:
-        return Refused(Rule.P12, "Ingen teknikkontroll pågår. Ordföranden startar en med !teknikkontroll.")
+        return Refused(Rule.P12, say("decisions.no_check", r))
     if cmd.answers is not None and cmd.answers != (m.id, check.id):
         # A ✅ on an earlier check's message answers that check, which is over, not this one.
-        return Refused(
-            Rule.P12,
-            f"Din reaktion gäller en tidigare teknikkontroll, inte den som pågår (nr {check.id}). "
-            "Svara !ok, eller reagera ✅ på den pågående kontrollens meddelande.",
-        )
+        return Refused(Rule.P12, say("decisions.earlier_check", r, id=check.id))
     if cmd.actor not in check.expected:
-        return Refused(Rule.P12, "Du tjänstgjorde inte när kontrollen startade; ordföranden gör en ny kontroll.")
+        return Refused(Rule.P12, say("decisions.not_expected", r))
     if cmd.actor in check.answered:
-        return Refused(Rule.P12, "Ditt svar är redan antecknat.")
+        return Refused(Rule.P12, say("decisions.answered_already", r))
     refusal = not_in_call(m, r, cmd.actor, cmd.actor, Rule.P12, "!ok")
     if refusal:
         return refusal
     if m.drops.get(cmd.actor):
-        return Refused(
-            Rule.P5, "Ditt avbrott är antecknat. Skriv !åter när ljud och bild fungerar, och svara sedan !ok."
-        )
+        return Refused(Rule.P5, say("decisions.your_drop", r))
     events: list = [("check_answered", {"id": check.id, "user": cmd.actor})]
     if len(check.answered) + 1 == len(check.expected):
         events.append(("check_ended", {"id": check.id, "passed": True} | transmission.evidence(m, r)))
@@ -124,16 +108,9 @@ def _ok(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
 
 def _check_result(r: Roster, check_id: int, missing: list[str], expected: int) -> Reply:
     if not missing:
-        return Reply(
-            f"Teknikkontroll {check_id} är godkänd: alla {expected} tjänstgörande ledamöter "
-            "deltar med godtagbar överföring (§ 12). Beslut kan fattas.",
-            reply=False,
-        )
+        return Reply(say("decisions.check_passed", r, id=check_id, expected=expected), reply=False)
     return Reply(
-        f"⛔ § 12: Teknikkontroll {check_id} är inte godkänd. Svarade inte: {names(r, missing)}. "
-        "Ordföranden kan göra en ny !teknikkontroll, ajournera (§ 10) eller ersätta ledamoten (§ 11).",
-        mentions=tuple([r.chair, *missing]),
-        reply=False,
+        say("decisions.check_failed", r, id=check_id, missing=missing), mentions=tuple([r.chair, *missing]), reply=False
     )
 
 
@@ -155,35 +132,34 @@ def blockers(m: Meeting, r: Roster) -> list[tuple[Rule, str]]:
     out: list[tuple[Rule, str]] = []
     item = m.item
     if item is None:
-        return [(Rule.KL_6_33, "inget ärende är uppe (!ärende N)")]
+        return [(Rule.KL_6_33, say("decisions.blocked_no_item", r))]
     if m.adjourned:
-        out.append((Rule.P10, "sammanträdet är ajournerat (!återuppta)"))
+        out.append((Rule.P10, say("decisions.blocked_adjourned", r)))
     if not item.permitted:
-        out.append((item.permission_rule, f"ärende {item.n} är inte tillåtet på distans"))
+        out.append((item.permission_rule, say("decisions.blocked_not_permitted", r, n=item.n)))
     if item.justerad:
-        out.append((Rule.KL_5_69, f"§ {item.paragraph} är omedelbart justerad"))
+        out.append((Rule.KL_5_69, say("decisions.blocked_justerad", r, paragraph=item.paragraph)))
     missing = quorum_text(m, r)
     if missing:
         out.append((Rule.KL_6_27, missing))
     if m.presiding(r) is None:
-        out.append((Rule.KL_6_33, "ingen leder ärendet (!ordförande @ledamot)"))
+        out.append((Rule.KL_6_33, say("decisions.blocked_nobody_presides", r)))
     for user, kinds in m.lacking(r).items():
-        out.append((Rule.P5, f"{transmission.names_since(m, r, [user])} saknar {' och '.join(sorted(kinds))}"))
+        shown = transmission.lacking(m, r, [user])
+        out.append((Rule.P5, say("decisions.blocked_lacking", r, user=user, kinds=sorted(kinds), shown=shown)))
     if m.vote:
-        out.append((Rule.KL_5_54, f"votering {m.vote.id} pågår"))
+        out.append((Rule.KL_5_54, say("decisions.blocked_vote", r, id=m.vote.id)))
     check = m.check
     if check is None or check.item != item.n:
-        out.append((Rule.P12, "ingen teknikkontroll har gjorts i ärendet (!teknikkontroll)"))
+        out.append((Rule.P12, say("decisions.blocked_no_check", r)))
     elif check.running:
-        out.append((Rule.P12, f"teknikkontroll {check.id} pågår"))
+        out.append((Rule.P12, say("decisions.blocked_check_running", r, id=check.id)))
     elif not check.passed:
-        out.append((Rule.P12, f"teknikkontroll {check.id} blev inte godkänd; gör en ny"))
+        out.append((Rule.P12, say("decisions.blocked_check_failed", r, id=check.id)))
     elif check.spent_by:
-        out.append(
-            (Rule.P12, f"teknikkontroll {check.id} gäller inte längre ({spent_text(check.spent_by, r)}); gör en ny")
-        )
+        out.append((Rule.P12, say("decisions.blocked_check_spent", r, id=check.id, spent=check.spent_by)))
     elif sorted(check.expected) != sorted(m.serving(r)):
-        out.append((Rule.P12, "tjänstgöringen har ändrats sedan teknikkontrollen; gör en ny"))
+        out.append((Rule.P12, say("decisions.blocked_serving_changed", r)))
     return out
 
 
@@ -210,20 +186,26 @@ def _beslut(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         item = m.items[m.current]
         decision = item.decisions[index]
         if item.justerad:
-            return Refused(Rule.KL_5_69, f"§ {item.paragraph} är omedelbart justerad och kan inte ändras.")
+            return Refused(Rule.KL_5_69, say("decisions.justerad_cannot_word", r, paragraph=item.paragraph))
         return Accepted(
             [("worded", {"n": item.n, "index": index, "text": cmd.text})],
             [
                 Reply(
-                    f"BESLUT i ärende {item.n}, efter votering {decision.vote_id} enligt förslaget "
-                    f"”{decision.proposal}”: {cmd.text}"
+                    say(
+                        "decisions.worded",
+                        r,
+                        n=item.n,
+                        vote=decision.vote_id,
+                        proposal=decision.proposal,
+                        text=cmd.text,
+                    )
                 )
             ],
         )
     found = blockers(m, r)
     if found:
         rule = found[0][0]
-        return Refused(rule, f"Beslut kan inte fattas nu: {reasons_text(found)}.")
+        return Refused(rule, say("decisions.blocked", r, found=found))
     item, check = m.item, m.check
     assert item is not None and check is not None
     serving = m.serving(r)
@@ -231,7 +213,7 @@ def _beslut(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     participants = [u for u in serving if u not in item.abstaining]
     abstained = [u for u in serving if u in item.abstaining]
     if not participants:
-        return Refused(Rule.KL_4_25, "Alla tjänstgörande har anmält att de avstår; ingen deltar i ett beslut.")
+        return Refused(Rule.KL_4_25, say("decisions.all_abstain", r))
     data = {
         "n": item.n,
         "text": cmd.text,
@@ -241,9 +223,7 @@ def _beslut(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         "presiding": m.presiding(r),
         "abstained": abstained,
     } | transmission.evidence(m, r)
-    text = f"BESLUT i ärende {item.n}: {cmd.text}\nDeltog i beslutet: {names(r, participants)}."
-    if abstained:
-        text += f"\nAvstod från att delta i beslutet (KL 4 kap. 25 §): {names(r, abstained)}."
+    text = say("decisions.decided", r, n=item.n, text=cmd.text, participants=participants, abstained=abstained)
     return Accepted([("decided", data)], [Reply(text)])
 
 
@@ -252,22 +232,16 @@ def _omtag(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     item = m.item
     index = item.last_standing if item else None
     if item is None or index is None:
-        return Refused(Rule.P12, "Det finns inget beslut i det aktuella ärendet att ta om.")
+        return Refused(Rule.P12, say("decisions.nothing_to_retake", r))
     decision = item.decisions[index]
-    text = f"Beslutet i ärende {item.n} tas om (§ 12) och gäller inte: {decision.text}\n"
+    # KL 4 kap. 27 §: a reservation is against the decision; the void one takes its reservations with it.
     reserved = tuple(dict.fromkeys(user for user, _ in decision.reservations))
-    if reserved:
-        # KL 4 kap. 27 §: a reservation is against the decision; the void one takes its reservations with it.
-        text += (
-            f"Reservationerna mot det beslutet faller: {names(r, reserved)}. Den som vill reservera sig "
-            "mot det nya beslutet anmäler det på nytt med !reservation (KL 4 kap. 27 §).\n"
-        )
-    text += "Gör en ny !teknikkontroll och fatta beslutet igen."
+    text = say("decisions.retaken", r, n=item.n, text=decision.text, reserved=reserved)
     return Accepted([("retaken", {"n": item.n, "index": index})], [Reply(text, mentions=reserved)])
 
 
 def abort_running(m: Meeting, code: str) -> list:
-    """End a running check or vote that the meeting cannot finish (`code` in `words.ABORTED`)."""
+    """End a running check or vote that the meeting cannot finish (`code` in `minutes.words.ABORTED`)."""
     events: list = []
     if m.check and m.check.running:
         events.append(("check_ended", {"id": m.check.id, "passed": False, "reason": code}))

@@ -128,8 +128,48 @@ class Located(EventData):
 
 @_declare("floor")
 class Floor(EventData):
+    """A place asked on the item's speakers' list (§ 9)."""
+
     user: str
-    n: int | None = None
+    n: int | None = None  # logs from before the list was per item: none
+    hand: str = ""  # asked with a hand raised in the call: its event
+    by: str = ""  # the chair who put the person there
+
+
+@_declare("floor_withdrawn")
+class FloorWithdrawn(EventData):
+    """Off the speakers' list, with a reply asked, at one's own request."""
+
+    user: str
+    n: int
+    via: str = ""  # "call": the hand lowered in the call
+
+
+@_declare("reply_asked")
+class ReplyAsked(EventData):
+    user: str
+    n: int
+    to: str  # the one speaking when it was asked
+
+
+@_declare("floor_given")
+class FloorGiven(EventData):
+    """The chair gave the floor (!nästa): to the reply asked, or to the first on the list."""
+
+    n: int
+    user: str | None  # None: the list was empty, nobody has the floor
+    reply: bool = False
+    reply_to: str | None = None
+
+
+@_declare("streck")
+class Streck(EventData):
+    n: int
+
+
+@_declare("streck_withdrawn")
+class StreckWithdrawn(EventData):
+    n: int
 
 
 @_declare("floor_taken")
@@ -305,7 +345,7 @@ class CheckAnswered(EventData):
 class CheckEnded(EventData):
     id: int
     passed: bool
-    reason: str = ""  # a code of `rules.words.ABORTED` when something else ended it
+    reason: str = ""  # a code of `minutes.words.ABORTED` when something else ended it
     media: str = ""  # what the call's media server showed (rules.transmission.evidence)
     lacking: list[str] = field(default_factory=list)
 

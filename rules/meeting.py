@@ -29,6 +29,7 @@ from rules.register import HANDLERS
 from rules.roster import Roster
 from rules.tables import CHANGES_PARAGRAPH, PERMISSIONS, permission
 from rules.who import acts_as_chair, table_refusal
+from rules.words import say
 
 __all__ = ["call", "decide", "may_use", "starts_meeting", "tick"]
 
@@ -46,11 +47,7 @@ def may_use(m: Meeting | None, roster: Roster, actor: str, name: str) -> bool:
 def decide(m: Meeting | None, roster: Roster, cmd: Command, now: datetime) -> Outcome:
     perm = permission(cmd)
     if roster.person(cmd.actor) is None and not acts_as_chair(m, roster, cmd.actor):
-        return Refused(
-            Rule.P2,
-            f"Du finns inte i {roster.name}s förteckning över ledamöter, ersättare och "
-            "övriga med närvarorätt. Kontakta sekreteraren om det är fel.",
-        )
+        return Refused(Rule.P2, say("meeting.not_on_roster", roster))
     refusal = table_refusal(m, roster, cmd)
     if refusal:
         return refusal
@@ -58,18 +55,8 @@ def decide(m: Meeting | None, roster: Roster, cmd: Command, now: datetime) -> Ou
         return Refused(perm.rule, cmd.error)
     for user in cmd.people:
         if roster.person(user) is None:
-            return Refused(Rule.P2, f"{user} finns inte i {roster.name}s förteckning. Nämn en person som gör det.")
+            return Refused(Rule.P2, say("meeting.named_not_on_roster", roster, user=user))
     return _final_paragraph(m, cmd) or HANDLERS[cmd.name](m, roster, cmd, now)
-
-
-# Why a change is refused in an omedelbart justerad paragraph, for the commands that need saying.
-_FINAL_WHY = {
-    "reservation": " En reservation mot ett beslut som justeras omedelbart anmäls före justeringen "
-    "(KL 4 kap. 27 §); efter den står paragrafen som den justerades.",
-    "jäv": " Jäv i ärendet anmäls före justeringen; ett jäv som upptäcks nu kan bara prövas vid ett "
-    "överklagande (KL 13 kap. 8 §) eller genom ett nytt beslut på ett sammanträde.",
-    "rättelse": " En ändring i sak är ett nytt beslut på ett sammanträde.",
-}
 
 
 def _final_paragraph(m: Meeting | None, cmd: Command) -> Refused | None:
@@ -82,9 +69,7 @@ def _final_paragraph(m: Meeting | None, cmd: Command) -> Refused | None:
     if item is None or item.justerad is None:
         return None
     return Refused(
-        Rule.KL_5_69,
-        f"§ {item.paragraph} (ärende {item.n}) är omedelbart justerad och kan inte längre ändras."
-        + _FINAL_WHY.get(cmd.name, ""),
+        Rule.KL_5_69, say("meeting.final_paragraph", None, paragraph=item.paragraph, n=item.n, name=cmd.name)
     )
 
 

@@ -135,7 +135,7 @@ class Vote:
 class Spent:
     """What made a passed check no longer cover the meeting (§ 12), as a code and its facts:
     left, muted, dropped (`kind` ljud|bild), item_taken (`n`), resumed, decided. Rendered by
-    `rules.words.spent_text`."""
+    `minutes.words.spent_text`."""
 
     code: str
     at: datetime
@@ -201,7 +201,17 @@ class Item:
     motions: list[Motion] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     silenced: set[str] = field(default_factory=set)  # § 9, for the rest of the item
+    # The speakers' list (talarlista, § 9): who asked for the floor, in the order asked; who has
+    # it now, and whether for a reply (never answered by a reply); a reply asked to the one
+    # speaking (one at a time, given before the list); the streck that closes the list.
     speakers: list[str] = field(default_factory=list)
+    hands: dict[str, str] = field(default_factory=dict)  # on the list by a hand in the call -> its event
+    speaking: str | None = None
+    replying: bool = False
+    replying_to: str | None = None  # whom `speaking` replies to
+    reply: str | None = None
+    reply_to: str | None = None
+    closed_list: bool = False
     jav: dict[str, str] = field(default_factory=dict)  # person -> who reported it (KL 6 kap. 28 §)
     jav_subs: dict[str, str] = field(default_factory=dict)  # member -> substitute, this item only
     abstaining: list[str] = field(default_factory=list)  # declared before the decision (KL 4 kap. 25 §)

@@ -11,11 +11,11 @@ from rules.actions import Accepted, Command, Outcome, Refused, Reply
 from rules.call import lose_transmission, not_in_call
 from rules.citations import Rule
 from rules.decisions import abort_running
-from rules.model import Meeting
+from rules.model import Item, Meeting
 from rules.register import handles
 from rules.roster import Role, Roster
 from rules.seats import confirmed_serves, takes_seat
-from rules.who import chair_now, target
+from rules.who import acts_as_chair, chair_now, target
 from rules.words import say
 
 
@@ -148,18 +148,130 @@ def _tysta(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     )
 
 
+def _may_speak(m: Meeting, r: Roster, user: str, actor: str, item: Item) -> Refused | None:
+    """Whether `user` has yttranderätt in the item now: here, the floor not taken (§ 9), not
+    jävig (KL 6 kap. 28 §). A teknikfelsledamot keeps it (§ 11), and so does a substitute who
+    does not serve."""
+    you = user == actor
+    if user not in m.present:
+        return Refused(Rule.P9, say("floor.roll_call_first", r, user=user, you=you))
+    if user in m.left:
+        return Refused(Rule.KL_6_27, say("floor.left", r, user=user, you=you))
+    if user in item.silenced:
+        return Refused(Rule.P9, say("floor.silenced", r, user=user, you=you, n=item.n))
+    if user in item.jav:
+        return Refused(Rule.KL_6_28, say("floor.jav", r, user=user, you=you, n=item.n))
+    return None
+
+
+def _asks_by_leave(r: Roster, user: str) -> Refused | None:
+    """One with närvarorätt speaks when the chair allows, in a body that so chooses (§ 4)."""
+    return Refused(Rule.P9, say("floor.by_leave", r, user=user)) if r.speaks_by_leave(user) else None
+
+
+def _floor_item(m: Meeting, r: Roster) -> Item | Refused:
+    """The item whose speakers' list a command concerns: the current one, or none (§ 9)."""
+    return m.item if m.item is not None else Refused(Rule.P9, say("floor.no_item", r))
+
+
 @handles("ordet")
 def _ordet(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
-    if cmd.actor not in m.present:
-        return Refused(Rule.P9, say("presence.roll_call_first", r))
-    if cmd.actor in m.left:
-        return Refused(Rule.KL_6_27, say("presence.you_left", r))
-    item = m.item
-    if item and cmd.actor in item.silenced:
-        return Refused(Rule.P9, say("presence.you_are_silenced", r, n=item.n))
-    if item and cmd.actor in item.jav:
-        return Refused(Rule.KL_6_28, say("presence.jav_no_floor", r, n=item.n))
-    return Accepted([("floor", {"user": cmd.actor, "n": m.current})])
+    """Ask for the floor: last on the item's speakers' list (§ 9); the chair may put another there."""
+    item = _floor_item(m, r)
+    if isinstance(item, Refused):
+        return item
+    if cmd.word == "återta":
+        return _leave_list(r, cmd, item)
+    user = cmd.people[0] if cmd.people else cmd.actor
+    if user != cmd.actor and not acts_as_chair(m, r, cmd.actor):
+        return Refused(Rule.P9, say("floor.only_chair_names", r))
+    refusal = _may_speak(m, r, user, cmd.actor, item) or (_asks_by_leave(r, user) if user == cmd.actor else None)
+    if refusal:
+        return refusal
+    if user in item.speakers:
+        place = item.speakers.index(user) + 1
+        return Accepted(replies=[Reply(say("floor.on_it_already", r, user=user, you=user == cmd.actor, place=place))])
+    if item.closed_list:
+        return Refused(Rule.P9, say("floor.list_closed", r, n=item.n))
+    data: dict = {"user": user, "n": item.n}
+    placed = say("floor.placed", r, user=user, place=len(item.speakers) + 1)
+    if cmd.hand:  # a reaction gets no ✅: the answer says where the hand put the person
+        return Accepted([("floor", data | {"hand": cmd.hand})], [Reply(placed)])
+    if user != cmd.actor:
+        return Accepted([("floor", data | {"by": cmd.actor})], [Reply(placed, mentions=(user,))])
+    return Accepted([("floor", data)])
+
+
+def _leave_list(r: Roster, cmd: Command, item: Item) -> Outcome:
+    """!ordet återta, or a hand lowered: off the list (and a reply asked withdrawn). A lowered hand
+    that holds no place on the list changes nothing, and is not answered."""
+    if cmd.hand:
+        if item.hands.get(cmd.actor) != cmd.hand:
+            return Accepted()
+        return Accepted([("floor_withdrawn", {"user": cmd.actor, "n": item.n, "via": "call"})])
+    if cmd.actor not in item.speakers and item.reply != cmd.actor:
+        return Refused(Rule.P9, say("floor.not_on_it", r, n=item.n))
+    return Accepted([("floor_withdrawn", {"user": cmd.actor, "n": item.n})])
+
+
+@handles("nästa")
+def _nästa(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    """The chair gives the floor to the first: a reply asked, else the first on the list (§ 9)."""
+    item = _floor_item(m, r)
+    if isinstance(item, Refused):
+        return item
+    if item.reply is not None:
+        user, waiting = item.reply, item.speakers
+        data = {"user": user, "n": item.n, "reply": True, "reply_to": item.reply_to}
+    elif item.speakers:
+        user, waiting = item.speakers[0], item.speakers[1:]
+        data = {"user": user, "n": item.n}
+    elif item.speaking is not None:
+        return Accepted([("floor_given", {"user": None, "n": item.n})], [Reply(say("floor.ended", r, n=item.n))])
+    else:
+        return Refused(Rule.P9, say("floor.empty", r, n=item.n))
+    text = say("floor.given", r, user=user, reply=data.get("reply", False), to=data.get("reply_to"), waiting=waiting)
+    return Accepted([("floor_given", data)], [Reply(text, mentions=(user,))])
+
+
+@handles("replik")
+def _replik(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    """A short reply to the one speaking now: before the list, one at a time, never to a reply (§ 9)."""
+    item = _floor_item(m, r)
+    if isinstance(item, Refused):
+        return item
+    refusal = _may_speak(m, r, cmd.actor, cmd.actor, item) or _asks_by_leave(r, cmd.actor)
+    if refusal:
+        return refusal
+    speaker = item.speaking
+    if speaker is None:
+        return Refused(Rule.P9, say("floor.reply_nobody_speaks", r))
+    if speaker == cmd.actor:
+        return Refused(Rule.P9, say("floor.reply_to_oneself", r))
+    if item.replying:
+        return Refused(Rule.P9, say("floor.reply_to_a_reply", r, speaker=speaker))
+    if item.reply is not None:
+        return Refused(Rule.P9, say("floor.reply_asked_already", r, user=item.reply, speaker=speaker))
+    chair = chair_now(m, r)
+    return Accepted(
+        [("reply_asked", {"user": cmd.actor, "n": item.n, "to": speaker})],
+        [Reply(say("floor.reply_asked", r, user=cmd.actor, speaker=speaker), mentions=(chair,))],
+    )
+
+
+@handles("streck")
+def _streck(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
+    """Streck i debatten: those on the list keep their place, no one new is added (§ 9)."""
+    item = _floor_item(m, r)
+    if isinstance(item, Refused):
+        return item
+    if cmd.word == "återta":
+        if not item.closed_list:
+            return Refused(Rule.P9, say("floor.list_open", r, n=item.n))
+        return Accepted([("streck_withdrawn", {"n": item.n})], [Reply(say("floor.list_reopened", r, n=item.n))])
+    if item.closed_list:
+        return Refused(Rule.P9, say("floor.streck_already", r, n=item.n))
+    return Accepted([("streck", {"n": item.n})], [Reply(say("floor.streck", r, n=item.n, users=item.speakers))])
 
 
 @handles("fråntaordet")

@@ -61,6 +61,9 @@ class Roster:
     reads_media: bool = False
     video_grace_seconds: int = 60
     organisation: str = ""  # the kommun the protocol's head names
+    # How attendees with närvarorätt speak (§ 4): "ordförandens_medgivande", when the chair puts
+    # them on the speakers' list; "ja", asking for the floor themselves as members do.
+    attendees_speak: str = "ordförandens_medgivande"
     _index: dict[str, Person] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -104,6 +107,17 @@ class Roster:
 
     def is_secretary(self, user: str) -> bool:
         return user in self.secretaries
+
+    def speaks_by_leave(self, user: str) -> bool:
+        """Whether `user` speaks only when the chair puts them on the speakers' list: one with
+        närvarorätt who is no politician nor secretary, in a body that so chooses."""
+        person = self._index.get(user)
+        return (
+            self.attendees_speak == "ordförandens_medgivande"
+            and person is not None
+            and person.role in (Role.ATTENDEE, Role.SECURITY_CHIEF)
+            and user not in self.secretaries  # a secretary listed among attendees for her name
+        )
 
     def office(self, user: str) -> str:
         """The meeting role the configuration gives a person beside member and substitute."""

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from rules.actions import Reply
-from rules.model import Meeting, Phase, date_time, hm
+from rules.model import Meeting, Phase
 from rules.roster import Roster
+from rules.words import say
 
 # A meeting not opened this long after its start: the chair is reminded.
 LATE_TO_OPEN = timedelta(minutes=15)
@@ -63,16 +64,6 @@ def reminders(m: Meeting | None, r: Roster) -> list[Reminder]:
     return []
 
 
-def _human(minutes: float) -> str:
-    if minutes >= 1440 and minutes % 1440 == 0:
-        days = int(minutes // 1440)
-        return "i morgon" if days == 1 else f"om {days} dagar"
-    if minutes >= 60 and minutes % 60 == 0:
-        hours = int(minutes // 60)
-        return f"om {hours} timme" if hours == 1 else f"om {hours} timmar"
-    return "om 1 minut" if minutes == 1 else f"om {minutes:g} minuter"
-
-
 def remind(m: Meeting | None, r: Roster, key: str, now: datetime) -> Reply | None:
     """What to post for reminder `key` now, or None if it no longer matters."""
     due = {x.key: x for x in reminders(m, r)}
@@ -85,23 +76,8 @@ def remind(m: Meeting | None, r: Roster, key: str, now: datetime) -> Reply | Non
             return None
         minutes = float(rest.split(":", 1)[0])
         called = tuple(p.user for p in (*r.members, *r.substitutes, *r.attendees))
-        return Reply(
-            f"PÅMINNELSE: {r.name}s {m.form}sammanträde börjar {_human(minutes)}, "
-            f"{date_time(m.start, r.tz)}. Anslut i enrum i god tid och kontrollera att ljud och bild "
-            "fungerar (§§ 2–3). Kallelsen och föredragningslistan: !dagordning.",
-            mentions=called,
-            reply=False,
-        )
+        text = say("schedule.before", r, form=m.form, minutes=minutes, start=m.start)
+        return Reply(text, mentions=called, reply=False)
     if kind == "ej-öppnat":
-        return Reply(
-            f"Sammanträdet skulle ha börjat kl. {hm(m.start, r.tz)} men är inte öppnat. "
-            "Öppna det med !öppna, eller ställ in det med !inställ [skäl].",
-            mentions=(r.chair, *r.vice_chairs),
-            reply=False,
-        )
-    return Reply(
-        f"Sammanträdet pågår fortfarande, mer än en timme efter beräknat slut kl. "
-        f"{hm(expected_end(m, r), r.tz)}. Glöm inte att avsluta med !avsluta, så att protokollet blir klart.",
-        mentions=(r.chair,),
-        reply=False,
-    )
+        return Reply(say("schedule.not_opened", r, start=m.start), mentions=(r.chair, *r.vice_chairs), reply=False)
+    return Reply(say("schedule.still_open", r, end=expected_end(m, r)), mentions=(r.chair,), reply=False)

@@ -9,7 +9,6 @@ from datetime import date, datetime
 
 from rules.model import Item, Meeting
 from rules.roster import Roster
-from rules.words import paragraphs_text
 
 
 @dataclass(frozen=True)
@@ -49,45 +48,6 @@ def justering_plan(m: Meeting, r: Roster, closed_presiding: str | None = None) -
 def required_signers(plan: list[Paragraph]) -> list[str]:
     """Everyone whose signature the justering needs: each paragraph's ordförande and justerare."""
     return list(dict.fromkeys([*(u for p in plan for u in p.chairs), *(u for p in plan for u in p.justerare)]))
-
-
-def signer_roles(plan: list[Paragraph]) -> dict[str, str]:
-    """What each signer justerar, in words: "ordförande", or with the §§ when not all of them."""
-    everything = [p.number for p in plan if p.number is not None]
-    out: dict[str, str] = {}
-    for user in required_signers(plan):
-        roles = []
-        for role, of in (("ordförande", "chairs"), ("justerare", "justerare")):
-            numbers = [p.number for p in plan if user in getattr(p, of) and p.number is not None]
-            if any(user in getattr(p, of) for p in plan):
-                roles.append(role if numbers == everything else f"{role} {paragraphs_text(numbers)}")
-        out[user] = ", ".join(roles)
-    return out
-
-
-def signers_text(r: Roster, plan: list[Paragraph]) -> str:
-    return ", ".join(f"{r.label(u)} ({role})" for u, role in signer_roles(plan).items())
-
-
-def why_not(m: Meeting, r: Roster, p: Paragraph) -> str:
-    """Why no justerare may justera a paragraph (or, with none, the protocol)."""
-    jav = m.items[p.item].jav if p.item in m.items else {}
-    led = "ledde ärendet" if p.item in m.items else "ledde sammanträdet"
-    reasons = [f"{r.label(u)} {'har jäv i ärendet' if u in jav else led}" for u in m.justerare]
-    what = f"§ {p.number}" if p.number is not None else "protokollet"
-    return f"{what}: {', '.join(reasons or ['ingen justerare är utsedd'])}"
-
-
-def lacking_text(m: Meeting, r: Roster, plan: list[Paragraph]) -> str:
-    lacking = [p for p in plan if not p.justerare]
-    if not lacking:
-        return ""
-    return (
-        " ⚠ KL 5 kap. 69 §: ingen justerare kan justera "
-        + "; ".join(why_not(m, r, p) for p in lacking)
-        + ". En paragraf justeras av den som ledde den och en justerare som varken ledde den eller "
-        "hade jäv: ordföranden utser ytterligare en justerare med !justerare @person @person."
-    )
 
 
 def day_of_meeting(m: Meeting, r: Roster, now: datetime) -> date:

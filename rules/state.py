@@ -86,6 +86,8 @@ def _left(m: Meeting, r: Roster, d: ev.Left, at: datetime) -> None:
     if user in m.serving(r):
         _spend_check(m, Spent("left", at, user=user))
     m.left[user] = at
+    if m.item is not None:
+        _off_the_floor(m.item, user)
 
 
 def _presiding_named(m: Meeting, r: Roster, d: ev.PresidingNamed, at: datetime) -> None:
@@ -104,6 +106,9 @@ def _located(m: Meeting, r: Roster, d: ev.Located, at: datetime) -> None:
 def _item_taken(m: Meeting, r: Roster, d: ev.ItemTaken, at: datetime) -> None:
     # A check is valid for the item it was taken in while that item stays up (§ 12).
     _spend_check(m, Spent("item_taken", at, n=d.n))
+    if m.item is not None:  # the item left keeps its list; nobody has its floor, nor a reply to it
+        m.item.speaking, m.item.replying, m.item.replying_to = None, False, None
+        m.item.reply = m.item.reply_to = None
     m.current = d.n
     item = m.items[d.n]
     item.taken_up = True
@@ -135,8 +140,56 @@ def _motion_withdrawn(m: Meeting, r: Roster, d: ev.MotionWithdrawn, at: datetime
 
 
 def _floor(m: Meeting, r: Roster, d: ev.Floor, at: datetime) -> None:
-    if d.n is not None:
-        m.items[d.n].speakers.append(d.user)
+    if d.n is None:  # a log from before the list was per item
+        return
+    item = m.items[d.n]
+    item.speakers.append(d.user)
+    if d.hand:
+        item.hands[d.user] = d.hand
+
+
+def _off_the_list(item: Item, user: str) -> None:
+    """The person's place on the speakers' list, and a reply the person asked, are gone."""
+    item.speakers = [u for u in item.speakers if u != user]
+    item.hands.pop(user, None)
+    if item.reply == user:
+        item.reply = item.reply_to = None
+
+
+def _off_the_floor(item: Item, user: str) -> None:
+    """The person may not speak in the item (the floor taken, jäv, left): off the list, and
+    no longer speaking."""
+    _off_the_list(item, user)
+    if item.speaking == user:
+        item.speaking, item.replying, item.replying_to = None, False, None
+
+
+def _floor_withdrawn(m: Meeting, r: Roster, d: ev.FloorWithdrawn, at: datetime) -> None:
+    _off_the_list(m.items[d.n], d.user)
+
+
+def _reply_asked(m: Meeting, r: Roster, d: ev.ReplyAsked, at: datetime) -> None:
+    item = m.items[d.n]
+    item.reply, item.reply_to = d.user, d.to
+
+
+def _floor_given(m: Meeting, r: Roster, d: ev.FloorGiven, at: datetime) -> None:
+    item = m.items[d.n]
+    item.replying, item.replying_to = d.reply, d.reply_to
+    if d.reply:
+        item.reply = item.reply_to = None
+    elif d.user is not None:
+        item.speakers.remove(d.user)
+        item.hands.pop(d.user, None)
+    item.speaking = d.user
+
+
+def _streck(m: Meeting, r: Roster, d: ev.Streck, at: datetime) -> None:
+    m.items[d.n].closed_list = True
+
+
+def _streck_withdrawn(m: Meeting, r: Roster, d: ev.StreckWithdrawn, at: datetime) -> None:
+    m.items[d.n].closed_list = False
 
 
 def _muted(m: Meeting, r: Roster, d: ev.Muted, at: datetime) -> None:
@@ -148,7 +201,7 @@ def _muted(m: Meeting, r: Roster, d: ev.Muted, at: datetime) -> None:
 def _floor_taken(m: Meeting, r: Roster, d: ev.FloorTaken, at: datetime) -> None:
     item = m.items[d.n]
     item.silenced.add(d.user)
-    item.speakers = [u for u in item.speakers if u != d.user]
+    _off_the_floor(item, d.user)
 
 
 def _spend_check(m: Meeting, reason: Spent) -> None:
@@ -209,7 +262,7 @@ def _reinstated(m: Meeting, r: Roster, d: ev.Reinstated, at: datetime) -> None:
 def _jav(m: Meeting, r: Roster, d: ev.Jav, at: datetime) -> None:
     item = m.items[d.n]
     item.jav[d.user] = d.by
-    item.speakers = [u for u in item.speakers if u != d.user]
+    _off_the_floor(item, d.user)
     for motion in item.motions:  # a jävig person's motions fall with their part in the item
         if motion.user == d.user and not motion.withdrawn:
             motion.fallen = True

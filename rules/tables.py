@@ -18,43 +18,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from rules.actions import Command, Refused
+from rules.actions import Command
 from rules.citations import Rule
 from rules.model import Meeting, Phase
 
 
 class Who(Enum):
     # While the meeting is open "the chair" is the presiding member (`Meeting.presiding`);
-    # before and after it, the ordförande alone (§ 1).
-    CHAIR = "ordföranden"
-    CHAIR_OR_SECRETARY = "ordföranden eller sekreteraren"
-    CHAIR_OR_VICE = "ordföranden eller en vice ordförande"  # !öppna: the vice when the chair does not
-    APPOINTER = "ordföranden (även när hen inte kan leda ärendet) eller sekreteraren"
-    SECURITY_CHIEF = "säkerhetsskyddschefen"
-    SECRETARY = "sekreteraren"
-    SERVING = "tjänstgörande ledamöter"
-    SELF_OR_LEADER = "den det gäller, ordföranden eller sekreteraren"
-    ROSTER = "alla i organets förteckning"
+    # before and after it, the ordförande alone (§ 1). Named in words by `minutes.replies`.
+    CHAIR = "chair"
+    CHAIR_OR_SECRETARY = "chair or secretary"
+    CHAIR_OR_VICE = "chair or vice"  # !öppna: the vice when the chair does not
+    APPOINTER = "appointer"  # the ordförande (also when she cannot lead the item) or the secretary
+    SECURITY_CHIEF = "security chief"
+    SECRETARY = "secretary"
+    SERVING = "serving"
+    SELF_OR_LEADER = "self or leader"
+    ROSTER = "roster"
 
 
 class Busy(Enum):
-    ADJOURNED = "ajournerat"
-    CHECK = "teknikkontroll pågår"
-    VOTE = "votering pågår"
+    ADJOURNED = "adjourned"
+    CHECK = "check"
+    VOTE = "vote"
 
 
-BUSY_REFUSAL = {
-    Busy.ADJOURNED: Refused(
-        Rule.P10,
-        "Sammanträdet är ajournerat. Under ajourneringen går bara det som hör till pausen "
-        "(!återuppta, !ersätt, !återinträd, !åter, !avbrott, !närvarande, !lämnar, !ordförande), "
-        "!reservation (den anmäls före sammanträdets slut, KL 4 kap. 27 §) och det "
-        "som visar läget "
-        "(!status, !dagordning, !protokoll). Återuppta med !återuppta först.",
-    ),
-    Busy.CHECK: Refused(Rule.P12, "En teknikkontroll pågår. Vänta på resultatet."),
-    Busy.VOTE: Refused(Rule.KL_5_54, "En votering pågår. Vänta på resultatet (eller !votering klar)."),
-}
+# The rule a busy state's refusal cites (its words: `minutes.replies`, "who.busy").
+BUSY_RULE = {Busy.ADJOURNED: Rule.P10, Busy.CHECK: Rule.P12, Busy.VOTE: Rule.KL_5_54}
 
 
 def busy(m: Meeting | None) -> list[Busy]:
@@ -107,7 +97,12 @@ PERMISSIONS: dict[str, Permission] = {
     "tillåt": Permission(Who.CHAIR, Rule.P7, _PLANNED),
     "godkänn": Permission(Who.SECURITY_CHIEF, Rule.P8, _PLANNED),
     "yrka": Permission(Who.SERVING, Rule.KL_4_22, _OPEN, _PAUSE),
-    "ordet": Permission(Who.ROSTER, Rule.P9, _OPEN, _PAUSE),
+    "ordet": Permission(Who.ROSTER, Rule.P9, _OPEN, _PAUSE),  # finer: only the chair names another
+    "ordet återta": Permission(Who.ROSTER, Rule.P9, _OPEN),  # leaving the list handles no matter
+    "nästa": Permission(Who.CHAIR, Rule.P9, _OPEN, _PAUSE),
+    "replik": Permission(Who.ROSTER, Rule.P9, _OPEN, _PAUSE),
+    "streck": Permission(Who.CHAIR, Rule.P9, _OPEN, _PAUSE),
+    "streck återta": Permission(Who.CHAIR, Rule.P9, _OPEN, _PAUSE),
     "tysta": Permission(Who.CHAIR_OR_SECRETARY, Rule.P3, _OPEN, _PAUSE),
     "fråntaordet": Permission(Who.CHAIR, Rule.P9, _OPEN, _PAUSE),
     "avbrott": Permission(Who.SELF_OR_LEADER, Rule.P10, _OPEN),
@@ -160,31 +155,13 @@ CHANGES_PARAGRAPH = frozenset(
         "tillåt",
         "godkänn",
         "rättelse",
+        "nästa",  # who took part in the debate
     }
 )
 
 
 def permission(cmd: Command) -> Permission:
     return PERMISSIONS.get(f"{cmd.name} {cmd.word}") or PERMISSIONS[cmd.name]
-
-
-PHASE_TEXT = {
-    None: "inget sammanträde är kallat",
-    Phase.CONVENED: "sammanträdet är kallat men inte öppnat",
-    Phase.OPEN: "sammanträdet pågår",
-    Phase.CLOSED: "sammanträdet är avslutat",
-    Phase.CANCELLED: "sammanträdet är inställt",
-}
-
-PHASE_HINT = {
-    "kalla": "Avsluta det pågående sammanträdet med !avsluta först.",
-    "inställ": "Bara ett kallat sammanträde som inte har öppnats kan ställas in.",
-    "öppna": "Kalla först med !kalla.",
-    "protokoll": "Protokollet finns när sammanträdet har öppnats.",
-    "justera": "Protokollet justeras efter !avsluta; under sammanträdet justeras en paragraf med !justera omedelbart.",
-    "rättelse": "Rättelse görs efter !avsluta och före justeringen.",
-    "anslag": "Anslaget sätts upp efter justeringen.",
-}
 
 
 # What can change who presides over the item up (`Meeting.presiding`): who serves, jäv, a naming.

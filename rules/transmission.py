@@ -23,17 +23,15 @@ from rules.actions import Accepted, Refused, Reply
 from rules.call import lose_transmission
 from rules.citations import Rule
 from rules.clock import CALL_PHASES, deadlines, grace_key
-from rules.model import Meeting, Phase, Shown, hm
+from rules.model import Meeting, Phase, Shown
 from rules.roster import Role, Roster
 from rules.who import chair_now
+from rules.words import say
 
-CAMERA = {"on": "kameran på", "off": "kameran avstängd", "none": "ingen kamera"}
-MICROPHONE = {"on": "mikrofonen på", "muted": "mikrofonen tystad", "none": "ingen mikrofon"}
-REASONS = {
-    "unreachable": "servern svarar inte",
-    "refused": "servern godtar inte botens nyckel",
-    "error": "servern svarar med fel",
-}
+# What the server may show (the shell's neutral codes); the words are `minutes.words.SHOWN`'s.
+CAMERAS = frozenset({"on", "off", "none"})
+MICROPHONES = frozenset({"on", "muted", "none"})
+REASONS = frozenset({"unreachable", "refused", "error"})
 
 
 def followed(r: Roster) -> bool:
@@ -62,22 +60,18 @@ def shown_for(m: Meeting, user: str) -> Shown | None:
     return own
 
 
-def describe(s: Shown | None) -> str:
-    if s is None or not s.connected:
-        return "ingen anslutning"
-    return f"{CAMERA[s.camera]}, {MICROPHONE[s.microphone]}"
-
-
 def lacking_now(m: Meeting, r: Roster, user: str) -> list[str]:
-    """What of § 3 (or § 4) the server does not show for a person now, in words; [] when all."""
+    """What of § 3 (or § 4) the server does not show for a person now, as codes of
+    `minutes.words.SHOWN` ("connection:none", "camera:off", "camera:none", "microphone:none");
+    [] when all."""
     s = shown_for(m, user)
     if s is None or not s.connected:
-        return ["ingen anslutning"]
+        return ["connection:none"]
     out = []
     if needs_picture(r, user) and s.camera != "on":
-        out.append(CAMERA[s.camera])
+        out.append(f"camera:{s.camera}")
     if s.microphone == "none":
-        out.append(MICROPHONE["none"])
+        out.append("microphone:none")
     return out
 
 
@@ -86,29 +80,26 @@ def refusal(m: Meeting, r: Roster, user: str, actor: str, what: str) -> Refused 
     One in the chair's room attests in the room."""
     if not reads_media(m, r) or m.location.get(user) == "lokal":
         return None
-    missing = lacking_now(m, r, user)
-    if not missing:
+    if not lacking_now(m, r, user):
         return None
-    rule, asked = (Rule.P3, "rörlig bild och ljud") if needs_picture(r, user) else (Rule.P4, "ljud")
-    who = "dig" if user == actor else r.label(user)
+    picture = needs_picture(r, user)
     return Refused(
-        rule,
-        f"Samtalet visar för {who}: {describe(shown_for(m, user))}. Deltagandet kräver {asked} "
-        f"({'kameran på och ' if needs_picture(r, user) else ''}en mikrofon i samtalet; att tysta den "
-        f"går bra). Rätta det och skriv sedan {what}.",
+        Rule.P3 if picture else Rule.P4,
+        say("transmission.refused", r, user=user, actor=actor, shown=shown_for(m, user), picture=picture, then=what),
     )
 
 
-def names_since(m: Meeting, r: Roster, users) -> str:
-    """People lacking, each with what the server does not show and since when, where it is read
-    (for a refused check or a blocked decision)."""
-    out = []
+def lacking(m: Meeting, r: Roster, users) -> dict[str, tuple[list[str], datetime]]:
+    """Of these people, those the server, where it is read, shows without what § 3 (or § 4)
+    asks: what they lack (codes of `lacking_now`) and since when it has shown so (for a refused
+    check or a blocked decision)."""
+    out = {}
     for u in users:
         s = shown_for(m, u) if reads_media(m, r) else None
         missing = lacking_now(m, r, u) if s is not None else []
-        since = f" sedan kl. {hm(s.since, r.tz)}" if s is not None else ""
-        out.append(f"{r.label(u)} ({' och '.join(missing)}{since} enligt samtalet)" if missing else r.label(u))
-    return ", ".join(out)
+        if s is not None and missing:
+            out[u] = (missing, s.since)
+    return out
 
 
 def roll_call(m: Meeting, r: Roster, user: str) -> dict:
@@ -132,15 +123,6 @@ def evidence(m: Meeting, r: Roster) -> dict:
     return {"media": "shown" if len(remote) == len(m.serving(r)) else "shown_remote"}
 
 
-def status_lines(m: Meeting, r: Roster) -> list[str]:
-    """!status: camera, microphone and connection per serving member, as the call shows them."""
-    if not followed(r):
-        return []
-    if m.media_down is not None:
-        return [f"Samtalets ljud och bild kan inte läsas sedan kl. {hm(m.media_down, r.tz)}: boten godtar intyganden."]
-    return ["Enligt samtalet: " + "; ".join(f"{r.label(u)}: {describe(shown_for(m, u))}" for u in m.serving(r))]
-
-
 def shown(
     m: Meeting | None, r: Roster, user: str, camera: str, microphone: str, connected: bool, now: datetime
 ) -> Accepted | None:
@@ -150,7 +132,7 @@ def shown(
     again ends a picture loss that the server registered."""
     if m is None or not followed(r) or m.phase not in CALL_PHASES:
         return None
-    if r.person(user) is None or camera not in CAMERA or microphone not in MICROPHONE:
+    if r.person(user) is None or camera not in CAMERAS or microphone not in MICROPHONES:
         return None
     now_shown = Shown(camera, microphone, bool(connected), now)
     before = m.shown.get(user)
@@ -192,17 +174,11 @@ def _losses(m: Meeting, r: Roster, user: str, s: Shown, now: datetime) -> tuple[
     events, for_chair = lose_transmission(m, r, user, lost, via="media")
     replies = []
     if "ljud" in lost:
-        replies.append(
-            Reply(
-                f"{r.label(user)}: från kl. {hm(now, r.tz)} visar samtalet {describe(s)} för dig; det antecknas "
-                "som förlorat ljud (§§ 5, 10). Rätta det och skriv !åter.",
-                mentions=(user,),
-                reply=False,
-            )
-        )
+        text = say("transmission.lost_sound", r, user=user, shown=s, at=now)
+        replies.append(Reply(text, mentions=(user,), reply=False))
     if for_chair and ("ljud" in lost or matters):
         chair = chair_now(m, r)
-        replies.append(Reply(f"{r.label(chair)}: {for_chair}", mentions=(chair,), reply=False))
+        replies.append(Reply(say("call.to_chair", r, chair=chair, text=for_chair), mentions=(chair,), reply=False))
     return events, replies
 
 
@@ -219,11 +195,7 @@ def grace_passed(m: Meeting, r: Roster, key: str, at: datetime) -> Accepted | No
         return None
     ((user, since),) = found
     chair = chair_now(m, r)
-    text = (
-        f"{r.label(chair)}: {r.label(user)} har varit utan rörlig bild sedan kl. {hm(since, r.tz)}, längre än "
-        f"{r.video_grace_seconds} sekunder. Kortvariga bilduppehåll godtas under diskussionen, men inte vid "
-        "proposition och beslut (§ 5)."
-    )
+    text = say("transmission.grace_passed", r, chair=chair, user=user, since=since)
     reply = Reply(text, mentions=tuple(dict.fromkeys((chair, user))), reply=False)
     return Accepted([("grace_passed", {"user": user})], [reply])
 
@@ -236,11 +208,7 @@ def unavailable(m: Meeting | None, r: Roster, reason: str, now: datetime) -> Acc
         return None
     code = reason if reason in REASONS else "error"
     chair = chair_now(m, r)
-    text = (
-        f"{r.label(chair)}: samtalets ljud och bild kan inte läsas från kl. {hm(now, r.tz)} ({REASONS[code]}). "
-        "Tills vidare godtar boten vad var och en intygar (!närvarande, !ok, !avbrott), och protokollet "
-        "anger tiden (§§ 3, 12)."
-    )
+    text = say("transmission.unavailable", r, chair=chair, at=now, reason=code)
     return Accepted([("media_unavailable", {"reason": code})], [Reply(text, mentions=(chair,), reply=False)])
 
 
@@ -250,10 +218,7 @@ def available(m: Meeting | None, r: Roster, now: datetime) -> Accepted | None:
     read (a loss it shows now is recorded now)."""
     if m is None or m.media_down is None:
         return None
-    text = (
-        f"Samtalets ljud och bild kan läsas igen från kl. {hm(now, r.tz)}; mellan kl. {hm(m.media_down, r.tz)} "
-        f"och kl. {hm(now, r.tz)} godtog boten intyganden (§§ 3, 12)."
-    )
+    text = say("transmission.available", r, since=m.media_down, at=now)
     events: list = [("media_available", {})]
     replies = [Reply(text, reply=False)]
     if m.phase is Phase.OPEN:

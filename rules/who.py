@@ -11,7 +11,8 @@ from rules.actions import Command, Refused
 from rules.citations import Rule
 from rules.model import Meeting, Phase
 from rules.roster import Roster
-from rules.tables import BUSY_REFUSAL, PHASE_HINT, PHASE_TEXT, Who, busy, permission
+from rules.tables import BUSY_RULE, Who, busy, permission
+from rules.words import say
 
 
 def acts_as_chair(m: Meeting | None, roster: Roster, user: str) -> bool:
@@ -39,27 +40,23 @@ def chair_now(m: Meeting | None, roster: Roster) -> str:
 def _not_presiding(m: Meeting | None, roster: Roster, actor: str, rule: Rule) -> Refused:
     """Why `actor` may not act as the chair now."""
     if m is None or m.phase is not Phase.OPEN:
-        return Refused(rule, "Endast ordföranden får det (§ 1).")
+        return Refused(rule, say("who.only_the_chair", roster))
     item = m.item
     presiding = m.presiding(roster)
     if item is not None and actor in item.jav:
-        why, rule = f"Du har jäv i ärende {item.n} och får inte leda det.", Rule.KL_6_28
+        why, rule = "jav", Rule.KL_6_28
     elif actor in m.teknikfel:
-        why, rule = "Du är teknikfelsledamot och tjänstgör inte.", Rule.P11
+        why, rule = "teknikfel", Rule.P11
     elif actor in m.left:
-        why, rule = "Du har lämnat sammanträdet.", Rule.KL_6_27
+        why, rule = "left", Rule.KL_6_27
     elif actor in (roster.chair, *roster.vice_chairs) and actor not in m.serving(roster):
-        why = "Du tjänstgör inte nu (anmäl närvaro med !närvarande)."
+        why = "not_serving"
     else:
         why = ""
+    text = say("who.not_presiding", roster, why=why, n=item.n if item else None, presiding=presiding)
     if presiding is None:
-        return Refused(
-            rule if rule in (Rule.KL_6_28, Rule.P11, Rule.KL_6_27) else Rule.KL_6_33,
-            f"{why} Ingen leder sammanträdet just nu: varken ordföranden eller en vice ordförande "
-            "tjänstgör. Ordföranden eller sekreteraren utser en tjänstgörande ledamot med "
-            "!ordförande @ledamot (KL 6 kap. 33 §).".strip(),
-        )
-    return Refused(rule, f"{why} Det är {roster.label(presiding)} som är ordförande nu.".strip())
+        return Refused(rule if rule in (Rule.KL_6_28, Rule.P11, Rule.KL_6_27) else Rule.KL_6_33, text)
+    return Refused(rule, text)
 
 
 def _is_serving(m: Meeting | None, roster: Roster, user: str) -> bool:
@@ -72,20 +69,12 @@ def not_serving(m: Meeting | None, roster: Roster, actor: str, rule: Rule) -> Re
         return None
     item = m.item if m is not None else None
     if item is not None and actor in item.jav:
-        return Refused(Rule.KL_6_28, f"Du har jäv i ärende {item.n} och deltar inte i det.")
+        return Refused(Rule.KL_6_28, say("who.jav_takes_no_part", roster, n=item.n))
     if m is not None and actor in m.left:
-        return Refused(Rule.KL_6_27, "Du har lämnat sammanträdet. Anmäl närvaro med !närvarande om du är tillbaka.")
+        return Refused(Rule.KL_6_27, say("floor.left", roster, user=actor, you=True))
     if m is not None and actor in m.teknikfel:
-        return Refused(
-            Rule.P11,
-            "Du är teknikfelsledamot och får yttra dig men inte yrka eller besluta. "
-            "Ordföranden kan låta dig tjänstgöra igen med !återinträd.",
-        )
-    return Refused(
-        rule,
-        "Endast tjänstgörande ledamöter och ersättare får det. "
-        "Anmäl närvaro med !närvarande; en ersättare tjänstgör först efter !ersätt.",
-    )
+        return Refused(Rule.P11, say("who.teknikfel", roster))
+    return Refused(rule, say("who.only_serving", roster))
 
 
 def who_refusal(m: Meeting | None, roster: Roster, actor: str, cmd: Command) -> Refused | None:
@@ -95,7 +84,9 @@ def who_refusal(m: Meeting | None, roster: Roster, actor: str, cmd: Command) -> 
     if who is Who.ROSTER or who is Who.SELF_OR_LEADER:
         return None  # anyone on the roster; finer checks in the command
     if who is Who.CHAIR and Phase.OPEN not in perm.phases:  # convening (§ 1): the ordförande's own
-        return None if actor == roster.chair else Refused(perm.rule, f"Endast ordföranden får använda !{name} (§ 1).")
+        return (
+            None if actor == roster.chair else Refused(perm.rule, say("who.only_the_chair_convenes", roster, name=name))
+        )
     if who is Who.CHAIR:
         return None if acts_as_chair(m, roster, actor) else _not_presiding(m, roster, actor, perm.rule)
     if who is Who.CHAIR_OR_SECRETARY and (acts_as_chair(m, roster, actor) or roster.is_secretary(actor)):
@@ -112,7 +103,7 @@ def who_refusal(m: Meeting | None, roster: Roster, actor: str, cmd: Command) -> 
         return None
     if who is Who.SERVING:
         return not_serving(m, roster, actor, perm.rule)
-    return Refused(perm.rule, f"Endast {who.value} får använda !{name}.")
+    return Refused(perm.rule, say("who.only", roster, who=who.name, name=name))
 
 
 def table_refusal(m: Meeting | None, roster: Roster, cmd: Command) -> Refused | None:
@@ -124,22 +115,21 @@ def table_refusal(m: Meeting | None, roster: Roster, cmd: Command) -> Refused | 
         return refusal
     phase = m.phase if m is not None else None
     if phase not in perm.phases:
-        hint = PHASE_HINT.get(cmd.name, "Det går när ordföranden har öppnat sammanträdet.")
-        return Refused(perm.rule, f"Det går inte nu: {PHASE_TEXT[phase]}. {hint}")
+        return Refused(perm.rule, say("who.not_now", roster, phase=phase, name=cmd.name))
     blocking = [b for b in busy(m) if b in perm.blocked_by]
-    return BUSY_REFUSAL[blocking[0]] if blocking else None
+    return Refused(BUSY_RULE[blocking[0]], say("who.busy", roster, busy=blocking[0].name)) if blocking else None
 
 
 def target(m: Meeting, r: Roster, cmd: Command, rule: Rule) -> str | Refused:
     """The person a command is about: the one named, or the sender; only leaders may name others."""
     if len(cmd.people) > 1:
-        return Refused(rule, "Nämn högst en person.")
+        return Refused(rule, say("who.at_most_one", r))
     user = cmd.people[0] if cmd.people else cmd.actor
     leader = acts_as_chair(m, r, cmd.actor) or r.is_secretary(cmd.actor)
     if user != cmd.actor and not leader:
-        return Refused(rule, "Bara ordföranden eller sekreteraren får anmäla detta för någon annan.")
+        return Refused(rule, say("who.only_leaders_for_others", r))
     if user not in m.present:
-        return Refused(rule, f"{r.label(user)} har inte anmält närvaro (!närvarande).")
+        return Refused(rule, say("who.not_reported_present", r, user=user))
     if user in m.left:
-        return Refused(rule, f"{r.label(user)} har lämnat sammanträdet.")
+        return Refused(rule, say("who.has_left", r, user=user))
     return user

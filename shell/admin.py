@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from minutes import protocol
 from rules import state as rules_state
+from rules.engine import ANCHORED_AT
 from rules.roster import Roster
 from rules.words import short_fingerprint
-from shell.answers import ANCHORED_AT
 from shell.ports import Store
 
 if TYPE_CHECKING:

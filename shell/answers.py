@@ -1,47 +1,66 @@
-"""What a step says in the room, rendered from the meeting after it: replies, the files they
-carry (the protocol, a PDF, a kallelse's calendar file), a vote's poll, the chain's anchor."""
+"""What a step says in the room, rendered from the meeting after it as the transport's neutral
+records (`shell.ports`), and encoded by the transport into the rows the outbox keeps: replies,
+the files they carry (`Reply.attach`: the protocol, a PDF, an extract, a kallelse's calendar
+file), what the engine's `Step.effects` ask for (a vote's poll, the chain's anchor, !vy's direct
+message), and with [web] the live view's widget in the room."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from config import Config
-from matrix import content as shapes
 from minutes import calendar, protocol
 from rules.actions import Accepted, Reply
 from rules.engine import Step
-from rules.state import Meeting
+from rules.roster import Roster
+from rules.state import Event
 from shell.bodies import Body
-from shell.ports import Store
+from shell.ports import DirectMessage, File, Notice, Out, PollEnd, PollStart, Reaction, Store, View
 from shell.words import TOO_BIG
-from storage import Anchor, Outgoing
 
-# The body's chain is anchored in the room when a meeting closes and at every justering, so that
-# a database rewritten afterwards (chain and all) shows against what the room kept.
-ANCHORED_AT = frozenset({"closed", "justerad", "paragraph_justerad"})
+if TYPE_CHECKING:
+    from storage import Anchor, Outgoing
+
+Encode = Callable[[str, Out], "Outgoing"]
+
+
+def _mentions(roster: Roster, users: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    return tuple((user, roster.name_of(user)) for user in dict.fromkeys(users))
 
 
 class Answers:
-    def __init__(self, config: Config, store: Store) -> None:
-        self.config, self.store = config, store
+    def __init__(self, config: Config, store: Store, encode: Encode) -> None:
+        self.config, self.store, self.encode = config, store, encode
         # The room's name as members see it, for the calendar file (the transport's, once started).
         self.room_name: Callable[[str], str] = lambda room_id: ""
+        self.view: View | None = None  # the live view, with [web]: the room's widget follows the meeting
+        # May the bot set a kind of room state (the transport's, once started)?
+        self.can_set_state: Callable[[str, str], bool] = lambda room_id, kind: True
 
-    async def of(self, body: Body, source: str, step: Step) -> list[Outgoing]:
+    async def of(self, body: Body, source: str, step: Step, before: Sequence[Event] | None = None) -> list[Outgoing]:
+        """The step's answers; `before` is the meeting's events before it, when already read."""
         m = step.meeting
         assert m is not None and isinstance(step.outcome, Accepted)
-        out = []
+        r = body.engine.roster
+        out: list[Out] = []
+        if step.effects.direct:  # !vy's link, to the person alone
+            out.append(DirectMessage(*step.effects.direct))
+        doc: dict[str, Any] | None = None
         for reply in step.outcome.replies:
-            in_reply_to = source if reply.reply else None
-            content = shapes.message(reply, body.engine.roster, in_reply_to)
+            reply_to = source if reply.reply else ""
+            notice = Notice(reply.text, _mentions(r, reply.mentions), reply_to, reply.tag)
             file: tuple[str, str | bytes] | None = None
             if reply.attach in ("protocol", "pdf") or reply.attach.startswith("extract:"):
-                events = [*await self.store.events(m.id), *step.events]
-                doc = protocol.build(m.id, m.body_id, events, body.engine.roster)  # the log replayed once
+                if doc is None:  # the log read and replayed once, whatever the replies attach
+                    if before is None:
+                        before = await self.store.events(m.id)
+                    doc = protocol.build(m.id, m.body_id, [*before, *step.events], r)
                 if reply.attach == "protocol":
-                    text, html_text = protocol.render_doc(doc, "md"), protocol.html_body(doc)
-                    content = shapes.with_document(content, text, html_text, TOO_BIG)
+                    text = protocol.render_doc(doc, "md")
+                    notice = dataclasses.replace(notice, document=(text, protocol.html_body(doc)), too_big=TOO_BIG)
                     file = (f"protokoll-{m.id}.md", text)
                 elif reply.attach == "pdf":  # seconds for a large meeting: off the loop, which keeps syncing
                     file = (f"protokoll-{m.id}.pdf", await asyncio.to_thread(protocol.render_doc, doc, "pdf"))
@@ -52,41 +71,29 @@ class Answers:
             elif reply.attach == "calendar":
                 room = body.config.room if body.config.room.startswith("#") else body.room_id  # an alias reads better
                 via = self.config.matrix.user_id.partition(":")[2]
-                ics = calendar.ics(m, body.engine.roster, room, self.room_name(body.room_id), via)
-                file = (f"kallelse-{m.id}.ics", ics)
-            out.append(Outgoing(body.room_id, "m.room.message", content, tag=reply.tag))
-
+                file = (f"kallelse-{m.id}.ics", calendar.ics(m, r, room, self.room_name(body.room_id), via))
+            out.append(notice)
             if file:
-                # A row of its own: the file goes out even if the homeserver refuses the message.
-                relates = {"m.relates_to": content["m.relates_to"]} if in_reply_to else {}
-                out.append(Outgoing(body.room_id, "file", relates, file[0], file[1]))
-        return out + self._polls(body, m, step)
-
-    def _polls(self, body: Body, m: Meeting, step: Step) -> list[Outgoing]:
-        """Each open vote is also an Element poll (MSC3381): started with the vote, ended when the
-        vote ends (decided or void). A response to it counts as the responder's vote."""
-        out = []
-        for e in step.events:
-            if e.kind == "vote_started" and not e.data.get("closed"):
-                vote = m.votes[-1]  # one vote starts at a time: the one this step began
-                start = shapes.poll_start(f"Votering {vote.id} i ärende {vote.item}", vote.a, vote.b)
-                out.append(Outgoing(body.room_id, shapes.POLL_START, start, tag=f"poll:{m.id}:{vote.id}"))
-            elif e.kind == "vote_ended" and not m.votes[e.data["id"] - 1].closed:
-                end = shapes.poll_end(f"tag:poll:{m.id}:{e.data['id']}", "Voteringen är avslutad.")
-                out.append(Outgoing(body.room_id, shapes.POLL_END, end))
-        return out
+                out.append(File(file[0], file[1], reply_to))
+        if step.effects.poll:  # an open vote is also a poll; an answer to it is that person's vote
+            vote = m.votes[step.effects.poll[0] - 1]
+            out.append(PollStart(f"Votering {vote.id} i ärende {vote.item}", vote.a, vote.b, step.effects.poll[1]))
+        out += [PollEnd(tag, "Voteringen är avslutad.") for tag in step.effects.polls_ended]
+        if self.view is not None and step.events:
+            out += self.view.widget(body.config.id, step.events, lambda kind: self.can_set_state(body.room_id, kind))
+        return [self.encode(body.room_id, o) for o in out]
 
     def anchor(self, body: Body, anchor: Anchor) -> Outgoing:
-        """The body's chain as it stands, posted in the room, where the homeserver keeps it."""
+        """The body's chain as it stands, posted in the room, where the server keeps it."""
         r = body.engine.roster
         text = protocol.anchor_text(r, anchor.length, anchor.head)
-        return Outgoing(body.room_id, "m.room.message", shapes.anchor(Reply(text), r, anchor.length, anchor.head))
+        return self.encode(body.room_id, Notice(text, anchor=(r.body_id, anchor.length, anchor.head)))
 
     def notice(self, body: Body, text: str, source: str) -> Outgoing:
-        return Outgoing(body.room_id, "m.room.message", shapes.message(Reply(text), body.engine.roster, source))
+        return self.encode(body.room_id, Notice(text, reply_to=source))
 
     def reminder(self, body: Body, reply: Reply) -> Outgoing:
-        return Outgoing(body.room_id, "m.room.message", shapes.message(reply, body.engine.roster, None))
+        return self.encode(body.room_id, Notice(reply.text, _mentions(body.engine.roster, reply.mentions)))
 
     def confirm(self, body: Body, source: str) -> Outgoing:
-        return Outgoing(body.room_id, "m.reaction", shapes.reaction(source))
+        return self.encode(body.room_id, Reaction(source))

@@ -9,7 +9,6 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter
@@ -23,7 +22,9 @@ from rules.actions import Command
 from rules.engine import Engine
 from rules.roster import Roster
 from rules.state import Meeting
-from shell.ports import Store
+from shell.calls import Slots
+from shell.facts import engine_ports
+from shell.ports import MediaRoom, Store, View
 
 log = logging.getLogger("distansbot")
 
@@ -46,8 +47,10 @@ class Body:
     jobs: set[str] = field(default_factory=set)
     # The room's call state by the transport's key (one per device or per person): from the room
     # state at start-up and the changes after it; the meeting learns of it through the engine.
-    call_slots: dict[str, tuple[str, list]] = field(default_factory=dict)
-    follow: Any = None  # the call's media server's reader (media.livekit.Follow), with [livekit]
+    call_slots: Slots = field(default_factory=dict)
+    # The event of each key's membership now: a hand raised in the call relates to it.
+    call_events: dict[str, str] = field(default_factory=dict)
+    follow: MediaRoom | None = None  # the reader of the call's media server, with [livekit]
 
 
 class Bodies:
@@ -56,11 +59,13 @@ class Bodies:
     def __init__(self, config: Config, store: Store) -> None:
         self.config, self.store = config, store
         self.tz = ZoneInfo(config.timezone)
+        self.view: View | None = None  # the live view, with [web] (its links answer !vy)
         self.reads_media = config.livekit is not None  # the rosters read the call's media server
+        ports = engine_ports(self.name_meeting, view=lambda: self.view)
         self.bodies: dict[str, Body] = {}
         for b in config.bodies:
             roster = b.roster(self.tz, self.reads_media)
-            self.bodies[b.id] = Body(b, roster, Engine(roster, name_meeting=self.name_meeting))
+            self.bodies[b.id] = Body(b, roster, Engine(roster, ports=ports))
         self.meetings: dict[str, Meeting] = {}  # those loaded
         self.known: dict[str, str] = {}  # every meeting id -> its body id
         self.rosters: dict[str, Roster] = {}  # every meeting id -> the roster it was convened with

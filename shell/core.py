@@ -6,20 +6,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
-from typing import Any
 
 from commands.text import Message
 from config import Config
-from matrix import rtc
 from rules.state import Meeting
-from shell import admin
-from shell.answers import Answers
+from shell import admin, calls
+from shell.answers import Answers, Encode
 from shell.bodies import Bodies, Body
 from shell.limits import RateLimiter
 from shell.loop import Loop
 from shell.media import Media
 from shell.outbox import Outbox
-from shell.ports import Store
+from shell.ports import Answered, CallChanged, Hand, Note, Said, Store, Transport
 from shell.timers import Timers
 from shell.words import NOTES
 
@@ -30,14 +28,16 @@ SEND_ON_STOP_SECONDS = 6
 
 
 class Shell:
-    def __init__(self, config: Config, store: Store) -> None:
+    def __init__(self, config: Config, store: Store, encode: Encode) -> None:
+        """`encode`: the transport's (`Transport.encode`), which makes what the shell owes into
+        the outbox's rows; it is all the shell needs of the transport before `run`."""
         self.config, self.store = config, store
         self.registry = Bodies(config, store)
         self.outbox = Outbox(store)
-        self.answers = Answers(config, store)
+        self.answers = Answers(config, store, encode)
         self.loop = Loop(store, self.registry, self.outbox, self.answers, RateLimiter(config.commands_per_minute))
         self.timers_ = Timers(self.registry, self.loop)
-        self.media = Media(config, self.registry, self.on_media)
+        self.media = Media(self.registry, self.on_media)  # its server given with [livekit] (bot.py)
         self.bus = self.loop.bus
 
     # What tests and the command line read: the registry's and the outbox's state.
@@ -49,6 +49,15 @@ class Shell:
     unstored = property(lambda self: self.outbox.unstored)
     unmarked = property(lambda self: self.outbox.unmarked)
     sent = property(lambda self: self.outbox.sent)
+
+    @property
+    def view(self):
+        """The live view (`web.server.ViewServer`), with [web]: its widget and !vy's links."""
+        return self.answers.view
+
+    @view.setter
+    def view(self, view) -> None:
+        self.answers.view = self.registry.view = view
 
     @property
     def room_encrypted(self):
@@ -85,74 +94,70 @@ class Shell:
             self.loop.limiter.burst = new.commands_per_minute
         return later
 
-    # --- what the transport hands over ---------------------------------------------------------
+    # --- what the transport hands over (`shell.ports.Inbound`) -------------------------------
 
-    async def handle(
-        self, body: Body, source: str, msg: Message, sender: str, now: datetime, answers: tuple[str, int] | None = None
-    ) -> None:
-        await self.loop.handle(body, source, msg, sender, now, answers)
+    async def handle(self, body: Body, source: str, msg: Message, sender: str, now: datetime) -> None:
+        await self.loop.handle(body, source, msg, sender, now)
 
-    async def on_message(self, room_id: str, event_id: str, msg: Message, sender: str, now: datetime) -> None:
-        body = self.by_room.get(room_id)
+    async def said(self, said: Said) -> None:
+        body = self.by_room.get(said.room)
         if body is not None:
-            await self.loop.handle(body, event_id, msg, sender, now)
+            msg = Message(said.text, said.html, said.mentions)
+            await self.loop.handle(body, said.event_id, msg, said.sender, said.at)
 
-    async def on_reaction(
-        self, room_id: str, event_id: str, reacts_to: str, key: str, sender: str, now: datetime
-    ) -> None:
-        """A ✅ on a check's message answers that check, and only that one: the rules are told
-        which check it was given on (`Command.answers`)."""
-        body = self.by_room.get(room_id)
-        if body is None or key.rstrip("\ufe0f") != "✅":
-            return
-        tag = await self.outbox.tag_of(reacts_to)
-        if tag and tag.startswith("check:"):
-            meeting_id, _, n = tag.removeprefix("check:").rpartition(":")
-            await self.loop.handle(body, event_id, Message("!ok"), sender, now, answers=(meeting_id, int(n)))
+    async def answered(self, answered: Answered) -> None:
+        """An answer to a check's message or a vote's poll answers that check or vote, and only
+        that one: the engine is told which it was by the message's tag (`Command.answers`)."""
+        body = self.by_room.get(answered.room)
+        tag = await self.outbox.tag_of(answered.answers) if body is not None else None
+        if body is not None and tag:
+            await self.loop.answered(body, answered.event_id, answered.sender, tag, answered.choice, answered.at)
 
-    async def on_poll_response(
-        self, room_id: str, event_id: str, poll_id: str, choice: str, sender: str, now: datetime
-    ) -> None:
-        """A response to a vote's poll is that person's !ja, !nej or !avstår on that vote, and
-        only on that one: the rules are told which vote the poll was (`Command.answers`)."""
-        body = self.by_room.get(room_id)
-        tag = await self.outbox.tag_of(poll_id) if body is not None else None
-        if body is None or not tag or not tag.startswith("poll:"):
+    async def hand(self, hand: Hand) -> None:
+        """A hand raised in the call asks for the floor as !ordet does, when it is raised on the
+        sender's own membership as the call stands now; any other (someone else's, one replaced
+        or left since) is no hand the call shows, and changes nothing. Lowered (the event that
+        raised it withdrawn by the one who raised it), it leaves the speakers' list; any other
+        withdrawal is none of the meeting's."""
+        body = self.by_room.get(hand.room)
+        if body is None or not body.engine.follows_call:
             return
-        meeting_id, _, n = tag.removeprefix("poll:").rpartition(":")
-        await self.loop.handle(body, event_id, Message(f"!{choice}"), sender, now, answers=(meeting_id, int(n)))
+        if not hand.raised:
+            m = body.engine.meeting
+            item = m.item if m is not None else None
+            if item is not None and item.hands.get(hand.sender) == hand.on:
+                await self.loop.hand(body, hand.event_id, hand.sender, hand.on, False, hand.at)
+            return
+        key = next((k for k, ev in body.call_events.items() if ev == hand.on), None)
+        owner, found = body.call_slots.get(key, ("", ())) if key is not None else ("", ())
+        if owner != hand.sender or not any(d.expires is None or d.expires > hand.at for d in found):
+            log.info(
+                "Handen %s från %s ignoreras: inte på avsändarens medlemskap i samtalet nu", hand.event_id, hand.sender
+            )
+            return
+        await self.loop.hand(body, hand.event_id, hand.sender, hand.event_id, True, hand.at)
 
-    async def on_call_member(
-        self,
-        room_id: str,
-        event_id: str,
-        state_key: str,
-        content: dict,
-        sender: str,
-        origin_ts_ms: int,
-        now: datetime | None = None,
-    ) -> None:
-        """A call membership state event: from the timeline (`now` its time), or from the room
-        state read at start-up (what changed while the bot was away counts from now)."""
-        body = self.by_room.get(room_id)
-        if body is None or body.engine.roster.video != "element-call":
+    async def call_changed(self, change: CallChanged) -> None:
+        """The room's call state under one key: from the timeline (`at` its time), or from the
+        room state read at start-up (what changed while the bot was away counts from now)."""
+        body = self.by_room.get(change.room)
+        if body is None or not body.engine.follows_call:
             return
-        try:
-            found = rtc.devices(state_key, content, sender, origin_ts_ms)
-        except rtc.Unreadable as e:  # written by any member: the call stands as it was
-            log.warning("Samtalsmedlemskap %.100r från %.100r ignoreras: %s", state_key, sender, e)
-            user, m = rtc.owner(state_key), body.engine.meeting
-            if user == sender and state_key not in body.call_slots and m is not None:
+        if change.devices is None:  # unreadable (the transport said why): the call stands as it was
+            body.call_events.pop(change.key, None)  # no hand is raised on a membership not read
+            m = body.engine.meeting
+            if change.key not in body.call_slots and m is not None:
                 # Read at a start, with nothing read for the key before: it stands as the log has it.
-                body.call_slots[state_key] = (user, rtc.kept(state_key, m.in_call.get(user, {})))
+                body.call_slots[change.key] = (change.owner, calls.kept(change, m))
             return
-        body.call_slots[state_key] = (sender, found)
+        body.call_slots[change.key] = (change.owner, change.devices)
+        body.call_events[change.key] = change.event_id
         if body.follow is not None:  # who the server's participants may be has changed
             body.follow.wake()
-        now = now or datetime.now(UTC)
+        now = change.at or datetime.now(UTC)
         async with self.loop.lock:
             await self.loop.tick(body, now)
-            await self.loop.call_sync(body, [sender], f"call:{event_id}", now)
+            await self.loop.call_sync(body, [change.owner], f"call:{change.event_id}", now)
         self.outbox.wakeup.set()
 
     async def on_media(self, body: Body) -> None:
@@ -163,13 +168,13 @@ class Shell:
             await self.loop.media_sync(body, now)
         self.outbox.wakeup.set()
 
-    async def on_note(self, room_id: str, event_id: str, note: str, now: datetime) -> None:
+    async def noted(self, note: Note) -> None:
         """Answer a message that is no command to act on (an edit, one the bot cannot read), once."""
-        body = self.by_room.get(room_id)
+        body = self.by_room.get(note.room)
         if body is not None:
-            await self.loop.note(body, event_id, NOTES[note], now)
+            await self.loop.note(body, note.event_id, NOTES[note.note], note.at)
 
-    async def on_caught_up(self) -> None:
+    async def caught_up(self) -> None:
         await self.timers_.start()
 
     # --- time and sending ----------------------------------------------------------------------
@@ -180,29 +185,30 @@ class Shell:
     async def on_timer(self, job_id: str, now: datetime | None = None) -> None:
         await self.timers_.fire(job_id, now)
 
-    async def send_outbox(self, transport: Any) -> None:
+    async def send_outbox(self, transport: Transport) -> None:
         await self.outbox.send(transport)
 
     # --- running -------------------------------------------------------------------------------
 
-    async def run(self, transport: Any, stop: asyncio.Event) -> None:
+    async def run(self, transport: Transport, stop: asyncio.Event) -> None:
         await self.load()
         resolved = await transport.start([b.config.room for b in self.bodies.values()], stop)
         if resolved is None:  # stopped while waiting for the homeserver
             return
         self.answers.room_name, self.loop.room_encrypted = transport.room_name, transport.encrypted
+        self.answers.can_set_state = transport.can_set_state
         for body in self.bodies.values():
             if body.config.room in resolved:
                 body.room_id = resolved[body.config.room]
                 self.by_room[body.room_id] = body
         for body in self.by_room.values():  # who is in the call now, also after a restart
-            if body.engine.roster.video == "element-call":
-                for event_id, state_key, content, sender, ts in await transport.call_state(body.room_id):
-                    await self.on_call_member(body.room_id, event_id, state_key, content, sender, ts)
+            if body.engine.follows_call:
+                for change in await transport.call_state(body.room_id):
+                    await self.call_changed(change)
         self.outbox.wakeup.set()
         log.info("distansbot är igång som %s (enhet %s)", *transport.whoami)
         tasks = [
-            asyncio.create_task(transport.sync_forever(stop, self, self.outbox.wakeup)),
+            asyncio.create_task(transport.listen(stop, self, self.outbox.wakeup)),
             asyncio.create_task(self.outbox.forever(transport, stop)),
             *(asyncio.create_task(follow.run()) for follow in self.media.follows()),
         ]

@@ -12,27 +12,28 @@ its events.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import functools
 import logging
-import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import commands
 from commands.text import Message
-from matrix import rtc
-from minutes import protocol
 from rules.actions import Accepted, Command, Refused
-from rules.engine import FoldError, Step
-from shell.answers import ANCHORED_AT, Answers
+from rules.engine import Facts, FoldError, Step
+from rules.state import Event
+from shell import calls
+from shell.answers import Answers
 from shell.bodies import Bodies, Body
 from shell.bus import Bus, Committed
 from shell.limits import RateLimiter
 from shell.outbox import Outbox
 from shell.ports import Store
 from shell.words import NOT_RECORDED, SLOW_DOWN
-from storage import Outgoing
+
+if TYPE_CHECKING:
+    from storage import Outgoing
 
 log = logging.getLogger("distansbot")
 
@@ -59,58 +60,66 @@ class Loop:
         # The timers follow the meeting: told after each commit (the shell's `Timers`).
         self.rescheduled: Callable[[Body], Awaitable[None]] = _nothing
 
-    async def handle(
-        self,
-        body: Body,
-        source: str,
-        msg: Message,
-        sender: str,
-        now: datetime,
-        answers: tuple[str, int] | None = None,
-    ) -> None:
-        """One chat message (or ✅ on a check) in a body's room: parse, step, store, answer."""
+    async def handle(self, body: Body, source: str, msg: Message, sender: str, now: datetime) -> None:
+        """One chat message in a body's room: parse, step, store, answer."""
         async with self.lock:
             if await self.outbox.handled(source):
                 return
             await self.tick(body, now)
             await self.media_sync(body, now)
             parsed = commands.parse(msg, sender)
-            if parsed is None:
-                return
-            slowed = self.limiter.check(sender, now)
-            word = "!?" if isinstance(parsed, commands.Unknown) else _word(parsed)
-            if slowed is not None:
-                # Recorded as handled either way; told once per burst, then quietly dropped.
-                notice = [self.answers.notice(body, SLOW_DOWN, source)] if slowed else []
-                await self.record_answers(body, source, now, notice)
-                # the first of a burst is logged, the rest only at DEBUG: a flood does not flood the log
-                level = logging.INFO if slowed else logging.DEBUG
-                _log_command(source, sender, word, "bromsat (för många kommandon)", level)
-            elif isinstance(parsed, commands.Unknown):
-                await self.record_answers(body, source, now, [self.answers.notice(body, parsed.body, source)])
-                _log_command(source, sender, word, "okänt kommando")
-            elif parsed.name == "hjälp":
-                text = commands.help_text(body.engine.meeting, body.engine.roster, sender)
-                await self.record_answers(body, source, now, [self.answers.notice(body, text, source)])
-                _log_command(source, sender, word, "godtaget")
-            else:
-                if parsed.name == "votering":
-                    # A tied election is settled by lot (KL 5 kap. 56 §): the rules stay pure, so
-                    # the shell draws here, from the operating system's CSPRNG; the event keeps it.
-                    parsed = dataclasses.replace(parsed, lot=secrets.randbelow(2**32))
-                if answers is not None:
-                    parsed = dataclasses.replace(parsed, answers=answers)
-                parsed = dataclasses.replace(parsed, event_id=source, room_encrypted=self.room_encrypted(body.room_id))
-                if parsed.name in protocol.FINGERPRINTED and body.engine.meeting is not None:
-                    # What the signature is on, or what the room is shown: the rules stay pure, so
-                    # the shell hashes the log.
-                    events = await self.store.events(body.engine.meeting.id)
-                    fp = protocol.fingerprint_of(body.engine, events, parsed, now)
-                    parsed = dataclasses.replace(parsed, fingerprint=fp)
-                await self.step(body, source, parsed, now, react=answers is None)
-                if body.engine.roster.video == "element-call":  # a new or opened meeting learns who is in the call
-                    await self.call_sync(body, self.call_users(body), f"callsync:{source}", now)
+            if parsed is not None:
+                await self._command(body, source, sender, parsed, now, react=True)
         self.outbox.wakeup.set()
+
+    async def answered(self, body: Body, source: str, sender: str, tag: str, choice: str, now: datetime) -> None:
+        """A person answered the bot's message tagged `tag` without typing (a ✅, a poll answer):
+        the command the engine makes of it, tied to what that message asked, or nothing."""
+        cmd = body.engine.answer(sender, tag, choice)
+        if cmd is not None:
+            await self._untyped(body, source, sender, cmd, now)
+
+    async def hand(self, body: Body, source: str, sender: str, reaction: str, raised: bool, now: datetime) -> None:
+        """A hand raised in the call (`reaction`, the event that raised it) asks for the floor as
+        !ordet does, and lowered leaves the speakers' list as !ordet återta does (§ 9)."""
+        cmd = Command("ordet", sender, word="" if raised else "återta", hand=reaction)
+        await self._untyped(body, source, sender, cmd, now)
+
+    async def _untyped(self, body: Body, source: str, sender: str, cmd: Command, now: datetime) -> None:
+        async with self.lock:
+            if await self.outbox.handled(source):
+                return
+            await self.tick(body, now)
+            await self.media_sync(body, now)
+            # No ✅ of the bot's on what is itself a ✅, a poll's answer or a hand in the call
+            await self._command(body, source, sender, cmd, now, react=False)
+        self.outbox.wakeup.set()
+
+    async def _command(
+        self, body: Body, source: str, sender: str, parsed: Command | commands.Unknown, now: datetime, react: bool
+    ) -> None:
+        slowed = self.limiter.check(sender, now)
+        word = "!?" if isinstance(parsed, commands.Unknown) else _word(parsed)
+        if slowed is not None:
+            # Recorded as handled either way; told once per burst, then quietly dropped.
+            notice = [self.answers.notice(body, SLOW_DOWN, source)] if slowed else []
+            await self.record_answers(body, source, now, notice)
+            # the first of a burst is logged, the rest only at DEBUG: a flood does not flood the log
+            level = logging.INFO if slowed else logging.DEBUG
+            _log_command(source, sender, word, "bromsat (för många kommandon)", level)
+            return
+        if isinstance(parsed, commands.Unknown):
+            await self.record_answers(body, source, now, [self.answers.notice(body, parsed.body, source)])
+            _log_command(source, sender, word, "okänt kommando")
+            return
+        engine = body.engine
+        # What a signature is on, or what the room is shown, is hashed from the log: read once,
+        # for the fingerprint and for the protocol the answer carries.
+        before = await self.store.events(engine.meeting.id) if engine.needs_log(parsed) and engine.meeting else None
+        facts = Facts(source, self.room_encrypted(body.room_id), before)
+        await self.step(body, source, parsed, now, facts, react)
+        if engine.follows_call:  # a new or opened meeting learns who is in the call
+            await self.call_sync(body, calls.users(body.call_slots, engine.meeting), f"callsync:{source}", now)
 
     async def note(self, body: Body, source: str, text: str, now: datetime) -> None:
         """Answer a message that is no command to act on, once."""
@@ -124,7 +133,7 @@ class Loop:
         command, under `source` (a state event's id, so the same event applies once)."""
         for user in users:
             try:
-                step = body.engine.call(user, rtc.current(body.call_slots, user, now), now)
+                step = body.engine.call(user, calls.current(body.call_slots, user, now), now)
             except FoldError:
                 log.exception("Samtalsändringen för %s kunde inte läggas in; sammanträdet läses om", user)
                 await self.bodies.reload(body)
@@ -166,13 +175,9 @@ class Loop:
             if step is not None:
                 await self.commit(body, source, now, step, confirm=False)
 
-    def call_users(self, body: Body) -> list[str]:
-        m = body.engine.meeting
-        return list(dict.fromkeys([*(who for who, _ in body.call_slots.values()), *(m.in_call if m else ())]))
-
-    async def step(self, body: Body, source: str, cmd: Command, now: datetime, react: bool) -> None:
+    async def step(self, body: Body, source: str, cmd: Command, now: datetime, facts: Facts, react: bool) -> None:
         try:
-            step = body.engine.step(cmd, now)
+            step = body.engine.step(cmd, now, facts)
         except FoldError:
             log.exception("Händelserna från %s kunde inte läggas in; sammanträdet läses om från loggen", source)
             await self.fault(body, source, now)
@@ -189,7 +194,7 @@ class Loop:
         # An accepted command that gets no reply of its own is confirmed with ✅ (a reaction
         # answering a check gets none: the ✅ is already there).
         confirm = react and not any(r.reply for r in step.outcome.replies)
-        stored = await self.commit(body, source, now, step, confirm)
+        stored = await self.commit(body, source, now, step, confirm, facts.log)
         _log_command(source, cmd.actor, _word(cmd), "godtaget" if stored else "inte sparat (fel i lagringen)")
 
     async def tick(self, body: Body, now: datetime) -> None:
@@ -208,16 +213,17 @@ class Loop:
             assert step.meeting is not None
             await self.commit(body, f"tick:{step.meeting.id}:{step.key}", now, step, confirm=False)
 
-    async def commit(self, body: Body, source: str, now: datetime, step: Step, confirm: bool) -> bool:
+    async def commit(
+        self, body: Body, source: str, now: datetime, step: Step, confirm: bool, before: Sequence[Event] | None = None
+    ) -> bool:
         """Store what the step folded, atomically, then tell the bus; on any failure, memory goes
-        back to the log (and False)."""
+        back to the log (and False). `before`: the meeting's events before the step, if read."""
         m = step.meeting
         assert m is not None and isinstance(step.outcome, Accepted)
         try:
-            outgoing = await self.answers.of(body, source, step)
+            outgoing = await self.answers.of(body, source, step, before)
             if confirm:
                 outgoing.insert(0, self.answers.confirm(body, source))
-            anchored = ANCHORED_AT & {e.kind for e in step.events}
             stored = await self.store.record(
                 source,
                 body.room_id,
@@ -227,7 +233,7 @@ class Loop:
                 meeting=(m.id, body.config.id, body.config.model_dump_json()) if step.new else None,
                 meeting_id=m.id,
                 next_seq=m.event_count - len(step.events),
-                anchor=functools.partial(self.answers.anchor, body) if anchored else None,
+                anchor=functools.partial(self.answers.anchor, body) if step.effects.anchor else None,
             )
         except Exception:
             log.exception("Kommandot %s kunde inte sparas; sammanträdet läses om från loggen", source)

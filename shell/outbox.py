@@ -4,12 +4,14 @@ owes them, marked sent after, and kept in memory while the store cannot take a m
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
-from shell.ports import Store
-from storage import Outgoing
+from shell.ports import MAX_BACKOFF_SECONDS, SendFailed, Store, Transport
+
+if TYPE_CHECKING:
+    from storage import Outgoing
 
 log = logging.getLogger("distansbot")
 
@@ -19,7 +21,7 @@ class Outbox:
         self.store = store
         self.wakeup = asyncio.Event()
         self.unstored: list[Outgoing] = []  # answers owed that the store could not take
-        self.unmarked: dict[str, tuple[str, Any]] = {}  # handled, the store could not say so yet
+        self.unmarked: dict[str, tuple[str, datetime]] = {}  # handled, the store could not say so yet
         # Answers sent whose marks are not stored yet (outbox id -> event id, tag): never sent again.
         self.sent: dict[int, tuple[str, str]] = {}
 
@@ -36,15 +38,13 @@ class Outbox:
         event_id = next((ev for ev, t in self.sent.values() if t == tag), None)
         return event_id or await self.store.event_of_tag(tag)
 
-    async def send(self, transport: Any) -> None:
+    async def send(self, transport: Transport) -> None:
         """Send every answer owed, in order; what the server took is marked sent, all in one
         transaction at the end. Until the mark is stored it is kept in memory (`sent`), so an
         answer is not sent again while the store is down; a resend after a crash lands once, by
         its transaction id."""
-        from matrix.client import SendError
-
         while self.unstored:  # "not recorded" answers the store could not keep: sent first, once
-            await transport.send(self.unstored[0])
+            await transport.send(self.unstored[0], self.event_of_tag)
             self.unstored.pop(0)
         for source, (room_id, at) in list(self.unmarked.items()):  # the store is back: marked now
             await self.store.record(source, room_id, at, [], [])
@@ -53,30 +53,21 @@ class Outbox:
             for out in await self.store.unsent():
                 if out.id in self.sent:
                     continue
-                relates = out.content.get("m.relates_to") or {}
-                if str(relates.get("event_id", "")).startswith("tag:"):
-                    # A poll's end points at the poll, whose event id is known once the poll was sent.
-                    poll = await self.event_of_tag(relates["event_id"].removeprefix("tag:"))
-                    out = dataclasses.replace(
-                        out, content={**out.content, "m.relates_to": {**relates, "event_id": poll}}
-                    )
                 try:
-                    event_id = await transport.send(out)
-                except SendError as e:
+                    event_id = await transport.send(out, self.event_of_tag)
+                except SendFailed as e:
                     if not e.permanent:
                         raise
-                    # The homeserver will never take it (e.g. forbidden): log it, do not block the rest.
+                    # The server will never take it (e.g. forbidden): log it, do not block the rest.
                     log.error("Svar %s kunde inte skickas och ges upp: %s", out.id, e)
-                    event_id = f"failed:{e.errcode}"
+                    event_id = f"failed:{e.code}"
                 self.sent[out.id] = (event_id, out.tag)
         finally:
             if self.sent:
                 await self.store.mark_sent({i: ev for i, (ev, _) in self.sent.items()})
                 self.sent.clear()
 
-    async def forever(self, transport: Any, stop: asyncio.Event) -> None:
-        from matrix.client import MAX_BACKOFF_SECONDS
-
+    async def forever(self, transport: Transport, stop: asyncio.Event) -> None:
         backoff = 1.0
         while not stop.is_set():
             await self.wakeup.wait()

@@ -193,7 +193,10 @@ def text_of(ev: dict[str, Any]) -> str:
 ENCRYPTION = {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
 
 
-async def create_room(chair: Person, invite: list[str], name: str, encrypted: bool = False) -> str:
+async def create_room(
+    chair: Person, invite: list[str], name: str, encrypted: bool = False, moderators: tuple[str, ...] = ()
+) -> str:
+    """A room the chair creates; `moderators` (power 50) may set its widgets, for one."""
     assert chair.client is not None
     # As Element Call sets up a room: members may write their own call membership state.
     resp = await chair.client.room_create(
@@ -204,6 +207,11 @@ async def create_room(chair: Person, invite: list[str], name: str, encrypted: bo
     )
     if not isinstance(resp, RoomCreateResponse):
         raise RuntimeError(f"room_create: {resp}")
+    if moderators:  # added to the levels the room got (a creator of a v12 room is in none of them)
+        levels = await chair.client.room_get_state_event(resp.room_id, "m.room.power_levels")
+        content = dict(levels.content)
+        content["users"] = {**content.get("users", {}), **dict.fromkeys(moderators, 50)}
+        await chair.client.room_put_state(resp.room_id, "m.room.power_levels", content)
     return resp.room_id
 
 
@@ -214,9 +222,16 @@ async def join_all(people: list[Person], room_id: str) -> None:
 
 
 def write_config(
-    path: Path, homeserver_url: str, bot_password: str, data_dir: Path, bodies: list[dict], **top: Any
+    path: Path,
+    homeserver_url: str,
+    bot_password: str,
+    data_dir: Path,
+    bodies: list[dict],
+    tables: dict[str, dict] | None = None,
+    **top: Any,
 ) -> Path:
-    """A bot configuration file (TOML), written from plain data."""
+    """A bot configuration file (TOML), written from plain data; `tables` are further sections
+    (`[web]`), whose values are text or tables of text."""
     lines = [f"{key} = {json.dumps(value)}" for key, value in top.items()] + [
         "[matrix]",
         f'homeserver = "{homeserver_url}"',
@@ -228,6 +243,14 @@ def write_config(
         f"database = {json.dumps(str(data_dir / 'distansbot.sqlite3'))}",
         f"e2ee_store = {json.dumps(str(data_dir / 'e2ee'))}",
     ]
+    for name, table in (tables or {}).items():
+        lines += ["", f"[{name}]"]
+        for key, value in table.items():
+            if isinstance(value, dict):
+                value = "{" + ", ".join(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in value.items()) + "}"
+            else:
+                value = json.dumps(value, ensure_ascii=False)
+            lines.append(f"{key} = {value}")
     for body in bodies:
         lines += ["", "[[bodies]]"]
         for key, value in body.items():
@@ -293,10 +316,10 @@ def call_membership(person: Person, device: str, expires_ms: int | None = 14_400
     return content
 
 
-async def set_call(person: Person, room_id: str, device: str, content: dict[str, Any], delay_ms: int = 0) -> None:
+async def set_call(person: Person, room_id: str, device: str, content: dict[str, Any], delay_ms: int = 0) -> str:
     """Write the person's call membership for a device (empty content: the device left); with
     `delay_ms`, as a delayed event the server sends itself (MSC4140), as Element Call schedules
-    its leave for when the client vanishes."""
+    its leave for when the client vanishes. Returns the membership event's id (a delayed one's: "")."""
     client = person.client
     assert client is not None
     state_key = f"_{client.user_id}_{device}"
@@ -309,6 +332,7 @@ async def set_call(person: Person, room_id: str, device: str, content: dict[str,
         async with http.put(url, json=content, headers=headers) as resp:
             if resp.status != 200:
                 raise RuntimeError(f"call membership of {client.user_id}: {resp.status} {await resp.text()}")
+            return (await resp.json()).get("event_id", "")
 
 
 async def respond(person: Person, room_id: str, poll_event_id: str, answer_id: str) -> str:

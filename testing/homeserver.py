@@ -61,7 +61,8 @@ class Homeserver:
                     "type": "http",
                     "tls": False,
                     "x_forwarded": False,
-                    "resources": [{"names": ["client"], "compress": False}],
+                    # openid: the federation API's /openid/userinfo, which the live view asks (issue 23)
+                    "resources": [{"names": ["client", "openid"], "compress": False}],
                 }
             ],
             "database": {"name": "sqlite3", "args": {"database": str(self.dir / "homeserver.db")}},

@@ -4,8 +4,9 @@ Each step is (who, message template, people mentioned) with `{}` where a person 
 ("wait", seconds, ()) to let time pass, ("start", 0, ()) where the chair waits until the
 meeting may be opened (15 minutes before the time in the kallelse), ("called", 0, ()) where the
 time in the kallelse comes and items may be taken up (§ 1), ("call", 0, people) and ("leave", 0,
-people) where people join or leave the room's Element Call, or ("poll", "ja"|"nej"|"avstår",
-(who,)) where someone answers the running vote in its poll. The demo plays it through Matrix; the
+people) where people join or leave the room's Element Call, ("hand", 0, (who,)) where someone
+raises a hand in the call (§ 9), or ("poll", "ja"|"nej"|"avstår", (who,)) where someone answers
+the running vote in its poll. The demo plays it through Matrix; the
 golden-file test plays it through the rules alone.
 """
 
@@ -53,14 +54,22 @@ SCRIPT: list[tuple[str, str | int, tuple[str, ...]]] = [
     ("anna", "!justerare {}", ("bo",)),  # KL 5 kap. 69 §
     ("anna", "!dagordning", ()),
     ("called", 0, ()),  # the time in the kallelse: from now on items may be taken up (§ 1)
-    # Item 1: motions, a short video drop during discussion (§ 5), a check (§ 12), an open vote
-    # (KL 5 kap. 54 §) and a reservation (KL 4 kap. 27 §)
+    # Item 1: a short debate from the speakers' list with a reply and a streck (§ 9), motions, a
+    # short video drop during discussion (§ 5), a check (§ 12), an open vote (KL 5 kap. 54 §) and
+    # a reservation (KL 4 kap. 27 §)
     ("anna", "!ärende 1", ()),
     ("cecilia", "!yrka Bifall till kommunstyrelsens förslag", ()),
     ("bo", "!ordet", ()),
+    ("hand", 0, ("david",)),  # David raises his hand in the call: on the list as with !ordet
+    ("anna", "!nästa", ()),  # Bo has the floor
     ("bo", "!yrka Återremiss", ()),
     ("bo", "!yrka återta", ()),
     ("bo", "!yrka Avslag", ()),
+    ("cecilia", "!replik", ()),  # a reply to Bo, before David
+    ("anna", "!nästa", ()),
+    ("anna", "!streck", ()),  # streck i debatten: those on the list keep their place
+    ("eva", "!ordet", ()),  # § 9: refused, no one new is added
+    ("anna", "!nästa", ()),  # David
     ("david", "!avbrott bild", ()),
     ("david", "!åter", ()),
     ("anna", "!beslut Budgeten fastställs", ()),  # § 12: no check yet
@@ -107,7 +116,8 @@ SCRIPT: list[tuple[str, str | int, tuple[str, ...]]] = [
     ("leave", 0, ("eva",)),  # Eva's call drops: lost audio and video, registered from the call
     ("call", 0, ("eva",)),
     ("eva", "!åter", ()),
-    ("tina", "!ordet", ()),
+    ("anna", "!ordet {}", ("tina",)),  # an official speaks when the chair allows (attendees_speak)
+    ("anna", "!nästa", ()),
     ("anna", "!fråntaordet {}", ("tina",)),
     ("tina", "!ordet", ()),  # § 9: refused for the rest of the item
     *_check(LATER),

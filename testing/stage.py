@@ -26,7 +26,7 @@ from testing.actors import (
     write_config,
 )
 from testing.clock import StageClock
-from testing.homeserver import Homeserver
+from testing.homeserver import Homeserver, free_port
 
 PASSWORD = "hemligt-lösenord-för-test"
 BOT_PASSWORD = "bottens-lösenord"
@@ -49,6 +49,16 @@ CAST = [
 
 
 ORGANISATION = "Exempelby kommun"  # the demo's kommun: the configuration's top-level `organisation`
+
+
+def web_config(hs_url: str) -> dict[str, Any]:
+    """A [web] section on a free loopback port; the test Synapse answers OpenID on its client port."""
+    port = free_port()
+    return {
+        "listen": f"127.0.0.1:{port}",
+        "public_url": f"http://127.0.0.1:{port}",
+        "openid_servers": {"localhost": hs_url},
+    }
 
 
 def body_config(room_id: str, hs: str = "localhost", check_timeout: int = 8, **settings: Any) -> dict[str, Any]:
@@ -123,9 +133,12 @@ class Stage:
         start_bot: bool = True,
         commands_per_minute: int = 1000,
         encrypted: bool = False,
+        web: dict[str, Any] | None = None,
+        bot_moderator: bool = False,
         **settings: Any,
     ) -> str:
-        """A fresh room with everyone in it, a fresh bot database, and the bot started."""
+        """A fresh room with everyone in it, a fresh bot database, and the bot started; with
+        `web`, the bot's [web] section, and with `bot_moderator` the bot may set the room's widgets."""
         if self.bot:
             self.bot.stop()
         self.rooms += 1
@@ -135,6 +148,7 @@ class Stage:
             [p.user_id for p in others] + ["@distansbot:localhost"],
             f"KS {self.rooms}",
             encrypted=encrypted,
+            moderators=("@distansbot:localhost",) if bot_moderator else (),
         )
         await join_all(others, room_id)
         self.room_id = room_id
@@ -146,6 +160,7 @@ class Stage:
             BOT_PASSWORD,
             data,
             [body_config(room_id, check_timeout=check_timeout, **settings)],
+            tables={"web": web} if web else None,
             # scripted people type faster than people do
             commands_per_minute=commands_per_minute,
             organisation=ORGANISATION,

@@ -14,7 +14,7 @@ import pytest
 
 from rules.actions import Accepted
 from rules.tables import PERMISSIONS
-from tests.driver import CHAIR, KALLA, M3, M4, M5, OUTSIDER, SECR, SSC, SUB1, SUB2, TJP, VICE, Driver
+from testing.driver import CHAIR, KALLA, M3, M4, M5, OUTSIDER, SECR, SSC, SUB1, SUB2, TJP, VICE, Driver
 
 ROLES = {
     "chair": CHAIR,
@@ -60,6 +60,25 @@ def in_item(d: Driver) -> None:
     d.ok(CHAIR, "!återuppta")
     d.ok(CHAIR, "!tillåt 2")
     d.ok(CHAIR, "!ärende 1")
+
+
+def on_the_list(d: Driver) -> None:
+    """Item 1 up, everyone here on its speakers' list: attendees put there by the chair (§ 9)."""
+    in_item(d)
+    for user in EVERYONE_PRESENT:
+        d.ok(CHAIR if user in (TJP, SSC) else user, f"!ordet {user}" if user in (TJP, SSC) else "!ordet")
+
+
+def speaking(d: Driver) -> None:
+    """Eva has the floor in item 1."""
+    in_item(d)
+    d.ok(M5, "!ordet")
+    d.ok(CHAIR, "!nästa")
+
+
+def streck(d: Driver) -> None:
+    in_item(d)
+    d.ok(CHAIR, "!streck")
 
 
 def adjourned(d: Driver) -> None:
@@ -154,7 +173,13 @@ TABLE = [
     ("!tillåt 4", in_item, {"chair"}),
     ("!godkänn 3", in_item, {"security_chief"}),
     ("!yrka Bifall", in_item, SERVING),
-    ("!ordet", in_item, ROSTER),
+    ("!ordet", in_item, ROSTER - {"attendee", "security_chief"}),  # they speak when the chair allows
+    (f"!ordet {M5}", in_item, {"chair"}),
+    ("!ordet återta", on_the_list, ROSTER),
+    ("!nästa", on_the_list, {"chair"}),
+    ("!replik", speaking, ROSTER - {"attendee", "security_chief"}),
+    ("!streck", in_item, {"chair"}),
+    ("!streck återta", streck, {"chair"}),
     (f"!tysta {M5}", in_item, LEADERS),
     (f"!fråntaordet {M5}", in_item, {"chair"}),
     ("!avbrott bild", in_item, ROSTER),

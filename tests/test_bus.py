@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from commands.text import Message
 from shell import Committed
-from tests.driver import KALLA, started
+from testing.driver import KALLA, started
 from tests.test_schedule import STOCKHOLM_18
 from tests.test_shell import opened
 
@@ -36,6 +36,7 @@ async def test_each_committed_step_is_published_with_its_events_and_one_the_stor
     await bot.store.db.execute("DROP TRIGGER disk_full")
     await bot.handle(body, "$motion-again", Message("!yrka Avslag"), "@bo:localhost", now)
     assert [e.kind for e in told[-1].events] == ["motion"]
+    await bot.store.close()
 
 
 async def test_a_refusal_a_question_and_a_duplicate_are_not_published(config):
@@ -47,6 +48,7 @@ async def test_a_refusal_a_question_and_a_duplicate_are_not_published(config):
     await bot.handle(body, "$status", Message("!status"), "@anna:localhost", now)  # a question: no events
     await bot.handle(body, "$item", Message("!ärende 1"), "@anna:localhost", now)  # handled before
     assert told == []
+    await bot.store.close()
 
 
 async def test_a_subscriber_that_raises_is_logged_and_neither_stops_the_loop_nor_the_others(config, caplog):
@@ -66,3 +68,4 @@ async def test_a_subscriber_that_raises_is_logged_and_neither_stops_the_loop_nor
     await bot.handle(bot.bodies["ks"], "$open", Message("!öppna"), "@anna:localhost", BEFORE)
     assert len(told) == 1  # unsubscribed: told no more
     assert bot.bodies["ks"].engine.meeting.opened_at is not None  # and the loop goes on
+    await bot.store.close()

@@ -17,7 +17,8 @@ from matrix import rtc
 from minutes.layout import clock, label
 from rules.citations import Rule
 from rules.state import hm
-from tests.driver import CHAIR, KALLA, M3, M4, M5, MEMBERS, ROSTER, SECR, SUB1, SUB2, TJP, VICE, Driver
+from shell import calls
+from testing.driver import CHAIR, KALLA, M3, M4, M5, MEMBERS, ROSTER, SECR, SUB1, SUB2, TJP, VICE, Driver
 
 CALL = dataclasses.replace(ROSTER, call_name="Element Call")
 T0 = 1_796_000_000_000  # an origin_server_ts in ms
@@ -76,7 +77,7 @@ def test_p3_several_devices_of_one_person_and_expired_ones_are_not_in_the_call()
         "_@anna:ex.se_C": ("@anna:ex.se", [rtc.Device("C", None)]),
         "_@bo:ex.se_D": ("@bo:ex.se", [rtc.Device("D", None)]),
     }
-    assert set(rtc.current(slots, "@anna:ex.se", now)) == {"A", "C"}
+    assert set(calls.current(slots, "@anna:ex.se", now)) == {"A", "C"}
 
 
 # --- the rules on top -------------------------------------------------------------------------------
@@ -169,11 +170,11 @@ def test_kl_5_54_a_poll_response_counts_as_a_vote_only_on_the_poll_of_the_runnin
     d.checked()
     d.ok(CHAIR, "!votering A / B")
     assert d.m.vote.id == 1
-    d.decide(d.facts(dataclasses.replace(_ballot("nej", M3), answers=(d.m.id, 1))))
+    d.decide(dataclasses.replace(_ballot("nej", M3), answers=(d.m.id, 1)))
     assert d.m.vote.ballots == {M3: "nej"}
-    stale = d.decide(d.facts(dataclasses.replace(_ballot("ja", M4), answers=(d.m.id, 7))))
+    stale = d.decide(dataclasses.replace(_ballot("ja", M4), answers=(d.m.id, 7)))
     assert stale.rule is Rule.KL_5_54 and M4 not in d.m.vote.ballots
-    other = d.decide(d.facts(dataclasses.replace(_ballot("ja", M4), answers=("another-meeting", 1))))
+    other = d.decide(dataclasses.replace(_ballot("ja", M4), answers=("another-meeting", 1)))
     assert other.rule is Rule.KL_5_54
 
 

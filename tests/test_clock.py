@@ -12,7 +12,7 @@ import pytest
 
 from rules import clock, meeting, register
 from rules.tables import PERMISSIONS
-from tests.driver import CHAIR, KALLA, M5, MEMBERS, Driver
+from testing.driver import CHAIR, KALLA, M5, MEMBERS, Driver
 from tests.test_call import call_meeting
 
 ROOT = Path(__file__).resolve().parent.parent

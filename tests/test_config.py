@@ -30,6 +30,17 @@ def test_example_config_loads():
     assert roster.label("@sekr:example.se") == "Sara Sekreterare (nämndsekreterare)"
 
 
+def test_p9_how_attendees_speak_is_the_bodys_choice(tmp_path):
+    """Attendees with närvarorätt speak when the chair puts them on the speakers' list, unless
+    the body lets them ask themselves; a secretary listed among them for her name asks herself."""
+    roster = load_config(ROOT / "config.example.toml").bodies[0].roster()
+    assert roster.attendees_speak == "ordförandens_medgivande"
+    assert roster.speaks_by_leave("@tjp:example.se") and not roster.speaks_by_leave("@sekr:example.se")
+    assert not roster.speaks_by_leave("@bo:example.se")
+    path = write(tmp_path, EXAMPLE.replace('attendees_speak = "ordförandens_medgivande"', 'attendees_speak = "ja"'))
+    assert not load_config(path).bodies[0].roster().speaks_by_leave("@tjp:example.se")
+
+
 def test_secret_from_environment_wins(tmp_path, monkeypatch):
     path = write(tmp_path, WITHOUT_PASSWORD)
     with pytest.raises(ConfigError, match="matrix: ange password eller access_token"):
@@ -50,6 +61,10 @@ def test_secret_from_environment_wins(tmp_path, monkeypatch):
         (('user_id = "@distansbot:example.se"', 'user_id = "distansbot"'), "matrix.user_id: har fel form"),
         (('user = "@erik:example.se"', 'user = "@bo:example.se"'), "@bo:example.se står mer än en gång"),
         (("[matrix]", "[matrix"), "inte giltig TOML"),
+        (
+            ('attendees_speak = "ordförandens_medgivande"', 'attendees_speak = "alltid"'),
+            "bodies.0.attendees_speak: har ett värde som inte finns",
+        ),
     ],
 )
 def test_bad_config_names_the_key(tmp_path, change, message):
@@ -219,3 +234,29 @@ def test_config_with_a_livekit_secret_readable_by_others_is_warned_about(tmp_pat
     text = WITHOUT_PASSWORD.replace("[[bodies]]", LIVEKIT + 'api_secret = "hemlig"\n\n[[bodies]]', 1)
     warning = readable_by_others(_mode(tmp_path, text, 0o644))
     assert warning and "kan läsas av alla" in warning
+
+
+WEB = '\n[web]\nlisten = "127.0.0.1:8090"\npublic_url = "https://distansbot.example.se/"\n'
+
+
+def test_web_section_loads_with_the_public_url_without_its_last_slash(tmp_path):
+    web = load_config(write(tmp_path, EXAMPLE + WEB)).web
+    assert web is not None and web.public_url == "https://distansbot.example.se"
+    assert web.host_port == ("127.0.0.1", 8090)
+    assert load_config(ROOT / "config.example.toml").web is None  # without it: no widget, no !vy
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('listen = "127.0.0.1:8090"', 'listen = "8090"'), "web.listen: '8090' ska vara värd:port"),
+        (('listen = "127.0.0.1:8090"', 'listen = "127.0.0.1:99999"'), "ska vara värd:port"),
+        (("public_url = ", "publik = "), "web.publik: okänd nyckel"),
+        (('"https://distansbot.example.se/"', '"distansbot.example.se"'), "web.public_url: har fel form"),
+        (("public_url", 'openid_servers = {localhost = "127.0.0.1:8008"}\npublic_url'), "web.openid_servers"),
+    ],
+)
+def test_bad_web_section_names_the_key(tmp_path, change, message):
+    with pytest.raises(ConfigError) as refused:
+        load_config(write(tmp_path, EXAMPLE + WEB.replace(*change)))
+    assert message in str(refused.value)

@@ -10,7 +10,7 @@ from datetime import timedelta
 from rules.actions import Accepted, Command
 from rules.citations import Rule
 from rules.seats import next_in_turn
-from tests.driver import CHAIR, M3, M4, M5, MEMBERS, SECR, SUB1, SUB2, TJP, VICE, Driver
+from testing.driver import CHAIR, M3, M4, M5, MEMBERS, SECR, SUB1, SUB2, TJP, VICE, Driver
 
 VOTE = "!votering Bifall / Avslag"
 
@@ -175,7 +175,8 @@ def test_p13_tied_election_is_settled_by_lot():
     for lot, winner in ((4, "A"), (7, "B")):
         d = _all_local()
         d.ok(CHAIR, "!votering sluten A / B")
-        cmd = Command("votering", CHAIR, word="resultat", counts=(("a", 2), ("b", 2), ("blanka", 1)), lot=lot)
+        d.lot = lot  # drawn through the engine's port, as the shell draws it (KL 5 kap. 56 §)
+        cmd = Command("votering", CHAIR, word="resultat", counts=(("a", 2), ("b", 2), ("blanka", 1)))
         out = d.decide(cmd)
         assert isinstance(out, Accepted) and "lottning" in out.replies[0].text
         assert d.m.items[1].decisions[0].text == winner

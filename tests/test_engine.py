@@ -12,7 +12,7 @@ import pytest
 from rules.actions import Command
 from rules.citations import Rule
 from rules.tables import PERMISSIONS, Busy
-from tests.driver import CHAIR, M3, M4, SECR, SUB1, VICE, Driver
+from testing.driver import CHAIR, M3, M4, SECR, SUB1, VICE, Driver
 
 # --- a ✅ answers the check it was given on, and only that one (§ 12) ---------------------------
 
@@ -256,6 +256,28 @@ def test_kl_6_35_hostile_text_is_text_in_html_and_intact_in_json():
 def test_kl_6_35_hostile_checks_have_no_time_outside_the_meeting():
     d = _hostile_meeting()
     d.now += timedelta(hours=1)
-    from tests.invariants import assert_protocol_invariants
+    from testing.invariants import assert_protocol_invariants
 
     assert_protocol_invariants(d)
+
+
+# --- an answer without typing is tied to the message it answers (§ 12, KL 4 kap. 25 §) -------------
+
+
+def test_p12_a_checks_answer_and_a_polls_answer_become_the_command_tied_to_that_check_or_vote():
+    d = Driver()
+    assert d.engine.answer(M3, "check:ks-1:2", "ok") == Command("ok", M3, answers=("ks-1", 2))
+    assert d.engine.answer(M3, "poll:ks-1:1", "avstår") == Command("avstår", M3, answers=("ks-1", 1))
+    # what the message did not ask cannot be answered on it: a ballot on a check, ✅ on a poll
+    assert d.engine.answer(M3, "check:ks-1:2", "ja") is None
+    assert d.engine.answer(M3, "poll:ks-1:1", "ok") is None
+    assert d.engine.answer(M3, "poll:ks-1:x", "ja") is None  # a tag that names no vote
+    assert d.engine.answer(M3, "", "ok") is None  # a message that asked nothing
+
+
+def test_help_is_answered_from_the_tables_through_the_engine_and_changes_nothing():
+    d = Driver().opened()
+    before = d.m.event_count
+    outcome = d.ok(M3, "!hjälp")
+    assert outcome.events == [] and outcome.replies[0].text.startswith("Kommandon du kan använda nu:")
+    assert "!yrka" in outcome.replies[0].text and d.m.event_count == before

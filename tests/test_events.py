@@ -14,7 +14,7 @@ from rules import events, state
 from rules.actions import Accepted
 from rules.model import Spent
 from rules.words import WORDING
-from tests.driver import CHAIR, M4, M5, Driver
+from testing.driver import CHAIR, M4, M5, Driver
 
 AT = datetime(2026, 12, 3, 17, 0, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ import json
 
 from minutes.layout import label
 from rules.citations import Rule
-from tests.driver import CHAIR, KALLA, M3, M4, M5, SECR, SUB1, SUB2, VICE, Driver
+from testing.driver import CHAIR, KALLA, M3, M4, M5, SECR, SUB1, SUB2, VICE, Driver
 
 
 def convened() -> Driver:

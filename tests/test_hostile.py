@@ -11,10 +11,11 @@ from hypothesis import strategies as st
 import commands
 from commands.registry import SPECS
 from commands.text import MAX_BODY, Message
+from minutes import view as view_words
 from rules import meeting as rules
 from rules.actions import Accepted
 from rules.citations import Rule
-from tests.driver import CHAIR, M3, M5, MEMBERS, OUTSIDER, SUB1, Driver
+from testing.driver import CHAIR, M3, M5, MEMBERS, OUTSIDER, SUB1, Driver
 from tests.test_authorization import in_item
 
 WORDS = [f"!{name}" for name in SPECS] + ["!ersatt", "!ÄRENDE", "!"]
@@ -51,6 +52,10 @@ def test_p2_no_input_breaks_the_parser_or_the_rules(body, formatted, mentions, s
         return
     if parsed.name == "hjälp":  # answered by the commands layer, not the rules
         assert commands.help_text(BASE.m, BASE.roster, sender).startswith("Kommandon")
+        return
+    if parsed.name == "vy":  # answered by the shell with the live view's words, not the rules
+        refusal = view_words.vy_refusal(BASE.m, BASE.roster, sender, served=True)
+        assert refusal == "" if BASE.roster.person(sender) else refusal.startswith("⛔ § 2")
         return
     m = copy.deepcopy(BASE.m)
     before = copy.deepcopy(m)

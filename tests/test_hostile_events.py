@@ -20,8 +20,9 @@ from config import BodyConfig, Config
 from matrix import content as shapes
 from matrix import rtc
 from matrix.client import Transport
+from shell import calls
+from testing.driver import KALLA, started
 from testing.stage import body_config
-from tests.driver import KALLA, started
 from tests.test_schedule import STOCKHOLM_18
 
 ROOM = "!room:localhost"
@@ -112,7 +113,7 @@ def test_p3_no_call_membership_content_makes_the_parser_raise_anything_but_unrea
     for d in found:  # what is taken is well formed: short text ids, times a clock can show
         assert isinstance(d.device, str) and 0 < len(d.device) <= rtc.MAX_ID
         assert d.expires is None or (isinstance(d.expires, datetime) and d.expires.year < 3001)
-    rtc.current({key: ("@anna:ex.se", found)}, "@anna:ex.se", now)
+    calls.current({key: ("@anna:ex.se", found)}, "@anna:ex.se", now)
 
 
 @settings(max_examples=3000, deadline=None)
@@ -171,6 +172,13 @@ def call_config(tmp_path):
     )
 
 
+async def on_call_member(bot, room, event_id, state_key, content, sender, origin_ts_ms, at=None) -> None:
+    """A call membership state event as the Matrix transport hands it to the shell."""
+    change = rtc.change(room, event_id, state_key, content, sender, origin_ts_ms, at)
+    if change is not None:
+        await bot.call_changed(change)
+
+
 def _membership(device: str = "DEV") -> dict:
     return _entry(device, expires=14_400_000)
 
@@ -178,8 +186,8 @@ def _membership(device: str = "DEV") -> dict:
 async def _in_call_meeting(bot, now: datetime):
     body = bot.bodies["ks"]
     for who in PRESENT:
-        await bot.on_call_member(
-            ROOM, f"$join-{who}", f"_@{who}:localhost_DEV", _membership(), f"@{who}:localhost", T0, now
+        await on_call_member(
+            bot, ROOM, f"$join-{who}", f"_@{who}:localhost_DEV", _membership(), f"@{who}:localhost", T0, now
         )
     await bot.handle(body, "$kalla", Message(KALLA), "@anna:localhost", now)
     await bot.handle(body, "$open", Message("!öppna"), "@anna:localhost", now)
@@ -195,7 +203,7 @@ async def test_p3_a_hostile_call_membership_is_ignored_and_logged_and_the_bot_an
     with caplog.at_level(logging.WARNING, logger="distansbot"):
         for n, content in enumerate(UNREADABLE.values()):
             # David's own key: what he had stands (he is still in the call), nothing raises
-            await bot.on_call_member(ROOM, f"$bad{n}", "_@david:localhost_DEV", content, "@david:localhost", T0, now)
+            await on_call_member(bot, ROOM, f"$bad{n}", "_@david:localhost_DEV", content, "@david:localhost", T0, now)
     assert sum("ignoreras" in r.getMessage() for r in caplog.records) == len(UNREADABLE)
     assert max(len(r.getMessage()) for r in caplog.records) < 1000  # a 100 000-letter id is not logged whole
     assert "@david:localhost" in body.engine.meeting.in_call and "@david:localhost" not in body.engine.meeting.drops
@@ -206,11 +214,11 @@ async def test_p3_a_hostile_call_membership_is_ignored_and_logged_and_the_bot_an
     # a start reads the same state again: it starts, and the meeting is what it was
     again = await started(call_config)
     for who in ("anna", "bo", "cecilia", "eva"):  # the room's state as the start reads it
-        await again.on_call_member(
-            ROOM, f"$join-{who}", f"_@{who}:localhost_DEV", _membership(), f"@{who}:localhost", T0
+        await on_call_member(
+            again, ROOM, f"$join-{who}", f"_@{who}:localhost_DEV", _membership(), f"@{who}:localhost", T0
         )
-    await again.on_call_member(
-        ROOM, "$bad0", "_@david:localhost_DEV", UNREADABLE["expires 10**15"], "@david:localhost", T0
+    await on_call_member(
+        again, ROOM, "$bad0", "_@david:localhost_DEV", UNREADABLE["expires 10**15"], "@david:localhost", T0
     )
     body = again.bodies["ks"]
     await again.handle(body, "$status-again", Message("!status"), "@bo:localhost", now)
@@ -229,20 +237,17 @@ class _Recorder:
     def __init__(self) -> None:
         self.got: list[str] = []
 
-    async def on_message(self, room_id, event_id, msg, sender, now):
-        self.got.append(event_id)
+    async def said(self, said):
+        self.got.append(said.event_id)
 
-    async def on_call_member(self, room_id, event_id, state_key, content, sender, origin_ts_ms, now=None):
-        self.got.append(event_id)
+    async def call_changed(self, change):
+        self.got.append(change.event_id)
 
-    async def on_reaction(self, *args):
-        self.got.append(args[1])
+    async def answered(self, answered):
+        self.got.append(answered.event_id)
 
-    async def on_note(self, room_id, event_id, note, now):
-        self.got.append(event_id)
-
-    async def on_poll_response(self, room_id, event_id, *args):
-        self.got.append(event_id)
+    async def noted(self, note):
+        self.got.append(note.event_id)
 
 
 def _text(event_id: str, sender: str, body: str, ts: int) -> dict:
@@ -285,7 +290,7 @@ def _batch(timeline: list[dict], state: list[dict] = ()) -> SyncResponse:
 async def _transport(config, bot) -> Transport:
     transport = Transport(config, bot.store)
     transport.rooms.add(ROOM)
-    transport.joined_at[ROOM] = 0
+    transport.reader.joined_at[ROOM] = 0
     return transport
 
 
@@ -311,9 +316,9 @@ async def test_p5_call_changes_and_messages_of_one_batch_are_applied_in_the_room
         state=[_call_event("$gap", "cecilia", _membership("NEW"), ts - 5000)],
     )
     recorder = _Recorder()
-    await transport._on_sync(batch, recorder)
+    await transport.reader.on_sync(batch, recorder)
     assert recorder.got == ["$gap", "$before", "$beslut", "$leave", "$after"]
-    await transport._on_sync(batch, bot)
+    await transport.reader.on_sync(batch, bot)
     m = body.engine.meeting
     assert [d.text for d in m.items[1].decisions] == ["Bifall"]  # taken before David left
     assert m.drops["@david:localhost"] == {"ljud", "bild"}  # and his leaving is recorded after it
@@ -357,7 +362,7 @@ async def test_p2_events_no_one_can_read_are_skipped_and_the_rest_of_the_batch_i
         | {"content": {"msgtype": "m.text", "body": "* x", "m.new_content": {}, "m.relates_to": {"event_id": 7}}},
         _text("$status", "@eva:localhost", "!status", ts + 1000),
     ]
-    await transport._on_sync(_batch(weird), bot)
+    await transport.reader.on_sync(_batch(weird), bot)
     answered = {
         (o.content.get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id") for o in await bot.store.unsent()
     }

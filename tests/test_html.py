@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.driver import CHAIR, KALLA, M3, Driver
+from testing.driver import CHAIR, KALLA, M3, Driver
 
 HOSTILE = "</style><script>alert(1)</script><style>"
 

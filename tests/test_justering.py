@@ -19,8 +19,8 @@ from rules.anslag import anslag_dates, last_day_to_appeal
 from rules.citations import Rule
 from rules.words import short_fingerprint
 from storage import Store
-from tests.driver import CHAIR, KALLA, M3, M4, M5, MEMBERS, ROSTER, SECR, SUB1, TJP, VICE, Driver
-from tests.invariants import assert_protocol_invariants
+from testing.driver import CHAIR, KALLA, M3, M4, M5, MEMBERS, ROSTER, SECR, SUB1, TJP, VICE, Driver
+from testing.invariants import assert_protocol_invariants
 
 
 def meeting(d: Driver, items: tuple[int, ...] = (1,), justerare: tuple[str, ...] = (VICE,)) -> Driver:
@@ -548,3 +548,36 @@ def test_kl_6_35_kl_5_69_a_justering_later_than_fourteen_days_is_warned_and_note
         "md"
     )
     assert _doc(d)["justering"]["för_sent"] and _doc(d)["justering"]["senast"] == "2026-12-17"
+
+
+def test_kl_5_69_a_change_of_place_or_the_floor_after_omedelbar_justering_leaves_the_paragraph_as_signed():
+    """The shrunk examples of the property tests: one present moves to the chair's room (§ 2), or
+    asks for the floor, after the paragraph is justerad. The move is recorded with its time in the
+    head; the paragraph reads as signed: no "plats" at its decision, nobody added to its debate."""
+    d = Driver(dataclasses.replace(ROSTER, call_name="Element Call"))
+    d.ok(CHAIR, KALLA)
+    for user in (CHAIR, VICE, M3, M4, M5, SUB1, SECR, TJP):  # the call shows them at a distance
+        d.call(user, {"dev": None})
+    meeting(d, items=(1,), justerare=(VICE,))
+    d.ok(CHAIR, "!justera omedelbart")
+    d.ok(VICE, "!justera omedelbart")
+
+    def paragraph() -> dict:
+        item = _doc(d)["ärenden"][0]
+        return {k: v for k, v in item.items() if k not in ("förlopp", "justerad_av", "anslag", "fingeravtryck")}
+
+    signed = paragraph()
+    d.ok(M3, "!ordet")
+    d.ok(CHAIR, f"!lokal {M4}")
+    d.ok(CHAIR, f"!delad {M5} {SUB1}")
+    d.ok(CHAIR, f"!lämnar {TJP}")
+    d.ok(TJP, "!närvarande")
+    d.ok(CHAIR, "!tillåt 2")  # a move while another item is up does not reach back into § 1 either
+    d.ok(CHAIR, "!ärende 2")
+    d.ok(CHAIR, f"!lokal {M3}")
+    assert paragraph() == signed
+    doc = _doc(d)
+    moved = next(p for p in doc["beslutande"] if p["user"] == M4)
+    assert any("till_ordförandens_lokal" in c for c in moved["kom_och_gick"])  # still recorded, with its time
+    assert any("flyttade till ordförandens lokal" in line for line in doc["ärenden"][0]["förlopp"])
+    assert_protocol_invariants(d)

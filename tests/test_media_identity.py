@@ -6,7 +6,8 @@ nobody, § 3)."""
 from __future__ import annotations
 
 from media.identity import _hash, _jsons, directory, identities, people, room_names
-from media.record import CallMember, Camera, Microphone, Participant
+from media.record import Participant
+from shell.ports import CallMember, Camera, Microphone
 
 
 def test_room_name_as_lk_jwt_service_derives_it_matches_its_test_vector():

@@ -12,7 +12,7 @@ import json
 from datetime import timedelta
 
 from rules.citations import Rule
-from tests.driver import CHAIR, KALLA, M3, M4, MEMBERS, ROSTER, SECR, SUB1, TJP, VICE, Driver
+from testing.driver import CHAIR, KALLA, M3, M4, MEMBERS, ROSTER, SECR, SUB1, TJP, VICE, Driver
 
 MEDIA = dataclasses.replace(
     ROSTER, video="element-call", call_name="Element Call", reads_media=True, video_grace_seconds=60

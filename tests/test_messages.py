@@ -13,7 +13,7 @@ from rules.actions import Accepted, Command, Refused
 from rules.citations import Rule
 from rules.meeting import decide
 from rules.tables import PERMISSIONS
-from tests.driver import (
+from testing.driver import (
     CHAIR,
     KALLA,
     M3,

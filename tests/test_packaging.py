@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_wheel_builds_without_warnings_and_ships_the_templates(tmp_path):
     # From a copy: setuptools leaves build/ behind, and a stale one would be shipped next time.
     source = tmp_path / "src"
-    skip = shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__", "demo-out", "data", ".*_cache")
+    skip = shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "__pycache__", "demo-out", "data", ".*_cache", "node_modules"
+    )
     shutil.copytree(ROOT, source, ignore=skip)
     wheels = tmp_path / "wheels"
     done = subprocess.run(
@@ -31,4 +33,5 @@ def test_wheel_builds_without_warnings_and_ships_the_templates(tmp_path):
     (wheel,) = wheels.glob("distansbot-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "minutes/templates/protocol.html.j2" in names
+    assert {"web/static/view.html", "web/static/widget.js", "web/static/view.css"} <= names  # the live view's page
     assert {"bot.py", "config.py", "shell/__init__.py", "shell/loop.py", "minutes/page.py", "rules/meeting.py"} <= names

@@ -5,7 +5,7 @@ from __future__ import annotations
 import commands
 from commands.text import Message, mentioned, strip_reply_fallback
 from rules.citations import Rule
-from tests.driver import CHAIR, M3, OUTSIDER, ROSTER, SUB1, Driver
+from testing.driver import CHAIR, M3, OUTSIDER, ROSTER, SUB1, Driver
 
 
 def parse(body: str, formatted: str | None = None, mentions: tuple[str, ...] = ()):

@@ -23,7 +23,7 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, BooleanObject, DictionaryObject, IndirectObject
 
 from minutes import layout, protocol
-from tests.driver import CHAIR, KALLA, M3, VICE, Driver
+from testing.driver import CHAIR, KALLA, M3, VICE, Driver
 from tests.test_golden import play
 
 

@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from rules.actions import Accepted, Refused
 from rules.state import Phase
 from rules.tables import Who, permission
-from tests.driver import CHAIR, KALLA, MEMBERS, OUTSIDER, ROSTER, SECR, SSC, SUB1, SUB2, TJP, VICE, Driver
-from tests.invariants import assert_protocol_invariants
+from testing.driver import CHAIR, KALLA, MEMBERS, OUTSIDER, ROSTER, SECR, SSC, SUB1, SUB2, TJP, VICE, Driver
+from testing.invariants import assert_protocol_invariants
 
 PEOPLE = (*MEMBERS, SUB1, SUB2, SECR, TJP, SSC, OUTSIDER)
 SENDER = st.one_of(st.just(CHAIR), st.sampled_from(PEOPLE))
@@ -43,6 +43,11 @@ COMMAND = st.one_of(
             "!ajournera",
             "!återuppta",
             "!ordet",
+            "!ordet återta",
+            "!nästa",
+            "!replik",
+            "!streck",
+            "!streck återta",
             "!status",
             "!dagordning",
             "!protokoll",
@@ -98,8 +103,10 @@ COMMAND = st.one_of(
     st.builds("!delad {} {}".format, someone, someone),
     st.builds("!tysta {}".format, someone),
     st.builds("!fråntaordet {}".format, someone),
+    st.builds("!ordet {}".format, someone),
     st.builds("!jäv {}".format, someone),
 )
+DEBATE = ("!ordet", "!replik", "!ordet återta", "!nästa", "hand", "!jäv", "fråntaordet", "!lämnar")
 # A decision round as a chair would run it; random steps around it disturb it.
 ROUND = st.just("round")
 STEP = st.one_of(
@@ -110,6 +117,10 @@ STEP = st.one_of(
     st.tuples(st.just("substitute"), st.sampled_from(MEMBERS)),
     st.tuples(st.just("call"), st.tuples(someone, st.booleans())),
     st.tuples(st.just("sign"), st.permutations(PEOPLE)),
+    # a hand raised or lowered in the call, as the shell hands it over (`Driver.hand`)
+    st.tuples(st.just("hand"), st.tuples(someone, st.booleans(), st.integers(0, 2))),
+    # a debate as a chair runs one, with people asking, replying and leaving the list (§ 9)
+    st.tuples(st.just("debate"), st.lists(st.tuples(someone, st.sampled_from(DEBATE)), max_size=8)),
 )
 CALL = dataclasses.replace(ROSTER, call_name="Element Call")
 OPENING = [(CHAIR, KALLA), (CHAIR, "!öppna")] + [(u, "!närvarande") for u in (*MEMBERS, SUB1, SUB2, SECR)]
@@ -134,6 +145,8 @@ def check_outcome(d: Driver, outcome: Accepted) -> None:
             assert cmd.actor not in m.item.jav, "a jävig person chose who presides"
     ballots = dict(m.vote.ballots) if m is not None and m.vote else {}
     for kind, data in outcome.events:
+        if kind in ("floor", "floor_given"):
+            _check_floor(m, kind, data)
         if kind == "ballot":
             assert data["user"] in m.serving(r) and data["user"] in m.vote.voters, "a non-serving voter voted"
             ballots[data["user"]] = data["choice"]
@@ -202,6 +215,41 @@ def check_outcome(d: Driver, outcome: Accepted) -> None:
         event("a decision was taken")
 
 
+def _check_floor(m, kind: str, data: dict) -> None:
+    """§ 9: one asks for a place once, on an open list, with yttranderätt in the item; the floor
+    goes only to the first in order: the reply asked, else the first on the list."""
+    item = m.items[data["n"]]
+    user = data["user"]
+    if kind == "floor":
+        assert user not in item.speakers, "§ 9: a second place on the list"
+        assert not item.closed_list, "§ 9: added after the streck"
+        assert user not in item.jav and user not in item.silenced and m.here(user), "§ 9, KL 6 kap. 28 §"
+        event("a place on the speakers' list")
+        return
+    if data.get("reply"):
+        assert user == item.reply and not item.replying, "§ 9: a reply out of turn, or to a reply"
+        event("a reply was given the floor")
+    elif user is None:
+        assert item.reply is None and not item.speakers, "§ 9: the floor ended with people waiting"
+    else:
+        assert item.reply is None and item.speakers and user == item.speakers[0], "§ 9: the floor out of order"
+        event("the floor was given")
+
+
+def _check_list(d: Driver) -> None:
+    """The speakers' list never holds a person twice, nor one jävig, silenced or gone (KL 6 kap.
+    27, 28 §§, § 9); nor does the floor or a reply."""
+    m = d.m
+    if m is None:
+        return
+    for item in m.items.values():
+        assert len(set(item.speakers)) == len(item.speakers), "§ 9: a person twice on the list"
+        assert set(item.hands) <= set(item.speakers), "a hand holds no place"
+        barred = set(item.jav) | item.silenced | (set(m.left) if item.n == m.current else set())
+        for user in (*item.speakers, item.reply, item.speaking):
+            assert user not in barred, "KL 6 kap. 28 §, § 9: one who may not speak is on the list or speaks"
+
+
 def _check_justering(m, actor: str, kind: str, data: dict) -> None:
     """KL 5 kap. 69 §, 6 kap. 28 §: every paragraph justerad has two different signers on the
     same fingerprint, one of them whoever presided over it, the other a justerare who neither
@@ -246,42 +294,61 @@ def _check_turn(m, r, data: dict) -> None:
 def run(steps, roster=ROSTER) -> Driver:
     d = Driver(roster, before_fold=check_outcome)
     for sender, arg in steps:
-        if sender == "call":  # the room's call state changes (followed only with element-call)
-            user, joined = arg
-            d.call(user, {"dev": None} if joined else {})
-        elif sender == "wait":
-            d.now += timedelta(seconds=arg)
-        elif sender == "called":
-            d.until_called()
-        elif sender == "vote":
-            d.say(CHAIR, "!teknikkontroll")
-            for user in PEOPLE:
-                d.say(user, "!ok")
-            d.say(CHAIR, "!votering A / B")
-            for user, choice in zip(MEMBERS, arg, strict=True):
-                d.say(user, choice)
-            d.say(CHAIR, "!votering klar")
-        elif sender == "substitute":
-            d.say(CHAIR, "!ajournera")
-            for sub in (SUB1, SUB2):
-                d.say(CHAIR, f"!ersätt {arg} {sub}")
-            d.say(CHAIR, "!återuppta")
-        elif sender == "sign":  # everyone tries to justera, the protocol or the paragraph up
-            words = "!justera omedelbart" if d.m is not None and d.m.phase is Phase.OPEN else "!justera"
-            for user in arg:
-                d.say(user, words)
-        elif sender == "round":
-            d.say(CHAIR, f"!ärende {arg}")
-            d.say(CHAIR, "!teknikkontroll")
-            for user in PEOPLE:
-                d.say(user, "!ok")
-            d.say(CHAIR, "!beslut Bifall")
-        else:
-            outcome = d.say(sender, arg)
-            assert isinstance(outcome, Accepted) or (
-                isinstance(outcome, Refused) and outcome.body.startswith("⛔ ") and "§" in outcome.body
-            )
+        _step(d, sender, arg)
+        _check_list(d)
     return d
+
+
+def _step(d: Driver, sender, arg) -> None:
+    """One step of a random meeting: a command, or what the clock, the call or a chair does."""
+    if sender == "hand":
+        user, raised, k = arg
+        d.hand(user, f"$hand{k}", raised)
+    elif sender == "debate":
+        if d.m is not None and d.m.current is None:
+            d.say(CHAIR, "!ärende 1")
+        for user, what in arg:
+            if what == "hand":
+                d.hand(user, f"$hand-{user}")
+            elif what == "fråntaordet":
+                d.say(CHAIR, f"!fråntaordet {user}")
+            else:
+                d.say(CHAIR if what == "!nästa" else user, what)
+    elif sender == "call":  # the room's call state changes (followed only with element-call)
+        user, joined = arg
+        d.call(user, {"dev": None} if joined else {})
+    elif sender == "wait":
+        d.now += timedelta(seconds=arg)
+    elif sender == "called":
+        d.until_called()
+    elif sender == "vote":
+        d.say(CHAIR, "!teknikkontroll")
+        for user in PEOPLE:
+            d.say(user, "!ok")
+        d.say(CHAIR, "!votering A / B")
+        for user, choice in zip(MEMBERS, arg, strict=True):
+            d.say(user, choice)
+        d.say(CHAIR, "!votering klar")
+    elif sender == "substitute":
+        d.say(CHAIR, "!ajournera")
+        for sub in (SUB1, SUB2):
+            d.say(CHAIR, f"!ersätt {arg} {sub}")
+        d.say(CHAIR, "!återuppta")
+    elif sender == "sign":  # everyone tries to justera, the protocol or the paragraph up
+        words = "!justera omedelbart" if d.m is not None and d.m.phase is Phase.OPEN else "!justera"
+        for user in arg:
+            d.say(user, words)
+    elif sender == "round":
+        d.say(CHAIR, f"!ärende {arg}")
+        d.say(CHAIR, "!teknikkontroll")
+        for user in PEOPLE:
+            d.say(user, "!ok")
+        d.say(CHAIR, "!beslut Bifall")
+    else:
+        outcome = d.say(sender, arg)
+        assert isinstance(outcome, Accepted) or (
+            isinstance(outcome, Refused) and outcome.body.startswith("⛔ ") and "§" in outcome.body
+        )
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from config import BodyConfig, Config
 from minutes import layout, protocol
 from rules.citations import Rule
-from tests.driver import CHAIR, SUB1, SUB2, VICE, Driver
+from testing.driver import CHAIR, SUB1, SUB2, VICE, Driver
 from tests.test_golden import play
 
 
@@ -154,7 +154,7 @@ def test_kl_6_35_the_head_names_the_kommun_the_body_and_plats_och_tid():
     assert md.startswith("# Protokoll – Exempelby kommun, Kommunstyrelsen\n")
     assert (
         "- Plats och tid: Distanssammanträde, Kommunhuset, sammanträdesrum Tingshuset (ordförandens lokal) "
-        "och på distans, 2026-12-03 kl. 18.00–18.01" in md
+        "och på distans, 2026-12-03 kl. 18.00–18.02" in md
     )
     assert "Exempelby kommun · Kommunstyrelsen" in page
     assert (doc["organisation"], doc["plats"]) == ("Exempelby kommun", "Kommunhuset, sammanträdesrum Tingshuset")
@@ -185,7 +185,9 @@ def test_kl_5_53_the_beslutsgang_is_written_with_propositions_and_a_voteringslis
     )
     assert "| Summa | 3 | 2 | 0 |" in one
     assert "har Kommunstyrelsen beslutat enligt ”Bifall till kommunstyrelsens förslag” (enkel majoritet)" in one
-    assert "I överläggningen deltar Bo Berg (M)." in one  # who asked for the floor, in order, once each
+    # who was given the floor (§ 9), in order, once each: Bo, Cecilia's reply to him, David; Eva
+    # asked after the streck and did not take part
+    assert "I överläggningen deltar Bo Berg (M), Cecilia Carlsson (S) och David Dahl (C)." in one
     three = _section(md, "## § 3", "## § 4")
     assert (
         "- Ordföranden ställer proposition på ”Åtgärderna genomförs enligt säkerhetsskyddschefens bedömning.”" in three

@@ -9,9 +9,10 @@ from datetime import timedelta
 from bot import reread
 from commands.text import Message
 from config import Config
+from matrix import content
 from shell import Shell
 from storage import Store
-from tests.driver import KALLA, started
+from testing.driver import KALLA, started
 from tests.test_shell import opened
 
 NILS = {"user": "@nils:localhost", "name": "Nils Nyberg", "party": "L"}
@@ -46,7 +47,7 @@ async def test_p2_a_roster_changed_mid_meeting_applies_from_the_next_kallelse_no
     assert [x.text for x in body.engine.meeting.items[1].motions] == ["Avslag"]
     # A restart with the new file changes none of it: the meeting keeps the roster it was convened with.
     await bot.store.close()
-    bot = Shell(without_eva_with_nils(config), await Store.open(config.storage.database))
+    bot = Shell(without_eva_with_nils(config), await Store.open(config.storage.database), content.encode)
     await bot.load()
     body = bot.bodies["ks"]
     body.room_id = "!room:localhost"

@@ -11,8 +11,8 @@ import commands
 from commands.text import MAX_BODY, Message
 from minutes.layout import label
 from rules.citations import Rule
-from tests.driver import CHAIR, KALLA, M3, M4, M5, SECR, SUB1, SUB2, TJP, VICE, Driver
-from tests.invariants import assert_protocol_invariants
+from testing.driver import CHAIR, KALLA, M3, M4, M5, SECR, SUB1, SUB2, TJP, VICE, Driver
+from testing.invariants import assert_protocol_invariants
 
 
 def _decision(d: Driver, n: int) -> dict:

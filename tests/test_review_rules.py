@@ -14,8 +14,8 @@ from commands.text import Message
 from minutes.layout import label
 from rules.citations import Rule
 from rules.state import Event, Meeting, apply
-from tests.driver import CHAIR, KALLA, M3, M4, M5, MEMBERS, SECR, SUB1, SUB2, VICE, Driver
-from tests.invariants import assert_protocol_invariants
+from testing.driver import CHAIR, KALLA, M3, M4, M5, MEMBERS, SECR, SUB1, SUB2, VICE, Driver
+from testing.invariants import assert_protocol_invariants
 
 
 def _doc(d: Driver) -> dict:

@@ -13,7 +13,7 @@ import pytest
 from rules.actions import Accepted
 from rules.citations import Rule
 from rules.state import Phase
-from tests.driver import (
+from testing.driver import (
     CHAIR,
     KALLA,
     M3,

@@ -16,7 +16,7 @@ from minutes import calendar
 from rules import schedule
 from rules.citations import Rule
 from rules.state import Phase
-from tests.driver import CHAIR, KALLA, MEMBERS, SUB1, TJP, Driver, started
+from testing.driver import CHAIR, KALLA, MEMBERS, SUB1, TJP, Driver, started
 
 STOCKHOLM_18 = datetime(2026, 12, 3, 17, 0, tzinfo=UTC)  # 18.00 in Stockholm, winter time
 

@@ -17,7 +17,7 @@ import pytest
 from commands.text import Message
 from matrix.content import MAX_CONTENT_BYTES, size
 from shell import NOT_RECORDED, TOO_BIG
-from tests.driver import KALLA, started
+from testing.driver import KALLA, started
 from tests.test_schedule import STOCKHOLM_18
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +77,7 @@ async def test_kl_6_35_a_locked_database_is_a_fault_not_a_command_already_handle
     sent = []
 
     class Transport:
-        async def send(self, out):
+        async def send(self, out, event_of_tag):
             sent.append(out)
             return f"$sent{len(sent)}"
 
@@ -152,7 +152,7 @@ async def test_kl_6_35_an_answer_sent_while_its_sent_mark_cannot_be_stored_is_no
     sent = []
 
     class Transport:
-        async def send(self, out):
+        async def send(self, out, event_of_tag):
             sent.append(out.id)
             return f"$sent{len(sent)}"
 
@@ -181,7 +181,7 @@ async def test_kl_6_35_a_read_only_database_answers_not_recorded_and_recovers_wh
     sent = []
 
     class Transport:
-        async def send(self, out):
+        async def send(self, out, event_of_tag):
             sent.append(out)
             return f"$sent{len(sent)}"
 

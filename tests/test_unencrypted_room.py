@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 from commands.text import Message
-from tests.driver import CHAIR, SSC, VICE, Driver
+from testing.driver import CHAIR, SSC, VICE, Driver
 from tests.test_shell import ROOM, opened
 
 RECORDED = "Tillståndet gavs i ett rum som inte var end-to-end-krypterat (2 § arbetsordningen)."
@@ -59,7 +59,7 @@ def test_p7_p8_in_an_encrypted_room_the_permission_has_no_warning():
 
 
 async def test_p2_the_shell_gives_the_rules_the_rooms_encryption(config):
-    from tests.driver import started
+    from testing.driver import started
 
     bot = await started(config)
     try:

@@ -28,7 +28,7 @@ from minutes import journal, protocol
 from rules.words import short_fingerprint
 from shell import verify
 from storage import MIGRATIONS, Anchor, Outgoing, Store, chain
-from tests.driver import Driver, started
+from testing.driver import Driver, started
 from tests.test_schedule import STOCKHOLM_18
 
 ANNA, BO, CECILIA = "@anna:localhost", "@bo:localhost", "@cecilia:localhost"
@@ -485,3 +485,23 @@ async def test_kl_5_69_protokoll_of_a_tampered_log_warns_at_its_top_and_is_never
             text = await _protokoll(config, fmt)
             assert "VARNING" in text and text.index("VARNING") < text.index("Plats och tid"), fmt
             assert "Signerat digitalt" not in text and "BEVIS OM JUSTERING" not in text, fmt
+
+
+async def test_kl_5_69_a_justering_reads_the_log_once_for_its_fingerprint_and_the_protocol_it_posts(config):
+    bot = await started(config)
+    now = await held(bot)
+    reads = []
+    original = bot.store.events
+
+    async def counting(meeting_id, after=0):
+        reads.append(meeting_id)
+        return await original(meeting_id, after)
+
+    bot.store.events = counting
+    await say(bot, ANNA, "!justera", now)
+    await say(bot, CECILIA, "!justera", now)
+    assert bot.bodies["ks"].engine.meeting.justerad_at is not None
+    assert len(reads) == 2  # one per !justera: the fingerprint and the posted protocol share it
+    posted_now = [o for o in await bot.store.unsent() if "justerat" in o.content.get("body", "").lower()]
+    assert posted_now, "the justering posts the protocol"
+    await bot.store.close()

@@ -11,7 +11,7 @@ import pytest_asyncio
 
 from minutes.layout import label
 from testing.actors import call_membership, respond, set_call, text_of
-from tests.integration.test_meeting import check_passes, open_meeting, protocol_offline
+from testing.meeting import check_passes, open_meeting, protocol_offline
 
 PRESENT = ("anna", "bo", "cecilia", "david", "eva", "sara")
 

@@ -14,8 +14,8 @@ import uuid
 from urllib.parse import quote
 
 from testing.actors import Observer, Person, catch_up, connect, text_of
+from testing.meeting import MEMBERS, check_passes, kalla, protocol_offline
 from testing.stage import BOT_PASSWORD, PASSWORD
-from tests.integration.test_meeting import MEMBERS, check_passes, kalla, protocol_offline
 
 
 async def test_p1_p12_meeting_in_an_encrypted_room_survives_a_restart(stage):

@@ -8,7 +8,7 @@ import json
 
 from minutes.layout import label
 from testing.actors import text_of
-from tests.integration.test_meeting import check_passes, kalla, protocol_offline
+from testing.meeting import check_passes, kalla, protocol_offline
 
 
 async def test_kl_6_17_forhinder_call_in_decline_confirm_withdraw_and_serve_from_the_upprop(room):

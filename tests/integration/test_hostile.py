@@ -7,7 +7,7 @@ import asyncio
 from nio import RoomSendResponse
 
 from testing.actors import create_room, say, text_of
-from tests.integration.test_meeting import kalla, open_meeting
+from testing.meeting import kalla, open_meeting
 
 
 async def test_edit_and_redaction_of_an_applied_command_change_nothing(room):

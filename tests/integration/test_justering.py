@@ -20,7 +20,7 @@ from minutes.layout import label
 from rules.words import short_fingerprint
 from storage import chain
 from testing.actors import text_of
-from tests.integration.test_meeting import MEMBERS, check_passes, open_meeting, protocol_offline
+from testing.meeting import MEMBERS, check_passes, open_meeting, protocol_offline
 
 
 async def _pdf_answering(stage, event_id: str) -> tuple[str, PdfReader]:

@@ -21,7 +21,7 @@ import pytest
 
 from media.identity import identities, room_names
 from media.livekit import Follow, LiveKitServer
-from media.record import CallMember, Camera, Microphone, Seen, Unavailable
+from shell.ports import CallMember, Camera, Microphone, Seen, Unavailable
 from testing import livekit as lk
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

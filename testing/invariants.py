@@ -9,7 +9,7 @@ from datetime import datetime
 
 from minutes import protocol
 from minutes.journal import replay
-from tests.driver import Driver
+from testing.driver import Driver
 
 _STAMP = re.compile(r"^(?:(\d{4}-\d{2}-\d{2}) kl\. )?(\d{2})\.(\d{2}) ")
 

@@ -1,20 +1,24 @@
-"""Drives the pure rules as the shell does, without Matrix or SQLite: for unit and property tests."""
+"""Drives the pure rules as the shell does, without a transport or a store: for unit and
+property tests, and the benchmarks. Through the same engine and the same ports as the shell
+(`shell.facts.engine_ports`); only the meeting's name and the lot are fixed, so that a test's
+meeting is always the same."""
 
 from __future__ import annotations
 
 import copy
-import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import commands
 from commands.text import Message
+from matrix import content
 from minutes import protocol
 from rules.actions import Accepted, Command, Refused
-from rules.engine import Engine
+from rules.engine import Engine, Facts
 from rules.roster import Person, Role, Roster
 from rules.state import Event, Meeting
 from shell import Shell
+from shell.facts import engine_ports
 from storage import Store
 
 CHAIR = "@anna:ex.se"
@@ -66,11 +70,12 @@ class Driver:
         self.roster = roster
         # Property tests look at each accepted outcome against the state it was decided on.
         self.before_fold = before_fold
-        self.engine = Engine(roster, name_meeting=lambda r, cmd: f"{r.body_id}-1", audit=self._audit)
+        self.lot = 0  # what the next lot drawn gives (the shell's is random), for a tied election
+        ports = engine_ports(lambda r, cmd: f"{r.body_id}-1", lot=lambda: self.lot)
+        self.engine = Engine(roster, ports=ports, audit=self._audit)
         # Ten minutes before the meeting that KALLA convenes (18.00 in Stockholm): it may be opened.
         self.now = datetime(2026, 12, 3, 16, 50, tzinfo=UTC)
         self.log: list[Event] = []
-        self.accepted: list[Command] = []
         self._before: Meeting | None = None
         self.pending: Command | None = None
         self.room_encrypted = True  # the room's end-to-end encryption, as the shell hands it in (§ 2)
@@ -84,31 +89,30 @@ class Driver:
         self.tick()
         cmd = commands.parse(Message(body, formatted), sender)
         assert cmd is not None and not isinstance(cmd, commands.Unknown), body
-        return self.decide(self.facts(cmd))
+        return self.decide(cmd)
 
-    def facts(self, cmd: Command) -> Command:
-        """What the shell adds to a command: its event id, the room's encryption, and the
-        fingerprint (as `Shell` does)."""
-        event_id = f"$event{len(self.log)}-{self.now.timestamp():.0f}"
-        cmd = dataclasses.replace(cmd, event_id=event_id, room_encrypted=self.room_encrypted)
-        if cmd.name in protocol.FINGERPRINTED and self.m is not None:
-            fp = protocol.fingerprint_of(self.engine, self.log, cmd, self.now)
-            cmd = dataclasses.replace(cmd, fingerprint=fp)
-        return cmd
-
-    def _audit(self, outcome: Accepted | Refused) -> None:
+    def _audit(self, cmd: Command, outcome: Accepted | Refused) -> None:
         assert self.m == self._before, "decide changed the meeting"
+        self.pending = cmd  # what `before_fold` is looking at: the command with its facts
         if self.before_fold and isinstance(outcome, Accepted):
             self.before_fold(self, outcome)
 
     def decide(self, cmd: Command) -> Accepted | Refused:
+        """The command stepped as the shell steps it, with the facts the shell gives: its event
+        id, the room's encryption (§ 2) and the log (for a fingerprint)."""
         self._before = copy.deepcopy(self.m)
-        self.pending = cmd  # what `before_fold` is looking at
-        step = self.engine.step(cmd, self.now)
+        self.pending = None
+        facts = Facts(f"$event{len(self.log)}-{self.now.timestamp():.0f}", self.room_encrypted, self.log)
+        step = self.engine.step(cmd, self.now, facts)
         self.log.extend(step.events)
-        if isinstance(step.outcome, Accepted):
-            self.accepted.append(cmd)
         return step.outcome
+
+    def hand(self, user: str, reaction: str, raised: bool = True) -> Accepted | Refused:
+        """A hand raised in the call (`reaction`, the event that raised it) or lowered, as the shell
+        hands it over once it has found the hand on the sender's own current call membership."""
+        self.now += timedelta(seconds=1)
+        self.tick()
+        return self.decide(Command("ordet", user, word="" if raised else "återta", hand=reaction))
 
     def tick(self) -> None:
         while step := self.engine.tick(self.now):
@@ -197,7 +201,8 @@ class Driver:
 
 
 async def started(config) -> Shell:
-    bot = Shell(config, await Store.open(config.storage.database))
+    """The shell over a real store and the Matrix transport's encoding, without a homeserver."""
+    bot = Shell(config, await Store.open(config.storage.database), content.encode)
     await bot.load()
     bot.bodies["ks"].room_id = "!room:localhost"
     bot.by_room["!room:localhost"] = bot.bodies["ks"]

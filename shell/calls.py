@@ -1,0 +1,38 @@
+"""The room's call as the shell keeps it between the transport's changes: by the transport's key
+(one per device or per person), who it is and the devices it says are in the call."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rules.state import Meeting
+from shell.ports import CallChanged, Device
+
+Slots = dict[str, tuple[str, tuple[Device, ...]]]
+
+
+def current(slots: Slots, user: str, now: datetime) -> dict[str, str | None]:
+    """A user's devices in the call now, from the call state by key (owner, devices): device ->
+    its expiry as ISO time, or None. Devices already expired are not in the call."""
+    out: dict[str, str | None] = {}
+    for who, found in slots.values():
+        if who != user:
+            continue
+        for d in found:
+            if d.expires is None or d.expires > now:
+                out[d.device] = d.expires.isoformat() if d.expires else None
+    return out
+
+
+def kept(change: CallChanged, m: Meeting) -> tuple[Device, ...]:
+    """What an unreadable change leaves standing when nothing was read for its key before it (at
+    a start): the devices the key stood for as the meeting last recorded them."""
+    logged = m.in_call.get(change.owner, {})
+    return tuple(
+        Device(d, datetime.fromisoformat(e) if e else None) for d, e in logged.items() if change.device in (None, d)
+    )
+
+
+def users(slots: Slots, m: Meeting | None) -> list[str]:
+    """Everyone the call state or the meeting has in the call."""
+    return list(dict.fromkeys([*(who for who, _ in slots.values()), *(m.in_call if m else ())]))

@@ -13,6 +13,7 @@ from typing import Any
 
 from rules.citations import Rule
 from rules.roster import Roster
+from rules.shown import Shown
 
 
 class Phase(StrEnum):
@@ -167,26 +168,6 @@ class Check:
     @property
     def missing(self) -> list[str]:
         return [u for u in self.expected if u not in self.answered]
-
-
-@dataclass
-class Shown:
-    """What the call's media server showed for a person (all their devices), since when (§§ 3–5):
-    camera "on" | "off" | "none", microphone "on" | "muted" | "none". A microphone muted by its
-    owner is still sound; picture is a camera on."""
-
-    camera: str
-    microphone: str
-    connected: bool
-    since: datetime
-
-    @property
-    def picture(self) -> bool:
-        return self.connected and self.camera == "on"
-
-    @property
-    def sound(self) -> bool:
-        return self.connected and self.microphone != "none"
 
 
 @dataclass

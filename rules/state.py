@@ -28,7 +28,6 @@ from rules.model import (
     Motion,
     Phase,
     Posting,
-    Shown,
     Signature,
     Spent,
     Vote,
@@ -36,6 +35,7 @@ from rules.model import (
     hm,
 )
 from rules.roster import Roster
+from rules.shown import Shown
 from rules.tables import PHASE_AFTER, PRESIDING_KINDS
 
 # Re-exported for the importers of the state's types from here.

@@ -23,8 +23,9 @@ from rules.actions import Accepted, Refused, Reply
 from rules.call import lose_transmission
 from rules.citations import Rule
 from rules.clock import CALL_PHASES, deadlines, grace_key
-from rules.model import Meeting, Phase, Shown
+from rules.model import Meeting, Phase
 from rules.roster import Role, Roster
+from rules.shown import Shown
 from rules.who import chair_now
 from rules.words import say
 

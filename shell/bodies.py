@@ -16,6 +16,7 @@ from pydantic import TypeAdapter
 from config import BodyConfig, Config
 from rules import events as rules_events
 from rules import model as rules_model
+from rules import shown as rules_shown
 from rules import state as rules_state
 from rules import tables as rules_tables
 from rules.actions import Command
@@ -165,7 +166,7 @@ class Bodies:
 def _state_version(roster: Roster) -> str:
     """Snapshots are valid for the format, the code that folds the log and the roster."""
     digest = hashlib.sha256(f"json-{SNAPSHOT_FORMAT}".encode())
-    for module in (rules_state, rules_model, rules_events, rules_tables):  # the fold, its types and tables
+    for module in (rules_state, rules_model, rules_shown, rules_events, rules_tables):  # the fold, its types and tables
         digest.update(Path(module.__file__).read_bytes())
     digest.update(repr(roster).encode())
     return digest.hexdigest()[:20]

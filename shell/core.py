@@ -37,7 +37,7 @@ class Shell:
         self.answers = Answers(config, store, encode)
         self.loop = Loop(store, self.registry, self.outbox, self.answers, RateLimiter(config.commands_per_minute))
         self.timers_ = Timers(self.registry, self.loop)
-        self.media = Media(self.registry, self.on_media)  # its server given with [livekit] (bot.py)
+        self.media = Media(self.registry, self.loop)  # its server given with [livekit] (bot.py)
         self.bus = self.loop.bus
 
     # What tests and the command line read: the registry's and the outbox's state.
@@ -158,14 +158,6 @@ class Shell:
         async with self.loop.lock:
             await self.loop.tick(body, now)
             await self.loop.call_sync(body, [change.owner], f"call:{change.event_id}", now)
-        self.outbox.wakeup.set()
-
-    async def on_media(self, body: Body) -> None:
-        """The call's media server showed something new: the meeting is brought to what it shows."""
-        now = datetime.now(UTC)
-        async with self.loop.lock:
-            await self.loop.tick(body, now)
-            await self.loop.media_sync(body, now)
         self.outbox.wakeup.set()
 
     async def noted(self, note: Note) -> None:

@@ -57,6 +57,9 @@ class Loop:
         self.bus = Bus()
         # Whether a room is end-to-end encrypted: the transport's fact, which the rules are given (§ 2).
         self.room_encrypted: Callable[[str], bool] = lambda room_id: True
+        # The meeting brought to what the call's media server shows, before each command (the
+        # shell's `Media.sync`, with [livekit]).
+        self.media_sync: Callable[[Body, datetime], Awaitable[None]] = _no_media
         # The timers follow the meeting: told after each commit (the shell's `Timers`).
         self.rescheduled: Callable[[Body], Awaitable[None]] = _nothing
 
@@ -140,40 +143,6 @@ class Loop:
                 return
             if step is not None:
                 await self.commit(body, f"{source}:{user}", now, step, confirm=False)
-
-    async def media_sync(self, body: Body, now: datetime) -> None:
-        """The meeting brought to what the media server's reader last read (whether the server
-        can be read, and per person), stored and answered like a command under a source naming
-        the reading, so that a reading applies once. Before each command too: a meeting convened
-        after people joined the call learns what the server shows of them."""
-        follow, m, engine = body.follow, body.engine.meeting, body.engine
-        if follow is None or m is None:
-            return
-        wanted: list[tuple[str, Callable[[], Step | None]]] = []
-        if follow.down is not None and m.media_down is None:
-            down = follow.down
-            wanted.append(
-                (f"media:{m.id}:down:{down.since.isoformat()}", lambda: engine.media_unavailable(down.reason, now))
-            )
-        elif follow.down is None and m.media_down is not None:
-            wanted.append((f"media:{m.id}:up:{now.isoformat()}", lambda: engine.media_available(now)))
-        if follow.down is None:
-            for user, seen in list(follow.seen.items()):
-                wanted.append(
-                    (
-                        f"media:{m.id}:{user}:{seen.since.isoformat()}",
-                        lambda s=seen: engine.media(s.user, s.camera.value, s.microphone.value, s.connected, now),
-                    )
-                )
-        for source, step_now in wanted:
-            try:
-                step = step_now()
-            except FoldError:
-                log.exception("Samtalets ljud och bild kunde inte läggas in; sammanträdet läses om")
-                await self.bodies.reload(body)
-                return
-            if step is not None:
-                await self.commit(body, source, now, step, confirm=False)
 
     async def step(self, body: Body, source: str, cmd: Command, now: datetime, facts: Facts, react: bool) -> None:
         try:
@@ -272,6 +241,10 @@ class Loop:
         except Exception:
             log.exception("Svaret på %s kunde inte sparas", source)
             await self.fault(body, source, now)
+
+
+async def _no_media(body: Body, now: datetime) -> None:
+    return None
 
 
 async def _nothing(body: Body) -> None:

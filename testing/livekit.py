@@ -2,7 +2,8 @@
 unpublish synthetic camera and microphone tracks through LiveKit's Python SDK (`livekit`).
 
 The server is `livekit-server`, a Go program, built once from the Go module proxy at VERSION into
-the user's cache (`python -m testing.livekit` does it, and ./test.sh calls that): v1.13.6 and
+the user's cache (`install`; ./test.sh starts it in the background as the tests begin, and the
+tests that need it run last and wait for it): v1.13.6 and
 later replace pion's WebRTC modules with LiveKit's forks, which the module proxy does not serve,
 so v1.13.5 is the newest that `go install` builds. It runs in development mode (`--dev`), bound
 to 127.0.0.1, with ports and a key of its own per test session.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
 import os
 import secrets
@@ -34,28 +36,50 @@ def cached() -> Path:
     return base / "distansbot" / f"livekit-server-{VERSION}"
 
 
-def binary() -> Path | None:
-    """The server to run: $DISTANSBOT_LIVEKIT_SERVER, the one built into the cache, or None."""
-    named = os.environ.get("DISTANSBOT_LIVEKIT_SERVER")
-    if named:
-        return Path(named)
-    return cached() if cached().is_file() else None
+class Missing(RuntimeError):
+    """The server cannot be had here; the message says what is missing."""
 
 
 def install() -> Path:
-    """Builds the server into the cache with `go install` (minutes, once per machine)."""
-    if binary():
-        return binary()
-    go = shutil.which("go") or "/usr/local/go/bin/go"
-    if not Path(go).exists():
-        raise RuntimeError("Go saknas: LiveKit-servern byggs med go install (https://go.dev/doc/install)")
+    """The server to run: $DISTANSBOT_LIVEKIT_SERVER, or the one in the cache, built there with
+    `go install` when it is not (minutes, once per machine). A build under way (./test.sh starts
+    one in the background as the tests begin) is waited for, not begun twice: the cache's lock
+    file is held while building. Raises `Missing` saying what is missing."""
+    named = os.environ.get("DISTANSBOT_LIVEKIT_SERVER")
+    if named:
+        if not Path(named).is_file():
+            raise Missing(f"DISTANSBOT_LIVEKIT_SERVER={named}: ingen sådan fil")
+        return Path(named)
     target = cached()
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as gobin:
-        started = time.monotonic()
-        subprocess.run([go, "install", f"{MODULE}@{VERSION}"], check=True, env={**os.environ, "GOBIN": gobin})
-        shutil.move(Path(gobin) / "server", target)
-    print(f"livekit-server {VERSION} byggd på {time.monotonic() - started:.0f} s: {target}", file=sys.stderr)
+    with open(target.with_name(target.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.is_file():
+            return target
+        go = shutil.which("go") or "/usr/local/go/bin/go"
+        if not Path(go).exists():
+            raise Missing(
+                f"livekit-server {VERSION} saknas och Go saknas för att bygga det: installera Go 1.21 eller nyare "
+                f"(servern kräver Go 1.26, som go hämtar själv från modulproxyn; Debians golang-go 1.19 räcker "
+                f"inte), eller peka ut en byggd server med DISTANSBOT_LIVEKIT_SERVER"
+            )
+        log_path = target.with_name(target.name + ".log")
+        with tempfile.TemporaryDirectory(dir=target.parent) as gobin, open(log_path, "w") as log:
+            started = time.monotonic()
+            built = subprocess.run(
+                [go, "install", f"{MODULE}@{VERSION}"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "GOBIN": gobin},
+            )
+            if built.returncode != 0:
+                tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
+                raise Missing(
+                    f"livekit-server {VERSION} saknas och kunde inte byggas (go install {MODULE}@{VERSION}, "
+                    f"slutkod {built.returncode}; hela utskriften i {log_path}): " + " | ".join(tail)
+                )
+            os.replace(Path(gobin) / "server", target)  # whole, or not there: a build cut off leaves none
+        print(f"livekit-server {VERSION} byggd på {time.monotonic() - started:.0f} s: {target}", file=sys.stderr)
     return target
 
 

@@ -6,6 +6,7 @@
     python bot.py verify --config PATH [--meeting ID]    the log unbroken, as the room's anchors have it, and
                                                          every signature on the events before it
     python bot.py ny-enhet --config PATH                 its key store lost: log in anew as a new device
+    python bot.py flytta --config PATH --till URL        copy the SQLite database into PostgreSQL (bot stopped)
 
 The bot itself is `shell.Shell` (what happens to a command) over `matrix.client.Transport`
 (the homeserver), with every rule in `rules/`.
@@ -29,7 +30,7 @@ from minutes import protocol
 from shell import Shell, verify
 from shell.admin import protocol_text
 from shell.bodies import Bodies
-from storage import Store
+from storage import Store, open_store
 
 log = logging.getLogger("distansbot")
 
@@ -37,7 +38,7 @@ log = logging.getLogger("distansbot")
 @contextlib.asynccontextmanager
 async def _opened(config: Config) -> AsyncIterator[Store]:
     """The bot's database, open for the run or one command-line action, closed after it."""
-    store = await Store.open(config.storage.database)
+    store = await open_store(config.storage.database, config.storage.secret())
     try:
         yield store
     finally:
@@ -140,6 +141,25 @@ async def _new_device(config: Config) -> int:
         return await new_device(config, store)
 
 
+async def _move(config: Config, path: str, url: str | None) -> int:
+    from storage.move import move
+
+    if not url:
+        print("Ange vart databasen ska flyttas: --till postgresql://användare@värd/databas")
+        return 2
+    if config.storage.file is None:
+        print(f"Konfigurationen {path} använder redan PostgreSQL; flytta kopierar en SQLite-fil dit.")
+        return 2
+    ok, lines = await move(config.storage.file, url, config.storage.secret(), path)
+    print("\n".join(lines))
+    if ok:
+        print(
+            f"Botens nyckellager ({config.storage.e2ee_store}) är en katalog och flyttas inte: den ligger kvar "
+            "där boten körs."
+        )
+    return 0 if ok else 1
+
+
 # Libraries that say at INFO what they do (fontTools every table of every font it subsets for a
 # PDF, nio every request, apscheduler every job) are heard only when something is wrong: the log
 # is the bot's one line per command (shell/loop.py) and what needs the administrator.
@@ -157,10 +177,13 @@ def configure_logging() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description="distansbot – distanssammanträden på Matrix")
-    parser.add_argument("action", nargs="?", choices=["run", "protokoll", "check", "verify", "ny-enhet"], default="run")
+    parser.add_argument(
+        "action", nargs="?", choices=["run", "protokoll", "check", "verify", "ny-enhet", "flytta"], default="run"
+    )
     parser.add_argument("--config", required=True, help="konfigurationsfil (TOML)")
     parser.add_argument("--meeting", help="sammanträdets id (protokoll); standard: det senaste")
     parser.add_argument("--format", choices=protocol.FORMATS, default="md")
+    parser.add_argument("--till", help="flytta: PostgreSQL-databasens URL (postgresql://användare@värd/databas)")
     args = parser.parse_args(argv)
     configure_logging()
     try:
@@ -181,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_verify(config, args.meeting))
         if args.action == "ny-enhet":
             return asyncio.run(_new_device(config))
+        if args.action == "flytta":
+            return asyncio.run(_move(config, args.config, args.till))
         asyncio.run(_run(config, args.config))
         return 0
     except ConfigError as e:

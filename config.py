@@ -9,12 +9,14 @@ import stat
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from rules.roster import STOCKHOLM, Person, Role, Roster
+from storage import is_url
 
 # sysexits.h EX_CONFIG: a configuration that does not load. The service unit does not restart on
 # it (RestartPreventExitStatus), since the same file would fail the same way every few seconds.
@@ -64,8 +66,28 @@ class LiveKitConfig(_Strict):
 
 
 class StorageConfig(_Strict):
-    database: Path = Path("data/distansbot.sqlite3")
+    # A SQLite file, or a PostgreSQL URL (postgresql://user@host/db), whose password may also be
+    # given apart (`password`, DISTANSBOT_STORAGE__PASSWORD), so that the URL holds no secret.
+    database: Path | str = Path("data/distansbot.sqlite3")
+    password: SecretStr | None = None
     e2ee_store: Path = Path("data/e2ee")
+
+    @field_validator("database", mode="before")
+    @classmethod
+    def _database(cls, value: Any) -> Any:
+        if not isinstance(value, str) or is_url(value):
+            return value
+        if "://" in value:
+            raise ValueError("ska vara en SQLite-fils sökväg eller en PostgreSQL-URL (postgresql://…)")
+        return Path(value)
+
+    @property
+    def file(self) -> Path | None:
+        """The SQLite file, or None when the database is a PostgreSQL server."""
+        return None if is_url(self.database) else Path(self.database)
+
+    def secret(self) -> str | None:
+        return self.password.get_secret_value() if self.password else None
 
 
 class WebConfig(_Strict):
@@ -319,10 +341,12 @@ def make_private(storage: StorageConfig) -> None:
     """The database (it holds the access token and the log) and the key store are the bot's
     user's alone, whatever the umask: created so, and put right at every start."""
     storage.e2ee_store.mkdir(parents=True, exist_ok=True)
-    storage.database.parent.mkdir(parents=True, exist_ok=True)
     for path in [storage.e2ee_store, *storage.e2ee_store.rglob("*")]:
         path.chmod(0o700 if path.is_dir() else 0o600)
-    db = storage.database
+    db = storage.file
+    if db is None:  # a PostgreSQL server: its access is its roles' (see the README)
+        return
+    db.parent.mkdir(parents=True, exist_ok=True)
     if not db.exists():
         os.close(os.open(db, os.O_CREAT | os.O_WRONLY, 0o600))
     for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
@@ -333,8 +357,9 @@ def make_private(storage: StorageConfig) -> None:
 def exposed(storage: StorageConfig) -> list[str]:
     """What of the bot's secrets others on the machine can read or write (for `bot.py check`)."""
     out = []
-    db = storage.database
-    for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm"), storage.e2ee_store, *storage.e2ee_store.rglob("*")):
+    db = storage.file
+    files = (db, Path(f"{db}-wal"), Path(f"{db}-shm")) if db else ()
+    for path in (*files, storage.e2ee_store, *storage.e2ee_store.rglob("*")):
         if path.exists() and path.stat().st_mode & _OTHERS:
             out.append(
                 f"{path} kan nås av andra än botens användare (rättigheter {stat.S_IMODE(path.stat().st_mode):o}); "
@@ -364,7 +389,17 @@ def _holds_secret(path: Path) -> bool:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return True  # cannot tell: warn
-    matrix, livekit = data.get("matrix", {}), data.get("livekit", {})
-    return (isinstance(matrix, dict) and any(matrix.get(key) for key in CREDENTIALS.values())) or (
-        isinstance(livekit, dict) and bool(livekit.get("api_secret"))
-    )
+    matrix, storage = data.get("matrix", {}), data.get("storage", {})
+    if isinstance(storage, dict) and (storage.get("password") or _url_password(storage.get("database"))):
+        return True
+    livekit = data.get("livekit", {})
+    if isinstance(livekit, dict) and livekit.get("api_secret"):
+        return True
+    return isinstance(matrix, dict) and any(matrix.get(key) for key in CREDENTIALS.values())
+
+
+def _url_password(database: Any) -> bool:
+    try:
+        return isinstance(database, str) and is_url(database) and bool(urlsplit(database).password)
+    except ValueError:
+        return True

@@ -11,10 +11,12 @@ scripts/setup.sh
 # saying what is missing when it cannot be had (elsewhere they skip).
 GOMAXPROCS=1 GOFLAGS="${GOFLAGS:+$GOFLAGS }-p=1" nice -n 19 .venv/bin/python -m testing.livekit >/dev/null 2>&1 &
 # Debian's parts the tests use: faketime (the integration tests run Synapse and the bot on a clock
-# they can move forward, testing/clock.py) and poppler-utils (pdfinfo reads the tagged PDF back).
+# they can move forward, testing/clock.py), poppler-utils (pdfinfo reads the tagged PDF back) and
+# postgresql (the PostgreSQL store's tests start a throwaway server of their own, testing/postgres.py).
 missing=()
 [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || missing+=(faketime)
 command -v pdfinfo >/dev/null || missing+=(poppler-utils)
+command -v pg_ctl >/dev/null || compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || missing+=(postgresql)
 # and Chromium, which Playwright drives for the live view's tests (never a browser of its own)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then

@@ -44,7 +44,7 @@ from rules.roster import Person, Role, Roster  # noqa: E402
 from rules.state import Event, Meeting  # noqa: E402
 from shell import Shell  # noqa: E402
 from shell.facts import engine_ports  # noqa: E402
-from storage import Store  # noqa: E402
+from storage import Store, open_store  # noqa: E402
 from testing.actors import BotProcess, relates_to, write_config  # noqa: E402
 from testing.homeserver import Homeserver  # noqa: E402
 
@@ -415,7 +415,7 @@ async def startup(work: Path, sizes: Sizes) -> dict:
     a small open meeting, so that a command's cost can be compared at both sizes, same file."""
     big_r, small_r = roster(5, "b000"), roster(5, "b001")
     db = work / "big.sqlite3"
-    store = await Store.open(db)
+    store = await open_store(db)
     for i in range(sizes.closed_meetings):
         f = big_meeting(big_r, f"closed-{i:04d}", 20)
         for n in [n for n, item in f.m.items.items() if not item.handled]:  # every item accounted for
@@ -446,7 +446,7 @@ async def startup(work: Path, sizes: Sizes) -> dict:
     )
 
     async def timed_load() -> tuple[float, Shell]:
-        bot = Shell(config, await Store.open(db), content.encode)
+        bot = Shell(config, await open_store(db), content.encode)
         for body in bot.bodies.values():
             body.room_id = body.config.room
         start = time.monotonic()

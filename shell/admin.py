@@ -10,10 +10,9 @@ from rules import state as rules_state
 from rules.engine import ANCHORED_AT
 from rules.roster import Roster
 from rules.words import short_fingerprint
-from shell.ports import Store
 
 if TYPE_CHECKING:
-    from storage import Anchor, Break, Chain
+    from storage import Anchor, Break, Chain, Store
 
 
 class Registry(Protocol):

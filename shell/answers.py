@@ -18,11 +18,11 @@ from rules.engine import Step
 from rules.roster import Roster
 from rules.state import Event
 from shell.bodies import Body
-from shell.ports import DirectMessage, File, Notice, Out, PollEnd, PollStart, Reaction, Store, View
+from shell.ports import DirectMessage, File, Notice, Out, PollEnd, PollStart, Reaction, View
 from shell.words import TOO_BIG
 
 if TYPE_CHECKING:
-    from storage import Anchor, Outgoing
+    from storage import Anchor, Outgoing, Store
 
 Encode = Callable[[str, Out], "Outgoing"]
 

@@ -9,6 +9,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter
@@ -25,7 +26,10 @@ from rules.roster import Roster
 from rules.state import Meeting
 from shell.calls import Slots
 from shell.facts import engine_ports
-from shell.ports import MediaRoom, Store, View
+from shell.ports import MediaRoom, View
+
+if TYPE_CHECKING:
+    from storage import Store
 
 log = logging.getLogger("distansbot")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from commands.text import Message
 from config import Config
@@ -17,9 +18,12 @@ from shell.limits import RateLimiter
 from shell.loop import Loop
 from shell.media import Media
 from shell.outbox import Outbox
-from shell.ports import Answered, CallChanged, Hand, Note, Said, Store, Transport
+from shell.ports import Answered, CallChanged, Hand, Note, Said, Transport
 from shell.timers import Timers
 from shell.words import NOTES
+
+if TYPE_CHECKING:
+    from storage import Store
 
 log = logging.getLogger("distansbot")
 

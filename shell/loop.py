@@ -29,11 +29,10 @@ from shell.bodies import Bodies, Body
 from shell.bus import Bus, Committed
 from shell.limits import RateLimiter
 from shell.outbox import Outbox
-from shell.ports import Store
 from shell.words import NOT_RECORDED, SLOW_DOWN
 
 if TYPE_CHECKING:
-    from storage import Outgoing
+    from storage import Outgoing, Store
 
 log = logging.getLogger("distansbot")
 

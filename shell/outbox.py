@@ -8,10 +8,10 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from shell.ports import MAX_BACKOFF_SECONDS, SendFailed, Store, Transport
+from shell.ports import MAX_BACKOFF_SECONDS, SendFailed, Transport
 
 if TYPE_CHECKING:
-    from storage import Outgoing
+    from storage import Outgoing, Store
 
 log = logging.getLogger("distansbot")
 

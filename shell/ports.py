@@ -9,8 +9,10 @@
 - A `MediaServer` (LiveKit now: `media.livekit`) follows a room's call on the call's own server
   and tells the shell what it shows of sound and picture as records — `Seen` per person,
   `Unavailable` while it cannot be read — free of the product's words and shapes.
-- A `Store` keeps the log, the outbox and the handled marks. The SQLite store (`storage.Store`)
-  is one. (Declared here until `storage/` declares its own; the methods are the SQLite store's.)
+- A `Store` keeps the log, the outbox and the handled marks: the protocol is `storage.base.Store`,
+  declared once beside the records it takes and gives (`Outgoing`, `Anchor`, `Chain`), with a
+  backend per database (SQLite, PostgreSQL). The shell names it, like those records, only for
+  its types (under `TYPE_CHECKING`), so it imports no store; `storage.open_store` gives one.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from rules.state import Event
-    from storage import Anchor, Chain, Outgoing
+    from storage import Outgoing
 
 # Retries while a server is away wait at most this long: a meeting goes on within seconds of its
 # return, and a try every 15 s costs nothing.
@@ -348,32 +350,3 @@ class MediaServer(Protocol):
         ...
 
     async def close(self) -> None: ...
-
-
-class Store(Protocol):
-    async def meetings(self) -> list[tuple[str, str, str | None]]: ...
-    async def events(self, meeting_id: str, after: int = 0) -> list[Event]: ...
-    async def snapshot(self, meeting_id: str, version: str) -> tuple[int, bytes] | None: ...
-    async def save_snapshot(self, meeting_id: str, seq: int, version: str, state: bytes) -> None: ...
-    async def is_handled(self, source: str) -> bool: ...
-    async def unsent(self) -> list[Outgoing]: ...
-    async def tag_of(self, event_id: str) -> str | None: ...
-    async def event_of_tag(self, tag: str) -> str: ...
-    async def check(self, body_id: str) -> Chain: ...
-    async def mark_sent(self, sent: dict[int, str]) -> None: ...
-
-    async def record(
-        self,
-        source: str,
-        room_id: str,
-        at: datetime,
-        events: list[Event],
-        outgoing: list[Outgoing],
-        meeting: tuple[str, str, str | None] | None = None,
-        meeting_id: str | None = None,
-        next_seq: int = 0,
-        anchor: Callable[[Anchor], Outgoing] | None = None,
-    ) -> bool:
-        """One handled command (or timer) atomically: its handled mark, events and answers; False
-        if `source` was handled before, and any other failure raises with nothing stored."""
-        ...

@@ -19,7 +19,7 @@ from rules.roster import Person, Role, Roster
 from rules.state import Event, Meeting
 from shell import Shell
 from shell.facts import engine_ports
-from storage import Store
+from storage import open_store
 
 CHAIR = "@anna:ex.se"
 VICE = "@bo:ex.se"
@@ -202,7 +202,7 @@ class Driver:
 
 async def started(config) -> Shell:
     """The shell over a real store and the Matrix transport's encoding, without a homeserver."""
-    bot = Shell(config, await Store.open(config.storage.database), content.encode)
+    bot = Shell(config, await open_store(config.storage.database, config.storage.secret()), content.encode)
     await bot.load()
     bot.bodies["ks"].room_id = "!room:localhost"
     bot.by_room["!room:localhost"] = bot.bodies["ks"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from config import BodyConfig, Config
+from testing.postgres import postgres_server  # noqa: F401  (a fixture)
 from testing.stage import body_config
 
 

@@ -83,6 +83,34 @@ def test_bot_refuses_to_start_on_bad_config(tmp_path):
     assert "bodies.0.check_timeout_seconds: ska vara ett heltal" in done.stderr
 
 
+def test_a_postgresql_url_is_kept_as_written_and_its_password_may_come_from_the_environment(tmp_path, monkeypatch):
+    url = "postgresql://distansbot@db.example.se:5433/distansbot?sslmode=verify-full"
+    path = write(tmp_path, EXAMPLE.replace('"/var/lib/distansbot/distansbot.sqlite3"', f'"{url}"'))
+    storage = load_config(path).storage
+    assert storage.database == url and storage.file is None and storage.secret() is None
+    monkeypatch.setenv("DISTANSBOT_STORAGE__PASSWORD", "från-miljön")
+    assert load_config(path).storage.secret() == "från-miljön"
+    assert load_config(ROOT / "config.example.toml").storage.file == Path("/var/lib/distansbot/distansbot.sqlite3")
+
+
+def test_a_database_url_of_another_kind_is_refused_naming_the_key(tmp_path):
+    path = write(tmp_path, EXAMPLE.replace('"/var/lib/distansbot/distansbot.sqlite3"', '"mysql://db/distansbot"'))
+    with pytest.raises(ConfigError, match="storage.database: ska vara en SQLite-fils sökväg eller en PostgreSQL-URL"):
+        load_config(path)
+
+
+def test_a_config_readable_by_others_with_the_databases_password_in_it_is_warned_about(tmp_path):
+    from config import readable_by_others
+
+    url = '"postgresql://distansbot:hemligt@db.example.se/distansbot"'
+    in_url = WITHOUT_PASSWORD.replace('"/var/lib/distansbot/distansbot.sqlite3"', url)
+    assert "lösenord" in readable_by_others(_mode(tmp_path, in_url, 0o644))
+    apart = WITHOUT_PASSWORD.replace("[storage]", '[storage]\npassword = "hemligt"')
+    assert "lösenord" in readable_by_others(_mode(tmp_path, apart, 0o644))
+    without = WITHOUT_PASSWORD.replace('"/var/lib/distansbot/distansbot.sqlite3"', '"postgresql://distansbot@db/d"')
+    assert readable_by_others(_mode(tmp_path, without, 0o644)) is None
+
+
 def test_the_database_and_key_store_are_the_bots_alone_whatever_the_umask(tmp_path):
     from config import StorageConfig, exposed, make_private
 

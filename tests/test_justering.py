@@ -18,7 +18,7 @@ from minutes.protocol import NOT_SIGNED
 from rules.anslag import anslag_dates, last_day_to_appeal
 from rules.citations import Rule
 from rules.words import short_fingerprint
-from storage import Store
+from storage import open_store
 from testing.driver import CHAIR, KALLA, M3, M4, M5, MEMBERS, ROSTER, SECR, SUB1, TJP, VICE, Driver
 from testing.invariants import assert_protocol_invariants
 
@@ -238,7 +238,7 @@ def test_kl_5_69_the_protocol_as_pdf_a_reads_back_with_its_text_and_fingerprint(
 
 async def test_kl_5_69_the_stored_log_shows_an_event_changed_removed_or_added(tmp_path):
     d = closed()
-    store = await Store.open(tmp_path / "db.sqlite3")
+    store = await open_store(tmp_path / "db.sqlite3")
     try:
         await store.record("$1", "!r", d.now, d.log[:10], [], meeting=(d.m.id, "ks", None), meeting_id=d.m.id)
         await store.record("$2", "!r", d.now, d.log[10:], [], meeting_id=d.m.id, next_seq=10)

@@ -11,7 +11,7 @@ from commands.text import Message
 from config import Config
 from matrix import content
 from shell import Shell
-from storage import Store
+from storage import open_store
 from testing.driver import KALLA, started
 from tests.test_shell import opened
 
@@ -47,7 +47,7 @@ async def test_p2_a_roster_changed_mid_meeting_applies_from_the_next_kallelse_no
     assert [x.text for x in body.engine.meeting.items[1].motions] == ["Avslag"]
     # A restart with the new file changes none of it: the meeting keeps the roster it was convened with.
     await bot.store.close()
-    bot = Shell(without_eva_with_nils(config), await Store.open(config.storage.database), content.encode)
+    bot = Shell(without_eva_with_nils(config), await open_store(config.storage.database), content.encode)
     await bot.load()
     body = bot.bodies["ks"]
     body.room_id = "!room:localhost"

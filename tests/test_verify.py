@@ -27,7 +27,8 @@ from matrix import content as shapes
 from minutes import journal, protocol
 from rules.words import short_fingerprint
 from shell import verify
-from storage import MIGRATIONS, Anchor, Outgoing, Store, chain
+from storage import Anchor, Outgoing, chain, open_store
+from storage.sqlite import MIGRATIONS
 from testing.driver import Driver, started
 from tests.test_schedule import STOCKHOLM_18
 
@@ -376,7 +377,7 @@ def _old_database(path, body_rows: dict[str, list[tuple]]) -> None:
 async def test_kl_5_69_an_upgrade_links_a_bodys_meetings_into_one_chain_and_hides_no_earlier_change(tmp_path, caplog):
     path = tmp_path / "old.sqlite3"
     _old_database(path, {"a": [("k", {"x": 1}), ("k", {"x": 2})], "b": [("k", {"x": 3})]})
-    store = await Store.open(path)
+    store = await open_store(path)
     try:
         found = await store.check("ks")
         assert found.breaks == [] and len(found.links) == 3 and found.upgraded == 3
@@ -394,7 +395,7 @@ async def test_kl_5_69_an_upgrade_links_a_bodys_meetings_into_one_chain_and_hide
     db.commit()
     db.close()
     with caplog.at_level(logging.WARNING, logger="distansbot"):
-        store = await Store.open(path)
+        store = await open_store(path)
     assert any("bruten före uppgraderingen" in r.message for r in caplog.records)
     try:
         (found,) = (await store.check("ks")).breaks
@@ -409,7 +410,7 @@ async def test_kl_6_35_answers_marked_sent_while_a_command_is_stored_share_the_c
     answers, its anchor among them, so this happens at every close)."""
     d = Driver()
     d.ok("@anna:ex.se", "!kalla 2026-12-03 18:00 distans\nMotivering: x\n1. Budget")
-    store = await Store.open(tmp_path / "db.sqlite3")
+    store = await open_store(tmp_path / "db.sqlite3")
     try:
         owed = [Outgoing("!r", "m.room.message", {"body": str(i)}) for i in range(3)]
         await store.record("$1", "!r", d.now, d.log, owed, meeting=(d.m.id, "ks", None), meeting_id=d.m.id)

@@ -241,9 +241,11 @@ async def test_p3_p5_p12_the_bot_follows_camera_microphone_and_connection_throug
 
     from commands.text import Message
     from config import BodyConfig, Config
+    from matrix import content
     from minutes import protocol
     from shell import Shell
-    from storage import Store
+    from shell.ports import CallChanged, Device
+    from storage import open_store
     from testing.stage import body_config
 
     room = "!mediaroom:localhost"
@@ -255,7 +257,8 @@ async def test_p3_p5_p12_the_bot_follows_camera_microphone_and_connection_throug
             "bodies": [BodyConfig(**body_config(room, video="element-call", check_timeout=60)).model_dump()],
         }
     )
-    bot = Shell(config, await Store.open(config.storage.database))
+    bot = Shell(config, await open_store(config.storage.database), content.encode)
+    bot.media.server = LiveKitServer(sfu.url, sfu.api_key, sfu.api_secret)  # as bot.py gives it with [livekit]
     await bot.load()
     body = bot.bodies["ks"]
     body.room_id, bot.by_room[room] = room, body
@@ -276,16 +279,11 @@ async def test_p3_p5_p12_the_bot_follows_camera_microphone_and_connection_throug
         return await owed()
 
     async def join(who: str, device: str, identity: str | None = None, camera: bool = True) -> lk.Caller:
-        content = {
-            "application": "m.call",
-            "call_id": "",
-            "scope": "m.room",
-            "device_id": device,
-            "expires": 14_400_000,
-        }
-        ts = int(datetime.now(UTC).timestamp() * 1000)
-        await bot.on_call_member(
-            room, f"$cm-{who}-{device}", f"_@{who}:localhost_{device}", content, f"@{who}:localhost", ts
+        # The room's call membership as the transport hands it over (matrix/rtc.py reads Element Call's)
+        at = datetime.now(UTC)
+        devices = (Device(device, at + timedelta(hours=4)),)
+        await bot.call_changed(
+            CallChanged(room, f"$cm-{who}-{device}", f"_@{who}:localhost_{device}", f"@{who}:localhost", devices, at)
         )
         caller = await lk.Caller(sfu, room_names(room)[0], identity or f"@{who}:localhost:{device}").connect()
         callers.append(caller)

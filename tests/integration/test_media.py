@@ -342,10 +342,16 @@ async def test_p3_p5_p12_the_bot_follows_camera_microphone_and_connection_throug
         assert refused.startswith("⛔ § 5") and "kameran avstängd sedan kl." in refused
         people["cecilia"].mute("camera", False)
         await _eventually(lambda: "@cecilia:localhost" not in body.engine.meeting.drops)
+        await say("anna", "!teknikkontroll")  # a new check, passed with everyone shown again
+        for who in people:
+            await say(who, "!ok")
+        assert body.engine.meeting.check.passed and not body.engine.meeting.check.spent_by
 
         # a microphone track unpublished is lost sound: the person and the chair are told
         await people["eva"].unpublish("microphone")
         await _eventually(lambda: "ljud" in body.engine.meeting.drops.get("@eva:localhost", set()))
+        spent = body.engine.meeting.check.spent_by  # § 12: the passed check no longer holds
+        assert spent is not None and (spent.user, spent.kind) == ("@eva:localhost", "ljud")
         told = await owed()
         assert any(t.startswith("Eva Ek (V): från kl.") and "ingen mikrofon" in t for t in told)
         assert (await say("eva", "!åter"))[0].startswith("⛔ § 3")

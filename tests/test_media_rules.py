@@ -12,6 +12,7 @@ import json
 from datetime import timedelta
 
 from rules.citations import Rule
+from rules.engine import poll_tag
 from testing.driver import CHAIR, KALLA, M3, M4, MEMBERS, ROSTER, SECR, SUB1, TJP, VICE, Driver
 
 MEDIA = dataclasses.replace(
@@ -161,6 +162,17 @@ def test_p5_p12_camera_off_during_a_vote_voids_it():
     d.ok(CHAIR, "!votering Bifall / Avslag")
     d.media(M3, "off", "on")
     assert d.m.vote is None and d.m.votes[-1].how == "void"
+
+
+def test_p5_p12_camera_off_during_a_vote_voids_it_and_ends_its_poll():
+    """The void vote's poll is ended in the room too: the step of what the server shows carries
+    the effects of its events, as a command's step does."""
+    d = meeting()
+    d.checked()
+    d.ok(CHAIR, "!votering Bifall / Avslag")
+    vote = d.m.vote.id
+    step = d.engine.media(M3, "off", "on", True, d.now + timedelta(seconds=1))
+    assert d.m.vote is None and step.effects.polls_ended == (poll_tag(d.m.id, vote),)
 
 
 def test_p12_teknikkontroll_refused_names_who_and_what_since_when():

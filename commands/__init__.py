@@ -57,9 +57,13 @@ def _viewable(m: Meeting | None, roster: Roster, actor: str) -> bool:
     return roster.person(actor) is not None and m is not None and m.phase is not Phase.CANCELLED and not m.justerad_at
 
 
-def help_text(m: Meeting | None, roster: Roster, actor: str) -> str:
+def help_text(m: Meeting | None, roster: Roster, actor: str, *, view: bool = False) -> str:
+    """The commands `actor` may use now; `view`: the live view is served ([web]), without which
+    !vy only says it is not switched on."""
     names = [
-        name for name in SPECS if may_use(m, roster, actor, name) and (name != "vy" or _viewable(m, roster, actor))
+        name
+        for name in SPECS
+        if may_use(m, roster, actor, name) and (name != "vy" or (view and _viewable(m, roster, actor)))
     ]
     lines = ["Kommandon du kan använda nu:"]
     lines += [f"{SPECS[n].usage} – {SPECS[n].help}" for n in names]

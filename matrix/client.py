@@ -1,19 +1,16 @@
 """The Matrix side of the bot: login on one device kept across restarts, end-to-end encryption,
-the sync loop with backoff, backfill of a limited timeline, and sending what the shell owes.
+the sync loop with backoff, backfill of a limited timeline; what the shell owes is sent by
+`matrix.sending`.
 
 What a room says is handed to the shell as neutral records (`shell.ports`: said, answered, a
 call changed, a note that a message could not be acted on); what decides about it lives in
-`shell` and `rules`. This module and `content` are the only ones that read or write Matrix's
-shapes.
+`shell` and `rules`. Only the modules of `matrix/` read or write Matrix's shapes.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import io
 import logging
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -27,14 +24,9 @@ from nio import (
     LoginResponse,
     LogoutResponse,
     MegolmEvent,
-    RoomCreateResponse,
     RoomMessagesResponse,
-    RoomPreset,
-    RoomPutStateResponse,
     RoomResolveAliasResponse,
-    RoomSendResponse,
     SyncResponse,
-    UploadResponse,
     WhoamiResponse,
 )
 from nio.store import DefaultStore
@@ -42,15 +34,14 @@ from nio.store import DefaultStore
 from config import Config, exposed
 from matrix import content as shapes
 from matrix.reading import Reader
-from shell.ports import MAX_BACKOFF_SECONDS, CallChanged, Inbound, SendFailed
+from matrix.sending import Sender, SendError, encrypted
+from shell.ports import MAX_BACKOFF_SECONDS, CallChanged, Inbound, RoomAnchors
 from storage import Anchor, Outgoing, Store
 
 # The sync token alone is stored at most this often (with a command, at once).
 TOKEN_FLUSH_SECONDS = 10
 # `bot.py verify` waits this long for each answer from the homeserver.
 VERIFY_STEP_SECONDS = 30
-
-_MIMETYPES = {"ics": "text/calendar", "md": "text/markdown", "pdf": "application/pdf"}
 
 log = logging.getLogger("distansbot")
 
@@ -95,15 +86,6 @@ class KeyStore(DefaultStore):
             super().save_encrypted_rooms(rooms)
 
 
-class SendError(SendFailed):
-    """The homeserver did not take a message. Permanent when it answered with an error code
-    other than rate limiting; otherwise (no answer, 429) it is worth trying again."""
-
-    def __init__(self, resp: Any) -> None:
-        code = getattr(resp, "status_code", None) or ""
-        super().__init__(str(resp), code, permanent=bool(code) and code != "M_LIMIT_EXCEEDED")
-
-
 async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
     try:
         await asyncio.wait_for(stop.wait(), seconds)
@@ -126,8 +108,10 @@ class Transport:
             config=AsyncClientConfig(store=KeyStore, store_sync_tokens=False, encryption_enabled=True, max_timeouts=2),
         )
         self.rooms: set[str] = set()  # the bodies' rooms, resolved
+        self.aliases: dict[str, str] = {}  # a room id -> the alias it was configured by
         self.trouble = OncePerMinute()  # the homeserver away: said once a minute while it lasts
         self.reader = Reader(self.client, store, self.rooms, self._join)
+        self.sender = Sender(self.client, store)
 
     @property
     def whoami(self) -> tuple[str, str]:
@@ -170,6 +154,7 @@ class Transport:
                     log.error("Rummet %s kunde inte slås upp: %s", room, resp)
                     continue
                 room_id = resp.room_id
+                self.aliases[room_id] = room
             resolved[room] = room_id
             self.rooms.add(room_id)
             if room_id not in self.client.rooms:
@@ -269,60 +254,9 @@ class Transport:
     encode = staticmethod(shapes.encode)
 
     async def send(self, out: Outgoing, event_of_tag: Callable[[str], Awaitable[str]]) -> str:
-        """Send one owed message, reaction or file; the transaction id makes a resend after a
-        crash land once on the homeserver. One the store could not keep (no id) gets its own."""
-        txn = f"distansbot-{out.id}" if out.id else f"distansbot-unstored-{secrets.token_hex(8)}"
-        if out.kind == "state":  # the live view's widget (web/widget.py)
-            c = out.content
-            resp = await self.client.room_put_state(out.room_id, c["type"], c["content"], state_key=c["state_key"])
-            if not isinstance(resp, RoomPutStateResponse):
-                raise SendError(resp)
-            return resp.event_id
-        if out.kind == "dm":  # !vy's link
-            room_id = await self._direct_room(out.content["user"])
-            return await self._room_send(room_id, "m.room.message", out.content["content"], txn)
-        relates = out.content.get("m.relates_to") or {}
-        if str(relates.get("event_id", "")).startswith(shapes.TAG):
-            # A poll's end points at the poll, whose event id is known once the poll was sent.
-            poll = await event_of_tag(relates["event_id"].removeprefix(shapes.TAG))
-            out = dataclasses.replace(out, content={**out.content, "m.relates_to": {**relates, "event_id": poll}})
-        if out.kind != "file":
-            return await self._room_send(out.room_id, out.kind, out.content, txn)
-        assert out.attachment is not None and out.attachment_name is not None
-        data = out.attachment if isinstance(out.attachment, bytes) else out.attachment.encode()
-        mimetype = _MIMETYPES[out.attachment_name.rsplit(".", 1)[-1]]
-        resp, keys = await self.client.upload(
-            io.BytesIO(data),
-            content_type=mimetype,
-            filename=out.attachment_name,
-            filesize=len(data),
-            encrypt=self.encrypted(out.room_id),
-        )
-        if not isinstance(resp, UploadResponse):
-            raise SendError(resp)
-        relates = out.content.get("m.relates_to")
-        file_content = shapes.file(out.attachment_name, mimetype, len(data), resp.content_uri, keys, relates)
-        return await self._room_send(out.room_id, "m.room.message", file_content, txn)
+        return await self.sender.send(out, event_of_tag)
 
-    async def _room_send(self, room_id: str, kind: str, content: dict, txn: str) -> str:
-        resp = await self.client.room_send(room_id, kind, content, tx_id=txn, ignore_unverified_devices=True)
-        if not isinstance(resp, RoomSendResponse):
-            raise SendError(resp)
-        return resp.event_id
-
-    async def _direct_room(self, user: str) -> str:
-        """The bot's direct-message room with a person (for !vy), made the first time and kept."""
-        key = f"dm:{user}"
-        room_id = await self.store.setting(key)
-        if room_id is None:
-            resp = await self.client.room_create(
-                is_direct=True, invite=[user], preset=RoomPreset.trusted_private_chat, name="distansbot"
-            )
-            if not isinstance(resp, RoomCreateResponse):
-                raise SendError(resp)
-            room_id = resp.room_id
-            await self.store.set_setting(key, room_id)
-        return room_id
+    # --- the rooms, as the last sync had them --------------------------------------------------
 
     def can_set_state(self, room_id: str, kind: str) -> bool:
         """May the bot set this kind of room state (as the last sync had the power levels)?"""
@@ -335,9 +269,12 @@ class Transport:
         return (room.name or "") if room else ""
 
     def encrypted(self, room_id: str) -> bool:
-        """Is the room end-to-end encrypted (m.room.encryption in its state, as the last sync had it)."""
-        room = self.client.rooms.get(room_id)
-        return bool(room and room.encrypted)
+        return encrypted(self.client, room_id)
+
+    def room_link(self, room_id: str) -> str:
+        """A matrix.to link that opens the room in a member's client: by its alias when it was
+        configured by one (it reads better), else by its id with the bot's server to find it by."""
+        return shapes.room_link(self.aliases.get(room_id, room_id), self.config.matrix.user_id.partition(":")[2])
 
 
 async def saved_session(store: Store) -> tuple[str, str, str] | None:
@@ -490,7 +427,7 @@ async def check(config: Config, warnings: list[str], also: Callable[[], Awaitabl
     return 1 if faults else 0
 
 
-async def anchors(config: Config, store: Store) -> dict[str, list[Anchor] | str]:
+async def anchors(config: Config, store: Store) -> RoomAnchors:
     """`bot.py verify`: the anchors the bot posted in each body's room, oldest first, or why they
     could not be read. As the bot's own device when it has logged in before (its key store
     decrypts its notices in an encrypted room), otherwise on a device of its own, as `check`

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import json
 from typing import Any
+from urllib.parse import quote
 
 from shell.ports import DirectMessage, File, Notice, Out, PollEnd, PollStart, Reaction, StateEvent
 from storage import Outgoing
@@ -14,6 +15,13 @@ from storage import Outgoing
 # A whole Matrix event may be at most 64 KiB (spec, "Size limits"), counted in bytes of its JSON;
 # the homeserver adds sender, room, ids, timestamps and signatures, so the content keeps a margin.
 MAX_CONTENT_BYTES = 65_536 - 4_096
+
+
+def room_link(room: str, via: str = "") -> str:
+    """A matrix.to link that opens the room (an id or an alias) in a member's client (`via`: a
+    server in it, which a room id without a server part needs)."""
+    link = f"https://matrix.to/#/{quote(room, safe='!:@')}"
+    return f"{link}?via={quote(via)}" if via and room.startswith("!") else link
 
 
 def _pill(user: str, name: str) -> str:

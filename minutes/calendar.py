@@ -10,7 +10,6 @@ personal data, secrecy or säkerhetsskydd (§§ 7–8) is given by its number an
 from __future__ import annotations
 
 from datetime import date, timedelta
-from urllib.parse import quote
 
 import icalendar
 
@@ -23,16 +22,9 @@ def sequence(m: Meeting) -> int:
     return m.kallelser - 1 + (1 if m.phase is Phase.CANCELLED else 0)
 
 
-def room_link(room: str, via: str = "") -> str:
-    """A matrix.to link that opens the room in the member's client (`via`: a server in it, which
-    a room id without a server part needs)."""
-    link = f"https://matrix.to/#/{quote(room, safe='!:@')}"
-    return f"{link}?via={quote(via)}" if via and room.startswith("!") else link
-
-
-def ics(m: Meeting, r: Roster, room: str = "", room_name: str = "", via: str = "") -> str:
-    """`room`: the meeting room (id or alias), `room_name` its name as members see it (none: the
-    body's name), `via` the bot's server."""
+def ics(m: Meeting, r: Roster, link: str = "", room_name: str = "") -> str:
+    """`link`: one that opens the meeting room in a member's client (the transport's, "": none),
+    `room_name` the room's name as members see it (none: the body's name)."""
     assert m.start is not None and m.convened_at is not None
     cancelled = m.phase is Phase.CANCELLED
     cal = icalendar.Calendar()
@@ -47,7 +39,6 @@ def ics(m: Meeting, r: Roster, room: str = "", room_name: str = "", via: str = "
     event.add("dtstart", start)
     event.add("dtend", start + timedelta(minutes=r.meeting_minutes))
     event.add("summary", f"{r.name} – {m.form}sammanträde")
-    link = room_link(room, via) if room else ""
     event.add("location", f"Matrix-rummet ”{room_name or r.name}”", parameters={"altrep": link} if link else None)
     if link:
         event.add("url", link)

@@ -10,6 +10,7 @@ from rules import state as rules_state
 from rules.engine import ANCHORED_AT
 from rules.roster import Roster
 from rules.words import short_fingerprint
+from shell.ports import RoomAnchors
 
 if TYPE_CHECKING:
     from storage import Anchor, Break, Chain, Store
@@ -42,9 +43,7 @@ async def protocol_text(store: Store, registry: Registry, meeting_id: str | None
     return protocol.render_doc(doc, fmt)
 
 
-async def verify(
-    store: Store, registry: Registry, meeting_id: str | None, room: dict[str, list[Anchor] | str]
-) -> tuple[bool, list[str]]:
+async def verify(store: Store, registry: Registry, meeting_id: str | None, room: RoomAnchors) -> tuple[bool, list[str]]:
     """`bot.py verify`: each body's log follows its chain, every signature (on the protocol, or on
     an omedelbart justerad paragraph) is on the events the log has before it, and the log gives
     every anchor the bot posted in the body's room (`room`: per body, its anchors, oldest

@@ -11,7 +11,6 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from config import Config
 from minutes import calendar, protocol
 from rules.actions import Accepted, Reply
 from rules.engine import Step
@@ -32,10 +31,12 @@ def _mentions(roster: Roster, users: Sequence[str]) -> tuple[tuple[str, str], ..
 
 
 class Answers:
-    def __init__(self, config: Config, store: Store, encode: Encode) -> None:
-        self.config, self.store, self.encode = config, store, encode
-        # The room's name as members see it, for the calendar file (the transport's, once started).
+    def __init__(self, store: Store, encode: Encode) -> None:
+        self.store, self.encode = store, encode
+        # The room's name as members see it and a link that opens it, for the calendar file (the
+        # transport's, once started).
         self.room_name: Callable[[str], str] = lambda room_id: ""
+        self.room_link: Callable[[str], str] = lambda room_id: ""
         self.view: View | None = None  # the live view, with [web]: the room's widget follows the meeting
         # May the bot set a kind of room state (the transport's, once started)?
         self.can_set_state: Callable[[str, str], bool] = lambda room_id, kind: True
@@ -69,9 +70,8 @@ class Answers:
                     name = f"protokollsutdrag-{m.id}-paragraf-{m.items[n].paragraph}.pdf"
                     file = (name, await asyncio.to_thread(protocol.extract_pdf, doc, n))
             elif reply.attach == "calendar":
-                room = body.config.room if body.config.room.startswith("#") else body.room_id  # an alias reads better
-                via = self.config.matrix.user_id.partition(":")[2]
-                file = (f"kallelse-{m.id}.ics", calendar.ics(m, r, room, self.room_name(body.room_id), via))
+                link, name = self.room_link(body.room_id), self.room_name(body.room_id)
+                file = (f"kallelse-{m.id}.ics", calendar.ics(m, r, link, name))
             out.append(notice)
             if file:
                 out.append(File(file[0], file[1], reply_to))

@@ -170,7 +170,9 @@ class Bodies:
 def _state_version(roster: Roster) -> str:
     """Snapshots are valid for the format, the code that folds the log and the roster."""
     digest = hashlib.sha256(f"json-{SNAPSHOT_FORMAT}".encode())
-    for module in (rules_state, rules_model, rules_shown, rules_events, rules_tables):  # the fold, its types and tables
-        digest.update(Path(module.__file__).read_bytes())
+    fold = [*Path(rules_state.__file__).parent.glob("*.py"), *Path(rules_events.__file__).parent.glob("*.py")]
+    types = [Path(m.__file__) for m in (rules_model, rules_shown, rules_tables)]
+    for path in sorted([*fold, *types]):  # the fold, its types and tables
+        digest.update(path.read_bytes())
     digest.update(repr(roster).encode())
     return digest.hexdigest()[:20]

@@ -38,7 +38,7 @@ class Shell:
         self.config, self.store = config, store
         self.registry = Bodies(config, store)
         self.outbox = Outbox(store)
-        self.answers = Answers(config, store, encode)
+        self.answers = Answers(store, encode)
         self.loop = Loop(store, self.registry, self.outbox, self.answers, RateLimiter(config.commands_per_minute))
         self.timers_ = Timers(self.registry, self.loop)
         self.media = Media(self.registry, self.loop)  # its server given with [livekit] (bot.py)
@@ -192,6 +192,7 @@ class Shell:
         if resolved is None:  # stopped while waiting for the homeserver
             return
         self.answers.room_name, self.loop.room_encrypted = transport.room_name, transport.encrypted
+        self.answers.room_link = transport.room_link
         self.answers.can_set_state = transport.can_set_state
         for body in self.bodies.values():
             if body.config.room in resolved:

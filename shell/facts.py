@@ -38,6 +38,9 @@ def engine_ports(
         assert m is not None and served is not None
         return view_words.VY_SENT, view_words.vy_link(m, r, served.link(r.body_id, m.id, user))
 
+    def help_text(m: Meeting | None, r: Roster, user: str) -> str:
+        return commands.help_text(m, r, user, view=view() is not None)
+
     # What a signature is on, or what the room is shown, is hashed from the log (minutes'); the
     # help lists what the command tables allow the person now (commands').
-    return Ports(name_meeting, lot, protocol.fingerprint_of, protocol.FINGERPRINTED, commands.help_text, vy)
+    return Ports(name_meeting, lot, protocol.fingerprint_of, protocol.FINGERPRINTED, help_text, vy)

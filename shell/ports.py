@@ -13,6 +13,7 @@
   declared once beside the records it takes and gives (`Outgoing`, `Anchor`, `Chain`), with a
   backend per database (SQLite, PostgreSQL). The shell names it, like those records, only for
   its types (under `TYPE_CHECKING`), so it imports no store; `storage.open_store` gives one.
+- `bot.py verify` holds the log against what the transport reads of the rooms (`RoomAnchors`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from rules.state import Event
-    from storage import Outgoing
+    from storage import Anchor, Outgoing
 
 # Retries while a server is away wait at most this long: a meeting goes on within seconds of its
 # return, and a try every 15 s costs nothing.
@@ -215,6 +216,11 @@ class SendFailed(Exception):
         self.code, self.permanent = code, permanent
 
 
+# What `bot.py verify` reads of the rooms (the transport's, `matrix.client.anchors`): per body id,
+# the anchors the bot posted in its room, oldest first, or why they could not be read.
+RoomAnchors = dict[str, "list[Anchor] | str"]
+
+
 class Transport(Protocol):
     """A chat network, as the shell drives it."""
 
@@ -242,6 +248,10 @@ class Transport(Protocol):
         ...
 
     def room_name(self, room: str) -> str: ...
+    def room_link(self, room: str) -> str:
+        """A link that opens the room in a member's client ("" if the network has none)."""
+        ...
+
     def encrypted(self, room: str) -> bool: ...
     def can_set_state(self, room: str, kind: str) -> bool:
         """May the bot set this kind of room state (as far as the transport knows)?"""

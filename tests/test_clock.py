@@ -56,7 +56,7 @@ def test_every_command_of_the_tables_has_one_handler_and_every_handler_a_row():
 
 
 def test_p3_the_rules_name_no_call_product_and_import_nothing_outside_rules():
-    sources = {p: p.read_text(encoding="utf-8") for p in (ROOT / "rules").glob("*.py")}
+    sources = {p: p.read_text(encoding="utf-8") for p in (ROOT / "rules").rglob("*.py")}
     assert not [p.name for p, text in sources.items() if "element-call" in text.lower()]
     code = (
         "import sys, rules.meeting, rules.engine; "

@@ -80,5 +80,5 @@ def test_kl_5_56_an_old_void_votes_end_keeps_who_presided_and_an_unknown_field_i
 
 def test_every_code_the_rules_say_has_its_words_in_minutes_and_every_wording_a_use():
     root = Path(__file__).resolve().parent.parent
-    said = {m for p in (root / "rules").glob("*.py") for m in re.findall(r'say\(\s*"([\w.]+)"', p.read_text("utf-8"))}
+    said = {m for p in (root / "rules").rglob("*.py") for m in re.findall(r'say\(\s*"([\w.]+)"', p.read_text("utf-8"))}
     assert said and said == set(WORDING), (sorted(said - set(WORDING)), sorted(set(WORDING) - said))

@@ -35,3 +35,4 @@ def test_wheel_builds_without_warnings_and_ships_the_templates(tmp_path):
     assert "minutes/templates/protocol.html.j2" in names
     assert {"web/static/view.html", "web/static/widget.js", "web/static/view.css"} <= names  # the live view's page
     assert {"bot.py", "config.py", "shell/__init__.py", "shell/loop.py", "minutes/page.py", "rules/meeting.py"} <= names
+    assert {"rules/events/items.py", "rules/state/items.py"} <= names  # the subpackages of the rules

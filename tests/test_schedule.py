@@ -12,6 +12,7 @@ import icalendar
 import vobject
 
 from commands.text import Message
+from matrix.content import room_link
 from minutes import calendar
 from rules import schedule
 from rules.citations import Rule
@@ -155,7 +156,7 @@ def test_p7_p8_ics_gives_items_with_personal_data_secrecy_or_sakerhetsskydd_as_n
         .replace("Skyddsobjekt", "Kraftverket Norrfors")
         .replace("Upphandling [sekretess]", "Upphandling av larmcentral [sekretess] (Dnr KS 2026/9)")
     )
-    text = calendar.ics(d.m, d.roster, "!abc:ex.se", "KS sammanträden", "ex.se")
+    text = calendar.ics(d.m, d.roster, room_link("!abc:ex.se", "ex.se"), "KS sammanträden")
     description = parse_ics(text).vevent.description.value
     lines = description.splitlines()
     assert lines[lines.index("Föredragningslista:") :][:6] == [
@@ -173,21 +174,34 @@ def test_p7_p8_ics_gives_items_with_personal_data_secrecy_or_sakerhetsskydd_as_n
 
 def test_ics_locates_the_meeting_by_the_rooms_name_with_a_link_to_the_room():
     d = convened()
-    event = parse_ics(calendar.ics(d.m, d.roster, "!abc:ex.se", "KS sammanträden", "ex.se")).vevent
+    event = parse_ics(calendar.ics(d.m, d.roster, room_link("!abc:ex.se", "ex.se"), "KS sammanträden")).vevent
     assert event.location.value == "Matrix-rummet ”KS sammanträden”"
     assert event.location.params["ALTREP"] == ["https://matrix.to/#/!abc:ex.se?via=ex.se"]
     assert event.url.value == "https://matrix.to/#/!abc:ex.se?via=ex.se"
     assert event.description.value.endswith("Sammanträdesrummet i Matrix: https://matrix.to/#/!abc:ex.se?via=ex.se")
     # a room without a name: the body's; an alias links as it reads
-    event = parse_ics(calendar.ics(d.m, d.roster, "#ks:ex.se", "", "ex.se")).vevent
+    event = parse_ics(calendar.ics(d.m, d.roster, room_link("#ks:ex.se", "ex.se"), "")).vevent
     assert event.location.value == "Matrix-rummet ”Kommunstyrelsen”"
     assert event.url.value == "https://matrix.to/#/%23ks:ex.se"
     assert "!" not in event.location.value
 
 
+async def test_ics_room_link_is_the_transports_by_the_configured_alias_or_by_id_and_the_bots_server(config):
+    """The shell asks the transport for the room's link (matrix.to is Matrix's, not the shell's)."""
+    from matrix.client import Transport
+
+    bot = await started(config)
+    transport = Transport(config, bot.store)
+    transport.aliases["!abc:ex.se"] = "#ks:ex.se"  # as `start` resolved it
+    assert transport.room_link("!abc:ex.se") == "https://matrix.to/#/%23ks:ex.se"
+    assert transport.room_link("!def:ex.se") == "https://matrix.to/#/!def:ex.se?via=localhost"
+    await transport.close()
+    await bot.store.close()
+
+
 def test_ics_is_swedish_and_its_time_zone_holds_after_2038():
     d = convened(KALLA.replace("2026-12-03 18:00", "2040-06-14 18:00"), now=datetime(2040, 6, 1, 12, 0, tzinfo=UTC))
-    text = calendar.ics(d.m, d.roster, "!abc:ex.se", "KS", "ex.se")
+    text = calendar.ics(d.m, d.roster, room_link("!abc:ex.se", "ex.se"), "KS")
     assert "This timezone" not in _unfolded(text) and "COMMENT" not in text
     # The file's own VTIMEZONE (not the parser's zone database) puts 18.00 in summer time: 16.00 UTC.
     # (vobject's reading of any VTIMEZONE stops at 2038, so icalendar reads this one.)

@@ -124,6 +124,22 @@ def test_p2_vy_is_answered_by_the_engines_port_and_is_no_step_of_the_meeting():
     assert engine.step(Command("vy", "@mallory:ex.se"), d.now).effects.direct is None
 
 
+def test_hjalp_lists_vy_only_where_the_view_is_on():
+    """!hjälp gives the commands this person may use now: without [web] !vy only says the view
+    is not switched on, so it is not listed; with it, it is, for someone on the roster."""
+
+    class Served:
+        def link(self, body: str, meeting: str, user: str) -> str:
+            return "https://vy.example.se/vy?t=x"
+
+    d = Driver().opened()
+    assert "!vy" not in d.say(M3, "!hjälp").replies[0].text
+    d.engine.ports = engine_ports(lambda r, cmd: f"{r.body_id}-1", view=Served)
+    said = d.engine.step(Command("hjälp", M3), d.now).outcome.replies[0].text
+    assert "!vy – en länk till sammanträdesvyn, i ett direktmeddelande" in said.splitlines()
+    assert "!vy" not in d.engine.step(Command("hjälp", "@mallory:ex.se"), d.now).outcome.replies[0].text
+
+
 def test_p9_the_view_shows_who_has_the_floor_a_reply_waiting_and_the_streck():
     d = Driver().opened()
     d.ok(CHAIR, "!ärende 1")

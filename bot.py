@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -84,6 +85,11 @@ async def _run(config: Config, path: str) -> None:
         async with _opened(config) as store:
             transport = Transport(config, store)
             shells[:] = [shell := Shell(config, store, transport.encode)]
+            if config.livekit is not None:  # the call's media server, read for sound and picture
+                from media.livekit import LiveKitServer
+
+                lk = config.livekit
+                shell.media.server = LiveKitServer(lk.url, lk.api_key, lk.api_secret.get_secret_value())
             if config.web is not None:  # the live view: its server, and the shell's widget and !vy
                 from web.server import ViewServer
 
@@ -97,6 +103,20 @@ async def _run(config: Config, path: str) -> None:
                     unsubscribe()
                     await shell.view.stop()
                 await transport.close()
+
+
+async def _check(config: Config, warnings: list[str]) -> int:
+    """`bot.py check`: the homeserver and rooms (matrix.client.check), then the call's media
+    server when one is configured (it answers and takes the key)."""
+    from matrix.client import check
+
+    also = None
+    if config.livekit is not None:
+        from media.livekit import report
+
+        lk = config.livekit
+        also = functools.partial(report, lk.url, lk.api_key, lk.api_secret.get_secret_value())
+    return await check(config, warnings, also)
 
 
 async def _loaded(config: Config, store: Store) -> Bodies:

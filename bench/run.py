@@ -455,7 +455,7 @@ async def startup(work: Path, sizes: Sizes) -> dict:
 
     replay, bot = await timed_load()  # no snapshot yet: the whole log
     for body in bot.bodies.values():
-        await bot._maybe_snapshot(body.engine.meeting, force=True)
+        await bot.registry.maybe_snapshot(body.engine.meeting, force=True)
     await bot.store.close()
     with_snapshot, bot = await timed_load()
     cost: dict[str, list[float]] = {"b000": [], "b001": []}

@@ -360,7 +360,7 @@ async def _bounded(what: str, request: Awaitable[_T]) -> _T:
         raise NoAnswer(f"{what} ({e})") from None
 
 
-async def check(config: Config, warnings: list[str]) -> int:
+async def check(config: Config, warnings: list[str], also: Callable[[], Awaitable[int]] | None = None) -> int:
     """`bot.py check`: log in on a device of its own (never touching the bot's keys) and report on
     each configured room: joined, encrypted, may the bot write. Every request is bounded; exits 1
     when anything must be fixed (a homeserver that does not answer, a refused login, a room the
@@ -437,6 +437,8 @@ async def check(config: Config, warnings: list[str]) -> int:
             except NoAnswer as e:
                 print(f"Kontrollens enhet kunde inte loggas ut: {e}; ta bort den i Element.")
         await client.close()
+    if also is not None:  # the other servers the bot reads (the call's media server), said after
+        faults += await also()
     print("Att åtgärda: se ovan." if faults else "Allt i ordning.")
     return 1 if faults else 0
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rules.state import Meeting
-from shell.ports import CallChanged, Device
+from shell.ports import CallChanged, Device, Hand
 
 Slots = dict[str, tuple[str, tuple[Device, ...]]]
 
@@ -22,6 +22,14 @@ def current(slots: Slots, user: str, now: datetime) -> dict[str, str | None]:
             if d.expires is None or d.expires > now:
                 out[d.device] = d.expires.isoformat() if d.expires else None
     return out
+
+
+def on_own_membership(slots: Slots, events: dict[str, str], hand: Hand) -> bool:
+    """Is a raised hand on its sender's own membership as the call stands now (`events`: each
+    key's current membership event), not someone else's, nor one replaced or left since?"""
+    key = next((k for k, ev in events.items() if ev == hand.on), None)
+    owner, found = slots.get(key, ("", ())) if key is not None else ("", ())
+    return owner == hand.sender and any(d.expires is None or d.expires > hand.at for d in found)
 
 
 def kept(change: CallChanged, m: Meeting) -> tuple[Device, ...]:

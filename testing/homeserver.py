@@ -1,7 +1,8 @@
 """A real Synapse homeserver on loopback, for the tests, the demo and the benchmarks.
 
 It is the `matrix-synapse` package from PyPI, run as its own process with SQLite, rate limits
-raised (tests send fast), and users registered through the shared-secret admin API.
+raised (tests send fast), passwords hashed cheaply, and users registered through the shared-secret
+admin API.
 """
 
 from __future__ import annotations
@@ -70,6 +71,10 @@ class Homeserver:
             "signing_key_path": str(self.dir / "signing.key"),
             "log_config": str(self.dir / "log.yaml"),
             "registration_shared_secret": self.secret,
+            # bcrypt's fewest rounds: every registration and password login (the cast's, and each
+            # fresh bot's) otherwise costs the homeserver most of a second of CPU; a wrong password
+            # is refused all the same.
+            "bcrypt_rounds": 4,
             "macaroon_secret_key": secrets.token_hex(16),
             "form_secret": secrets.token_hex(16),
             "report_stats": False,

@@ -141,6 +141,10 @@ class Stage:
         `web`, the bot's [web] section, and with `bot_moderator` the bot may set the room's widgets."""
         if self.bot:
             self.bot.stop()
+        if self.room_id:
+            # The next bot starts on a fresh device and database: out of the finished room, so that
+            # its first (full) sync reads the room it serves, not every room of the session so far.
+            await self.people["anna"].client.room_kick(self.room_id, "@distansbot:localhost")
         self.rooms += 1
         others = [p for lp, p in self.people.items() if lp != "anna"]
         room_id = await create_room(

@@ -15,7 +15,13 @@ KALLA = "!kalla {} distans\nMotivering: stormen\n1. Budget 2027"
 async def test_p1_kallelse_with_calendar_file_and_a_reminder_with_mentions(stage):
     await stage.new_meeting_room(reminders_minutes_before=[1])
     try:
-        # Convened two minutes ahead (to the minute): the reminder one minute before comes in 0–60 s.
+        # Convened for the whole minute after the next (kalla_for), the reminder one minute before
+        # falls on the next whole minute: the clock is first moved to a few seconds before one, so
+        # that the bot's own timer sends it within seconds of real time instead of up to a minute.
+        before_whole = stage.now().replace(second=0, microsecond=0) + timedelta(seconds=50)
+        if before_whole <= stage.now():
+            before_whole += timedelta(minutes=1)
+        await stage.advance_to(before_whole)
         soon = stage.kalla_for(timedelta(minutes=1))  # on the stage's clock
         kalla_id = await stage.say("anna", KALLA.format(soon))
         assert stage.observer

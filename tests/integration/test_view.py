@@ -77,6 +77,15 @@ async def browser(tmp_path):
 
 
 @pytest_asyncio.fixture(loop_scope="session")
+async def stage_bot_stopped_after(stage):
+    """The stage; each test makes its own room with `view_room` (a `room` first would be one
+    room and bot too many), and its bot is stopped after the test."""
+    yield stage
+    if stage.bot:
+        stage.bot.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
 async def host():
     """The host page, on an origin of its own (as Element's is not the bot's)."""
     app = web.Application()
@@ -178,10 +187,10 @@ async def shot(page, name: str, width: int | None = None) -> None:
     await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-async def test_p2_to_p12_the_live_view_follows_each_step_within_a_second(room, browser, host):
+async def test_p2_to_p12_the_live_view_follows_each_step_within_a_second(stage_bot_stopped_after, browser, host):
     from playwright.async_api import expect
 
-    stage = room
+    stage = stage_bot_stopped_after
     bot = await view_room(stage)
     assert (await stage.ask("anna", kallelse(stage))).startswith("KALLELSE")
     assert "UPPROP" in await stage.ask("anna", "!öppna")
@@ -317,10 +326,12 @@ async def test_p2_to_p12_the_live_view_follows_each_step_within_a_second(room, b
     await expect(again.locator("#notice")).to_contain_text("avslutat", timeout=5 * SECOND)
 
 
-async def test_p2_the_view_is_refused_off_the_roster_forged_or_from_another_server(room, browser, host):
+async def test_p2_the_view_is_refused_off_the_roster_forged_or_from_another_server(
+    stage_bot_stopped_after, browser, host
+):
     from playwright.async_api import expect
 
-    stage = room
+    stage = stage_bot_stopped_after
     bot = await view_room(stage, power=False)
     assert (await stage.ask("anna", kallelse(stage))).startswith("KALLELSE")
     opened = await stage.say("anna", "!öppna")

@@ -1161,8 +1161,11 @@ async def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, to see that it all runs")
     parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
     parser.add_argument("--latency-only", action="store_true", help="part 1 alone, printed as JSON (before/after)")
+    parser.add_argument("--load-seconds", type=int, help="how long each load run lasts (default 180)")
     args = parser.parse_args()
     sizes = SMOKE if args.smoke else Sizes()
+    if args.load_seconds:
+        sizes.load_seconds = args.load_seconds
     r: dict[str, Any] = {"commit": commit(), "uptime_before": load_average()}
     work = Path(tempfile.mkdtemp(prefix="distansbot-bench-"))
     hs = Homeserver(work / "homeserver")

@@ -14,6 +14,7 @@ from typing import Any
 
 from nio import (
     AsyncClient,
+    MatrixRoom,
     RoomCreateResponse,
     RoomPreset,
     RoomPutStateResponse,
@@ -26,8 +27,8 @@ from shell.ports import SendFailed
 from storage import Outgoing, Store
 
 _MIMETYPES = {"ics": "text/calendar", "md": "text/markdown", "pdf": "application/pdf"}
-# A direct-message room just made is encrypted for by the bot's client once a sync has brought
-# it (nio encrypts only for a room it knows); this long at most, then the send is tried again.
+# A direct-message room just made is sent in once a sync has brought it (nio encrypts only for a
+# room it knows); this long at most, then the send is tried again.
 DIRECT_ROOM_SYNC_SECONDS = 30
 ENCRYPTION = {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
 
@@ -100,11 +101,11 @@ class Sender:
 
     async def _direct_room(self, user: str) -> str:
         """The bot's direct-message room with a person (for !vy), made encrypted the first time
-        and kept; one made unencrypted by an earlier version is replaced by a new one."""
-        key = f"dm:{user}"
+        and kept, under a key of its own: a room an earlier version made unencrypted (kept under
+        `dm:`) is not used again."""
+        key = f"dm-e2ee:{user}"
         room_id = await self.store.setting(key)
-        known = self.client.rooms.get(room_id) if room_id else None
-        if room_id is None or (known is not None and not known.encrypted):
+        if room_id is None:
             resp = await self.client.room_create(
                 is_direct=True,
                 invite=[user],
@@ -116,14 +117,20 @@ class Sender:
                 raise SendError(resp)
             room_id = resp.room_id
             await self.store.set_setting(key, room_id)
-        await self._synced(room_id)
+        room = await self._synced(room_id)
+        # The bot's sync leaves out its own events (`matrix.client.sync_filter_for`), and with them
+        # the room's making: nio learns neither that it is encrypted nor whom the bot invited, and
+        # would send the link in the clear, or share its key with no one.
+        room.encrypted = True
+        if user not in room.users:
+            room.add_member(user, None, None, invited=True)
         return room_id
 
-    async def _synced(self, room_id: str) -> None:
-        """Wait until a sync has brought the room, so that nio encrypts for it (it refuses a room it
-        does not know); the sync loop runs meanwhile."""
+    async def _synced(self, room_id: str) -> MatrixRoom:
+        """The room once a sync has brought it (nio sends only in a room it knows); the sync loop
+        runs meanwhile."""
         for _ in range(DIRECT_ROOM_SYNC_SECONDS * 10):
             if room_id in self.client.rooms:
-                return
+                return self.client.rooms[room_id]
             await asyncio.sleep(0.1)
         raise SendFailed(f"direktmeddelanderummet {room_id} har inte kommit med i en synk än")

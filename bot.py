@@ -105,20 +105,6 @@ async def _run(config: Config, path: str) -> None:
                 await transport.close()
 
 
-async def _check(config: Config, warnings: list[str]) -> int:
-    """`bot.py check`: the homeserver and rooms (matrix.client.check), then the call's media
-    server when one is configured (it answers and takes the key)."""
-    from matrix.client import check
-
-    also = None
-    if config.livekit is not None:
-        from media.livekit import report
-
-        lk = config.livekit
-        also = functools.partial(report, lk.url, lk.api_key, lk.api_secret.get_secret_value())
-    return await check(config, warnings, also)
-
-
 async def _loaded(config: Config, store: Store) -> Bodies:
     """The bodies and their meetings as the store has them, for an action on the log alone."""
     bodies = Bodies(config, store)
@@ -149,8 +135,16 @@ async def _new_device(config: Config) -> int:
 
 async def _check(config: Config, warnings: list[str]) -> int:
     """`bot.py check`: with PostgreSQL, which process serves and which stand by, as the lease
-    has it (never a process's own word); then the homeserver and the rooms."""
+    has it (never a process's own word); then the homeserver and the rooms (matrix.client.check),
+    then the call's media server when one is configured (it answers and takes the key)."""
     from matrix.client import check
+
+    also = None
+    if config.livekit is not None:
+        from media.livekit import report
+
+        lk = config.livekit
+        also = functools.partial(report, lk.url, lk.api_key, lk.api_secret.get_secret_value())
 
     faults = 0
     if config.storage.file is None:
@@ -174,7 +168,7 @@ async def _check(config: Config, warnings: list[str]) -> int:
             if not any(serving for *_, serving, _ in found):
                 print("  ingen process tjänar: boten är stoppad, eller en process i beredskap tar över inom 15 s")
                 faults += 1
-    return max(await check(config, warnings), 1 if faults else 0)
+    return max(await check(config, warnings, also), 1 if faults else 0)
 
 
 async def _move(config: Config, path: str, url: str | None) -> int:

@@ -36,7 +36,7 @@ from shell import NOT_RECORDED
 from testing.actors import ROOT, BotProcess, text_of
 from testing.meeting import open_meeting
 from testing.postgres import PostgresServer
-from testing.stage import Stage
+from testing.stage import Stage, wait_until
 
 KILLS = 50
 # bot.py with a lease of 1 s renewed four times a second (storage.lease's constants, set before
@@ -296,18 +296,82 @@ async def test_par_2_in_an_encrypted_room_the_standby_answers_as_the_same_device
             bot.stop()
 
 
-async def bot_devices(stage: Stage) -> dict[str, str]:
-    """The bot's devices as a member's client sees them (keys/query): id -> its identity key."""
+# How soon what the killed process owed must reach a quiet room after the next one serves.
+OWED_SECONDS = 15
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
+async def test_par_10_what_the_killed_process_owed_reaches_a_quiet_room_at_once_and_once(
+    stage, postgres_server, encrypted
+):
+    """An answer owed by the process that was taken over, in a room where nobody writes after:
+    the next holder syncs from the stored token, so no sync tells nio of the room, yet the answer
+    goes out within seconds (encrypted in an encrypted room, by the same device), once. The kill's
+    state is set up as it leaves it: the standby frozen meanwhile, the server stopped (its token
+    stored past the command), then the command's answer owed again under an id of its own (a
+    transaction id the homeserver has not seen), as when the process dies between the command's
+    transaction and the send."""
+    bots, url = await machines(stage, postgres_server, 2, encrypted=encrypted)
+    assert stage.observer
+    serving = await server_of(url, bots)
+    standby = next(b for b in bots if b is not serving)
+    assert standby.proc
+    try:
+        standby.proc.send_signal(signal.SIGSTOP)  # out of it until the kill's state is set up
+        command = await stage.say("cecilia", "!status")
+        answered = await stage.observer.answer(command, timeout=30)
+        serving.stop()  # its sync token stored past the command; the lease free
+        conn = await asyncpg.connect(url)
+        try:
+            owed = await conn.fetchval(
+                "INSERT INTO outbox (room_id, kind, content, tag) SELECT room_id, kind, content, tag FROM outbox "
+                "WHERE sent_event_id = $1 RETURNING id",
+                answered["event_id"],
+            )
+        finally:
+            await conn.close()
+        assert owed
+        devices_before = await bot_devices(stage)
+        standby.proc.send_signal(signal.SIGCONT)
+        resumed = time.monotonic()
+        await wait_until(lambda: len(stage.observer.answers_to(command)) == 2, timeout=OWED_SECONDS)
+        took = time.monotonic() - resumed
+        await asyncio.sleep(2)  # sent twice would show by now
+        first, again = stage.observer.answers_to(command)
+        assert text_of(again) == text_of(first) and len(stage.observer.answers_to(command)) == 2
+        raw = await raw_event(stage, again["event_id"])
+        assert raw["type"] == ("m.room.encrypted" if encrypted else "m.room.message"), raw
+        assert await bot_devices(stage) == devices_before  # sent as the same device
+        print(f"\nthe owed answer in a quiet room ({'encrypted' if encrypted else 'plain'}): {took:.1f} s after")
+    finally:
+        if standby.proc.poll() is None:
+            standby.proc.send_signal(signal.SIGCONT)
+        for bot in bots:
+            bot.stop()
+
+
+async def raw_event(stage: Stage, event_id: str) -> dict:
+    """An event in the stage's room as the homeserver keeps it (encrypted or not)."""
+    return await _client_api(stage, f"/rooms/{stage.room_id}/event/{event_id}")
+
+
+async def _client_api(stage: Stage, path: str, body: dict | None = None) -> dict:
+    """A client-server API request as a member (anna)."""
     client = stage["anna"].client
     assert client
-    body = json.dumps({"device_keys": {"@distansbot:localhost": []}}).encode()
     request = urllib.request.Request(
-        f"{stage.hs.url}/_matrix/client/v3/keys/query",
-        body,
+        f"{stage.hs.url}/_matrix/client/v3{path}",
+        None if body is None else json.dumps(body).encode(),
         {"Authorization": f"Bearer {client.access_token}", "Content-Type": "application/json"},
     )
     with await asyncio.to_thread(urllib.request.urlopen, request, timeout=10) as resp:
-        devices = json.load(resp)["device_keys"]["@distansbot:localhost"]
+        return json.load(resp)
+
+
+async def bot_devices(stage: Stage) -> dict[str, str]:
+    """The bot's devices as a member's client sees them (keys/query): id -> its identity key."""
+    query = {"device_keys": {"@distansbot:localhost": []}}
+    devices = (await _client_api(stage, "/keys/query", query))["device_keys"]["@distansbot:localhost"]
     return {d: keys["keys"][f"curve25519:{d}"] for d, keys in devices.items()}
 
 

@@ -96,6 +96,8 @@ class Bodies:
             body.meetings.append(meeting_id)
         for body in self.bodies.values():
             await self._latest(body)
+        if self.view is not None:  # the live view shows them from now (a standby's has waited)
+            await self.view.serve()
 
     async def _latest(self, body: Body) -> None:
         """The body's engine on its latest meeting, under that meeting's own roster."""

@@ -197,6 +197,10 @@ Out = Notice | Reaction | File | PollStart | PollEnd | StateEvent | DirectMessag
 class View(Protocol):
     """The live view (`web.server.ViewServer`), as the shell asks it for a link and the widget."""
 
+    async def serve(self) -> None:
+        """The meetings are loaded by the process that serves: show them from now."""
+        ...
+
     def link(self, body: str, meeting: str, user: str) -> str:
         """A link to the view of this meeting for this person."""
         ...

@@ -161,6 +161,9 @@ class Transport:
             self.rooms.add(room_id)
             if room_id not in self.client.rooms:
                 await self._join(room_id)
+                # Known from its state now, not from the next event in it: what is owed there goes
+                # out at once, and whether it is encrypted, its name and power levels read right.
+                await self.sender.known(room_id)
         return resolved
 
     async def _login(self) -> None:

@@ -29,11 +29,14 @@ import sys
 import time
 import urllib.request
 
+import aiohttp
 import asyncpg
 import pytest
+from aiohttp import web
 
 from shell import NOT_RECORDED
 from testing.actors import ROOT, BotProcess, text_of
+from testing.homeserver import free_port
 from testing.meeting import open_meeting
 from testing.postgres import PostgresServer
 from testing.stage import Stage, wait_until
@@ -52,10 +55,17 @@ MOVERS = ("bo", "cecilia", "david", "eva")
 
 
 async def machines(
-    stage: Stage, server: PostgresServer, count: int, program: list[str] | None = None, encrypted: bool = False
+    stage: Stage,
+    server: PostgresServer,
+    count: int,
+    program: list[str] | None = None,
+    encrypted: bool = False,
+    homeserver: str | None = None,
+    start: bool = True,
 ) -> tuple[list[BotProcess], str]:
     """A new room and `count` bot processes on a new database, each with a key store directory
-    of its own (another machine): the first serving, the others standing by."""
+    of its own (another machine): the first serving, the others standing by (with `start`; else
+    none started). `homeserver`: the address they reach the homeserver by."""
     await stage.new_meeting_room(start_bot=False, encrypted=encrypted)
     assert stage.config_path and stage.bot
     url = await server.database()
@@ -63,6 +73,9 @@ async def machines(
     sqlite = json.dumps(str(stage.config_path.parent / "distansbot.sqlite3"))
     keys = json.dumps(str(stage.config_path.parent / "e2ee"))
     assert sqlite in text and keys in text
+    if homeserver:
+        assert json.dumps(stage.hs.url) in text
+        text = text.replace(json.dumps(stage.hs.url), json.dumps(homeserver))
     bots = []
     for n in range(1, count + 1):
         machine = stage.config_path.parent / f"machine-{n}"
@@ -73,10 +86,12 @@ async def machines(
         env = {**(stage.clock.env() if stage.clock else os.environ), "DISTANSBOT_STORAGE__PASSWORD": server.password}
         bots.append(BotProcess(config, machine / "bot.log", env=env, program=program))
     stage.bot, stage.config_path = bots[0], bots[0].config
+    url = url.replace("distansbot@", f"distansbot:{server.password}@")
+    if not start:
+        return bots, url
     await stage.start_bot()
     for bot in bots[1:]:
         bot.start()
-    url = url.replace("distansbot@", f"distansbot:{server.password}@")
     await standing_by(url, count)
     return bots, url
 
@@ -350,19 +365,136 @@ async def test_par_10_what_the_killed_process_owed_reaches_a_quiet_room_at_once_
             bot.stop()
 
 
+class Withholding:
+    """The homeserver's address as the bots have it, in front of Synapse (the test's, no part of
+    the bot): every request is passed on and answered, except that once armed, the next request
+    to a path is passed on and done by Synapse, and its answer withheld, as from a process that
+    is killed before it reads it."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        self.armed: str | None = None
+        self.withheld = asyncio.Event()
+        self.released = asyncio.Event()
+
+    async def start(self) -> str:
+        self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        self.runner = web.AppRunner(app, shutdown_timeout=1)
+        await self.runner.setup()
+        port = free_port()
+        await web.TCPSite(self.runner, "127.0.0.1", port).start()
+        return f"http://127.0.0.1:{port}"
+
+    def arm(self, path: str) -> None:
+        self.armed = path
+        self.withheld.clear()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        skip = {"host", "content-length", "transfer-encoding", "accept-encoding"}
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in skip}
+        async with self.session.request(
+            request.method, self.upstream + request.path_qs, data=body, headers=headers
+        ) as r:
+            answer, status, kind = await r.read(), r.status, r.headers.get("Content-Type", "application/json")
+        if self.armed and request.path.endswith(self.armed):
+            self.armed = None
+            self.withheld.set()
+            await self.released.wait()
+        return web.Response(body=answer, status=status, headers={"Content-Type": kind})
+
+    async def close(self) -> None:
+        self.released.set()
+        await self.runner.cleanup()
+        await self.session.close()
+
+
+BOT = "@distansbot:localhost"
+
+
+async def bot_session(url: str) -> tuple[str, str]:
+    """The bot's device id and access token, as the database keeps them."""
+    conn = await asyncpg.connect(url)
+    try:
+        _, device, token = (await conn.fetchval("SELECT value FROM settings WHERE key = 'session'")).split("\n")
+    finally:
+        await conn.close()
+    return device, token
+
+
+async def one_time_keys(stage: Stage, token: str) -> int:
+    """How many one-time keys the homeserver holds for the bot's device (its own question)."""
+    return (await _client_api(stage, "/keys/upload", {}, token))["one_time_key_counts"].get("signed_curve25519", 0)
+
+
+async def claim(stage: Stage, device: str, n: int) -> None:
+    """`n` of the bot's one-time keys claimed, as members' new devices do to reach it."""
+    for _ in range(n):
+        await _client_api(stage, "/keys/claim", {"one_time_keys": {BOT: {device: "signed_curve25519"}}})
+
+
+async def test_par_2_a_kill_before_the_key_upload_is_answered_leaves_the_device_whole(stage, postgres_server):
+    """The key store's kill window: the homeserver has taken the bot's keys (device keys and
+    one-time keys) but the process is killed before it reads the answer, so it never saved what
+    it uploaded. First at the bot's very first upload: the other process takes over as the same
+    device (not refused as one whose keys are lost), its identity key the one uploaded. Then at
+    a later upload of one-time keys: the next holder's keys must not clash with those the
+    homeserver took (Synapse refuses for good a key id it has with other contents), so when
+    members' devices have used some, it makes new ones, and the homeserver takes them."""
+    proxy = Withholding(stage.hs.url)
+    bots, url = await machines(stage, postgres_server, 2, homeserver=await proxy.start(), start=False)
+    assert stage.observer
+    first, second = bots
+    try:
+        proxy.arm("/keys/upload")
+        first.start()
+        await asyncio.wait_for(proxy.withheld.wait(), 60)  # its first upload, done by Synapse
+        first.kill()
+        device, token = await bot_session(url)
+        uploaded = await bot_devices(stage)
+        assert list(uploaded) == [device]
+        stage.bot = second
+        await stage.start_bot()  # it takes over, and joins: what is said from then on counts
+        assert await stage.ask("cecilia", "!status")
+        assert await bot_devices(stage) == uploaded  # the same device, the same keys
+        first.start()  # back, to stand by
+        await standing_by(url, 2)
+        full = await one_time_keys(stage, token)
+        proxy.arm("/keys/upload")  # before the claims: the next upload is the one after them
+        await claim(stage, device, 3)
+        assert await stage.ask("david", "!status")  # its sync says 3 keys are gone: it makes 3 more
+        await asyncio.wait_for(proxy.withheld.wait(), 30)
+        second.kill()
+        await claim(stage, device, 3)  # the oldest: the 3 just uploaded stay on the homeserver
+        assert await stage.ask("eva", "!status", timeout=30)  # answered by the first, which took over
+        counts = []
+        for _ in range(50):  # ten seconds at most
+            counts.append(await one_time_keys(stage, token))
+            if counts[-1] == full:
+                break
+            await asyncio.sleep(0.2)
+        assert counts[-1] == full, f"{counts[-1]} one-time keys on the homeserver, not {full}: new ones refused"
+    finally:
+        await proxy.close()
+        for bot in bots:
+            bot.stop()
+
+
 async def raw_event(stage: Stage, event_id: str) -> dict:
     """An event in the stage's room as the homeserver keeps it (encrypted or not)."""
     return await _client_api(stage, f"/rooms/{stage.room_id}/event/{event_id}")
 
 
-async def _client_api(stage: Stage, path: str, body: dict | None = None) -> dict:
-    """A client-server API request as a member (anna)."""
+async def _client_api(stage: Stage, path: str, body: dict | None = None, token: str | None = None) -> dict:
+    """A client-server API request as a member (anna), or as the holder of `token`."""
     client = stage["anna"].client
     assert client
     request = urllib.request.Request(
         f"{stage.hs.url}/_matrix/client/v3{path}",
         None if body is None else json.dumps(body).encode(),
-        {"Authorization": f"Bearer {client.access_token}", "Content-Type": "application/json"},
+        {"Authorization": f"Bearer {token or client.access_token}", "Content-Type": "application/json"},
     )
     with await asyncio.to_thread(urllib.request.urlopen, request, timeout=10) as resp:
         return json.load(resp)

@@ -33,7 +33,7 @@ from nio.store import DefaultStore
 
 from config import Config, exposed
 from matrix import content as shapes
-from matrix.keystore import KeyCopy, path_of
+from matrix.keystore import KeyCopy, keys_lost, path_of, upload_keys
 from matrix.reading import Reader
 from matrix.sending import Sender, SendError, encrypted
 from shell.ports import MAX_BACKOFF_SECONDS, CallChanged, Inbound, RoomAnchors
@@ -174,7 +174,7 @@ class Transport:
             self.keys_copy.path = path_of(self.config.storage.e2ee_store, user_id, device_id)
             await self.keys_copy.restore()  # as the last process that served left them (standby)
             self.client.restore_login(user_id, device_id, token)  # the same device, its keys from the store
-            if self.client.olm is not None and not self.client.olm.account.shared:
+            if await keys_lost(self.client):
                 # nio made a new account: the device's keys are gone, and whatever the bot wrote
                 # now could be read by no one who trusts the device (nor could it read them).
                 raise SystemExit(lost_keys(self.config, device_id))
@@ -207,7 +207,7 @@ class Transport:
         if self.client.olm is None or not self.store.lease.serving():
             return
         if self.client.should_upload_keys:
-            await self.client.keys_upload()
+            await upload_keys(self.client, self.keys_copy)
         if self.client.should_query_keys:
             await self.client.keys_query()
         if self.client.should_claim_keys:

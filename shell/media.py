@@ -93,7 +93,6 @@ class Media:
 
 
 def call_members(body: Body) -> list[CallMember]:
-    """The room's call members by device: whom the server's participants may be."""
-    now = datetime.now(UTC)
-    users = {who for who, _ in body.call_slots.values()}
-    return [CallMember(u, d) for u in users for d in calls.current(body.call_slots, u, now)]
+    """The room's call members by device, with the membership's own id where it gives one: whom
+    the server's participants may be."""
+    return [CallMember(who, d.device, d.member_id) for who, d in calls.live(body.call_slots, datetime.now(UTC))]

@@ -83,6 +83,7 @@ class Hand:
 class Device:
     device: str
     expires: datetime | None  # None: valid until the device leaves
+    member_id: str | None = None  # the membership's own id, where it gives one (CallMember)
 
 
 @dataclass(frozen=True)

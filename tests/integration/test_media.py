@@ -16,13 +16,20 @@ import base64
 import hashlib
 import os
 import secrets
+from datetime import timedelta
 
 import pytest
+import pytest_asyncio
 
 from media.identity import identities, room_names
 from media.livekit import Follow, LiveKitServer
 from shell.ports import CallMember, Camera, Microphone, Seen, Unavailable
 from testing import livekit as lk
+from testing.actors import call_membership, set_call, text_of
+from testing.meeting import check_passes, protocol_offline
+from testing.stage import Stage
+
+KALLA = "!kalla {} distans\nMotivering: smittspridning i kommunen\n1. Budget 2027"
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -225,157 +232,141 @@ async def test_check_reports_the_media_server_answering_refusing_the_key_and_not
     assert "svarade inte" in capsys.readouterr().out and asyncio.get_running_loop().time() - started < 10
 
 
-# --- the shell following the media server through a meeting (real LiveKit, real SQLite) ----------
+# --- a meeting through Synapse, the bot a process reading the real LiveKit server -------------------
 
 
-async def _eventually(check, timeout: float = 15) -> None:
-    for _ in range(int(timeout / 0.1)):
-        if check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("inte inom tiden")
+@pytest_asyncio.fixture(loop_scope="session")
+async def live_stage(tmp_path_factory):
+    """A stage of its own on the real clock: LiveKit (a Go program, which libfaketime does not
+    move) takes an API token only within a minute of its own clock, and the bot makes its tokens
+    on the bot's clock, which the shared stage moves."""
+    stage = await Stage.open(tmp_path_factory.mktemp("live"), movable_clock=False)
+    yield stage
+    await stage.close()
 
 
-async def test_p3_p5_p12_the_bot_follows_camera_microphone_and_connection_through_a_meeting(sfu, tmp_path):
-    from datetime import UTC, datetime, timedelta
-
-    from commands.text import Message
-    from config import BodyConfig, Config
-    from matrix import content
-    from minutes import protocol
-    from shell import Shell
-    from shell.ports import CallChanged, Device
-    from storage import open_store
-    from testing.stage import body_config
-
-    room = "!mediaroom:localhost"
-    config = Config.model_validate(
-        {
-            "matrix": {"homeserver": "http://127.0.0.1:1", "user_id": "@distansbot:localhost", "password": "x"},
-            "storage": {"database": str(tmp_path / "db.sqlite3"), "e2ee_store": str(tmp_path / "e2ee")},
-            "livekit": {"url": sfu.url, "api_key": sfu.api_key, "api_secret": sfu.api_secret},
-            "bodies": [BodyConfig(**body_config(room, video="element-call", check_timeout=60)).model_dump()],
-        }
-    )
-    bot = Shell(config, await open_store(config.storage.database), content.encode)
-    bot.media.server = LiveKitServer(sfu.url, sfu.api_key, sfu.api_secret)  # as bot.py gives it with [livekit]
-    await bot.load()
-    body = bot.bodies["ks"]
-    body.room_id, bot.by_room[room] = room, body
-    (follow,) = bot.media.follows()
-    follow.interval = 0.2
-    task = asyncio.create_task(follow.run())
+async def test_p3_p5_p12_the_bot_follows_camera_microphone_and_connection_through_a_meeting(sfu, live_stage):
+    """Everything but the media through Synapse: commands, and the call memberships as Element
+    Call writes them; the participants in LiveKit with the identities Element Call gives them
+    (the legacy `@user:server:DEVICE`, and for Bo the hashed one of his membership's own id)."""
+    stage = live_stage
+    livekit = {"url": sfu.url, "api_key": sfu.api_key, "api_secret": sfu.api_secret}
+    room = await stage.new_meeting_room(video="element-call", check_timeout=30, livekit=livekit)
     callers: list[lk.Caller] = []
-    said = 0
 
-    async def owed() -> list[str]:
-        nonlocal said
-        out = [o.content.get("body", "") for o in await bot.store.unsent() if o.kind == "m.room.message"]
-        new, said = out[said:], len(out)
-        return new
+    def since(mark: set[str]):
+        return lambda ev: ev.get("event_id") not in mark and ev.get("sender") == "@distansbot:localhost"
 
-    async def say(who: str, text: str) -> list[str]:
-        await bot.handle(body, f"${who}-{secrets.token_hex(4)}", Message(text), f"@{who}:localhost", datetime.now(UTC))
-        return await owed()
+    def mark() -> set[str]:
+        assert stage.observer
+        return {ev.get("event_id") for ev in stage.observer.events}
 
-    async def join(who: str, device: str, identity: str | None = None, camera: bool = True) -> lk.Caller:
-        # The room's call membership as the transport hands it over (matrix/rtc.py reads Element Call's)
-        at = datetime.now(UTC)
-        devices = (Device(device, at + timedelta(hours=4)),)
-        await bot.call_changed(
-            CallChanged(room, f"$cm-{who}-{device}", f"_@{who}:localhost_{device}", f"@{who}:localhost", devices, at)
-        )
+    async def told(before: set[str], text: str, timeout: float = 20) -> str:
+        new = since(before)
+        return text_of(await stage.wait_for(lambda ev: new(ev) and text in text_of(ev), timeout))
+
+    async def until(who: str, command: str, wanted, timeout: float = 20) -> str:
+        """The command's answer once it is what is wanted: the bot reads the server every second,
+        and an answer before it has read what was done is refused and changes nothing."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not wanted(answer := await stage.ask(who, command)):
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{who} {command}: {answer}")
+            await asyncio.sleep(0.3)
+        return answer
+
+    async def shows(text: str) -> None:
+        """Until !status shows this of the call, for serving members."""
+        await until("sara", "!status", lambda status: text in status)
+
+    async def join(who: str, identity: str | None = None, member_id: str | None = None) -> lk.Caller:
+        device = f"{who.upper()}DEV"
+        membership = call_membership(stage[who], device)
+        if member_id is not None:  # a client that names its membership itself (step 1)
+            membership["membershipID"] = member_id
+        await set_call(stage[who], room, device, membership)
         caller = await lk.Caller(sfu, room_names(room)[0], identity or f"@{who}:localhost:{device}").connect()
         callers.append(caller)
-        if camera:
-            await caller.publish("camera")
+        await caller.publish("camera")
         await caller.publish("microphone")
         return caller
 
-    def shown(who: str, camera: str, microphone: str = "on") -> bool:
-        s = body.engine.meeting.shown.get(f"@{who}:localhost")
-        return s is not None and (s.camera, s.microphone) == (camera, microphone)
-
     try:
-        start = (datetime.now(UTC) + timedelta(seconds=70)).replace(second=0, microsecond=0)
-        at = start.astimezone(body.engine.roster.tz).strftime("%Y-%m-%d %H:%M")
-        await say("anna", f"!kalla {at} distans\nMotivering: smittspridning\n1. Budget")
-        await say("anna", "!öppna")
-        people = {who: await join(who, who.upper()) for who in ("anna", "bo", "cecilia", "david", "eva")}
-        await _eventually(lambda: all(shown(w, "on") for w in people))
+        assert (await stage.ask("anna", KALLA.format(stage.kalla_for(timedelta(seconds=40))))).startswith("KALLELSE")
+        assert "UPPROP" in await stage.ask("anna", "!öppna")
+        # Erik's membership is on ERIKDEV, his participant on another device: it maps to nobody.
+        # He joins first: a read that shows those after him has seen him too.
+        await join("erik", identity="@erik:localhost:OTHER")
+        people = {who: await join(who) for who in ("anna", "cecilia", "david", "eva")}
+        people["david"].mute("camera")
+        uuid = "0f5bd3a4-6a43-4c4e-9c1d-2b8f3c7e9a10"
+        hashed = base64.b64encode(hashlib.sha256(f'["{BO}","BODEV","{uuid}"]'.encode()).digest()).decode()
+        people["bo"] = await join("bo", identity=hashed.rstrip("="), member_id=uuid)
+        await until("bo", "!närvarande", lambda answer: answer == "✅")
 
         # § 3: the camera off at the roll call is refused, and accepted once it is on
-        people["david"].mute("camera")
-        await _eventually(lambda: shown("david", "off"))
-        (refused,) = await say("david", "!närvarande")
-        assert refused.startswith("⛔ § 3") and "kameran avstängd" in refused
+        refused = await until("david", "!närvarande", lambda answer: "kameran avstängd" in answer)
+        assert refused.startswith("⛔ § 3") and "Samtalet visar för dig: kameran avstängd, mikrofonen på" in refused
         people["david"].mute("camera", False)
-        await _eventually(lambda: shown("david", "on"))
-        for who in people:
-            await say(who, "!närvarande")
-        assert all(body.engine.meeting.here(f"@{w}:localhost") for w in people)
+        await until("david", "!närvarande", lambda answer: answer == "✅")
+        for who in ("anna", "cecilia", "eva"):
+            assert await stage.ask(who, "!närvarande") == "✅"
+        refused = await stage.ask("erik", "!närvarande")  # a participant that is nobody's
+        assert refused.startswith("⛔ § 3") and "Samtalet visar för dig: ingen anslutning" in refused
+        await shows("Bo Berg (M): kameran på, mikrofonen på; Cecilia Carlsson (S): kameran på, mikrofonen på")
 
-        # A participant that maps to nobody: Erik's membership is on ERIK, the participant on OTHER
-        await join("erik", "ERIK", identity="@erik:localhost:OTHER")
-        await asyncio.sleep(1)
-        (refused,) = await say("erik", "!närvarande")
-        assert refused.startswith("⛔ § 3") and "ingen anslutning" in refused
-
-        await asyncio.sleep(max(0.0, (start - datetime.now(UTC)).total_seconds()))
-        await say("anna", "!ärende 1")
-        await say("anna", "!teknikkontroll")
-        for who in people:
-            await say(who, "!ok")
-        assert body.engine.meeting.check.passed
-
-        # § 5: a microphone muted by its owner is not lost sound
+        await stage.until_called()
+        await stage.ask("anna", "!ärende 1")
+        # § 5: a microphone muted by its owner is still sound: the check passes with it
         people["bo"].mute("microphone")
-        await _eventually(lambda: shown("bo", "on", "muted"))
-        assert "@bo:localhost" not in body.engine.meeting.drops
+        await shows("Bo Berg (M): kameran på, mikrofonen tystad")
+        await check_passes(stage)
 
-        # §§ 5, 12: a camera turned off after the passed check spends it and blocks the decision
+        # §§ 5, 12: a camera turned off between the check and the decision spends the check and
+        # blocks the decision
+        before = mark()
         people["cecilia"].mute("camera")
-        await _eventually(lambda: "@cecilia:localhost" in body.engine.meeting.drops)
-        told = await owed()
-        assert any("gäller inte längre" in t for t in told)
-        (refused,) = await say("anna", "!beslut Bifall")
-        assert refused.startswith("⛔ § 5") and "kameran avstängd sedan kl." in refused
+        assert "teknikkontrollen gäller inte längre" in await told(before, "Cecilia Carlsson (S) har förlorat bilden")
+        refused = await stage.ask("anna", "!beslut Bifall")
+        assert refused.startswith("⛔ § 5") and "Cecilia Carlsson (S) (kameran avstängd sedan kl." in refused
         people["cecilia"].mute("camera", False)
-        await _eventually(lambda: "@cecilia:localhost" not in body.engine.meeting.drops)
-        await say("anna", "!teknikkontroll")  # a new check, passed with everyone shown again
-        for who in people:
-            await say(who, "!ok")
-        assert body.engine.meeting.check.passed and not body.engine.meeting.check.spent_by
+        await shows("Cecilia Carlsson (S): kameran på, mikrofonen på")
+        await check_passes(stage)
 
-        # a microphone track unpublished is lost sound: the person and the chair are told
+        # § 5: a microphone track unpublished is lost sound, and spends the check (§ 12)
+        before = mark()
         await people["eva"].unpublish("microphone")
-        await _eventually(lambda: "ljud" in body.engine.meeting.drops.get("@eva:localhost", set()))
-        spent = body.engine.meeting.check.spent_by  # § 12: the passed check no longer holds
-        assert spent is not None and (spent.user, spent.kind) == ("@eva:localhost", "ljud")
-        told = await owed()
-        assert any(t.startswith("Eva Ek (V): från kl.") and "ingen mikrofon" in t for t in told)
-        assert (await say("eva", "!åter"))[0].startswith("⛔ § 3")
+        assert "visar samtalet kameran på, ingen mikrofon för dig" in await told(before, "Eva Ek (V): från kl.")
+        assert "teknikkontrollen gäller inte längre" in await told(before, "Eva Ek (V) har förlorat ljudet")
+        assert (await stage.ask("eva", "!åter")).startswith("⛔ § 3")
         await people["eva"].publish("microphone")
-        await _eventually(lambda: shown("eva", "on"))
-        await say("eva", "!åter")
+        await shows("Eva Ek (V): kameran på, mikrofonen på")
+        assert await stage.ask("eva", "!åter") == "✅"
+        await check_passes(stage)
+        assert not (await stage.ask("anna", "!beslut Bifall")).startswith("⛔")
 
-        # the server stopped mid-meeting is noticed and said, and its return too
+        # the server stopped mid-meeting is noticed and said in the room, and its return too
+        before = mark()
         sfu.stop()
         try:
-            await _eventually(lambda: body.engine.meeting.media_down is not None, timeout=20)
-            assert any("kan inte läsas" in t for t in await owed())
+            assert "(servern svarar inte)" in await told(before, "samtalets ljud och bild kan inte läsas")
         finally:
             sfu.start()
-        await _eventually(lambda: body.engine.meeting.media_down is None, timeout=20)
-        assert any("kan läsas igen" in t for t in await owed())
-        md = protocol.render(
-            body.engine.meeting.id, "ks", await bot.store.events(body.engine.meeting.id), body.engine.roster, "md"
-        )
-        assert "Samtalet visade kameran på, mikrofonen på" in md and "kunde läsas igen" in md
+        await told(before, "Samtalets ljud och bild kan läsas igen")
+
+        md = protocol_offline(stage, "md")
+        for who in ("Anna Andersson (S)", "Bo Berg (M)", "David Dahl (C)"):  # each member at the roll call
+            (line,) = [x for x in md.splitlines() if f"{who} anmälde närvaro" in x]
+            assert line.endswith("Samtalet visade kameran på, mikrofonen på."), line
         assert "Vid kontrollen hade samtliga tjänstgörande ljud och rörlig bild enligt samtalet." in md
+        assert "Vid beslutet hade samtliga tjänstgörande ljud och rörlig bild enligt samtalet." in md
+        assert "Cecilia Carlsson (S) förlorade bilden (enligt samtalet: kameran avstängd, mikrofonen på;" in md
+        assert "Cecilia Carlsson (S) har rörlig bild igen enligt samtalet" in md
+        assert "Eva Ek (V) förlorade ljudet (enligt samtalet: kameran på, ingen mikrofon;" in md
+        assert "Samtalets ljud och bild kunde läsas igen; boten hade godtagit intyganden från kl." in md
+        assert "Erik Eriksson (S) anmälde närvaro" not in md
     finally:
-        task.cancel()
         for caller in callers:
             await caller.disconnect()
-        await bot.media.close()
-        await bot.store.close()
+        if stage.bot:
+            stage.bot.stop()

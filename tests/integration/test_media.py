@@ -292,7 +292,7 @@ async def test_p3_p5_p12_the_bot_follows_camera_microphone_and_connection_throug
         return caller
 
     try:
-        assert (await stage.ask("anna", KALLA.format(stage.kalla_for(timedelta(seconds=40))))).startswith("KALLELSE")
+        assert (await stage.ask("anna", KALLA.format(stage.kalla_for(timedelta(seconds=15))))).startswith("KALLELSE")
         assert "UPPROP" in await stage.ask("anna", "!öppna")
         # Erik's membership is on ERIKDEV, his participant on another device: it maps to nobody.
         # He joins first: a read that shows those after him has seen him too.

@@ -10,6 +10,13 @@ leaves (`stopTracks`). So a camera off reads as a muted camera track, a camera n
 none. There is no webhook for a mute, so the state is polled: `Follow` reads one room every
 `interval` seconds (and at once when woken), and reports what changed as neutral records.
 
+Connection quality is not in the room API or the webhooks (livekit/protocol at 28e604c, which
+livekit-server v1.13.5 pins: `ConnectionQuality` travels only in `SignalResponse` to the
+participants themselves; `ParticipantInfo` has no quality field). A connection lost reads as the
+participant gone, once the server closes it: its transport failed (ICE disconnected after 10 s,
+failed 5 s later, closed 5 s after that: pkg/rtc/transport.go, participant.go), about 20 s
+after the cut. "Poor" cannot be read at all.
+
 The server is input like any other: a failure to read it (no answer, a key it does not take, an
 error) is reported once as `Unavailable` and closed when it reads again; it never stops anything.
 """

@@ -201,6 +201,14 @@ class Caller:
         self._send("unpublish", what)
         await self._done()
 
+    async def kill(self) -> None:
+        """The participant's device gone at once (crashed, or off the network): no leave is said,
+        its connections are simply cut."""
+        assert self.proc is not None
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.kill()
+        await self.proc.wait()
+
     async def disconnect(self) -> None:
         if self.proc is None or self.proc.returncode is not None:
             return

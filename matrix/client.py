@@ -33,6 +33,7 @@ from nio.store import DefaultStore
 
 from config import Config, exposed
 from matrix import content as shapes
+from matrix.keystore import KeyCopy, keys_lost, path_of, upload_keys
 from matrix.reading import Reader
 from matrix.sending import Sender, SendError, encrypted
 from shell.ports import MAX_BACKOFF_SECONDS, CallChanged, Inbound, RoomAnchors
@@ -111,7 +112,8 @@ class Transport:
         self.aliases: dict[str, str] = {}  # a room id -> the alias it was configured by
         self.trouble = OncePerMinute()  # the homeserver away: said once a minute while it lasts
         self.reader = Reader(self.client, store, self.rooms, self._join)
-        self.sender = Sender(self.client, store)
+        self.keys_copy = KeyCopy(store)  # nio's key store, saved in the database (standby)
+        self.sender = Sender(self.client, store, self.keys_copy.save)
 
     @property
     def whoami(self) -> tuple[str, str]:
@@ -159,6 +161,9 @@ class Transport:
             self.rooms.add(room_id)
             if room_id not in self.client.rooms:
                 await self._join(room_id)
+                # Known from its state now, not from the next event in it: what is owed there goes
+                # out at once, and whether it is encrypted, its name and power levels read right.
+                await self.sender.known(room_id)
         return resolved
 
     async def _login(self) -> None:
@@ -166,8 +171,10 @@ class Transport:
         saved = await saved_session(self.store)
         if saved:
             user_id, device_id, token = saved
+            self.keys_copy.path = path_of(self.config.storage.e2ee_store, user_id, device_id)
+            await self.keys_copy.restore()  # as the last process that served left them (standby)
             self.client.restore_login(user_id, device_id, token)  # the same device, its keys from the store
-            if self.client.olm is not None and not self.client.olm.account.shared:
+            if await keys_lost(self.client):
                 # nio made a new account: the device's keys are gone, and whatever the bot wrote
                 # now could be read by no one who trusts the device (nor could it read them).
                 raise SystemExit(lost_keys(self.config, device_id))
@@ -184,6 +191,7 @@ class Transport:
         await self.store.set_setting(
             "session", f"{self.client.user_id}\n{self.client.device_id}\n{self.client.access_token}"
         )
+        self.keys_copy.path = path_of(self.config.storage.e2ee_store, self.client.user_id, self.client.device_id)
 
     async def _join(self, room_id: str) -> None:
         # Commands from the moment of joining count; what was said before is history.
@@ -196,15 +204,16 @@ class Transport:
 
     async def keys(self) -> None:
         """Keep end-to-end encryption keys flowing (what nio's sync_forever would do)."""
-        if self.client.olm is None:
+        if self.client.olm is None or not self.store.lease.serving():
             return
         if self.client.should_upload_keys:
-            await self.client.keys_upload()
+            await upload_keys(self.client, self.keys_copy)
         if self.client.should_query_keys:
             await self.client.keys_query()
         if self.client.should_claim_keys:
             await self.client.keys_claim(self.client.get_users_for_key_claiming())
         await self.client.send_to_device_messages()
+        await self.keys_copy.save()
 
     # --- receiving -----------------------------------------------------------------------------
 
@@ -218,10 +227,15 @@ class Transport:
         flushed = time.monotonic()
         caught_up = False
         while not stop.is_set():
+            if not self.store.lease.serving():  # not renewed in time (standby): this device's messages wait
+                await sleep_or_stop(stop, 0.2)
+                continue
             try:
                 resp = await self.client.sync(timeout=30_000, since=token, sync_filter=sync_filter, full_state=first)
                 if not isinstance(resp, SyncResponse):
                     raise SendError(resp)
+                if not self.store.lease.serving():  # frozen during the sync, perhaps taken over: not handled
+                    continue
                 await self.reader.on_sync(resp, inbound)
                 if not caught_up:
                     await inbound.caught_up()
@@ -233,7 +247,12 @@ class Transport:
                 continue
             backoff = 1.0
             first = False
-            await self.keys()
+            try:
+                await self.keys()  # and the key store saved: the token moves past the batch only after
+            except Exception as e:
+                self.trouble.say("Nycklarna kunde inte sparas (%s); synken läses om", e)
+                await sleep_or_stop(stop, backoff)
+                continue
             token = resp.next_batch
             # Stored with the next command, or alone every few seconds: a crash rereads at most
             # those batches, and the handled marks keep each command to one application.
@@ -344,7 +363,7 @@ async def _bounded(what: str, request: Awaitable[_T]) -> _T:
         raise NoAnswer(f"{what} ({e})") from None
 
 
-async def check(config: Config, warnings: list[str]) -> int:
+async def check(config: Config, warnings: list[str], also: Callable[[], Awaitable[int]] | None = None) -> int:
     """`bot.py check`: log in on a device of its own (never touching the bot's keys) and report on
     each configured room: joined, encrypted, may the bot write. Every request is bounded; exits 1
     when anything must be fixed (a homeserver that does not answer, a refused login, a room the
@@ -421,6 +440,8 @@ async def check(config: Config, warnings: list[str]) -> int:
             except NoAnswer as e:
                 print(f"Kontrollens enhet kunde inte loggas ut: {e}; ta bort den i Element.")
         await client.close()
+    if also is not None:  # the other servers the bot reads (the call's media server), said after
+        faults += await also()
     print("Att åtgärda: se ovan." if faults else "Allt i ordning.")
     return 1 if faults else 0
 

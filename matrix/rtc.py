@@ -6,8 +6,10 @@ The forms read (matrix-js-sdk `CallMembership`, MSC4143 with MSC3401's event typ
 - one state event per device, state key `_@user:server_DEVICE` (today's Element Call; the
   leading `_` lets a homeserver without MSC3757 accept it) or `@user:server_DEVICE` (MSC3757),
   content `{application: "m.call", call_id, scope, device_id, focus_active, foci_preferred,
-  created_ts?, expires?}`; `expires` is milliseconds after `created_ts`, or after the event's
-  own `origin_server_ts` when `created_ts` is absent;
+  created_ts?, expires?, membershipID?}`; `expires` is milliseconds after `created_ts`, or after
+  the event's own `origin_server_ts` when `created_ts` is absent; `membershipID` is the
+  membership's own id, which a hashed media-server identity is made from (`CallMember.member_id`;
+  matrix-js-sdk `SessionMembershipData.membershipID`, `CallMembership.memberId`);
 - the older form, one state event per user (state key `@user:server`) whose content holds a
   `memberships` list of such entries, each with `expires` (relative as above) or `expires_ts`
   (absolute);
@@ -81,10 +83,17 @@ def devices(state_key: Any, content: Any, sender: Any, origin_ts_ms: Any) -> lis
         if entry.get("application") != "m.call" or entry.get("scope", "m.room") != "m.room":
             continue  # another application's, or not the room's call: not ours to read
         device = entry.get("device_id")
-        if not isinstance(device, str) or not device or len(device) > MAX_ID or not device.isprintable():
+        if not _short_text(device):
             raise Unreadable("device_id saknas eller är ingen kort text")
-        out.append(Device(device, _expiry(entry, origin_ts_ms)))
+        member_id = entry.get("membershipID")
+        if member_id is not None and not _short_text(member_id):
+            raise Unreadable("membershipID är ingen kort text")
+        out.append(Device(device, _expiry(entry, origin_ts_ms), member_id))
     return out
+
+
+def _short_text(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_ID and value.isprintable()
 
 
 def _ms(value: Any, what: str, low: int = 0) -> int | float | None:

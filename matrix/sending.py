@@ -5,7 +5,6 @@ view for the one person: it must be read by no one else)."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import io
 import secrets
@@ -14,8 +13,11 @@ from typing import Any
 
 from nio import (
     AsyncClient,
+    Event,
     MatrixRoom,
     RoomCreateResponse,
+    RoomGetStateResponse,
+    RoomMemberEvent,
     RoomPreset,
     RoomPutStateResponse,
     RoomSendResponse,
@@ -27,9 +29,6 @@ from shell.ports import SendFailed
 from storage import Outgoing, Store
 
 _MIMETYPES = {"ics": "text/calendar", "md": "text/markdown", "pdf": "application/pdf"}
-# A direct-message room just made is sent in once a sync has brought it (nio encrypts only for a
-# room it knows); this long at most, then the send is tried again.
-DIRECT_ROOM_SYNC_SECONDS = 30
 ENCRYPTION = {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
 
 
@@ -49,8 +48,9 @@ def encrypted(client: AsyncClient, room_id: str) -> bool:
 
 
 class Sender:
-    def __init__(self, client: AsyncClient, store: Store) -> None:
+    def __init__(self, client: AsyncClient, store: Store, sent: Callable[[], Awaitable[None]]) -> None:
         self.client, self.store = client, store
+        self.sent = sent  # after each message: sharing a room's key moved Olm sessions on (standby's key store)
 
     async def send(self, out: Outgoing, event_of_tag: Callable[[str], Awaitable[str]]) -> str:
         """Send one owed message, reaction or file; the transaction id makes a resend after a
@@ -65,6 +65,8 @@ class Sender:
         if out.kind == "dm":  # !vy's link
             room_id = await self._direct_room(out.content["user"])
             return await self._room_send(room_id, "m.room.message", out.content["content"], txn)
+        if await self.known(out.room_id) is None:  # before a file is uploaded: encrypted or not
+            raise SendFailed(f"rummets tillstånd kunde inte läsas ({out.room_id})")
         relates = out.content.get("m.relates_to") or {}
         if str(relates.get("event_id", "")).startswith(shapes.TAG):
             # A poll's end points at the poll, whose event id is known once the poll was sent.
@@ -95,6 +97,7 @@ class Sender:
         resp = await self.client.room_send(room_id, kind, content, tx_id=txn, ignore_unverified_devices=True)
         if not isinstance(resp, RoomSendResponse):
             raise SendError(resp)
+        await self.sent()
         return resp.event_id
 
     async def _direct_room(self, user: str) -> str:
@@ -115,20 +118,36 @@ class Sender:
                 raise SendError(resp)
             room_id = resp.room_id
             await self.store.set_setting(key, room_id)
-        room = await self._synced(room_id)
+        room = await self.known(room_id)
+        if room is None:
+            raise SendFailed(f"direktmeddelanderummets tillstånd kunde inte läsas ({room_id})")
         # The bot's sync leaves out its own events (`matrix.client.sync_filter_for`), and with them
-        # the room's making: nio learns neither that it is encrypted nor whom the bot invited, and
-        # would send the link in the clear, or share its key with no one.
+        # the room's making: a room a sync brought knows neither that it is encrypted nor whom the
+        # bot invited, and nio would send the link in the clear, or share its key with no one.
         room.encrypted = True
         if user not in room.users:
             room.add_member(user, None, None, invited=True)
         return room_id
 
-    async def _synced(self, room_id: str) -> MatrixRoom:
-        """The room once a sync has brought it (nio sends only in a room it knows); the sync loop
-        runs meanwhile."""
-        for _ in range(DIRECT_ROOM_SYNC_SECONDS * 10):
-            if room_id in self.client.rooms:
-                return self.client.rooms[room_id]
-            await asyncio.sleep(0.1)
-        raise SendFailed(f"direktmeddelanderummet {room_id} har inte kommit med i en synk än")
+    async def known(self, room_id: str) -> MatrixRoom | None:
+        """The room as nio needs it to send in it (encrypted or not, and to whom a room key goes).
+        nio knows a room only from a sync that carried it, and a process that starts from a stored
+        sync token (restarted, or a standby that took over) hears nothing of a quiet room: what it
+        owes there would wait for the next event in the room. So a room nio has not synced is
+        read from its state, as an initial sync gives it; nio then loads its members itself
+        before it shares a room key (`members_synced` stays False). None: its state could not
+        be read (the bot is not in the room)."""
+        if room_id in self.client.rooms:
+            return self.client.rooms[room_id]
+        resp = await self.client.room_get_state(room_id)
+        if not isinstance(resp, RoomGetStateResponse):
+            return None
+        room = MatrixRoom(room_id, self.client.user_id, room_id in self.client.encrypted_rooms)
+        for event in map(Event.parse_event, resp.events):
+            if isinstance(event, RoomMemberEvent):
+                room.handle_membership(event)
+            else:
+                room.handle_event(event)
+        if room.encrypted:
+            self.client.encrypted_rooms.add(room_id)
+        return self.client.rooms.setdefault(room_id, room)  # a sync may have brought it meanwhile

@@ -11,11 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from minutes.words import ABORTED, vote_how
+from minutes.layout import media_evidence
+from minutes.words import ABORTED, MEDIA_DOWN, shown_words, vote_how
 from rules.citations import Rule, cite, protocol_text
 from rules.events import covers
 from rules.roster import Roster
-from rules.state import Event, Meeting, apply, date_time
+from rules.state import Event, Meeting, apply, date_time, hm
 from rules.words import short_fingerprint
 
 BEFORE, AFTER = "före", "efter"
@@ -140,8 +141,26 @@ def _motion_withdrawn(m: Meeting, r: Roster, d: dict) -> str:
 
 def _dropped(m: Meeting, r: Roster, d: dict) -> str:
     what = "ljudet" if d["kind"] == "ljud" else "bilden"
-    via = "registrerat från videosamtalet; " if d.get("via") == "call" else ""
+    via = {"call": "registrerat från videosamtalet; ", "media": "enligt samtalet: "}.get(d.get("via", ""), "")
+    if d.get("via") == "media":
+        s = m.shown.get(d["user"])
+        via += (shown_words(s.camera, s.microphone, s.connected) if s else shown_words("none", "none", False)) + "; "
     return f"{r.label(d['user'])} förlorade {what} ({via}{cite(Rule.P5, Rule.P10)})."
+
+
+def _media_available(m: Meeting, r: Roster, d: dict) -> str:
+    since = f" från kl. {hm(m.media_down, r.tz)}" if m.media_down else ""
+    return (
+        f"Samtalets ljud och bild kunde läsas igen; boten hade godtagit intyganden{since} ({cite(Rule.P3, Rule.P12)})."
+    )
+
+
+def _evidence(d: dict, when: str) -> str:
+    return media_evidence({"samtalet": d.get("media", "")}, when)
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?", "”")) else f"{text}."
 
 
 def _call(m: Meeting, r: Roster, d: dict) -> str:
@@ -175,9 +194,11 @@ def _attests(d: dict) -> str:
 
 
 def _present(m: Meeting, r: Roster, d: dict) -> str:
+    shown = d.get("shown")
+    seen = f" Samtalet visade {shown_words(shown['camera'], shown['microphone'])}." if shown else ""
     if d.get("returned"):
-        return f"{r.label(d['user'])} återkom till sammanträdet {_attests(d)}."
-    return f"{r.label(d['user'])} anmälde närvaro {_attests(d)}."
+        return f"{r.label(d['user'])} återkom till sammanträdet {_attests(d)}.{seen}"
+    return f"{r.label(d['user'])} anmälde närvaro {_attests(d)}.{seen}"
 
 
 def _jav(m: Meeting, r: Roster, d: dict) -> str:
@@ -234,7 +255,10 @@ def _reservation(m: Meeting, r: Roster, d: dict) -> str:
 def _check_ended(m: Meeting, r: Roster, d: dict) -> str:
     check = m.checks[d["id"] - 1]
     if d["passed"]:
-        return f"Teknikkontroll {check.id} godkänd: alla tjänstgörande ledamöter svarade ({cite(Rule.P12)})."
+        return (
+            f"Teknikkontroll {check.id} godkänd: alla tjänstgörande ledamöter svarade ({cite(Rule.P12)})."
+            + _evidence(d, "Vid kontrollen")
+        )
     why = ABORTED.get(d.get("reason", "")) or "svarade inte: " + ", ".join(r.label(u) for u in check.missing)
     return f"Teknikkontroll {check.id} ej godkänd; {why} ({cite(Rule.P12)})."
 
@@ -317,11 +341,26 @@ _LINE = {
         f"{r.label(d['user'])} bekräftade godtagbar överföring i teknikkontroll {d['id']}."
     ),
     "check_ended": _check_ended,
-    "decided": lambda m, r, d: f"Beslut: {d['text']}",  # as it reads after any rättelse: see `replay`
+    # As it reads after any rättelse: see `replay`.
+    "decided": lambda m, r, d: (
+        f"Beslut: {_sentence(d['text']) if d.get('media') else d['text']}" + _evidence(d, "Vid beslutet")
+    ),
     "worded": lambda m, r, d: f"Ordföranden formulerade beslutet efter voteringen: {d['text']}",
     "retaken": _retaken,
     "closed": lambda m, r, d: "Ordföranden avslutade sammanträdet.",
     "call": _call,
+    # What the call's media server shows is kept in the log; the protocol tells its consequences.
+    "shown": lambda m, r, d: "",
+    "regained": lambda m, r, d: f"{r.label(d['user'])} har rörlig bild igen enligt samtalet ({cite(Rule.P5)}).",
+    "grace_passed": lambda m, r, d: (
+        f"Ordföranden underrättades om att {r.label(d['user'])} varit utan rörlig bild längre än "
+        f"{r.video_grace_seconds} sekunder ({cite(Rule.P5)})."
+    ),
+    "media_unavailable": lambda m, r, d: (
+        f"Samtalets ljud och bild kunde inte läsas ({MEDIA_DOWN.get(d.get('reason', ''), 'fel')}); "
+        f"boten godtog intyganden ({cite(Rule.P3, Rule.P12)})."
+    ),
+    "media_available": _media_available,
     "forhinder": lambda m, r, d: (
         f"{r.label(d['user'])} anmälde förhinder ({cite(Rule.KL_6_17)})."
         if d["by"] == d["user"]

@@ -257,12 +257,25 @@ def _decision_text(d: dict[str, Any]) -> str:
     return f"{d['beslut']} (efter votering, i enlighet med förslaget ”{proposal}”)"
 
 
+def media_evidence(d: dict[str, Any], when: str) -> str:
+    """What a check or a decision records of the call's media server (§§ 3, 5, 12), as a sentence."""
+    if d.get("samtalet") == "shown":
+        return f" {when} hade samtliga tjänstgörande ljud och rörlig bild enligt samtalet."
+    if d.get("samtalet") == "shown_remote":
+        return f" {when} hade samtliga tjänstgörande på distans ljud och rörlig bild enligt samtalet."
+    if d.get("samtalet") == "lacking":
+        return f" {when} visade samtalet inte ljud och rörlig bild för alla tjänstgörande ({cite(Rule.P3)})."
+    if d.get("samtalet") == "attested":
+        return f" {when} kunde samtalets ljud och bild inte läsas; ledamöternas intyganden godtogs ({cite(Rule.P3)})."
+    return ""
+
+
 def _check_line(c: dict[str, Any]) -> str:
     """A technical check's outcome, in one line (the answers are in the bilaga)."""
     lead = f"Teknikfunktionskontroll enligt {cite(Rule.P12)}"
     if c["resultat"] == "godkänd":
         everyone = "samtliga tjänstgörande ledamöter deltog med godtagbar överföring"
-        return f"{lead} genomfördes kl. {clock(c['tid'])}; {everyone}."
+        return f"{lead} genomfördes kl. {clock(c['tid'])}; {everyone}." + media_evidence(c, "Vid kontrollen")
     if c["resultat"] == "pågår":
         return f"{lead} påbörjades kl. {clock(c['tid'])} och pågår."
     missing = f"; svarade inte: {_people(c['svarade_inte'])}" if c["svarade_inte"] else ""
@@ -297,6 +310,8 @@ def _course(doc: dict[str, Any], item: dict[str, Any]) -> list[str]:
             continue
         if vote is None:
             rows.append(f"Ordföranden ställer proposition på ”{d['beslut']}” och finner att {organ} bifaller det.")
+        if d.get("samtalet"):
+            rows.append(media_evidence(d, "Vid beslutet").strip())
         if d["avstod"]:
             rows.append(f"{_people(d['avstod'])} avstår från att delta i beslutet ({cite(Rule.KL_4_25)}).")
         if d.get("plats"):

@@ -90,6 +90,8 @@ def _by_section(entries: list[Entry], m: Meeting, r: Roster) -> dict[int | str, 
     has no section of its own and stands with the opening."""
     out: dict[int | str, list[str]] = {}
     for e in entries:
+        if not e.text:  # kept in the log, told by its consequences (what the call's server shows)
+            continue
         section = e.section if isinstance(e.section, str) or m.items[e.section].taken_up else BEFORE
         out.setdefault(section, []).append(f"{stamp(e.at, m, r)} {e.text}")
     return out
@@ -448,6 +450,9 @@ def _paragraph(
                 "resultat": "pågår" if c.running else ("godkänd" if c.passed else "ej godkänd"),
                 "svarade_inte": [person(r, u) for u in c.missing] if c.passed is False else [],
             }
+            # §§ 3, 12: what the call's media server showed (only where it is read: a protocol
+            # without it reads, and is fingerprinted, as before)
+            | ({"samtalet": c.media} if c.media else {})
             for c in m.checks_of(item.n)
         ],
         "jäv": [person(r, u) for u in item.jav],
@@ -466,6 +471,7 @@ def _paragraph(
                 "rättelser": [{"tidigare": c.old, "av": person(r, c.by), "tid": _iso(c.at, r)} for c in d.corrections],
                 "reservationer": [{"av": person(r, u), "motivering": t} for u, t in d.reservations],
             }
+            | ({"samtalet": d.media} if d.media else {})
             # § 2: where those who changed place during the meeting were at it (only
             # then: a protocol without a move reads, and is fingerprinted, as before)
             | (

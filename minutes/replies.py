@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from minutes.words import anslag_lines, names, paragraphs_text, signer_roles, spent_text, vote_how
+from minutes.words import (
+    MEDIA_DOWN,
+    SHOWN,
+    anslag_lines,
+    names,
+    paragraphs_text,
+    shown_words,
+    signer_roles,
+    spent_text,
+    vote_how,
+)
 from rules.citations import Rule
 from rules.convening import agenda_line
 from rules.decisions import blockers, reasons_text
@@ -18,6 +28,7 @@ from rules.model import Item, Meeting, Phase, date_time, hm, hms
 from rules.roster import Roster
 from rules.seats import between_items, next_in_turn
 from rules.signers import Paragraph
+from rules.transmission import followed, shown_for
 from rules.words import WORDING, short_fingerprint
 
 # --- jäv (KL 6 kap. 28–30 §§; rules/jav.py) ----------------------------------------------------
@@ -535,6 +546,68 @@ CALL: dict[str, Callable[..., str]] = {
 }
 
 
+# --- sound and picture as the call's media server shows them (§§ 3–5, 10, 12; rules/transmission.py)
+
+
+def _shown(s) -> str:
+    """A person's `rules.model.Shown` (None: nothing shown) in words."""
+    return shown_words(s.camera, s.microphone, s.connected) if s is not None else SHOWN["connection:none"]
+
+
+def _media_refused(r: Roster, user: str, actor: str, shown, picture: bool, then: str) -> str:
+    who = "dig" if user == actor else r.label(user)
+    asked, how = ("rörlig bild och ljud", "kameran på och ") if picture else ("ljud", "")
+    return (
+        f"Samtalet visar för {who}: {_shown(shown)}. Deltagandet kräver {asked} ({how}en mikrofon i samtalet; "
+        f"att tysta den går bra). Rätta det och skriv sedan {then}."
+    )
+
+
+def _names_since(r: Roster, users, shown: dict) -> str:
+    """People, each lacking what the call's server shows, with what and since when it has shown so."""
+    out = []
+    for u in users:
+        if u in shown:
+            missing, since = shown[u]
+            what = " och ".join(SHOWN[code] for code in missing)
+            out.append(f"{r.label(u)} ({what} sedan kl. {hm(since, r.tz)} enligt samtalet)")
+        else:
+            out.append(r.label(u))
+    return ", ".join(out)
+
+
+def media_status(m: Meeting, r: Roster) -> list[str]:
+    """!status: camera, microphone and connection per serving member, as the call shows them."""
+    if not followed(r):
+        return []
+    if m.media_down is not None:
+        return [f"Samtalets ljud och bild kan inte läsas sedan kl. {hm(m.media_down, r.tz)}: boten godtar intyganden."]
+    return ["Enligt samtalet: " + "; ".join(f"{r.label(u)}: {_shown(shown_for(m, u))}" for u in m.serving(r))]
+
+
+TRANSMISSION: dict[str, Callable[..., str]] = {
+    "transmission.refused": _media_refused,
+    "transmission.lost_sound": lambda r, user, shown, at: (
+        f"{r.label(user)}: från kl. {hm(at, r.tz)} visar samtalet {_shown(shown)} för dig; det antecknas "
+        "som förlorat ljud (§§ 5, 10). Rätta det och skriv !åter."
+    ),
+    "transmission.grace_passed": lambda r, chair, user, since: (
+        f"{r.label(chair)}: {r.label(user)} har varit utan rörlig bild sedan kl. {hm(since, r.tz)}, längre än "
+        f"{r.video_grace_seconds} sekunder. Kortvariga bilduppehåll godtas under diskussionen, men inte vid "
+        "proposition och beslut (§ 5)."
+    ),
+    "transmission.unavailable": lambda r, chair, at, reason: (
+        f"{r.label(chair)}: samtalets ljud och bild kan inte läsas från kl. {hm(at, r.tz)} ({MEDIA_DOWN[reason]}). "
+        "Tills vidare godtar boten vad var och en intygar (!närvarande, !ok, !avbrott), och protokollet "
+        "anger tiden (§§ 3, 12)."
+    ),
+    "transmission.available": lambda r, since, at: (
+        f"Samtalets ljud och bild kan läsas igen från kl. {hm(at, r.tz)}; mellan kl. {hm(since, r.tz)} "
+        f"och kl. {hm(at, r.tz)} godtog boten intyganden (§§ 3, 12)."
+    ),
+}
+
+
 # --- motions, checks and decisions (§§ 5, 12, KL 4 kap. 22 §, 6 kap. 27 §; rules/decisions.py) --
 
 
@@ -568,8 +641,8 @@ DECISIONS: dict[str, Callable[..., str]] = {
         f"{what}: {missing} (ledamöter med förlorat ljud räknas inte). Ersättare kan träda in med !ersätt."
     ),
     "decisions.check_no_item": lambda r: "Ta upp ett ärende med !ärende N först; kontrollen föregår ett beslut.",
-    "decisions.check_lacking": lambda r, users: (
-        f"{names(r, users)} saknar ljud eller bild. Ingen kontroll kan godkännas förrän "
+    "decisions.check_lacking": lambda r, users, shown: (
+        f"{_names_since(r, users, shown)} saknar ljud eller bild. Ingen kontroll kan godkännas förrän "
         "överföringen fungerar (!åter) eller en ersättare har trätt in (!ersätt, § 11)."
     ),
     "decisions.nobody_serves": lambda r: "Ingen ledamot tjänstgör. Ledamöterna anmäler närvaro med !närvarande.",
@@ -601,7 +674,9 @@ DECISIONS: dict[str, Callable[..., str]] = {
     "decisions.blocked_not_permitted": lambda r, n: f"ärende {n} är inte tillåtet på distans",
     "decisions.blocked_justerad": lambda r, paragraph: f"§ {paragraph} är omedelbart justerad",
     "decisions.blocked_nobody_presides": lambda r: "ingen leder ärendet (!ordförande @ledamot)",
-    "decisions.blocked_lacking": lambda r, user, kinds: f"{r.label(user)} saknar {' och '.join(kinds)}",
+    "decisions.blocked_lacking": lambda r, user, kinds, shown: (
+        f"{_names_since(r, [user], shown)} saknar {' och '.join(kinds)}"
+    ),
     "decisions.blocked_vote": lambda r, id: f"votering {id} pågår",
     "decisions.blocked_no_check": lambda r: "ingen teknikkontroll har gjorts i ärendet (!teknikkontroll)",
     "decisions.blocked_check_running": lambda r, id: f"teknikkontroll {id} pågår",
@@ -972,6 +1047,7 @@ def _status(r: Roster, m: Meeting | None) -> str:
         lines.append("Avbrott: " + ", ".join(drops))
     if r.follows_call:
         lines.append("I videosamtalet: " + (names(r, [u for u in m.in_call if m.in_call[u]]) or "ingen"))
+    lines += media_status(m, r)
     item = m.item
     if item:
         lines.append(f"Uppe: ärende {item.n}. {item.title}")
@@ -1222,5 +1298,19 @@ def register(*families: dict[str, Callable[..., str]]) -> None:
 
 
 register(
-    JAV, FORHINDER, ITEMS, CONVENING, SEATS, PRESENCE, FLOOR, CALL, DECISIONS, VOTES, JUSTERING, VIEWS, WHO, SCHEDULE
+    JAV,
+    FORHINDER,
+    ITEMS,
+    CONVENING,
+    SEATS,
+    PRESENCE,
+    FLOOR,
+    CALL,
+    TRANSMISSION,
+    DECISIONS,
+    VOTES,
+    JUSTERING,
+    VIEWS,
+    WHO,
+    SCHEDULE,
 )

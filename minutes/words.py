@@ -18,6 +18,31 @@ ABORTED = {
     "closed": "avbröts när sammanträdet avslutades",
 }
 
+# What the call's media server shows (codes of rules.transmission: "camera:off", "connection:none"),
+# and why it could not be read.
+SHOWN = {
+    "camera:on": "kameran på",
+    "camera:off": "kameran avstängd",
+    "camera:none": "ingen kamera",
+    "microphone:on": "mikrofonen på",
+    "microphone:muted": "mikrofonen tystad",
+    "microphone:none": "ingen mikrofon",
+    "connection:none": "ingen anslutning",
+}
+MEDIA_DOWN = {
+    "unreachable": "servern svarar inte",
+    "refused": "servern godtar inte botens nyckel",
+    "error": "servern svarar med fel",
+}
+
+
+def shown_words(camera: str, microphone: str, connected: bool = True) -> str:
+    """What the call's server shows of one person: "kameran på, mikrofonen tystad"."""
+    if not connected:
+        return SHOWN["connection:none"]
+    return f"{SHOWN['camera:' + camera]}, {SHOWN['microphone:' + microphone]}"
+
+
 VOTE_HOW = {
     "majority": "enkel majoritet",
     "casting": "lika röstetal, ordförandens utslagsröst",

@@ -12,7 +12,7 @@ been sent is the shell's to know (`done`); the rules keep no record of what was 
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rules.model import Meeting, Phase
 from rules.roster import Roster
@@ -22,12 +22,16 @@ from rules.schedule import reminders
 CALL_PHASES = frozenset({Phase.CONVENED, Phase.OPEN})
 
 # What the clock itself ends when it falls due, and what it only tells the shell.
-ENDS = ("check", "call")
+ENDS = ("check", "call", "grace")
 KINDS = (*ENDS, "reminder")
 
 
 def call_key(user: str, device: str, expires: str) -> str:
     return f"call:{user}:{device}:{expires}"
+
+
+def grace_key(user: str, since: datetime) -> str:
+    return f"grace:{user}:{since.isoformat()}"
 
 
 def deadlines(m: Meeting | None, r: Roster) -> list[tuple[datetime, str]]:
@@ -43,6 +47,13 @@ def deadlines(m: Meeting | None, r: Roster) -> list[tuple[datetime, str]]:
             for device, expires in devices.items():
                 if expires is not None:
                     out.append((datetime.fromisoformat(expires), call_key(user, device, expires)))
+    if m.phase is Phase.OPEN and r.reads_media and r.follows_call:
+        # A picture loss the media server registered, for one serving, past the grace (§ 5).
+        serving = m.serving(r)
+        for user, kinds in m.media_drops.items():
+            since = kinds.get("bild")
+            if since is not None and user not in m.grace_told and user in serving:
+                out.append((since + timedelta(seconds=r.video_grace_seconds), grace_key(user, since)))
     out += [(x.at, f"reminder:{x.key}") for x in reminders(m, r)]
     return sorted(out, key=lambda x: x[0])
 

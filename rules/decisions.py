@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from rules import transmission
 from rules.actions import Accepted, Command, Outcome, Refused, Reply
 from rules.call import not_in_call
 from rules.citations import Rule
@@ -61,7 +62,9 @@ def _teknikkontroll(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outco
         return Refused(Rule.P12, say("decisions.check_no_item", r))
     lacking = m.lacking(r)
     if lacking:
-        return Refused(Rule.P5, say("decisions.check_lacking", r, users=list(lacking)))
+        return Refused(
+            Rule.P5, say("decisions.check_lacking", r, users=list(lacking), shown=transmission.lacking(m, r, lacking))
+        )
     serving = m.serving(r)
     if not serving:
         return Refused(Rule.KL_6_27, say("decisions.nobody_serves", r))
@@ -98,7 +101,7 @@ def _ok(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return Refused(Rule.P5, say("decisions.your_drop", r))
     events: list = [("check_answered", {"id": check.id, "user": cmd.actor})]
     if len(check.answered) + 1 == len(check.expected):
-        events.append(("check_ended", {"id": check.id, "passed": True}))
+        events.append(("check_ended", {"id": check.id, "passed": True} | transmission.evidence(m, r)))
         return Accepted(events, [_check_result(r, check.id, [], len(check.expected))])
     return Accepted(events)
 
@@ -111,10 +114,15 @@ def _check_result(r: Roster, check_id: int, missing: list[str], expected: int) -
     )
 
 
-def check_ended(r: Roster, check) -> Accepted:
+def check_ended(m: Meeting, r: Roster, check) -> Accepted:
     missing = check.missing
     return Accepted(
-        [("check_ended", {"id": check.id, "passed": not missing})],
+        [
+            (
+                "check_ended",
+                {"id": check.id, "passed": not missing} | (transmission.evidence(m, r) if not missing else {}),
+            )
+        ],
         [_check_result(r, check.id, missing, len(check.expected))],
     )
 
@@ -137,7 +145,8 @@ def blockers(m: Meeting, r: Roster) -> list[tuple[Rule, str]]:
     if m.presiding(r) is None:
         out.append((Rule.KL_6_33, say("decisions.blocked_nobody_presides", r)))
     for user, kinds in m.lacking(r).items():
-        out.append((Rule.P5, say("decisions.blocked_lacking", r, user=user, kinds=sorted(kinds))))
+        shown = transmission.lacking(m, r, [user])
+        out.append((Rule.P5, say("decisions.blocked_lacking", r, user=user, kinds=sorted(kinds), shown=shown)))
     if m.vote:
         out.append((Rule.KL_5_54, say("decisions.blocked_vote", r, id=m.vote.id)))
     check = m.check
@@ -213,7 +222,7 @@ def _beslut(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         "check_id": check.id,
         "presiding": m.presiding(r),
         "abstained": abstained,
-    }
+    } | transmission.evidence(m, r)
     text = say("decisions.decided", r, n=item.n, text=cmd.text, participants=participants, abstained=abstained)
     return Accepted([("decided", data)], [Reply(text)])
 

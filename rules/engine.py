@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rules import meeting as rules
+from rules import transmission
 from rules.actions import Accepted, Command, Outcome, Reply
 from rules.roster import Roster
 from rules.state import Event, Meeting, apply
@@ -193,6 +194,26 @@ class Engine:
         events = tuple(Event(kind, now, user, data) for kind, data in outcome.events)
         self._fold(events)
         return Step(outcome, events, m, effects=self._effects(events))
+
+    def media(self, user: str, camera: str, microphone: str, connected: bool, now: datetime) -> Step | None:
+        """The call's media server shows `user` with this camera, microphone and connection."""
+        return self._media(
+            user, transmission.shown(self.meeting, self.roster, user, camera, microphone, connected, now), now
+        )
+
+    def media_unavailable(self, reason: str, now: datetime) -> Step | None:
+        """The call's media server cannot be read from `now` (reason: unreachable | refused | error)."""
+        return self._media(BOT, transmission.unavailable(self.meeting, self.roster, reason, now), now)
+
+    def media_available(self, now: datetime) -> Step | None:
+        return self._media(BOT, transmission.available(self.meeting, self.roster, now), now)
+
+    def _media(self, actor: str, outcome: Accepted | None, now: datetime) -> Step | None:
+        if outcome is None or self.meeting is None:
+            return None
+        events = tuple(Event(kind, now, actor, data) for kind, data in outcome.events)
+        self._fold(events)
+        return Step(outcome, events, self.meeting, effects=self._effects(events))
 
     def _fold(self, events: tuple[Event, ...]) -> None:
         if not events:

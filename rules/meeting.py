@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rules import convening, decisions, forhinder, items, jav, justering, presence, seats, views, votes
+from rules import convening, decisions, forhinder, items, jav, justering, presence, seats, transmission, views, votes
 from rules.actions import Accepted, Command, Outcome, Refused
 from rules.call import call
 from rules.citations import Rule
@@ -75,12 +75,18 @@ def _final_paragraph(m: Meeting | None, cmd: Command) -> Refused | None:
 
 def tick(m: Meeting | None, r: Roster, now: datetime) -> tuple[datetime, str, Accepted] | None:
     """Time has passed: the earliest thing that fell due, with when it did and a key naming it:
-    a running check's deadline (§ 12), or a call membership that expired without a leave."""
+    a running check's deadline (§ 12), a call membership that expired without a leave, or a
+    camera off longer than the grace (§ 5)."""
     found = due(m, r, ENDS)
     if m is None or found is None or found[0] > now:
         return None
     at, key = found
-    result = check_ended(r, m.check) if key.startswith("check:") and m.check else _call_expired(m, r, key, at)
+    if key.startswith("check:") and m.check:
+        result = check_ended(m, r, m.check)
+    elif key.startswith("grace:"):
+        result = transmission.grace_passed(m, r, key, at)
+    else:
+        result = _call_expired(m, r, key, at)
     assert result is not None  # a membership in the meeting's state always changes when it expires
     return at, key, result
 

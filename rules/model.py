@@ -13,6 +13,7 @@ from typing import Any
 
 from rules.citations import Rule
 from rules.roster import Roster
+from rules.shown import Shown
 
 
 class Phase(StrEnum):
@@ -101,6 +102,7 @@ class Decision:
         return list(dict.fromkeys([*self.participants, *([self.presiding] if self.presiding else [])]))
 
     proposal: str | None = None  # after a vote: the winning proposal, which `text` may word
+    media: str = ""  # of the call's media server at the decision: "shown" | "attested" … ("": not read)
 
 
 @dataclass
@@ -157,6 +159,7 @@ class Check:
     # Set when something happens after a passed check that the check no longer covers.
     spent_by: Spent | None = None
     presiding: str | None = None  # who presided when it started, and so until it ends
+    media: str = ""  # at a passed check, of the call's media server: "shown" | "attested" … ("": not read)
 
     @property
     def running(self) -> bool:
@@ -272,6 +275,15 @@ class Meeting:
     called: dict[str, str] = field(default_factory=dict)  # substitute -> member
     confirmed: dict[str, str] = field(default_factory=dict)  # substitute -> member
     drops: dict[str, set[str]] = field(default_factory=dict)  # user -> {"ljud", "bild"}
+    # What the call's media server shows (`Roster.reads_media`): per person; the drops it
+    # registered (user -> kind -> since), which a camera on again ends for picture; the picture
+    # losses the chair was told of after the grace (§ 5); since when it cannot be read, and the
+    # spans it could not, when the bot relied on attestations.
+    shown: dict[str, Shown] = field(default_factory=dict)
+    media_drops: dict[str, dict[str, datetime]] = field(default_factory=dict)
+    grace_told: dict[str, datetime] = field(default_factory=dict)
+    media_down: datetime | None = None
+    media_spans: list[tuple[datetime, datetime | None]] = field(default_factory=list)
     muted: set[str] = field(default_factory=set)
     adjourned: bool = False
     current: int | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rules import transmission
 from rules.actions import Accepted, Command, Outcome, Refused, Reply
 from rules.call import lose_transmission, not_in_call
 from rules.citations import Rule
@@ -22,12 +23,14 @@ from rules.words import say
 def _närvarande(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
     person = r.person(cmd.actor)
     assert person is not None
-    refusal = not_in_call(m, r, cmd.actor, cmd.actor, Rule.P3, "!närvarande")
+    refusal = not_in_call(m, r, cmd.actor, cmd.actor, Rule.P3, "!närvarande") or transmission.refusal(
+        m, r, cmd.actor, cmd.actor, "!närvarande"
+    )
     if refusal:
         return refusal
     if cmd.actor in m.present and cmd.actor not in m.left:
         return Accepted(replies=[Reply(say("presence.present_already", r, since=m.present[cmd.actor]))])
-    present = {"user": cmd.actor, "attests": _attests(person.role)}
+    present = {"user": cmd.actor, "attests": _attests(person.role)} | transmission.roll_call(m, r, cmd.actor)
     if cmd.actor in m.left:
         present["returned"] = True
     events: list = [("present", present)]
@@ -126,7 +129,9 @@ def _åter(m: Meeting, r: Roster, cmd: Command, now: datetime) -> Outcome:
         return user
     if not m.drops.get(user) and user not in m.muted:
         return Refused(Rule.P10, say("presence.no_drop", r, user=user))
-    refusal = not_in_call(m, r, user, cmd.actor, Rule.P10, "!åter")
+    refusal = not_in_call(m, r, user, cmd.actor, Rule.P10, "!åter") or transmission.refusal(
+        m, r, user, cmd.actor, "!åter"
+    )
     if refusal:
         return refusal
     return Accepted([("restored", {"user": user})])

@@ -56,6 +56,10 @@ class Roster:
     video: str = "extern"  # the transport's call product, for the shell; the rules read `call_name` only
     call_name: str = ""  # the room's call as people know it, when the bot follows it and checks attestations
     chair_room: str = ""  # the body's `place`: the chair's room, the protocol's plats ("" at a distance only)
+    # Whether the call's media server is read for camera, microphone and connection (a followed
+    # call and [livekit] configured), and how long a camera may be off in discussion (§ 5).
+    reads_media: bool = False
+    video_grace_seconds: int = 60
     organisation: str = ""  # the kommun the protocol's head names
     # How attendees with närvarorätt speak (§ 4): "ordförandens_medgivande", when the chair puts
     # them on the speakers' list; "ja", asking for the floor themselves as members do.

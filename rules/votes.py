@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from rules import transmission
 from rules.actions import Accepted, Command, Outcome, Refused, Reply
 from rules.citations import Rule
 from rules.decisions import blockers
@@ -83,7 +84,7 @@ def _vote_decided(
         "vote": vote.id,
         "presiding": presiding,
         "abstained": abstained,
-    }
+    } | transmission.evidence(m, r)
     return [("vote_ended", ended), ("decided", decided)]
 
 

@@ -17,6 +17,7 @@ from pydantic import TypeAdapter
 from config import BodyConfig, Config
 from rules import events as rules_events
 from rules import model as rules_model
+from rules import shown as rules_shown
 from rules import state as rules_state
 from rules import tables as rules_tables
 from rules.actions import Command
@@ -25,7 +26,7 @@ from rules.roster import Roster
 from rules.state import Meeting
 from shell.calls import Slots
 from shell.facts import engine_ports
-from shell.ports import View
+from shell.ports import MediaRoom, View
 
 if TYPE_CHECKING:
     from storage import Store
@@ -54,6 +55,7 @@ class Body:
     call_slots: Slots = field(default_factory=dict)
     # The event of each key's membership now: a hand raised in the call relates to it.
     call_events: dict[str, str] = field(default_factory=dict)
+    follow: MediaRoom | None = None  # the reader of the call's media server, with [livekit]
 
 
 class Bodies:
@@ -63,10 +65,11 @@ class Bodies:
         self.config, self.store = config, store
         self.tz = ZoneInfo(config.timezone)
         self.view: View | None = None  # the live view, with [web] (its links answer !vy)
+        self.reads_media = config.livekit is not None  # the rosters read the call's media server
         ports = engine_ports(self.name_meeting, view=lambda: self.view)
         self.bodies: dict[str, Body] = {}
         for b in config.bodies:
-            roster = b.roster(self.tz)
+            roster = b.roster(self.tz, self.reads_media)
             self.bodies[b.id] = Body(b, roster, Engine(roster, ports=ports))
         self.meetings: dict[str, Meeting] = {}  # those loaded
         self.known: dict[str, str] = {}  # every meeting id -> its body id
@@ -84,11 +87,17 @@ class Bodies:
                 continue
             self.known[meeting_id] = body_id
             # Meetings stored before rosters were kept with them read the configuration's.
-            saved = BodyConfig.model_validate_json(convened_with).roster(self.tz) if convened_with else body.roster
+            saved = (
+                BodyConfig.model_validate_json(convened_with).roster(self.tz, self.reads_media)
+                if convened_with
+                else body.roster
+            )
             self.rosters[meeting_id] = saved
             body.meetings.append(meeting_id)
         for body in self.bodies.values():
             await self._latest(body)
+        if self.view is not None:  # the live view shows them from now (a standby's has waited)
+            await self.view.serve()
 
     async def _latest(self, body: Body) -> None:
         """The body's engine on its latest meeting, under that meeting's own roster."""
@@ -152,7 +161,7 @@ class Bodies:
                 b = b.model_copy(update={"room": body.config.room})
                 if b == body.config:
                     continue
-            body.config, body.roster = b, b.roster(self.tz)
+            body.config, body.roster = b, b.roster(self.tz, self.reads_media)
             body.engine.upcoming = body.roster
             if body.engine.meeting is None:
                 body.engine.roster = body.roster
@@ -164,7 +173,8 @@ def _state_version(roster: Roster) -> str:
     """Snapshots are valid for the format, the code that folds the log and the roster."""
     digest = hashlib.sha256(f"json-{SNAPSHOT_FORMAT}".encode())
     fold = [*Path(rules_state.__file__).parent.glob("*.py"), *Path(rules_events.__file__).parent.glob("*.py")]
-    for path in sorted([*fold, Path(rules_model.__file__), Path(rules_tables.__file__)]):  # the fold, types, tables
+    types = [Path(m.__file__) for m in (rules_model, rules_shown, rules_tables)]
+    for path in sorted([*fold, *types]):  # the fold, its types and tables
         digest.update(path.read_bytes())
     digest.update(repr(roster).encode())
     return digest.hexdigest()[:20]

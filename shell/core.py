@@ -16,6 +16,7 @@ from shell.answers import Answers, Encode
 from shell.bodies import Bodies, Body
 from shell.limits import RateLimiter
 from shell.loop import Loop
+from shell.media import Media
 from shell.outbox import Outbox
 from shell.ports import Answered, CallChanged, Hand, Note, Said, Transport
 from shell.timers import Timers
@@ -40,6 +41,7 @@ class Shell:
         self.answers = Answers(store, encode)
         self.loop = Loop(store, self.registry, self.outbox, self.answers, RateLimiter(config.commands_per_minute))
         self.timers_ = Timers(self.registry, self.loop)
+        self.media = Media(self.registry, self.loop)  # its server given with [livekit] (bot.py)
         self.bus = self.loop.bus
 
     # What tests and the command line read: the registry's and the outbox's state.
@@ -74,9 +76,6 @@ class Shell:
 
     async def meeting(self, meeting_id: str) -> Meeting | None:
         return await self.registry.meeting(meeting_id)
-
-    async def _maybe_snapshot(self, m: Meeting, force: bool = False) -> None:
-        await self.registry.maybe_snapshot(m, force)
 
     async def reconfigure(self, new: Config) -> list[str]:
         """SIGHUP: take up a reread configuration. What cannot change while running (the login,
@@ -130,9 +129,7 @@ class Shell:
             if item is not None and item.hands.get(hand.sender) == hand.on:
                 await self.loop.hand(body, hand.event_id, hand.sender, hand.on, False, hand.at)
             return
-        key = next((k for k, ev in body.call_events.items() if ev == hand.on), None)
-        owner, found = body.call_slots.get(key, ("", ())) if key is not None else ("", ())
-        if owner != hand.sender or not any(d.expires is None or d.expires > hand.at for d in found):
+        if not calls.on_own_membership(body.call_slots, body.call_events, hand):
             log.info(
                 "Handen %s från %s ignoreras: inte på avsändarens medlemskap i samtalet nu", hand.event_id, hand.sender
             )
@@ -154,6 +151,8 @@ class Shell:
             return
         body.call_slots[change.key] = (change.owner, change.devices)
         body.call_events[change.key] = change.event_id
+        if body.follow is not None:  # who the server's participants may be has changed
+            body.follow.wake()
         now = change.at or datetime.now(UTC)
         async with self.loop.lock:
             await self.loop.tick(body, now)
@@ -183,13 +182,25 @@ class Shell:
     # --- running -------------------------------------------------------------------------------
 
     async def run(self, transport: Transport, stop: asyncio.Event) -> None:
+        """Serve until `stop`, or until another process took over (`storage.lease`): then return,
+        having sent nothing more. Standing by, nothing is read, loaded or sent."""
+        if not await self.store.lease.serve(stop):  # stopped while standing by
+            return
+        # Renewed from now on (also while the homeserver is waited for); returns when taken over.
+        holding = asyncio.create_task(self.store.lease.hold(stop))
+        try:
+            await self._serve(transport, stop, holding)
+        finally:
+            holding.cancel()
+            await asyncio.gather(holding, return_exceptions=True)
+
+    async def _serve(self, transport: Transport, stop: asyncio.Event, holding: asyncio.Task) -> None:
         await self.load()
         resolved = await transport.start([b.config.room for b in self.bodies.values()], stop)
-        if resolved is None:  # stopped while waiting for the homeserver
+        if resolved is None or holding.done():  # stopped while waiting for the homeserver, or taken over
             return
-        self.answers.room_name, self.loop.room_encrypted = transport.room_name, transport.encrypted
-        self.answers.room_link = transport.room_link
-        self.answers.can_set_state = transport.can_set_state
+        self.answers.room_name, self.answers.room_link = transport.room_name, transport.room_link
+        self.answers.can_set_state, self.loop.room_encrypted = transport.can_set_state, transport.encrypted
         for body in self.bodies.values():
             if body.config.room in resolved:
                 body.room_id = resolved[body.config.room]
@@ -203,21 +214,20 @@ class Shell:
         tasks = [
             asyncio.create_task(transport.listen(stop, self, self.outbox.wakeup)),
             asyncio.create_task(self.outbox.forever(transport, stop)),
+            *(asyncio.create_task(follow.run()) for follow in self.media.follows()),
         ]
         stopping = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait([stopping, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait([stopping, holding, *tasks], return_when=asyncio.FIRST_COMPLETED)
         async with self.loop.lock:  # the command in hand is finished first; no new one starts
             for task in [stopping, *tasks]:
                 task.cancel()
             await asyncio.gather(stopping, *tasks, return_exceptions=True)
         self.timers_.stop()
+        await self.media.close()
         for task in done:
-            if task is not stopping and task.exception():
+            if task not in (stopping, holding) and task.exception():
                 raise task.exception()
-        try:  # what is owed goes out before the bot exits, if the homeserver takes it in time
-            await asyncio.wait_for(self.outbox.send(transport), SEND_ON_STOP_SECONDS)
-        except Exception as e:  # kept in the outbox: it goes out at the next start
-            log.warning("Allt kunde inte skickas före avslutet (%s); det skickas vid nästa start", type(e).__name__)
+        await self.outbox.last(transport, SEND_ON_STOP_SECONDS)
 
     async def protocol_text(self, meeting_id: str | None, fmt: str) -> str | bytes:
         return await admin.protocol_text(self.store, self.registry, meeting_id, fmt)

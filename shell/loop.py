@@ -56,41 +56,54 @@ class Loop:
         self.bus = Bus()
         # Whether a room is end-to-end encrypted: the transport's fact, which the rules are given (§ 2).
         self.room_encrypted: Callable[[str], bool] = lambda room_id: True
+        # The meeting brought to what the call's media server shows, before each command ([livekit]).
+        self.media_sync: Callable[[Body, datetime], Awaitable[None]] = _no_media
         # The timers follow the meeting: told after each commit (the shell's `Timers`).
         self.rescheduled: Callable[[Body], Awaitable[None]] = _nothing
 
     async def handle(self, body: Body, source: str, msg: Message, sender: str, now: datetime) -> None:
         """One chat message in a body's room: parse, step, store, answer."""
-        async with self.lock:
-            if await self.outbox.handled(source):
-                return
-            await self.tick(body, now)
-            parsed = commands.parse(msg, sender)
-            if parsed is not None:
-                await self._command(body, source, sender, parsed, now, react=True)
-        self.outbox.wakeup.set()
+        await self._in_turn(body, source, sender, commands.parse(msg, sender), now, react=True)
 
     async def answered(self, body: Body, source: str, sender: str, tag: str, choice: str, now: datetime) -> None:
         """A person answered the bot's message tagged `tag` without typing (a ✅, a poll answer):
         the command the engine makes of it, tied to what that message asked, or nothing."""
         cmd = body.engine.answer(sender, tag, choice)
         if cmd is not None:
-            await self._untyped(body, source, sender, cmd, now)
+            await self._in_turn(body, source, sender, cmd, now, react=False)
 
     async def hand(self, body: Body, source: str, sender: str, reaction: str, raised: bool, now: datetime) -> None:
         """A hand raised in the call (`reaction`, the event that raised it) asks for the floor as
         !ordet does, and lowered leaves the speakers' list as !ordet återta does (§ 9)."""
         cmd = Command("ordet", sender, word="" if raised else "återta", hand=reaction)
-        await self._untyped(body, source, sender, cmd, now)
+        await self._in_turn(body, source, sender, cmd, now, react=False)
 
-    async def _untyped(self, body: Body, source: str, sender: str, cmd: Command, now: datetime) -> None:
+    async def _in_turn(
+        self, body: Body, source: str, sender: str, cmd: Command | commands.Unknown | None, now: datetime, react: bool
+    ) -> None:
+        """A command (None: a message that is none), once, after time has passed for the meeting.
+        `react`: typed, so confirmed with ✅; never on what is itself a ✅, a poll's answer or a hand."""
         async with self.lock:
-            if await self.outbox.handled(source):
+            if await self._handled(body, source, now):
                 return
             await self.tick(body, now)
-            # No ✅ of the bot's on what is itself a ✅, a poll's answer or a hand in the call
-            await self._command(body, source, sender, cmd, now, react=False)
+            await self.media_sync(body, now)
+            if cmd is not None:
+                await self._command(body, source, sender, cmd, now, react)
         self.outbox.wakeup.set()
+
+    async def _handled(self, body: Body, source: str, now: datetime) -> bool:
+        """Was `source` handled before? When the store cannot even say (its database away), the
+        person is told "not recorded" at once, and the source counts as handled from now on: it
+        is marked when the store is back, and never applied later (`fault`)."""
+        try:
+            return await self.outbox.handled(source)
+        except Exception as e:
+            log.warning("Lagringen kunde inte svara om %s var behandlat (%s): inte sparat", source, type(e).__name__)
+            if source.startswith("$"):  # a person's command, not the clock's
+                self.outbox.unstored.append(self.answers.notice(body, NOT_RECORDED, source))
+            self.outbox.unmarked[source] = (body.room_id, now)
+            return True
 
     async def _command(
         self, body: Body, source: str, sender: str, parsed: Command | commands.Unknown, now: datetime, react: bool
@@ -121,7 +134,7 @@ class Loop:
     async def note(self, body: Body, source: str, text: str, now: datetime) -> None:
         """Answer a message that is no command to act on, once."""
         async with self.lock:
-            if not await self.outbox.handled(source):
+            if not await self._handled(body, source, now):
                 await self.record_answers(body, source, now, [self.answers.notice(body, text, source)])
         self.outbox.wakeup.set()
 
@@ -235,6 +248,10 @@ class Loop:
         except Exception:
             log.exception("Svaret på %s kunde inte sparas", source)
             await self.fault(body, source, now)
+
+
+async def _no_media(body: Body, now: datetime) -> None:
+    return None
 
 
 async def _nothing(body: Body) -> None:

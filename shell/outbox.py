@@ -42,7 +42,10 @@ class Outbox:
         """Send every answer owed, in order; what the server took is marked sent, all in one
         transaction at the end. Until the mark is stored it is kept in memory (`sent`), so an
         answer is not sent again while the store is down; a resend after a crash lands once, by
-        its transaction id."""
+        its transaction id. Only while this process serves (`Store.lease`): a standby, or one
+        taken over, sends nothing."""
+        if not self.store.lease.serving():
+            return
         while self.unstored:  # "not recorded" answers the store could not keep: sent first, once
             await transport.send(self.unstored[0], self.event_of_tag)
             self.unstored.pop(0)
@@ -53,6 +56,8 @@ class Outbox:
             for out in await self.store.unsent():
                 if out.id in self.sent:
                     continue
+                if not self.store.lease.serving():  # the lease ran out while sending: the rest waits
+                    break
                 try:
                     event_id = await transport.send(out, self.event_of_tag)
                 except SendFailed as e:
@@ -66,6 +71,14 @@ class Outbox:
             if self.sent:
                 await self.store.mark_sent({i: ev for i, (ev, _) in self.sent.items()})
                 self.sent.clear()
+
+    async def last(self, transport: Transport, seconds: float) -> None:
+        """Stopping: what is owed goes out before the bot exits, if the homeserver takes it in
+        time (and this process still serves: taken over, it is the new server's to send)."""
+        try:
+            await asyncio.wait_for(self.send(transport), seconds)
+        except Exception as e:  # kept in the outbox: it goes out at the next start
+            log.warning("Allt kunde inte skickas före avslutet (%s); det skickas vid nästa start", type(e).__name__)
 
     async def forever(self, transport: Transport, stop: asyncio.Event) -> None:
         backoff = 1.0

@@ -6,6 +6,9 @@
   `DirectMessage` — and the transport encodes (`encode`) into the rows the outbox keeps until it
   has sent them. Only the transport knows its
   network's shapes; the shell never reads or writes them.
+- A `MediaServer` (LiveKit now: `media.livekit`) follows a room's call on the call's own server
+  and tells the shell what it shows of sound and picture as records — `Seen` per person,
+  `Unavailable` while it cannot be read — free of the product's words and shapes.
 - A `Store` keeps the log, the outbox and the handled marks: the protocol is `storage.base.Store`,
   declared once beside the records it takes and gives (`Outgoing`, `Anchor`, `Chain`), with a
   backend per database (SQLite, PostgreSQL). The shell names it, like those records, only for
@@ -16,10 +19,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from rules.state import Event
@@ -79,6 +83,7 @@ class Hand:
 class Device:
     device: str
     expires: datetime | None  # None: valid until the device leaves
+    member_id: str | None = None  # the membership's own id, where it gives one (CallMember)
 
 
 @dataclass(frozen=True)
@@ -193,6 +198,10 @@ Out = Notice | Reaction | File | PollStart | PollEnd | StateEvent | DirectMessag
 class View(Protocol):
     """The live view (`web.server.ViewServer`), as the shell asks it for a link and the widget."""
 
+    async def serve(self) -> None:
+        """The meetings are loaded by the process that serves: show them from now."""
+        ...
+
     def link(self, body: str, meeting: str, user: str) -> str:
         """A link to the view of this meeting for this person."""
         ...
@@ -252,3 +261,107 @@ class Transport(Protocol):
     def can_set_state(self, room: str, kind: str) -> bool:
         """May the bot set this kind of room state (as far as the transport knows)?"""
         ...
+
+
+# --- the call's media server: what it shows of sound and picture ------------------------------
+# A microphone muted by its owner is not lost sound (members mute while others speak): `sound`
+# holds while a microphone track is there and the person is connected. Picture is a camera on
+# and a connection: a camera muted ("turned off" in Element Call) or gone is no picture.
+
+
+class Camera(StrEnum):
+    ON = "on"  # a camera track, not muted
+    OFF = "off"  # a camera track, muted (Element Call turns a camera off so)
+    NONE = "none"  # no camera track: never turned on, or taken away
+
+
+class Microphone(StrEnum):
+    ON = "on"
+    MUTED = "muted"  # muted by its owner: still sound, in the sense of § 5
+    NONE = "none"  # no microphone track
+
+
+@dataclass(frozen=True)
+class CallMember:
+    """One device of a person in the room's call, as the room's call membership says (the
+    transport reads it): what the media server's participant names are checked against."""
+
+    user: str
+    device: str
+    member_id: str | None = None  # the membership's own id, where the membership gives one
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What the media server shows for one person (all their devices together), and since when
+    it has shown exactly this."""
+
+    user: str
+    camera: Camera
+    microphone: Microphone
+    connected: bool
+    since: datetime
+
+    @property
+    def picture(self) -> bool:
+        return self.connected and self.camera is Camera.ON
+
+    @property
+    def sound(self) -> bool:
+        return self.connected and self.microphone is not Microphone.NONE
+
+    def same(self, other: Seen | None) -> bool:
+        """Whether `other` shows the same (its time aside)."""
+        return other is not None and (self.camera, self.microphone, self.connected) == (
+            other.camera,
+            other.microphone,
+            other.connected,
+        )
+
+
+Reason = Literal["unreachable", "refused", "error"]
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """The media server could not be read from `since`; `until` is set in the record made when it
+    could be read again. `reason` is a code (words are the renderers'): "unreachable" (no answer
+    in time), "refused" (it does not take the bot's key), "error" (it answered with an error).
+    `detail` is for the log only."""
+
+    since: datetime
+    until: datetime | None
+    reason: Reason
+    detail: str = ""
+
+
+Change = Seen | Unavailable
+
+
+class MediaRoom(Protocol):
+    """One room's call on the media server, as its reader last read it: per person what it shows
+    (`seen`), or since when it cannot be read (`down`)."""
+
+    seen: dict[str, Seen]
+    down: Unavailable | None
+
+    def wake(self) -> None:
+        """Read again at once (the room's call members changed)."""
+        ...
+
+    async def run(self) -> None:
+        """Read until cancelled, reporting each change; nothing the server does stops it."""
+        ...
+
+
+class MediaServer(Protocol):
+    """The call's media server, as the shell follows the rooms' calls on it."""
+
+    def follow(
+        self, room: str, members: Callable[[], Iterable[CallMember]], report: Callable[[list[Change]], Awaitable[None]]
+    ) -> MediaRoom:
+        """A reader of `room`'s call; `members` gives the room's call members at each read (a
+        participant that is none of theirs counts for nobody)."""
+        ...
+
+    async def close(self) -> None: ...

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from rules import schedule
+from rules import schedule, transmission
 from rules.state import Meeting
 from shell.bodies import Bodies, Body
 from shell.loop import Loop
@@ -38,6 +38,9 @@ class Timers:
         if expiries:
             first = min(expiries)
             out.append((f"{body.config.id}|call|{first}", datetime.fromisoformat(first)))
+        grace = transmission.grace_at(m, body.engine.roster)  # a camera off longer than the grace (§ 5)
+        if grace is not None:
+            out.append((f"{body.config.id}|grace|{grace.isoformat()}", grace))
         for rem in schedule.reminders(m, body.engine.roster):
             if not await self.loop.store.is_handled(_reminder_source(m, rem.key)):
                 out.append((f"{body.config.id}|reminder|{rem.key}", rem.at))
@@ -50,7 +53,8 @@ class Timers:
         # The timers follow from these alone; most commands change none of them.
         check = (m.check.id, m.check.running) if m and m.check else None
         calls = min((e for d in m.in_call.values() for e in d.values() if e), default=None) if m else None
-        shape = (m.id, m.phase, m.start, m.opened_at, check, calls) if m else None
+        grace = transmission.grace_at(m, body.engine.roster) if m else None
+        shape = (m.id, m.phase, m.start, m.opened_at, check, calls, grace) if m else None
         if shape == body.timers_for:
             return
         body.timers_for = shape

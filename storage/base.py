@@ -9,6 +9,7 @@ crash either all of it is there or none, and a command is applied exactly once.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Callable, Iterable
@@ -172,8 +173,48 @@ class Lagging:
                 del self.pending[key]
 
 
+class Serving(Protocol):
+    """Whether this process serves, of the bot processes that share the database: one serves,
+    the others stand by (PostgreSQL, `storage.lease`); alone on its file, a process always serves."""
+
+    def serving(self) -> bool:
+        """May this process write, send and sync now (it holds the lease, renewed in time)?"""
+        ...
+
+    async def serve(self, stop: asyncio.Event) -> bool:
+        """Stand by until this process serves (True), or until `stop` (False)."""
+        ...
+
+    async def hold(self, stop: asyncio.Event) -> None:
+        """Keep serving until `stop`; returns early when another process took over (step down)."""
+        ...
+
+    async def processes(self) -> list[tuple[str, str, int, bool, float]]:
+        """`bot.py check`: each process that serves or stands by: (holder, host, pid, serving,
+        seconds since it was heard from), the one that serves first."""
+        ...
+
+
+class Alone:
+    """The one process on its own database (SQLite): it always serves."""
+
+    def serving(self) -> bool:
+        return True
+
+    async def serve(self, stop: asyncio.Event) -> bool:
+        return True
+
+    async def hold(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+
+    async def processes(self) -> list[tuple[str, str, int, bool, float]]:
+        return []
+
+
 class Store(Protocol):
     """A meeting log's store, as the shell, the transport and the command line use it."""
+
+    lease: Serving
 
     async def close(self) -> None: ...
 
@@ -249,3 +290,13 @@ class Store(Protocol):
     async def set_setting(self, key: str, value: str) -> None: ...
 
     async def forget_setting(self, key: str) -> None: ...
+
+    # --- nio's key store (matrix.keystore), kept where a standby can take it over
+
+    keeps_key_store: bool  # False: the key store is the local directory alone (SQLite)
+
+    async def key_store(self) -> bytes | None:
+        """The key store's saved copy (None: none saved)."""
+        ...
+
+    async def save_key_store(self, data: bytes) -> None: ...

@@ -21,6 +21,7 @@ from typing import Any
 import asyncpg
 
 from storage.base import Dump, Unavailable, newer_schema
+from storage.lease import IDLE_IN_TRANSACTION_MS, Fenced, Lease
 from storage.sql import Sql, SqlStore, write_settings
 
 # Each entry moves the schema one version up; never edit one that has shipped. Version 1 is the
@@ -78,10 +79,36 @@ MIGRATIONS: tuple[str, ...] = (
         state BYTEA NOT NULL
     );
     """,
+    # Standby (storage.lease): the one lease that lets a process serve, its holder and epoch
+    # checked by every write in the write's own transaction; the processes that serve or stand
+    # by; and nio's key store, for a standby to take over as the same device (matrix.keystore).
+    """
+    CREATE TABLE lease (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL DEFAULT '',
+        epoch BIGINT NOT NULL DEFAULT 0,
+        expires_at TIMESTAMPTZ NOT NULL DEFAULT '-infinity'
+    );
+    INSERT INTO lease (name) VALUES ('serving');
+    CREATE TABLE processes (
+        holder TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        serving BOOLEAN NOT NULL,
+        seen_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE keystore (
+        name TEXT PRIMARY KEY,
+        data BYTEA NOT NULL
+    );
+    """,
 )
 
 # The advisory lock under which one process migrates while the others (standby) wait.
 MIGRATION_LOCK = 0x64697374  # "dist"
+
+# What asyncpg raises when the server is away or refuses: the command is answered "not recorded".
+ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 # How long a connection or a statement may take before the command is answered "not recorded".
 CONNECT_SECONDS = 5
@@ -118,6 +145,7 @@ class PostgresStore(SqlStore):
     def __init__(self, pool: asyncpg.Pool) -> None:
         super().__init__()
         self.pool = pool
+        self.lease = Lease(pool, ERRORS)  # the right to serve, which every write checks (`Lease.fence`)
         # Reads on a connection of their own: they see only what is committed.
         self.sql: Sql = _Connection(pool)
 
@@ -136,6 +164,7 @@ class PostgresStore(SqlStore):
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Sql]:
         async with self.pool.acquire() as conn, conn.transaction():
+            await self.lease.fence(conn)
             yield _Connection(conn)
 
     @classmethod
@@ -148,8 +177,9 @@ class PostgresStore(SqlStore):
                 max_size=4,
                 timeout=CONNECT_SECONDS,
                 command_timeout=STATEMENT_SECONDS,
+                server_settings={"idle_in_transaction_session_timeout": str(IDLE_IN_TRANSACTION_MS)},
             )
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+        except ERRORS as e:
             raise Unavailable(f"PostgreSQL kunde inte nås ({type(e).__name__}: {e})") from e
         store = cls(pool)
         try:
@@ -162,9 +192,28 @@ class PostgresStore(SqlStore):
     async def close(self) -> None:
         try:
             await self.flush()
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):  # faulted: they lag one start more
+        except (*ERRORS, Fenced):  # faulted, or taken over: they lag one start more (or are the other's)
+            pass
+        try:  # the lease free at once for a standby; a standby no longer listed
+            await (self.lease.release() if self.lease.epoch is not None else self.lease.leave())
+        except ERRORS:
             pass
         await self.pool.close()
+
+    # nio's key store (matrix.keystore), where a standby on another machine takes it over.
+    keeps_key_store = True
+
+    async def key_store(self) -> bytes | None:
+        data = await self.pool.fetchval("SELECT data FROM keystore WHERE name = 'nio'")
+        return None if data is None else bytes(data)
+
+    async def save_key_store(self, data: bytes) -> None:
+        async with self.writing, self._transaction() as tx:
+            await tx.execute(
+                "INSERT INTO keystore (name, data) VALUES ('nio', ?) "
+                "ON CONFLICT (name) DO UPDATE SET data = excluded.data",
+                data,
+            )
 
     async def _migrate(self) -> None:
         async with self.pool.acquire() as conn, conn.transaction():

@@ -34,14 +34,15 @@ async def one(db: Sql, sql: str, *args: Any) -> tuple | None:
 class _Backend:
     """What every part below needs of the backend."""
 
-    sql: Sql  # for reads, and for writes of one statement (a transaction of its own)
+    sql: Sql  # for reads; every write goes through `_transaction`, which a standby's lease fences
     # One write at a time: the chain's head is read and extended by one, and SQLite's one
     # connection must not have a statement land inside another's transaction.
     writing: asyncio.Lock
     MEETING_ORDER: ClassVar[str]  # the column that keeps the order meetings were stored in
 
     def _transaction(self) -> AbstractAsyncContextManager[Sql]:
-        """A transaction: committed when the block ends, rolled back if it raises."""
+        """A transaction: committed when the block ends, rolled back if it raises (on PostgreSQL,
+        refused unless this process still holds the lease: `storage.lease.Lease.fence`)."""
         raise NotImplementedError
 
 
@@ -74,8 +75,8 @@ class Log(_Backend):
         return (row[0], bytes(row[1])) if row else None
 
     async def save_snapshot(self, meeting_id: str, seq: int, version: str, state: bytes) -> None:
-        async with self.writing:
-            await self.sql.execute(
+        async with self.writing, self._transaction() as tx:
+            await tx.execute(
                 "INSERT INTO snapshots (meeting_id, seq, version, state) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (meeting_id) DO UPDATE SET seq = excluded.seq, version = excluded.version, "
                 "state = excluded.state",
@@ -164,12 +165,8 @@ class Outbox(_Backend):
         """Answers the homeserver took (outbox id -> its event id), marked in one transaction."""
         rows = [(event_id, outbox_id) for outbox_id, event_id in sent.items()]
         update = "UPDATE outbox SET sent_event_id = ? WHERE id = ?"
-        async with self.writing:
-            if len(rows) == 1:  # a statement is a transaction of its own
-                await self.sql.execute(update, *rows[0])
-                return
-            async with self._transaction() as tx:
-                await tx.executemany(update, rows)
+        async with self.writing, self._transaction() as tx:
+            await tx.executemany(update, rows)
 
     async def _insert_outgoing(self, db: Sql, outgoing: list[Outgoing]) -> None:
         if not outgoing:
@@ -207,12 +204,12 @@ class Settings(_Backend, Lagging):
         return row[0] if row else None
 
     async def set_setting(self, key: str, value: str) -> None:
-        async with self.writing:
-            await write_settings(self.sql, {key: value})
+        async with self.writing, self._transaction() as tx:
+            await write_settings(tx, {key: value})
 
     async def forget_setting(self, key: str) -> None:
-        async with self.writing:
-            await self.sql.execute("DELETE FROM settings WHERE key = ?", key)
+        async with self.writing, self._transaction() as tx:
+            await tx.execute("DELETE FROM settings WHERE key = ?", key)
 
     async def flush(self) -> None:
         async with self.writing:

@@ -15,7 +15,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.base import Dump, chain, newer_schema
+from storage.base import Alone, Dump, chain, newer_schema
 from storage.sql import Sql, SqlStore
 
 log = logging.getLogger("distansbot")
@@ -115,6 +115,7 @@ class SqliteStore(SqlStore):
         super().__init__()
         self.db = db
         self.sql: Sql = _Connection(db)
+        self.lease = Alone()  # one file, one process: a standby needs PostgreSQL
 
     @staticmethod
     def _attachment_columns(attachment: str | bytes | None) -> tuple:
@@ -152,6 +153,15 @@ class SqliteStore(SqlStore):
         except sqlite3.Error:  # the store is faulted: the lagging settings lag one start more
             pass
         await self.db.close()
+
+    # nio's key store is the directory beside the file alone: nothing of it is kept here.
+    keeps_key_store = False
+
+    async def key_store(self) -> bytes | None:
+        return None
+
+    async def save_key_store(self, data: bytes) -> None:
+        pass
 
     async def _migrate(self) -> None:
         async with self.db.execute("PRAGMA user_version") as cur:

@@ -265,19 +265,22 @@ def write_config(
     data_dir: Path,
     bodies: list[dict],
     tables: dict[str, dict] | None = None,
+    user_id: str = "@distansbot:localhost",
+    database: str | None = None,
     **top: Any,
 ) -> Path:
     """A bot configuration file (TOML), written from plain data; `tables` are further sections
-    (`[web]`), whose values are text or tables of text."""
+    (`[web]`), whose values are text or tables of text. `database`: a PostgreSQL URL instead of
+    the SQLite file in `data_dir`."""
     lines = [f"{key} = {json.dumps(value)}" for key, value in top.items()] + [
         "[matrix]",
         f'homeserver = "{homeserver_url}"',
-        'user_id = "@distansbot:localhost"',
+        f'user_id = "{user_id}"',
         f'password = "{bot_password}"',
         'device_name = "distansbot"',
         "",
         "[storage]",
-        f"database = {json.dumps(str(data_dir / 'distansbot.sqlite3'))}",
+        f"database = {json.dumps(database or str(data_dir / 'distansbot.sqlite3'))}",
         f"e2ee_store = {json.dumps(str(data_dir / 'e2ee'))}",
     ]
     for name, table in (tables or {}).items():
@@ -305,16 +308,20 @@ def write_config(
 class BotProcess:
     """`python bot.py --config PATH` as a child process, killable at any moment."""
 
-    def __init__(self, config: Path, log: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, config: Path, log: Path, env: dict[str, str] | None = None, program: list[str] | None = None
+    ) -> None:
+        """`program`: what runs bot.py's main (default `python bot.py`)."""
         self.config = config
         self.log = log
         self.env = env or dict(os.environ)
+        self.program = program or [sys.executable, str(ROOT / "bot.py")]
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         out = open(self.log, "ab")  # noqa: SIM115  (the child keeps it)
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "bot.py"), "--config", str(self.config)],
+            [*self.program, "--config", str(self.config)],
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=ROOT,

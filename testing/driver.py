@@ -131,6 +131,28 @@ class Driver:
         assert isinstance(step.outcome, Accepted)
         return step.outcome
 
+    def media(self, user: str, camera: str, microphone: str, connected: bool = True) -> Accepted | None:
+        """What the call's media server shows for `user` now, as the shell hands it in."""
+        return self._stepped(lambda: self.engine.media(user, camera, microphone, connected, self.now))
+
+    def media_down(self, reason: str = "unreachable") -> Accepted | None:
+        return self._stepped(lambda: self.engine.media_unavailable(reason, self.now))
+
+    def media_up(self) -> Accepted | None:
+        return self._stepped(lambda: self.engine.media_available(self.now))
+
+    def _stepped(self, step_now) -> Accepted | None:
+        self.now += timedelta(seconds=1)
+        self.tick()
+        self._before = copy.deepcopy(self.m)
+        self.pending = None
+        step = step_now()
+        if step is None:
+            return None
+        self.log.extend(step.events)
+        assert isinstance(step.outcome, Accepted)
+        return step.outcome
+
     def protocol(self, fmt: str = "md") -> str:
         assert self.m is not None
         return protocol.render(self.m.id, self.m.body_id, self.log, self.roster, fmt)

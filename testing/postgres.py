@@ -61,6 +61,7 @@ class PostgresServer:
         self.password = secrets.token_hex(12)
         self.host = "127.0.0.1"
         self.started = False
+        self.durable = False  # set by `start`
         self.databases = 0
 
     def url(self, database: str = "postgres", password: bool = False) -> str:
@@ -71,7 +72,9 @@ class PostgresServer:
         """One of PostgreSQL's programs, as the user the server runs as."""
         subprocess.run([*self.runas, str(self.bin / tool), *args], check=True, capture_output=True, cwd=self.dir)
 
-    def start(self) -> PostgresServer:
+    def start(self, durable: bool = False) -> PostgresServer:
+        """`durable`: every commit flushed to disk, as a production server does (the benchmarks,
+        beside SQLite's synchronous=FULL); otherwise none is, for the tests' speed."""
         pwfile = self.dir / "pw"
         pwfile.write_text(self.password)
         if self.runas:
@@ -90,16 +93,26 @@ class PostgresServer:
             "--locale=C",
         )
         pwfile.unlink()
-        # The tests' server: no durability needed across a crash of the machine, so no fsync.
-        options = f"-p {self.port} -h {self.host} -k {self.dir} -c fsync=off -c full_page_writes=off"
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.dir / "log"), "-o", options, "-w", "start")
-        self.started = True
+        self.durable = durable
+        self.resume()
         return self
 
-    def stop(self) -> None:
+    def resume(self) -> None:
+        """The server (made by `start`) running, on its port: again, after `halt`."""
+        options = f"-p {self.port} -h {self.host} -k {self.dir}"
+        if not self.durable:  # the tests' server: no durability needed across a crash of the machine
+            options += " -c fsync=off -c full_page_writes=off"
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.dir / "log"), "-o", options, "-w", "start")
+        self.started = True
+
+    def halt(self) -> None:
+        """The server gone, as a machine lost or a crash would leave it (its data kept, for `resume`)."""
         if self.started:
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
             self.started = False
+
+    def stop(self) -> None:
+        self.halt()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     async def database(self) -> str:

@@ -135,10 +135,12 @@ class Stage:
         encrypted: bool = False,
         web: dict[str, Any] | None = None,
         bot_moderator: bool = False,
+        livekit: dict[str, Any] | None = None,
         **settings: Any,
     ) -> str:
         """A fresh room with everyone in it, a fresh bot database, and the bot started; with
-        `web`, the bot's [web] section, and with `bot_moderator` the bot may set the room's widgets."""
+        `web`, the bot's [web] section, with `livekit` its [livekit] section, and with
+        `bot_moderator` the bot may set the room's widgets."""
         if self.bot:
             self.bot.stop()
         if self.room_id:
@@ -164,7 +166,7 @@ class Stage:
             BOT_PASSWORD,
             data,
             [body_config(room_id, check_timeout=check_timeout, **settings)],
-            tables={"web": web} if web else None,
+            tables={name: table for name, table in (("web", web), ("livekit", livekit)) if table},
             # scripted people type faster than people do
             commands_per_minute=commands_per_minute,
             organisation=ORGANISATION,

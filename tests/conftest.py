@@ -9,6 +9,12 @@ from testing.postgres import postgres_server  # noqa: F401  (a fixture)
 from testing.stage import body_config
 
 
+def pytest_collection_modifyitems(items):
+    """The tests of the call's media server run last: ./test.sh builds the LiveKit server in the
+    background meanwhile (testing/livekit.py), and they wait for it."""
+    items.sort(key=lambda item: "sfu" in getattr(item, "fixturenames", ()))
+
+
 @pytest.fixture
 def config(tmp_path):
     body = body_config("!room:localhost", check_timeout=60)

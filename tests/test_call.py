@@ -59,7 +59,30 @@ def test_p3_older_per_user_form_with_a_memberships_list_and_absolute_expiry():
         ]
     }
     found = rtc.devices("@anna:ex.se", content, "@anna:ex.se", T0)
-    assert found == [rtc.Device("A", rtc._at(T0 + 3_600_000)), rtc.Device("B", rtc._at(T0 + 60_000))]
+    assert found == [rtc.Device("A", rtc._at(T0 + 3_600_000), "x"), rtc.Device("B", rtc._at(T0 + 60_000), "y")]
+
+
+def test_p3_element_calls_membership_carries_its_membership_id_for_the_media_servers_identity():
+    # matrix-js-sdk MembershipManager.makeMyMembership at 8fec0cb, as Element Call sends it
+    content = {
+        "application": "m.call",
+        "call_id": "",
+        "scope": "m.room",
+        "device_id": "DEV1",
+        "membershipID": "@anna:ex.se:DEV1",
+        "expires": 14_400_000,
+        "m.call.intent": "video",
+        "focus_active": {"type": "livekit", "focus_selection": "oldest_membership"},
+        "foci_preferred": [{"type": "livekit", "livekit_service_url": "https://lk.example"}],
+    }
+    found = rtc.devices("_@anna:ex.se_DEV1_m.call", content, "@anna:ex.se", T0)
+    assert found == [rtc.Device("DEV1", rtc._at(T0 + 14_400_000), "@anna:ex.se:DEV1")]
+    uuid = "0f5bd3a4-6a43-4c4e-9c1d-2b8f3c7e9a10"  # a client that names its membership itself
+    assert (
+        rtc.devices("_@anna:ex.se_DEV1_m.call", {**content, "membershipID": uuid}, "@anna:ex.se", T0)[0].member_id
+        == uuid
+    )
+    assert rtc.devices("_@anna:ex.se_DEV1_m.call", _entry("DEV1"), "@anna:ex.se", T0)[0].member_id is None
 
 
 def test_p3_empty_content_is_a_device_that_left_and_another_senders_key_is_ignored():

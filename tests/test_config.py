@@ -205,6 +205,65 @@ def test_example_config_keeps_its_state_where_the_unit_may_write():
         assert path.is_absolute() and path.is_relative_to(state), path
 
 
+LIVEKIT = '[livekit]\nurl = "https://sfu.example.se"\napi_key = "distansbot"\n'
+
+
+def test_livekit_is_optional_and_the_grace_defaults_to_a_minute(tmp_path):
+    config = load_config(write(tmp_path, EXAMPLE.replace("video_grace_seconds = 60", "")))
+    assert config.livekit is None and config.bodies[0].video_grace_seconds == 60
+
+
+def test_p5_the_roster_reads_the_media_server_only_for_a_followed_call_with_livekit(tmp_path):
+    body = load_config(write(tmp_path, EXAMPLE.replace("video_grace_seconds = 60", "video_grace_seconds = 30"))).bodies[
+        0
+    ]
+    assert not body.roster(reads_media=True).reads_media  # video = "extern": nothing to read
+    body.video = "element-call"
+    roster = body.roster(reads_media=True)
+    assert roster.reads_media and roster.video_grace_seconds == 30 and not body.roster().reads_media
+
+
+def test_livekit_secret_from_the_environment(tmp_path, monkeypatch):
+    path = write(tmp_path, EXAMPLE.replace("[[bodies]]", LIVEKIT + "\n[[bodies]]", 1))
+    with pytest.raises(ConfigError, match="livekit.api_secret: saknas"):
+        load_config(path)
+    monkeypatch.setenv("DISTANSBOT_LIVEKIT__API_SECRET", "från-miljön")
+    livekit = load_config(path).livekit
+    assert livekit.url == "https://sfu.example.se" and livekit.api_secret.get_secret_value() == "från-miljön"
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ('[livekit]\nurl = "sfu.example.se"\napi_key = "k"\napi_secret = "s"\n', "livekit.url: har fel form"),
+        ('[livekit]\nurl = "https://sfu.example.se"\napi_key = ""\napi_secret = "s"\n', "livekit.api_key: får inte"),
+        ('[livekit]\nurl = "https://sfu.example.se"\napi_key = "k"\napi_secret = ""\n', "livekit.api_secret: får inte"),
+        ('[livekit]\nurl = "https://sfu.se"\napi_key = "k"\napi_secret = "s"\nport = 1\n', "livekit.port: okänd"),
+    ],
+)
+def test_bad_livekit_section_names_the_key(tmp_path, section, message):
+    with pytest.raises(ConfigError) as refused:
+        load_config(write(tmp_path, EXAMPLE.replace("[[bodies]]", section + "\n[[bodies]]", 1)))
+    assert message in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"), [("-1", "är för litet"), ("3601", "är för stort"), ('"en"', "ska vara ett heltal")]
+)
+def test_bad_video_grace_names_the_key(tmp_path, value, message):
+    with pytest.raises(ConfigError) as refused:
+        load_config(write(tmp_path, EXAMPLE.replace("video_grace_seconds = 60", f"video_grace_seconds = {value}")))
+    assert f"bodies.0.video_grace_seconds: {message}" in str(refused.value)
+
+
+def test_config_with_a_livekit_secret_readable_by_others_is_warned_about(tmp_path):
+    from config import readable_by_others
+
+    text = WITHOUT_PASSWORD.replace("[[bodies]]", LIVEKIT + 'api_secret = "hemlig"\n\n[[bodies]]', 1)
+    warning = readable_by_others(_mode(tmp_path, text, 0o644))
+    assert warning and "kan läsas av alla" in warning
+
+
 WEB = '\n[web]\nlisten = "127.0.0.1:8090"\npublic_url = "https://distansbot.example.se/"\n'
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -20,7 +20,11 @@ from config import BodyConfig, Config
 from matrix import content as shapes
 from matrix import rtc
 from matrix.client import Transport
+from media import identity
+from media.record import Participant
 from shell import calls
+from shell.media import call_members
+from shell.ports import Camera, Microphone
 from testing.driver import KALLA, started
 from testing.stage import body_config
 from tests.test_schedule import STOCKHOLM_18
@@ -56,6 +60,11 @@ UNREADABLE = {
     "a membership a list": {"memberships": [[_entry("D")]]},
     "memberships not a list, beside an entry": _entry("D") | {"memberships": "D"},
     "device_id nested": {"memberships": [_entry({"id": "D"})]},
+    "membershipID a number": _entry("D", membershipID=7),
+    "membershipID an object": _entry("D", membershipID={"id": "m"}),
+    "membershipID empty": _entry("D", membershipID=""),
+    "membershipID 100 000 characters": _entry("D", membershipID="m" * 100_000),
+    "membershipID in a list entry a list": {"memberships": [_entry("D", membershipID=["m"])]},
 }
 
 
@@ -86,7 +95,17 @@ JSON = st.recursive(
         st.lists(inner, max_size=4),
         st.dictionaries(
             st.sampled_from(
-                ["application", "scope", "device_id", "expires", "expires_ts", "created_ts", "memberships", "x"]
+                [
+                    "application",
+                    "scope",
+                    "device_id",
+                    "expires",
+                    "expires_ts",
+                    "created_ts",
+                    "memberships",
+                    "membershipID",
+                    "x",
+                ]
             ),
             inner,
             max_size=6,
@@ -97,7 +116,7 @@ JSON = st.recursive(
 TIME = st.one_of(st.integers(min_value=-(10**20), max_value=10**20), st.floats(), st.booleans(), st.none())
 ENTRY = st.fixed_dictionaries(
     {"application": st.sampled_from(["m.call", "m.other"]), "device_id": JSON},
-    optional={"scope": JSON, "expires": TIME, "expires_ts": TIME, "created_ts": TIME},
+    optional={"scope": JSON, "expires": TIME, "expires_ts": TIME, "created_ts": TIME, "membershipID": JSON},
 )
 CONTENT = st.one_of(JSON, ENTRY, st.lists(ENTRY, max_size=3).map(lambda e: {"memberships": e}))
 
@@ -112,6 +131,7 @@ def test_p3_no_call_membership_content_makes_the_parser_raise_anything_but_unrea
     now = rtc._at(T0)
     for d in found:  # what is taken is well formed: short text ids, times a clock can show
         assert isinstance(d.device, str) and 0 < len(d.device) <= rtc.MAX_ID
+        assert d.member_id is None or (isinstance(d.member_id, str) and 0 < len(d.member_id) <= rtc.MAX_ID)
         assert d.expires is None or (isinstance(d.expires, datetime) and d.expires.year < 3001)
     calls.current({key: ("@anna:ex.se", found)}, "@anna:ex.se", now)
 
@@ -226,6 +246,35 @@ async def test_p3_a_hostile_call_membership_is_ignored_and_logged_and_the_bot_an
     assert m.here("@david:localhost") and "@david:localhost" in m.in_call  # the call stands as the log had it
     assert m.drops == {}
     await again.store.close()
+
+
+async def test_p3_a_participant_named_by_the_membership_id_is_that_member_and_a_hostile_id_makes_nobody_present(
+    call_config,
+):
+    """lk-jwt-service's newer identity is the hash of [user, device, member id]; the member id is
+    the membership's `membershipID`. A hostile one (not a string, huge, empty) makes nobody
+    present and raises nothing."""
+    bot = await started(call_config)
+    body = bot.bodies["ks"]
+    origin = int(datetime.now(UTC).timestamp() * 1000)  # the reader takes the call as it is now
+    uuid = "0f5bd3a4-6a43-4c4e-9c1d-2b8f3c7e9a10"
+    anna = {**_membership(), "membershipID": uuid}
+    await on_call_member(bot, ROOM, "$anna", "_@anna:localhost_DEV_m.call", anna, "@anna:localhost", origin)
+    hashed = identity._hash(b'["@anna:localhost","DEV","%s"]' % uuid.encode())
+    participant = Participant(hashed, True, Camera.ON, Microphone.ON)
+    assert identity.people([participant], call_members(body)) == (
+        {"@anna:localhost": (Camera.ON, Microphone.ON, True)},
+        0,
+    )
+    # Bo's participant is named for a membership id his membership does not carry: a hostile
+    # value is unreadable (his device is not in the call), an absent one is `user:device`.
+    bo = Participant(identity._hash(b'["@bo:localhost","DEV","%s"]' % uuid.encode()), True, Camera.ON, Microphone.ON)
+    for n, bad in enumerate((7, {"id": uuid}, [uuid], "", uuid * 10_000, None)):
+        content = {**_membership(), "membershipID": bad} if bad is not None else _membership()
+        await on_call_member(bot, ROOM, f"$bo{n}", "_@bo:localhost_DEV_m.call", content, "@bo:localhost", origin)
+        assert identity.people([participant, bo], call_members(body))[1] == 1
+    assert {m.user for m in call_members(body)} == {"@anna:localhost", "@bo:localhost"}  # absent: the default
+    await bot.store.close()
 
 
 # --- the room's order (contract, "Element Call") -------------------------------------------------------

@@ -403,3 +403,26 @@ async def test_kl_5_69_a_meeting_deleted_whole_shows_in_its_bodys_chain(backend,
     breaks = (await store.check("ks")).breaks
     assert breaks and breaks[0].meeting_id == "ks-3"
     assert breaks[0].why == "organets händelse 2–3 saknas (borttagen, med sitt sammanträde?)"
+
+
+# --- serving, and nio's key store ---------------------------------------------------------------------------
+
+
+async def test_par_10_a_store_alone_on_its_database_serves_and_holds_until_stopped(store):
+    stop = asyncio.Event()
+    assert await asyncio.wait_for(store.lease.serve(stop), 10) and store.lease.serving()
+    holding = asyncio.create_task(store.lease.hold(stop))
+    await asyncio.sleep(0.1)
+    assert not holding.done() and store.lease.serving()
+    stop.set()
+    await asyncio.wait_for(holding, 5)
+    assert await store.record("$1", ROOM, T0, [], [notice("svar")])  # a serving store writes
+
+
+async def test_the_key_store_is_kept_where_the_backend_keeps_it(backend, store):
+    assert await store.key_store() is None
+    await store.save_key_store(b"SQLite format 3\x00 nycklar")
+    kept = await store.key_store()
+    # SQLite: the key store is the directory beside the file alone; PostgreSQL: in the database
+    assert kept == (b"SQLite format 3\x00 nycklar" if store.keeps_key_store else None)
+    assert store.keeps_key_store == (backend.name == "postgresql")

@@ -3,12 +3,19 @@ and the bus that pushes each committed step to open pages."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from urllib.parse import parse_qs, urlparse
 
+import aiohttp
+
 from commands.text import Message
 from config import WebConfig
+from matrix import content
+from shell import Shell
 from testing.driver import started
+from testing.homeserver import free_port
+from testing.stage import wait_until
 from tests.test_shell import opened
 from web import auth, widget
 from web.server import Viewer, ViewServer
@@ -96,3 +103,54 @@ async def test_each_committed_step_reaches_an_open_page_once_rendered_per_kind_o
     await bot.handle(body, "$ok", Message("!ok"), "@bo:localhost", now)
     assert json.loads(member.latest)["check"]["count"] == "1 av 5 har svarat"
     await bot.store.close()
+
+
+async def _lines(url: str, token: str, got: list[dict], stop: asyncio.Event) -> int:
+    """A page's event stream: each view it is sent (parsed), until `stop`; returns its status."""
+    async with aiohttp.ClientSession() as s, s.get(f"{url}/api/stream", params={"t": token}) as r:
+        while r.status == 200 and not stop.is_set():
+            try:
+                line = await asyncio.wait_for(r.content.readline(), 0.1)
+            except TimeoutError:
+                continue
+            if line.startswith(b"data: {"):
+                got.append(json.loads(line[6:]))
+        return r.status
+
+
+async def test_par_10_a_standbys_view_waits_until_it_serves_then_shows_the_meeting_and_its_steps(config):
+    """A standby's view server runs, but its shell has loaded no meeting (it may not serve): a
+    page opened on it (a !vy link of the meeting under way) is answered only once it has taken
+    over, with the meeting it now serves, and then gets every step. Before, it was shown "no
+    meeting called", and the link refused as for a meeting that had ended."""
+    served = await with_view(config)
+    body, now = await opened(served)  # what the process taken over from left in the database
+    secret = bytes.fromhex(await served.store.setting("web_secret") or "")
+    assert secret  # made by the process that served
+    link = auth.sign(secret, auth.Grant("ks", body.engine.meeting.id, "@bo:localhost", 0))
+    standby = Shell(config, served.store, content.encode)
+    port = free_port()
+    standby.view = ViewServer(standby, WebConfig(listen=f"127.0.0.1:{port}", public_url="https://vy.example.se"))
+    standby.bus.subscribe(standby.view.on_step)
+    await standby.view.start()
+    got: list[dict] = []
+    stop = asyncio.Event()
+    page = asyncio.create_task(_lines(f"http://127.0.0.1:{port}", link, got, stop))
+    try:
+        await asyncio.sleep(0.5)
+        assert got == [] and not page.done()  # nothing shown while standing by, and not refused
+        await standby.load()  # it takes over (`Shell._serve`)
+        await wait_until(lambda: len(got) == 1, timeout=5)
+        assert got[0]["meeting"] == body.engine.meeting.id and got[0]["phase"] == "open"
+        assert [i["n"] for i in got[0]["agenda"] if i["state"] == "uppe nu"] == [1]
+        steps = standby.bodies["ks"]
+        steps.room_id = "!room:localhost"
+        standby.by_room["!room:localhost"] = steps
+        await standby.handle(steps, "$motion", Message("!yrka Bifall"), "@bo:localhost", now)
+        await wait_until(lambda: len(got) == 2, timeout=5)
+        assert got[1]["version"] == got[0]["version"] + 1
+    finally:
+        stop.set()
+        await asyncio.gather(page, return_exceptions=True)
+        await standby.view.stop()
+        await served.store.close()

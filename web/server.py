@@ -56,11 +56,21 @@ class ViewServer:
         self.viewers: dict[str, set[Viewer]] = {}  # body id -> open streams
         self.runner: web.AppRunner | None = None
         self.client: ClientSession | None = None
+        # The shell serves, its meetings loaded (`serve`). A standby's server answers only from
+        # then: before, it knows no meeting, and would show "no meeting called" or refuse a good
+        # link as for one that has ended, and the page would not ask again.
+        self.serving = asyncio.Event()
 
     # --- tokens --------------------------------------------------------------------------------
 
+    async def serve(self) -> None:
+        """The shell's meetings are loaded as the serving process's: pages are shown from now."""
+        await self.load_secret()
+        self.serving.set()
+
     async def load_secret(self) -> None:
-        """The key of the bot's tokens, kept in the database: !vy links hold across a restart."""
+        """The key of the bot's tokens, kept in the database: !vy links hold across a restart, and
+        a takeover. Made (a write) only by the process that serves, so no standby makes another."""
         saved = await self.shell.store.setting(SECRET_SETTING)
         if saved is None:
             saved = secrets.token_hex(32)
@@ -104,7 +114,6 @@ class ViewServer:
         return app
 
     async def start(self) -> None:
-        await self.load_secret()
         self.client = ClientSession()
         # Open streams end at once on a stop (`closing`): the bot is gone well within 10 seconds.
         self.runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=2)
@@ -134,6 +143,7 @@ class ViewServer:
         )
 
     async def openid(self, request: web.Request) -> web.Response:
+        await self.serving.wait()
         try:
             asked = await request.json()
         except ValueError:
@@ -163,6 +173,7 @@ class ViewServer:
         return web.json_response({"token": auth.sign(self.secret, grant), "user": user})
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
+        await self.serving.wait()
         now = datetime.now(UTC)
         try:
             grant = auth.read(self.secret, request.query.get("t", ""))

@@ -50,6 +50,7 @@ class Present(EventData):
     user: str
     attests: str = ""
     returned: bool = False
+    shown: dict[str, str] | None = None  # what the call's media server showed: camera, microphone
 
 
 @declare("left")
@@ -126,7 +127,7 @@ class Muted(EventData):
 class Dropped(EventData):
     user: str
     kind: str  # ljud | bild
-    via: str = ""  # "call": seen in the followed call
+    via: str = ""  # "call": seen in the followed call; "media": shown by the call's media server
 
 
 @declare("restored")
@@ -138,6 +139,36 @@ class Restored(EventData):
 class Call(EventData):
     user: str
     devices: dict[str, str | None]  # device -> when its membership expires (ISO) or None
+
+
+# --- what the call's media server shows (§§ 3–5, 12; rules/transmission.py) ---------------------
+@declare("shown")
+class Shown(EventData):
+    user: str
+    camera: str  # on | off | none
+    microphone: str  # on | muted | none
+    connected: bool
+
+
+@declare("regained")
+class Regained(EventData):
+    user: str
+    kind: str  # bild: a picture loss the server registered, ended as it shows the camera on
+
+
+@declare("grace_passed")
+class GracePassed(EventData):
+    user: str  # the chair was told the picture has been lost longer than the grace (§ 5)
+
+
+@declare("media_unavailable")
+class MediaUnavailable(EventData):
+    reason: str  # unreachable | refused | error
+
+
+@declare("media_available")
+class MediaAvailable(EventData):
+    pass
 
 
 # --- who serves (§ 11, KL 6 kap. 17, 33 §§) ---------------------------------------------------

@@ -75,6 +75,8 @@ class CheckEnded(EventData):
     id: int
     passed: bool
     reason: str = ""  # a code of `minutes.words.ABORTED` when something else ended it
+    media: str = ""  # what the call's media server showed (rules.transmission.evidence)
+    lacking: list[str] = field(default_factory=list)
 
 
 @declare("decided")
@@ -87,6 +89,8 @@ class Decided(EventData):
     serving: list[str] | None = None  # logs from before: the participants
     presiding: str | None = None
     abstained: list[str] = field(default_factory=list)
+    media: str = ""  # what the call's media server showed (rules.transmission.evidence)
+    lacking: list[str] = field(default_factory=list)
 
 
 @declare("worded")

@@ -11,6 +11,7 @@ from rules.events import EVENTS
 from rules.events import course as ev
 from rules.model import Item, Meeting, Spent
 from rules.roster import Roster
+from rules.shown import Shown
 
 
 def _convened(m: Meeting, r: Roster, d: ev.Convened, at: datetime) -> None:
@@ -138,6 +139,8 @@ def spend_check(m: Meeting, reason: Spent) -> None:
 def _dropped(m: Meeting, r: Roster, d: ev.Dropped, at: datetime) -> None:
     user, kind = d.user, d.kind
     m.drops.setdefault(user, set()).add(kind)
+    if d.via == "media":
+        m.media_drops.setdefault(user, {})[kind] = at
     if user in m.serving(r):
         spend_check(m, Spent("dropped", at, user=user, kind=kind))
 
@@ -145,6 +148,8 @@ def _dropped(m: Meeting, r: Roster, d: ev.Dropped, at: datetime) -> None:
 def _restored(m: Meeting, r: Roster, d: ev.Restored, at: datetime) -> None:
     m.drops.pop(d.user, None)
     m.muted.discard(d.user)
+    m.media_drops.pop(d.user, None)
+    m.grace_told.pop(d.user, None)
 
 
 def _adjourned(m: Meeting, r: Roster, d: ev.Adjourned, at: datetime) -> None:
@@ -191,6 +196,38 @@ def _call(m: Meeting, r: Roster, d: ev.Call, at: datetime) -> None:
         m.in_call[d.user] = dict(d.devices)
     else:
         m.in_call.pop(d.user, None)
+
+
+def _shown(m: Meeting, r: Roster, d: ev.Shown, at: datetime) -> None:
+    m.shown[d.user] = Shown(d.camera, d.microphone, d.connected, at)
+
+
+def _regained(m: Meeting, r: Roster, d: ev.Regained, at: datetime) -> None:
+    """A loss the media server registered ends as it shows the camera on again (picture only:
+    sound lost is confirmed back with !åter, § 10)."""
+    user, kind = d.user, d.kind
+    m.drops.get(user, set()).discard(kind)
+    if not m.drops.get(user):
+        m.drops.pop(user, None)
+    m.media_drops.get(user, {}).pop(kind, None)
+    if not m.media_drops.get(user):
+        m.media_drops.pop(user, None)
+    m.grace_told.pop(user, None)
+
+
+def _grace_passed(m: Meeting, r: Roster, d: ev.GracePassed, at: datetime) -> None:
+    m.grace_told[d.user] = at
+
+
+def _media_unavailable(m: Meeting, r: Roster, d: ev.MediaUnavailable, at: datetime) -> None:
+    m.media_down = at
+    m.media_spans.append((at, None))
+
+
+def _media_available(m: Meeting, r: Roster, d: ev.MediaAvailable, at: datetime) -> None:
+    m.media_down = None
+    if m.media_spans and m.media_spans[-1][1] is None:
+        m.media_spans[-1] = (m.media_spans[-1][0], at)
 
 
 def _forhinder(m: Meeting, r: Roster, d: ev.Forhinder, at: datetime) -> None:

@@ -130,6 +130,7 @@ def _check_answered(m: Meeting, r: Roster, d: ev.CheckAnswered, at: datetime) ->
 
 def _check_ended(m: Meeting, r: Roster, d: ev.CheckEnded, at: datetime) -> None:
     m.checks[d.id - 1].passed = d.passed
+    m.checks[d.id - 1].media = d.media
 
 
 def _decided(m: Meeting, r: Roster, d: ev.Decided, at: datetime) -> None:
@@ -146,6 +147,7 @@ def _decided(m: Meeting, r: Roster, d: ev.Decided, at: datetime) -> None:
             presiding=d.presiding,
             abstained=list(d.abstained),
             proposal=d.text if d.vote is not None else None,
+            media=d.media,
         )
     )
     spend_check(m, Spent("decided", at))

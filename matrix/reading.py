@@ -13,6 +13,7 @@ from typing import Any
 from nio import (
     AsyncClient,
     MegolmEvent,
+    MessageDirection,
     ReactionEvent,
     RoomGetStateResponse,
     RoomMessagesResponse,
@@ -22,7 +23,7 @@ from nio import (
 
 from matrix import content as shapes
 from matrix import rtc
-from shell.ports import Answered, CallChanged, Hand, Inbound, Note, Said
+from shell.ports import Answered, CallChanged, Hand, Inbound, Note, Said, Told
 from storage import Store
 
 log = logging.getLogger("distansbot")
@@ -81,6 +82,39 @@ class Reader:
                     and ts >= since
                 ):
                     await self._on_event(room_id, ev, inbound)
+
+    async def told_before(self, token: str, inbound: Inbound) -> None:
+        """The bot's own replies since the stored sync position, read back at a start, before the
+        first batch: a process that lost its database told people things it could not record
+        (a "not recorded" answer), and the room is the only place that keeps them. Its own
+        messages never come in a sync (`sync_filter_for`), so they are paged for here, by sender;
+        the server's word that they are the bot's is checked too. Encrypted ones are read with
+        the device's keys, which went over through the database (standby)."""
+        me = self.client.user_id
+        only_mine = {"senders": [me], "types": ["m.room.message", "m.room.encrypted"]}
+        for room_id in sorted(self.rooms):
+            start: str | None = token
+            while start:
+                resp = await self.client.room_messages(
+                    room_id, start=start, direction=MessageDirection.front, limit=100, message_filter=only_mine
+                )
+                if not isinstance(resp, RoomMessagesResponse):
+                    raise RuntimeError(f"rummets meddelanden kunde inte läsas ({resp})")
+                for ev in resp.chunk:  # oldest first
+                    await self._told(room_id, ev, inbound)
+                start = resp.end if resp.chunk and resp.end != start else None
+
+    async def _told(self, room_id: str, ev: Any, inbound: Inbound) -> None:
+        if getattr(ev, "sender", None) != self.client.user_id:
+            return
+        if isinstance(ev, MegolmEvent):
+            log.warning("Botens eget meddelande %s kunde inte dekrypteras vid starten", ev.event_id)
+            return
+        content = (getattr(ev, "source", None) or {}).get("content")
+        replied, at = shapes.reply_to(content), _time_of(getattr(ev, "server_timestamp", None))
+        text = content.get("body") if isinstance(content, dict) else None
+        if replied and at is not None and isinstance(text, str):
+            await inbound.told(Told(room_id, replied, text, at))
 
     async def _call_change(self, room_id: str, ev: Any, inbound: Inbound) -> bool:
         """Hand over a call membership state event; False if `ev` is none."""

@@ -18,9 +18,9 @@ from shell.limits import RateLimiter
 from shell.loop import Loop
 from shell.media import Media
 from shell.outbox import Outbox
-from shell.ports import Answered, CallChanged, Hand, Note, Said, Transport
+from shell.ports import Answered, CallChanged, Hand, Note, Said, Told, Transport
 from shell.timers import Timers
-from shell.words import NOTES
+from shell.words import NOT_RECORDED, NOTES
 
 if TYPE_CHECKING:
     from storage import Store
@@ -164,6 +164,14 @@ class Shell:
         body = self.by_room.get(note.room)
         if body is not None:
             await self.loop.note(body, note.event_id, NOTES[note.note], note.at)
+
+    async def told(self, told: Told) -> None:
+        """A "not recorded" answer that the room shows and the store does not know of: the process
+        that sent it lost its database before it could mark the command handled, and then
+        stopped or was taken over. The person was told it was not applied, so it never is."""
+        body = self.by_room.get(told.room)
+        if body is not None and told.text == NOT_RECORDED:
+            await self.loop.told_not_recorded(body, told.event_id, told.at)
 
     async def caught_up(self) -> None:
         await self.timers_.start()

@@ -138,6 +138,14 @@ class Loop:
                 await self.record_answers(body, source, now, [self.answers.notice(body, text, source)])
         self.outbox.wakeup.set()
 
+    async def told_not_recorded(self, body: Body, source: str, now: datetime) -> None:
+        """Marked handled without an answer: the person has theirs (`Shell.told`). A store that
+        fails here fails the start's reading, which is tried again before any command is read."""
+        async with self.lock:
+            if not await self.outbox.handled(source):
+                await self.store.record(source, body.room_id, now, [], [])
+                log.warning('Kommandot %s fick svaret "inte sparat" utan att det noterades; verkställs inte', source)
+
     async def call_sync(self, body: Body, users: list[str], source: str, now: datetime) -> None:
         """Tell the meeting who is in the call now; what changes is stored and answered like a
         command, under `source` (a state event's id, so the same event applies once)."""

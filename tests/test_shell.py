@@ -17,6 +17,7 @@ import pytest
 from commands.text import Message
 from matrix.content import MAX_CONTENT_BYTES, size
 from shell import NOT_RECORDED, TOO_BIG
+from shell.ports import Told
 from testing.driver import KALLA, started
 from tests.test_schedule import STOCKHOLM_18
 
@@ -258,3 +259,23 @@ async def test_libraries_stay_quiet_a_pdf_protocol_logs_no_font_subsetting(tmp_p
     assert done.returncode == 0 and done.stdout.startswith(b"%PDF"), done.stderr.decode()
     # fontTools says INFO for every glyph table it subsets: 272 of 321 lines of one meeting's log
     assert done.stderr.decode() == ""
+
+
+async def test_kl_6_35_a_not_recorded_answer_read_back_from_the_room_keeps_its_command_from_ever_being_applied(config):
+    """What the room shows the bot told (`Told`, read back at a start): its "not recorded" answer
+    to a command the store never heard of marks that command handled, unapplied; any other reply
+    of the bot's, or one to a command already applied, changes nothing."""
+    bot = await started(config)
+    body, now = await opened(bot)
+    room = body.room_id
+    await bot.told(Told(room, "$avslag", NOT_RECORDED, now))
+    await bot.told(Told(room, "$bifall", "Yrkande 1 i ärende 1 av Bo (S): Bifall", now))  # not that answer
+    await bot.told(Told("!another:localhost", "$återremiss", NOT_RECORDED, now))  # not a body's room
+    await bot.told(Told(room, "$item", NOT_RECORDED, now))  # applied before: it stays applied
+    assert await bot.store.is_handled("$avslag") and not await bot.store.is_handled("$bifall")
+    assert not await bot.store.is_handled("$återremiss")
+    for source, text in [("$avslag", "Avslag"), ("$bifall", "Bifall"), ("$återremiss", "Återremiss")]:
+        await bot.handle(body, source, Message(f"!yrka {text}"), "@bo:localhost", now)
+    assert [m.text for m in body.engine.meeting.items[1].motions] == ["Bifall", "Återremiss"]
+    assert body.engine.meeting.current == 1
+    await bot.store.close()

@@ -549,3 +549,96 @@ async def test_kl_6_35_postgresql_away_mid_meeting_answers_not_recorded_loses_no
             postgres_server.resume()
         for bot in bots:
             bot.stop()
+
+
+class Cuttable:
+    """One machine's network path to the database (the test's, no part of the bot): bytes passed
+    both ways until cut; cut, every connection through it is reset and new ones are refused, as
+    when a firewall or a lost route stands between that machine and the server. The other
+    machines reach the server as before."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port, self.port = upstream_port, free_port()
+        self.server: asyncio.Server | None = None
+        self.open: set[asyncio.StreamWriter] = set()
+
+    async def mend(self) -> None:
+        self.server = await asyncio.start_server(self._connect, "127.0.0.1", self.port)
+
+    async def cut(self) -> None:
+        assert self.server
+        self.server.close()  # refused from now on
+        for writer in list(self.open):
+            writer.transport.abort()  # reset, not closed politely
+        self.open.clear()
+        await self.server.wait_closed()
+        self.server = None
+
+    async def _connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        except OSError:
+            writer.transport.abort()
+            return
+        self.open |= {writer, up_writer}
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True)
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        finally:
+            self.open.discard(writer)
+            writer.transport.abort()
+
+
+async def test_kl_6_35_a_server_cut_off_from_the_database_alone_says_not_recorded_and_the_standby_never_applies_it(
+    stage, postgres_server
+):
+    """The serving machine's network to the database cut, the standby's not. What the serving
+    process is told at once it answers "not recorded", and it cannot store that it did; the
+    standby that takes over reads that answer back from the room and never applies the command
+    (the person has been told it was not, and may send it anew), while it answers what is said
+    after. Mended, the cut-off process finds it no longer serves, and stands by."""
+    bots, url = await machines(stage, postgres_server, 2, start=False)
+    assert stage.observer
+    path = Cuttable(postgres_server.port)
+    await path.mend()
+    first = bots[0].config  # the first machine reaches the database through the path
+    text = first.read_text(encoding="utf-8")
+    direct = f"@{postgres_server.host}:{postgres_server.port}/"
+    assert direct in text
+    first.write_text(text.replace(direct, f"@127.0.0.1:{path.port}/"), encoding="utf-8")
+    try:
+        await stage.start_bot()
+        bots[1].start()
+        await standing_by(url, 2)
+        await open_meeting(stage)
+        await stage.ask("anna", "!ärende 1")
+        assert await server_of(url, bots) is bots[0]
+        await path.cut()
+        early = await stage.say("bo", "!yrka Avslag")
+        assert text_of(await stage.observer.answer(early, timeout=10)) == NOT_RECORDED
+        for _ in range(300):  # taken over once the lease, not renewed, has run out
+            if await server_of(url, bots) is bots[1]:
+                break
+            await asyncio.sleep(0.1)
+        assert await server_of(url, bots) is bots[1]
+        late = await stage.say("cecilia", "!yrka Bifall")
+        answer = text_of(await stage.observer.answer(late, timeout=30))
+        assert answer.startswith("Yrkande 1 i ärende 1 av ") and answer.endswith(": Bifall")  # the early one: never
+        status = await stage.ask("david", "!status")
+        assert "Bifall" in status and "Avslag" not in status
+        await assert_answered_once(stage, [early, late])
+        assert 'fick svaret "inte sparat"' in bots[1].log.read_text(errors="replace")
+        await path.mend()
+        await wait_until(lambda: "går i beredskap" in bots[0].log.read_text(errors="replace"), 30)
+        await standing_by(url, 2)
+        assert await server_of(url, bots) is bots[1]
+        assert_never_two_serving(bots, [early, late])
+    finally:
+        for bot in bots:
+            bot.stop()
+        if path.server:
+            await path.cut()

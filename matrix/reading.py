@@ -92,6 +92,7 @@ class Reader:
         the device's keys, which went over through the database (standby)."""
         me = self.client.user_id
         only_mine = {"senders": [me], "types": ["m.room.message", "m.room.encrypted"]}
+        read = unreadable = 0
         for room_id in sorted(self.rooms):
             start: str | None = token
             while start:
@@ -101,15 +102,18 @@ class Reader:
                 if not isinstance(resp, RoomMessagesResponse):
                     raise RuntimeError(f"rummets meddelanden kunde inte läsas ({resp})")
                 for ev in resp.chunk:  # oldest first
+                    if getattr(ev, "sender", None) != me:
+                        continue
+                    if isinstance(ev, MegolmEvent):
+                        unreadable += 1
+                        log.warning("Botens eget meddelande %s kunde inte dekrypteras vid starten", ev.event_id)
+                        continue
+                    read += 1
                     await self._told(room_id, ev, inbound)
                 start = resp.end if resp.chunk and resp.end != start else None
+        log.info("Botens egna meddelanden sedan den sparade positionen: %d lästa, %d olästa", read, unreadable)
 
     async def _told(self, room_id: str, ev: Any, inbound: Inbound) -> None:
-        if getattr(ev, "sender", None) != self.client.user_id:
-            return
-        if isinstance(ev, MegolmEvent):
-            log.warning("Botens eget meddelande %s kunde inte dekrypteras vid starten", ev.event_id)
-            return
         content = (getattr(ev, "source", None) or {}).get("content")
         replied, at = shapes.reply_to(content), _time_of(getattr(ev, "server_timestamp", None))
         text = content.get("body") if isinstance(content, dict) else None

@@ -29,7 +29,7 @@ from shell.bodies import Bodies, Body
 from shell.bus import Bus, Committed
 from shell.limits import RateLimiter
 from shell.outbox import Outbox
-from shell.words import NOT_RECORDED, SLOW_DOWN
+from shell.words import APPLIED_AFTER_ALL, NOT_RECORDED, SLOW_DOWN
 
 if TYPE_CHECKING:
     from storage import Outgoing, Store
@@ -100,10 +100,16 @@ class Loop:
             return await self.outbox.handled(source)
         except Exception as e:
             log.warning("Lagringen kunde inte svara om %s var behandlat (%s): inte sparat", source, type(e).__name__)
-            if source.startswith("$"):  # a person's command, not the clock's
-                self.outbox.unstored.append(self.answers.notice(body, NOT_RECORDED, source))
-            self.outbox.unmarked[source] = (body.room_id, now)
+            self._unstored(body, source, now)
             return True
+
+    def _unstored(self, body: Body, source: str, now: datetime) -> None:
+        """Told "not recorded" unstored (a person's command, not the clock's), marked when the store is back."""
+        told = source.startswith("$")
+        if told:
+            self.outbox.unstored.append(self.answers.notice(body, NOT_RECORDED, source))
+        correction = self.answers.notice(body, APPLIED_AFTER_ALL, source) if told else None
+        self.outbox.unmarked[source] = (body.room_id, now, correction)
 
     async def _command(
         self, body: Body, source: str, sender: str, parsed: Command | commands.Unknown, now: datetime, react: bool
@@ -139,10 +145,14 @@ class Loop:
         self.outbox.wakeup.set()
 
     async def told_not_recorded(self, body: Body, source: str, now: datetime) -> None:
-        """Marked handled without an answer: the person has theirs (`Shell.told`). A store that
-        fails here fails the start's reading, which is tried again before any command is read."""
+        """Marked handled without an answer: the person has theirs (`Shell.told`); or, when the
+        store shows the command applied after all, they are told so. A store that fails here
+        fails the start's reading, which is tried again before any command is read."""
         async with self.lock:
-            if not await self.outbox.handled(source):
+            if await self.outbox.handled(source):
+                correction = self.answers.notice(body, APPLIED_AFTER_ALL, source)
+                await self.outbox.correct(source, body.room_id, now, correction)
+            else:
                 await self.store.record(source, body.room_id, now, [], [])
                 log.warning('Kommandot %s fick svaret "inte sparat" utan att det noterades; verkställs inte', source)
 
@@ -245,8 +255,7 @@ class Loop:
                 await self.store.record(source, body.room_id, now, [], [notice])
             except Exception:  # the store is down altogether: told all the same, marked when it is back
                 log.exception("Inte ens felmeddelandet om %s kunde sparas; det skickas osparat", source)
-                self.outbox.unstored.append(notice)
-                self.outbox.unmarked[source] = (body.room_id, now)
+                self._unstored(body, source, now)
         await self.bodies.reload(body)
 
     async def record_answers(self, body: Body, source: str, now: datetime, outgoing: list[Outgoing]) -> None:

@@ -21,7 +21,9 @@ class Outbox:
         self.store = store
         self.wakeup = asyncio.Event()
         self.unstored: list[Outgoing] = []  # answers owed that the store could not take
-        self.unmarked: dict[str, tuple[str, datetime]] = {}  # handled, the store could not say so yet
+        # handled, the store could not say so yet: the room, when, and what to say should the
+        # store then show it applied after all (a person's command told "not recorded")
+        self.unmarked: dict[str, tuple[str, datetime, Outgoing | None]] = {}
         # Answers sent whose marks are not stored yet (outbox id -> event id, tag): never sent again.
         self.sent: dict[int, tuple[str, str]] = {}
 
@@ -38,6 +40,12 @@ class Outbox:
         event_id = next((ev for ev, t in self.sent.values() if t == tag), None)
         return event_id or await self.store.event_of_tag(tag)
 
+    async def correct(self, source: str, room_id: str, at: datetime, correction: Outgoing) -> None:
+        """A person told "not recorded" whose command the store shows applied after all is told
+        so (once: under a source of its own), lest they send it again and it stand twice."""
+        if await self.store.applied(source):
+            await self.store.record(f"{source}#rättelse", room_id, at, [], [correction])
+
     async def send(self, transport: Transport) -> None:
         """Send every answer owed, in order; what the server took is marked sent, all in one
         transaction at the end. Until the mark is stored it is kept in memory (`sent`), so an
@@ -49,8 +57,9 @@ class Outbox:
         while self.unstored:  # "not recorded" answers the store could not keep: sent first, once
             await transport.send(self.unstored[0], self.event_of_tag)
             self.unstored.pop(0)
-        for source, (room_id, at) in list(self.unmarked.items()):  # the store is back: marked now
-            await self.store.record(source, room_id, at, [], [])
+        for source, (room_id, at, correction) in list(self.unmarked.items()):  # the store is back: marked now
+            if not await self.store.record(source, room_id, at, [], []) and correction:
+                await self.correct(source, room_id, at, correction)
             del self.unmarked[source]
         try:
             for out in await self.store.unsent():

@@ -222,20 +222,14 @@ class Transport:
         re-reads it (the shell's handled marks keep each command to one application)."""
         token = await self.store.setting("sync_token")
         first = token is None
-        backoff = 1.0
+        backoff, flushed, caught_up = 1.0, time.monotonic(), False
         sync_filter = sync_filter_for(self.client.user_id)
-        flushed = time.monotonic()
-        caught_up = False
-        told = False  # what this device told people before this start, read back first
         while not stop.is_set():
             if not self.store.lease.serving():  # not renewed in time (standby): this device's messages wait
                 await sleep_or_stop(stop, 0.2)
                 continue
             try:
-                if not told:
-                    if token is not None:  # a first start has told nobody anything
-                        await self.reader.told_before(token, inbound)
-                    told = True
+                await self.reader.told_before(token, inbound)  # once, before the first batch
                 resp = await self.client.sync(timeout=30_000, since=token, sync_filter=sync_filter, full_state=first)
                 if not isinstance(resp, SyncResponse):
                     raise SendError(resp)

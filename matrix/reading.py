@@ -39,6 +39,7 @@ class Reader:
     ) -> None:
         self.client, self.store, self.rooms, self.join = client, store, rooms, join
         self.joined_at: dict[str, int] = {}  # room -> ms since epoch
+        self.read_back = False  # what the bot told people before this start (`told_before`)
 
     async def joined(self, room_id: str) -> int:
         """Messages from before the bot joined (or first saw) the room are history, not commands.
@@ -83,13 +84,16 @@ class Reader:
                 ):
                     await self._on_event(room_id, ev, inbound)
 
-    async def told_before(self, token: str, inbound: Inbound) -> None:
+    async def told_before(self, token: str | None, inbound: Inbound) -> None:
         """The bot's own replies since the stored sync position, read back at a start, before the
         first batch: a process that lost its database told people things it could not record
         (a "not recorded" answer), and the room is the only place that keeps them. Its own
         messages never come in a sync (`sync_filter_for`), so they are paged for here, by sender;
         the server's word that they are the bot's is checked too. Encrypted ones are read with
         the device's keys, which went over through the database (standby)."""
+        if self.read_back or token is None:  # read once; a first start has told nobody anything
+            self.read_back = True
+            return
         me = self.client.user_id
         only_mine = {"senders": [me], "types": ["m.room.message", "m.room.encrypted"]}
         read = unreadable = 0
@@ -112,6 +116,7 @@ class Reader:
                     await self._told(room_id, ev, inbound)
                 start = resp.end if resp.chunk and resp.end != start else None
         log.info("Botens egna meddelanden sedan den sparade positionen: %d lästa, %d olästa", read, unreadable)
+        self.read_back = True
 
     async def _told(self, room_id: str, ev: Any, inbound: Inbound) -> None:
         content = (getattr(ev, "source", None) or {}).get("content")

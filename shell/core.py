@@ -63,14 +63,6 @@ class Shell:
     def view(self, view) -> None:
         self.answers.view = self.registry.view = view
 
-    @property
-    def room_encrypted(self):
-        return self.loop.room_encrypted
-
-    @room_encrypted.setter
-    def room_encrypted(self, fn) -> None:
-        self.loop.room_encrypted = fn
-
     async def load(self) -> None:
         await self.registry.load()
 
@@ -166,12 +158,11 @@ class Shell:
             await self.loop.note(body, note.event_id, NOTES[note.note], note.at)
 
     async def told(self, told: Told) -> None:
-        """A "not recorded" answer that the room shows and the store does not know of: the process
-        that sent it lost its database before it could mark the command handled, and then
-        stopped or was taken over. The person was told it was not applied, so it never is."""
+        """A "not recorded" answer read back from the room (`Outbox.told`)."""
         body = self.by_room.get(told.room)
         if body is not None and told.text == NOT_RECORDED:
-            await self.loop.told_not_recorded(body, told.event_id, told.at)
+            async with self.loop.lock:
+                await self.outbox.told(told, self.answers.not_recorded(body, told.event_id))
 
     async def caught_up(self) -> None:
         await self.timers_.start()

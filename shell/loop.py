@@ -29,7 +29,7 @@ from shell.bodies import Bodies, Body
 from shell.bus import Bus, Committed
 from shell.limits import RateLimiter
 from shell.outbox import Outbox
-from shell.words import APPLIED_AFTER_ALL, NOT_RECORDED, SLOW_DOWN
+from shell.words import SLOW_DOWN
 
 if TYPE_CHECKING:
     from storage import Outgoing, Store
@@ -100,16 +100,8 @@ class Loop:
             return await self.outbox.handled(source)
         except Exception as e:
             log.warning("Lagringen kunde inte svara om %s var behandlat (%s): inte sparat", source, type(e).__name__)
-            self._unstored(body, source, now)
+            self.outbox.not_recorded(source, body.room_id, now, self.answers.not_recorded(body, source))
             return True
-
-    def _unstored(self, body: Body, source: str, now: datetime) -> None:
-        """Told "not recorded" unstored (a person's command, not the clock's), marked when the store is back."""
-        told = source.startswith("$")
-        if told:
-            self.outbox.unstored.append(self.answers.notice(body, NOT_RECORDED, source))
-        correction = self.answers.notice(body, APPLIED_AFTER_ALL, source) if told else None
-        self.outbox.unmarked[source] = (body.room_id, now, correction)
 
     async def _command(
         self, body: Body, source: str, sender: str, parsed: Command | commands.Unknown, now: datetime, react: bool
@@ -143,18 +135,6 @@ class Loop:
             if not await self._handled(body, source, now):
                 await self.record_answers(body, source, now, [self.answers.notice(body, text, source)])
         self.outbox.wakeup.set()
-
-    async def told_not_recorded(self, body: Body, source: str, now: datetime) -> None:
-        """Marked handled without an answer: the person has theirs (`Shell.told`); or, when the
-        store shows the command applied after all, they are told so. A store that fails here
-        fails the start's reading, which is tried again before any command is read."""
-        async with self.lock:
-            if await self.outbox.handled(source):
-                correction = self.answers.notice(body, APPLIED_AFTER_ALL, source)
-                await self.outbox.correct(source, body.room_id, now, correction)
-            else:
-                await self.store.record(source, body.room_id, now, [], [])
-                log.warning('Kommandot %s fick svaret "inte sparat" utan att det noterades; verkställs inte', source)
 
     async def call_sync(self, body: Body, users: list[str], source: str, now: datetime) -> None:
         """Tell the meeting who is in the call now; what changes is stored and answered like a
@@ -249,13 +229,13 @@ class Loop:
         """Loud, and nothing changed: memory rebuilt from the log, the person told. "Not
         recorded" is final: the command is marked handled with that answer, so that it is never
         applied later (read again after a restart) when the person has already sent it anew."""
-        if source.startswith("$"):  # a person's command, not the clock's
-            notice = self.answers.notice(body, NOT_RECORDED, source)
+        said = self.answers.not_recorded(body, source)
+        if said:  # a person's command, not the clock's
             try:
-                await self.store.record(source, body.room_id, now, [], [notice])
+                await self.store.record(source, body.room_id, now, [], [said[0]])
             except Exception:  # the store is down altogether: told all the same, marked when it is back
                 log.exception("Inte ens felmeddelandet om %s kunde sparas; det skickas osparat", source)
-                self._unstored(body, source, now)
+                self.outbox.not_recorded(source, body.room_id, now, said)
         await self.bodies.reload(body)
 
     async def record_answers(self, body: Body, source: str, now: datetime, outgoing: list[Outgoing]) -> None:

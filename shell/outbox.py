@@ -8,7 +8,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from shell.ports import MAX_BACKOFF_SECONDS, SendFailed, Transport
+from shell.ports import MAX_BACKOFF_SECONDS, SendFailed, Told, Transport
 
 if TYPE_CHECKING:
     from storage import Outgoing, Store
@@ -39,6 +39,26 @@ class Outbox:
         """The event id of the message the bot sent with `tag`, also one whose mark is not stored yet."""
         event_id = next((ev for ev, t in self.sent.values() if t == tag), None)
         return event_id or await self.store.event_of_tag(tag)
+
+    def not_recorded(self, source: str, room_id: str, at: datetime, said: tuple[Outgoing, Outgoing] | None) -> None:
+        """Told "not recorded" unstored (`said`: that and its correction; None for the clock's
+        sources), and counted as handled until the store is back to mark it."""
+        if said:
+            self.unstored.append(said[0])
+        self.unmarked[source] = (room_id, at, said[1] if said else None)
+
+    async def told(self, told: Told, said: tuple[Outgoing, Outgoing] | None) -> None:
+        """A "not recorded" answer that the room shows (read back at a start) and the store does
+        not know of: the process that sent it lost its database before it could mark the command
+        handled, and stopped or was taken over. The person was told it was not applied, so it
+        never is; or, if the store shows it applied after all, they are told so. A store that
+        fails here fails the start's reading, tried again before any command is read."""
+        source = told.event_id
+        if not await self.handled(source):
+            await self.store.record(source, told.room, told.at, [], [])
+            log.warning('Kommandot %s fick svaret "inte sparat" utan att det noterades; verkställs inte', source)
+        elif said:
+            await self.correct(source, told.room, told.at, said[1])
 
     async def correct(self, source: str, room_id: str, at: datetime, correction: Outgoing) -> None:
         """A person told "not recorded" whose command the store shows applied after all is told

@@ -16,6 +16,7 @@ from nio import (
     MessageDirection,
     ReactionEvent,
     RoomGetStateResponse,
+    RoomMessagesError,
     RoomMessagesResponse,
     RoomMessageText,
     SyncResponse,
@@ -103,7 +104,11 @@ class Reader:
                 resp = await self.client.room_messages(
                     room_id, start=start, direction=MessageDirection.front, limit=100, message_filter=only_mine
                 )
-                if not isinstance(resp, RoomMessagesResponse):
+                if isinstance(resp, RoomMessagesError) and resp.status_code:
+                    # refused (a room the bot is not in, say): its commands cannot be read either
+                    log.warning("Botens egna meddelanden i %s kunde inte läsas: %s", room_id, resp.status_code)
+                    break
+                if not isinstance(resp, RoomMessagesResponse):  # no answer: tried again
                     raise RuntimeError(f"rummets meddelanden kunde inte läsas ({resp})")
                 for ev in resp.chunk:  # oldest first
                     if getattr(ev, "sender", None) != me:

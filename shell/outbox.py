@@ -74,7 +74,7 @@ class Outbox:
         taken over, sends nothing."""
         if not self.store.lease.serving():
             return
-        while self.unstored:  # "not recorded" answers the store could not keep: sent first, once
+        while self.unstored and self.store.lease.serving():  # "not recorded" answers, unstored: first, once
             await transport.send(self.unstored[0], self.event_of_tag)
             self.unstored.pop(0)
         for source, (room_id, at, correction) in list(self.unmarked.items()):  # the store is back: marked now

@@ -34,6 +34,7 @@ from nio.store import DefaultStore
 from config import Config, exposed
 from matrix import content as shapes
 from matrix.keystore import KeyCopy, keys_lost, path_of, upload_keys
+from matrix.readback import ReadBack
 from matrix.reading import Reader
 from matrix.sending import Sender, SendError, encrypted
 from shell.ports import MAX_BACKOFF_SECONDS, CallChanged, Inbound, RoomAnchors
@@ -112,6 +113,7 @@ class Transport:
         self.aliases: dict[str, str] = {}  # a room id -> the alias it was configured by
         self.trouble = OncePerMinute()  # the homeserver away: said once a minute while it lasts
         self.reader = Reader(self.client, store, self.rooms, self._join)
+        self.read_back = ReadBack(self.client, self.rooms)  # what it told people before this start
         self.keys_copy = KeyCopy(store)  # nio's key store, saved in the database (standby)
         self.sender = Sender(self.client, store, self.keys_copy.save)
 
@@ -229,7 +231,7 @@ class Transport:
                 await sleep_or_stop(stop, 0.2)
                 continue
             try:
-                await self.reader.told_before(token, inbound)  # once, before the first batch
+                await self.read_back.once(token, inbound)  # before the first batch
                 resp = await self.client.sync(timeout=30_000, since=token, sync_filter=sync_filter, full_state=first)
                 if not isinstance(resp, SyncResponse):
                     raise SendError(resp)

@@ -13,10 +13,8 @@ from typing import Any
 from nio import (
     AsyncClient,
     MegolmEvent,
-    MessageDirection,
     ReactionEvent,
     RoomGetStateResponse,
-    RoomMessagesError,
     RoomMessagesResponse,
     RoomMessageText,
     SyncResponse,
@@ -24,7 +22,7 @@ from nio import (
 
 from matrix import content as shapes
 from matrix import rtc
-from shell.ports import Answered, CallChanged, Hand, Inbound, Note, Said, Told
+from shell.ports import Answered, CallChanged, Hand, Inbound, Note, Said
 from storage import Store
 
 log = logging.getLogger("distansbot")
@@ -43,7 +41,6 @@ class Reader:
     ) -> None:
         self.client, self.store, self.rooms, self.join = client, store, rooms, join
         self.joined_at: dict[str, int] = {}  # room -> ms since epoch
-        self.read_back = False  # what the bot told people before this start (`told_before`)
         # MSC4354's map of sticky call memberships: (room, key) -> the rank of the event the key
         # holds now; one that ranks lower (older, or seen before) changes nothing.
         self.sticky: dict[tuple[str, str], tuple[int | float, str]] = {}
@@ -91,51 +88,6 @@ class Reader:
                 ):
                     await self._on_event(room_id, ev, inbound)
 
-    async def told_before(self, token: str | None, inbound: Inbound) -> None:
-        """The bot's own replies since the stored sync position, read back at a start, before the
-        first batch: a process that lost its database told people things it could not record
-        (a "not recorded" answer), and the room is the only place that keeps them. Its own
-        messages never come in a sync (`sync_filter_for`), so they are paged for here, by sender;
-        the server's word that they are the bot's is checked too. Encrypted ones are read with
-        the device's keys, which went over through the database (standby)."""
-        if self.read_back or token is None:  # read once; a first start has told nobody anything
-            self.read_back = True
-            return
-        me = self.client.user_id
-        only_mine = {"senders": [me], "types": ["m.room.message", "m.room.encrypted"]}
-        read = unreadable = 0
-        for room_id in sorted(self.rooms):
-            start: str | None = token
-            while start:
-                resp = await self.client.room_messages(
-                    room_id, start=start, direction=MessageDirection.front, limit=100, message_filter=only_mine
-                )
-                if isinstance(resp, RoomMessagesError) and resp.status_code:
-                    # refused (a room the bot is not in, say): its commands cannot be read either
-                    log.warning("Botens egna meddelanden i %s kunde inte läsas: %s", room_id, resp.status_code)
-                    break
-                if not isinstance(resp, RoomMessagesResponse):  # no answer: tried again
-                    raise RuntimeError(f"rummets meddelanden kunde inte läsas ({resp})")
-                for ev in resp.chunk:  # oldest first
-                    if getattr(ev, "sender", None) != me:
-                        continue
-                    if isinstance(ev, MegolmEvent):
-                        unreadable += 1
-                        log.warning("Botens eget meddelande %s kunde inte dekrypteras vid starten", ev.event_id)
-                        continue
-                    read += 1
-                    await self._told(room_id, ev, inbound)
-                start = resp.end if resp.chunk and resp.end != start else None
-        log.info("Botens egna meddelanden sedan den sparade positionen: %d lästa, %d olästa", read, unreadable)
-        self.read_back = True
-
-    async def _told(self, room_id: str, ev: Any, inbound: Inbound) -> None:
-        content = (getattr(ev, "source", None) or {}).get("content")
-        replied, at = shapes.reply_to(content), _time_of(getattr(ev, "server_timestamp", None))
-        text = content.get("body") if isinstance(content, dict) else None
-        if replied and at is not None and isinstance(text, str):
-            await inbound.told(Told(room_id, replied, text, at))
-
     async def _call_change(self, room_id: str, ev: Any, inbound: Inbound) -> bool:
         """Hand over a call membership, a state event or a sticky one; False if `ev` is none."""
         source = getattr(ev, "source", None) or {}
@@ -143,7 +95,7 @@ class Reader:
         if not sticky and (source.get("type") != rtc.CALL_MEMBER or "state_key" not in source):
             return False
         ts = source.get("origin_server_ts", 0)
-        at = _time_of(ts)
+        at = time_of(ts)
         if at is None:
             log.warning("Samtalsmedlemskap %s har en omöjlig tidsstämpel; ignoreras", source.get("event_id"))
             return True
@@ -187,7 +139,7 @@ class Reader:
         return list(reversed(older))
 
     async def _on_event(self, room_id: str, ev: Any, inbound: Inbound) -> None:
-        now = _time_of(ev.server_timestamp)
+        now = time_of(ev.server_timestamp)
         if now is None:  # a homeserver's clock says nonsense: not an event to act on
             log.warning("Händelsen %s har en omöjlig tidsstämpel; ignoreras", ev.event_id)
             return
@@ -263,7 +215,7 @@ def _now_ms() -> int:
     return int(datetime.now(UTC).timestamp() * 1000)
 
 
-def _time_of(ms: Any) -> datetime | None:
+def time_of(ms: Any) -> datetime | None:
     """An event's origin_server_ts as a time, or None when it is none a clock could show."""
     if isinstance(ms, bool) or not isinstance(ms, int) or not 0 <= ms <= rtc.MAX_MS:
         return None

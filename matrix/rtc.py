@@ -41,8 +41,10 @@ localMember/LocalMember.ts `unstableSendStickyEvents`) and matrix-spec-proposals
 - a content of the sticky key alone (Element Call's leave, also the delayed one the server
   sends when the client vanishes), or `member.membership` other than `join` (MSC4143's text),
   is a leave; so is an event whose time ran out without a newer one. An event that cannot be
-  read leaves its key holding no device, as Element Call then shows nobody for it (MSC4143:
-  such a member is treated as left); it is logged. One without a sticky key files nothing.
+  read is ignored and logged, the call standing as it was (the contract's rule for any
+  membership the bot cannot read; Element Call would show nobody under its key, but a member
+  may not make the bot record a drop with an event no client writes). One without a sticky
+  key files nothing.
 The media server's identity for such a member is made from `member.id` (`CallMember.member_id`;
 `computeRtcIdentityRaw`, media/identity.py).
 """
@@ -217,9 +219,9 @@ def sticky_change(room: str, source: Any, received_ms: int, at: datetime | None)
     key = json.dumps([sender, sticky_key])
     try:
         found = tuple(member_devices(content, sender, _at(end)))
-    except Unreadable as e:  # written by any member: it leaves its own key holding nobody
+    except Unreadable as e:  # written by any member: ignored, the call stands as it was (contract)
         log.warning("Samtalsmedlemskap %.100r från %.100r räknas inte: %s", event_id, sender, e)
-        found = ()
+        return None
     return Sticky(key, (rank_end, event_id), CallChanged(room, event_id, key, sender, found, at))
 
 

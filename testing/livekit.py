@@ -230,7 +230,7 @@ class Crowd(Caller):
         super().__init__(server, "", f"{len(seats)} deltagare")
         self.seats = seats
 
-    async def connect(self, timeout: float = 300) -> Crowd:
+    async def connect(self, timeout: float = 900) -> Crowd:
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -323,7 +323,7 @@ class _Participant:
             print("ok", flush=True)
 
 
-async def _crowd(url: str, joining: int = 10) -> None:
+async def _crowd(url: str, joining: int = 5) -> None:
     """`Crowd`'s process: a token a line on standard input up to an empty line, each joined (a few
     at a time, as people come into a meeting) and publishing; "ok" when all are; then on
     "disconnect", all leave and "ok"."""

@@ -12,7 +12,7 @@ reading the server every second). Outside CI, like the other benchmarks.
    reading process's CPU, the server's, and what every read saw), and the participants alone
    again.
 
-    flock /tmp/distansbot-synapse.lock .venv/bin/python bench/media.py [--mutes 20] [--rooms 50 --per-room 15]
+    flock /tmp/distansbot-synapse.lock .venv/bin/python bench/media.py [--mutes 20] [--rooms 20 --per-room 15]
 
 Writes bench/MEDIA.md.
 """
@@ -354,9 +354,9 @@ def rtc_version() -> str:
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mutes", type=int, default=20)
-    parser.add_argument("--rooms", type=int, default=50, help="part 2's meetings at once (0: no part 2)")
+    parser.add_argument("--rooms", type=int, default=20, help="part 2's meetings (0: none; 50 x 15 fails on 2 cores)")
     parser.add_argument("--per-room", type=int, default=15, help="part 2's participants per meeting")
-    parser.add_argument("--workers", type=int, default=3, help="processes holding part 2's participants")
+    parser.add_argument("--workers", type=int, default=2, help="processes holding part 2's participants")
     parser.add_argument("--window", type=float, default=30, help="seconds of each of part 2's windows")
     parser.add_argument("--out", default=str(Path(__file__).with_name("MEDIA.md")))
     args = parser.parse_args()

@@ -116,6 +116,24 @@ async def test_par_3_par_5_matrix_2_0_sticky_memberships_count_in_the_call_also_
     assert "räknas inte" in stage.bot.log.read_text()  # Mallory's, logged
 
 
+async def test_par_3_par_5_matrix_2_0_memberships_encrypted_in_an_encrypted_room_count_as_in_the_clear(stage):
+    """In an end-to-end encrypted room Element Call's sticky memberships are encrypted, and their
+    stickiness stays outside the ciphertext: the bot reads it there, so they count (§ 3) and a
+    leave is a drop (§ 5), as in an unencrypted room."""
+    await stage.new_meeting_room(video="element-call", check_timeout=30, encrypted=True)
+    try:
+        for who in PRESENT:
+            membership = sticky_membership(stage[who], f"{who.upper()}DEV", f"id-{who}")
+            await send_sticky(stage[who], stage.room_id, membership)
+        await open_meeting(stage, present=PRESENT)
+        await send_sticky(stage["david"], stage.room_id, {"msc4354_sticky_key": "id-david"})
+        await _left_notice(stage, "david")
+        assert (await stage.ask("david", "!åter")).startswith("⛔ § 10")  # not in the call
+    finally:
+        if stage.bot:
+            stage.bot.stop()
+
+
 async def test_kl_5_54_a_vote_through_element_poll_responses_with_a_changed_and_a_refused_answer(room):
     stage = room
     await open_meeting(stage, present=PRESENT + ("erik",))

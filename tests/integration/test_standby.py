@@ -510,10 +510,16 @@ async def bot_devices(stage: Stage) -> dict[str, str]:
     return {d: keys["keys"][f"curve25519:{d}"] for d, keys in devices.items()}
 
 
-# The database away for a minute (the issue's), and what is said in it: at once, then past the
-# lease (4 s), in the middle, and just before it is back.
-AWAY_SECONDS = 60
-SAID_AWAY = [(8, "cecilia", "Bifall"), (30, "david", "Återremiss"), (55, "eva", "Bordläggning")]
+# How long the database is away, and what is said in it: at once, then past the lease (4 s), in
+# the middle, and just before it is back. Past the lease nothing changes until it is back (nothing
+# is read or sent, the renewals fail, said once), so the suite runs it for 15 s to keep CI within
+# its time; DISTANSBOT_PG_AWAY_SECONDS=60 runs the minute (measured: passed).
+AWAY_SECONDS = float(os.environ.get("DISTANSBOT_PG_AWAY_SECONDS", "15"))
+SAID_AWAY = [
+    (8, "cecilia", "Bifall"),
+    ((8 + AWAY_SECONDS) / 2, "david", "Återremiss"),
+    (AWAY_SECONDS - 2, "eva", "Bordläggning"),
+]
 
 
 async def test_kl_6_35_postgresql_away_mid_meeting_answers_not_recorded_loses_nothing_and_recovers(

@@ -33,7 +33,9 @@ from nio.store import DefaultStore
 
 from config import Config, exposed
 from matrix import content as shapes
+from matrix import rtc
 from matrix.keystore import KeyCopy, keys_lost, path_of, upload_keys
+from matrix.readback import ReadBack
 from matrix.reading import Reader
 from matrix.sending import Sender, SendError, encrypted
 from shell.ports import MAX_BACKOFF_SECONDS, CallChanged, Inbound, RoomAnchors
@@ -78,6 +80,33 @@ def sync_filter_for(user_id: str) -> dict[str, Any]:
     }
 
 
+class StickyClient(AsyncClient):
+    """nio's client, but a decrypted event keeps MSC4354's stickiness: nio makes it from the
+    plaintext alone, and stickiness lies outside the ciphertext (the event's `msc4354_sticky`, the
+    homeserver's remaining time in `unsigned`), so that in an encrypted room Element Call's Matrix
+    2.0 memberships (matrix/rtc.py) would be read as never sticky, and count for nobody."""
+
+    def load_store(self) -> None:
+        super().load_store()
+        if self.olm is None:
+            return
+        decrypt = self.olm.decrypt_megolm_event
+
+        def decrypted(event: Any, room_id: str | None = None) -> Any:
+            found = decrypt(event, room_id)
+            outer, inner = getattr(event, "source", None), getattr(found, "source", None)
+            if isinstance(outer, dict) and isinstance(inner, dict) and inner.get("type") == rtc.STICKY_MEMBER:
+                if "msc4354_sticky" in outer:
+                    inner["msc4354_sticky"] = outer["msc4354_sticky"]
+                unsigned = outer.get("unsigned")
+                if isinstance(unsigned, dict) and "msc4354_sticky_duration_ttl_ms" in unsigned:
+                    ttl = unsigned["msc4354_sticky_duration_ttl_ms"]
+                    inner["unsigned"] = {**(inner.get("unsigned") or {}), "msc4354_sticky_duration_ttl_ms": ttl}
+            return found
+
+        self.olm.decrypt_megolm_event = decrypted  # type: ignore[method-assign]
+
+
 class KeyStore(DefaultStore):
     """nio's key store, but its list of encrypted rooms is written only when a room is added:
     nio calls this after every sync, most often with nothing to add (a query each time)."""
@@ -100,7 +129,7 @@ class Transport:
         self.store = store
         e2ee = config.storage.e2ee_store
         e2ee.mkdir(parents=True, exist_ok=True)
-        self.client = AsyncClient(
+        self.client = StickyClient(
             config.matrix.homeserver,
             config.matrix.user_id,
             store_path=str(e2ee),
@@ -112,6 +141,7 @@ class Transport:
         self.aliases: dict[str, str] = {}  # a room id -> the alias it was configured by
         self.trouble = OncePerMinute()  # the homeserver away: said once a minute while it lasts
         self.reader = Reader(self.client, store, self.rooms, self._join)
+        self.read_back = ReadBack(self.client, self.rooms)  # what it told people before this start
         self.keys_copy = KeyCopy(store)  # nio's key store, saved in the database (standby)
         self.sender = Sender(self.client, store, self.keys_copy.save)
 
@@ -222,15 +252,14 @@ class Transport:
         re-reads it (the shell's handled marks keep each command to one application)."""
         token = await self.store.setting("sync_token")
         first = token is None
-        backoff = 1.0
+        backoff, flushed, caught_up = 1.0, time.monotonic(), False
         sync_filter = sync_filter_for(self.client.user_id)
-        flushed = time.monotonic()
-        caught_up = False
         while not stop.is_set():
             if not self.store.lease.serving():  # not renewed in time (standby): this device's messages wait
                 await sleep_or_stop(stop, 0.2)
                 continue
             try:
+                await self.read_back.once(token, inbound)  # before the first batch
                 resp = await self.client.sync(timeout=30_000, since=token, sync_filter=sync_filter, full_state=first)
                 if not isinstance(resp, SyncResponse):
                     raise SendError(resp)

@@ -212,6 +212,12 @@ def _event_id(value: Any) -> bool:
     return isinstance(value, str) and value.startswith("$") and len(value) <= 255
 
 
+def reply_to(content: Any) -> str | None:
+    """The event a message replies to, if it names one it could."""
+    replied = _object(_object(content, "m.relates_to"), "m.in_reply_to").get("event_id")
+    return replied if _event_id(replied) else None
+
+
 def edit_of(content: Any) -> str | None:
     """The event an edit replaces (empty if it names none it could), or None: no edit."""
     relates = _object(content, "m.relates_to")

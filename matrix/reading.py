@@ -30,6 +30,9 @@ log = logging.getLogger("distansbot")
 EDITED = "edited"
 UNDECRYPTABLE = "undecryptable"
 CHECKED = "✅"  # a reaction that answers a check (`Answered`); any other is no answer
+# Sticky call memberships read back at a start: pages of 100 events, the last hour's at most.
+MAX_STICKY_PAGES = 20
+MAX_STICKY_KEYS = 10_000  # the map of sticky memberships is cleared of ended ones beyond this
 
 
 class Reader:
@@ -38,6 +41,9 @@ class Reader:
     ) -> None:
         self.client, self.store, self.rooms, self.join = client, store, rooms, join
         self.joined_at: dict[str, int] = {}  # room -> ms since epoch
+        # MSC4354's map of sticky call memberships: (room, key) -> the rank of the event the key
+        # holds now; one that ranks lower (older, or seen before) changes nothing.
+        self.sticky: dict[tuple[str, str], tuple[int | float, str]] = {}
 
     async def joined(self, room_id: str) -> int:
         """Messages from before the bot joined (or first saw) the room are history, not commands.
@@ -46,7 +52,7 @@ class Reader:
             key = f"joined:{room_id}"
             value = await self.store.setting(key)
             if value is None:
-                value = str(int(datetime.now(UTC).timestamp() * 1000))
+                value = str(_now_ms())
                 await self.store.set_setting(key, value)
             self.joined_at[room_id] = int(value)
         return self.joined_at[room_id]
@@ -83,18 +89,35 @@ class Reader:
                     await self._on_event(room_id, ev, inbound)
 
     async def _call_change(self, room_id: str, ev: Any, inbound: Inbound) -> bool:
-        """Hand over a call membership state event; False if `ev` is none."""
+        """Hand over a call membership, a state event or a sticky one; False if `ev` is none."""
         source = getattr(ev, "source", None) or {}
-        if source.get("type") != rtc.CALL_MEMBER or "state_key" not in source:
+        sticky = source.get("type") == rtc.STICKY_MEMBER and "state_key" not in source
+        if not sticky and (source.get("type") != rtc.CALL_MEMBER or "state_key" not in source):
             return False
         ts = source.get("origin_server_ts", 0)
-        at = _time_of(ts)
+        at = time_of(ts)
         if at is None:
             log.warning("Samtalsmedlemskap %s har en omöjlig tidsstämpel; ignoreras", source.get("event_id"))
             return True
-        change = _call_changed(room_id, source, at)
+        change = self._sticky(room_id, source, at) if sticky else _call_changed(room_id, source, at)
         if change is not None:
             await inbound.call_changed(change)
+        return True
+
+    def _sticky(self, room_id: str, source: dict, at: datetime | None) -> CallChanged | None:
+        """A sticky call membership as the shell takes it, if it ranks above what its key holds."""
+        found = rtc.sticky_change(room_id, source, _now_ms(), at)
+        return found.change if found is not None and self._takes(room_id, found) else None
+
+    def _takes(self, room_id: str, found: rtc.Sticky) -> bool:
+        """MSC4354's map: under a key the event that ends last counts, in whatever order they come."""
+        held = self.sticky.get((room_id, found.key))
+        if held is not None and held >= found.rank:
+            return False
+        if held is None and len(self.sticky) >= MAX_STICKY_KEYS:  # those ended rank below any new one
+            now = _now_ms()
+            self.sticky = {k: rank for k, rank in self.sticky.items() if rank[0] > now}
+        self.sticky[(room_id, found.key)] = found.rank
         return True
 
     async def _backfill(self, room_id: str, token: str, since: int) -> list:
@@ -116,7 +139,7 @@ class Reader:
         return list(reversed(older))
 
     async def _on_event(self, room_id: str, ev: Any, inbound: Inbound) -> None:
-        now = _time_of(ev.server_timestamp)
+        now = time_of(ev.server_timestamp)
         if now is None:  # a homeserver's clock says nonsense: not an event to act on
             log.warning("Händelsen %s har en omöjlig tidsstämpel; ignoreras", ev.event_id)
             return
@@ -151,16 +174,48 @@ class Reader:
                 log.info("Nyckelbegäran för %s: %s", ev.event_id, e)
 
     async def call_state(self, room_id: str) -> list[CallChanged]:
-        """The room's call memberships now, each counted from now (read at a start)."""
+        """The room's call memberships now, each counted from now (read at a start): the state
+        events, and the sticky ones still sticky."""
         resp = await self.client.room_get_state(room_id)
         if not isinstance(resp, RoomGetStateResponse):
             log.warning("Rummets tillstånd kunde inte läsas (%s); samtalet följs från nästa ändring", resp)
-            return []
-        found = (_call_changed(room_id, e, None) for e in resp.events if e.get("type") == rtc.CALL_MEMBER)
-        return [change for change in found if change is not None]
+            found = []
+        else:
+            found = [_call_changed(room_id, e, None) for e in resp.events if e.get("type") == rtc.CALL_MEMBER]
+        return [change for change in found + await self._sticky_state(room_id) if change is not None]
+
+    async def _sticky_state(self, room_id: str) -> list[CallChanged | None]:
+        """The sticky call memberships still sticky, each key's winner. They are no room state,
+        and a sync from the stored token hands over only what came after it: they are read back
+        through the room's last hour, beyond which none is sticky (MSC4354)."""
+        now = _now_ms()
+        found: dict[str, rtc.Sticky] = {}
+        token = None
+        for _ in range(MAX_STICKY_PAGES):
+            resp = await self.client.room_messages(room_id, start=token, limit=100)
+            if not isinstance(resp, RoomMessagesResponse):
+                log.warning("Samtalets fästa medlemskap kunde inte läsas (%s); de följs från nästa ändring", resp)
+                break
+            for ev in resp.chunk:  # newest first
+                source = getattr(ev, "source", None) or {}
+                if source.get("type") == rtc.STICKY_MEMBER and "state_key" not in source:
+                    s = rtc.sticky_change(room_id, source, now, None)
+                    if s is not None and (s.key not in found or s.rank > found[s.key].rank):
+                        found[s.key] = s
+            times = [t for ev in resp.chunk if isinstance(t := getattr(ev, "server_timestamp", None), int)]
+            if not resp.chunk or not resp.end or min(times, default=0) < now - rtc.MAX_STICKY_MS:
+                break
+            token = resp.end
+        else:
+            log.warning("Samtalets fästa medlemskap lästes bara %d sidor bakåt", MAX_STICKY_PAGES)
+        return [s.change for s in found.values() if self._takes(room_id, s)]
 
 
-def _time_of(ms: Any) -> datetime | None:
+def _now_ms() -> int:
+    return int(datetime.now(UTC).timestamp() * 1000)
+
+
+def time_of(ms: Any) -> datetime | None:
     """An event's origin_server_ts as a time, or None when it is none a clock could show."""
     if isinstance(ms, bool) or not isinstance(ms, int) or not 0 <= ms <= rtc.MAX_MS:
         return None

@@ -13,7 +13,11 @@ Participant identities:
   "session" memberships the backend identity is `sender:device_id`);
 - unpadded base64 of SHA-256 of the JSON array `[user, device, member_id]` (lk-jwt-service
   `LiveKitIdentityFor`, matrix-js-sdk `computeRtcIdentityRaw`), where member_id is the
-  membership's `membershipID`, or `user:device` without one (`CallMembership.memberId`);
+  membership's `membershipID`, or `user:device` without one (`CallMembership.memberId`); for
+  Element Call's Matrix 2.0 mode (sticky `org.matrix.msc4143.rtc.member` events, matrix/rtc.py)
+  it is the membership's `member.id`, which Element Call sends to `/get_token` with
+  `claimed_device_id` (element-call b51a33c, src/livekit/openIDSFU.ts); the service hashes the
+  user its OpenID token proves, not the claimed one (handler.go `processSFURequest`);
 - v0.4.1 and v0.4.2: the same of `user|device|member_id`;
 - the MatrixRTC LiveKit proposal (MSC4195): the same of `[user, member_id]`.
 Every hashed form contains the user id, so a participant named by it was given its token for

@@ -18,7 +18,7 @@ from rules.roster import Roster
 from rules.state import Event
 from shell.bodies import Body
 from shell.ports import DirectMessage, File, Notice, Out, PollEnd, PollStart, Reaction, View
-from shell.words import TOO_BIG
+from shell.words import APPLIED_AFTER_ALL, NOT_RECORDED, TOO_BIG
 
 if TYPE_CHECKING:
     from storage import Anchor, Outgoing, Store
@@ -91,6 +91,13 @@ class Answers:
 
     def notice(self, body: Body, text: str, source: str) -> Outgoing:
         return self.encode(body.room_id, Notice(text, reply_to=source))
+
+    def not_recorded(self, body: Body, source: str) -> tuple[Outgoing, Outgoing] | None:
+        """A person's command (not the clock's) told "not recorded", and what corrects that
+        should the store then show it applied after all."""
+        if not source.startswith("$"):
+            return None
+        return self.notice(body, NOT_RECORDED, source), self.notice(body, APPLIED_AFTER_ALL, source)
 
     def reminder(self, body: Body, reply: Reply) -> Outgoing:
         return self.encode(body.room_id, Notice(reply.text, _mentions(body.engine.roster, reply.mentions)))

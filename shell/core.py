@@ -18,9 +18,9 @@ from shell.limits import RateLimiter
 from shell.loop import Loop
 from shell.media import Media
 from shell.outbox import Outbox
-from shell.ports import Answered, CallChanged, Hand, Note, Said, Transport
+from shell.ports import Answered, CallChanged, Hand, Note, Said, Told, Transport
 from shell.timers import Timers
-from shell.words import NOTES
+from shell.words import NOT_RECORDED, NOTES
 
 if TYPE_CHECKING:
     from storage import Store
@@ -62,14 +62,6 @@ class Shell:
     @view.setter
     def view(self, view) -> None:
         self.answers.view = self.registry.view = view
-
-    @property
-    def room_encrypted(self):
-        return self.loop.room_encrypted
-
-    @room_encrypted.setter
-    def room_encrypted(self, fn) -> None:
-        self.loop.room_encrypted = fn
 
     async def load(self) -> None:
         await self.registry.load()
@@ -164,6 +156,13 @@ class Shell:
         body = self.by_room.get(note.room)
         if body is not None:
             await self.loop.note(body, note.event_id, NOTES[note.note], note.at)
+
+    async def told(self, told: Told) -> None:
+        """A "not recorded" answer read back from the room (`Outbox.told`)."""
+        body = self.by_room.get(told.room)
+        if body is not None and told.text == NOT_RECORDED:
+            async with self.loop.lock:
+                await self.outbox.told(told, self.answers.not_recorded(body, told.event_id))
 
     async def caught_up(self) -> None:
         await self.timers_.start()

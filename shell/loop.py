@@ -29,7 +29,7 @@ from shell.bodies import Bodies, Body
 from shell.bus import Bus, Committed
 from shell.limits import RateLimiter
 from shell.outbox import Outbox
-from shell.words import NOT_RECORDED, SLOW_DOWN
+from shell.words import SLOW_DOWN
 
 if TYPE_CHECKING:
     from storage import Outgoing, Store
@@ -100,9 +100,7 @@ class Loop:
             return await self.outbox.handled(source)
         except Exception as e:
             log.warning("Lagringen kunde inte svara om %s var behandlat (%s): inte sparat", source, type(e).__name__)
-            if source.startswith("$"):  # a person's command, not the clock's
-                self.outbox.unstored.append(self.answers.notice(body, NOT_RECORDED, source))
-            self.outbox.unmarked[source] = (body.room_id, now)
+            self.outbox.not_recorded(source, body.room_id, now, self.answers.not_recorded(body, source))
             return True
 
     async def _command(
@@ -231,14 +229,13 @@ class Loop:
         """Loud, and nothing changed: memory rebuilt from the log, the person told. "Not
         recorded" is final: the command is marked handled with that answer, so that it is never
         applied later (read again after a restart) when the person has already sent it anew."""
-        if source.startswith("$"):  # a person's command, not the clock's
-            notice = self.answers.notice(body, NOT_RECORDED, source)
+        said = self.answers.not_recorded(body, source)
+        if said:  # a person's command, not the clock's
             try:
-                await self.store.record(source, body.room_id, now, [], [notice])
+                await self.store.record(source, body.room_id, now, [], [said[0]])
             except Exception:  # the store is down altogether: told all the same, marked when it is back
                 log.exception("Inte ens felmeddelandet om %s kunde sparas; det skickas osparat", source)
-                self.outbox.unstored.append(notice)
-                self.outbox.unmarked[source] = (body.room_id, now)
+                self.outbox.not_recorded(source, body.room_id, now, said)
         await self.bodies.reload(body)
 
     async def record_answers(self, body: Body, source: str, now: datetime, outgoing: list[Outgoing]) -> None:

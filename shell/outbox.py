@@ -8,7 +8,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from shell.ports import MAX_BACKOFF_SECONDS, SendFailed, Transport
+from shell.ports import MAX_BACKOFF_SECONDS, SendFailed, Told, Transport
 
 if TYPE_CHECKING:
     from storage import Outgoing, Store
@@ -21,7 +21,9 @@ class Outbox:
         self.store = store
         self.wakeup = asyncio.Event()
         self.unstored: list[Outgoing] = []  # answers owed that the store could not take
-        self.unmarked: dict[str, tuple[str, datetime]] = {}  # handled, the store could not say so yet
+        # handled, the store could not say so yet: the room, when, and what to say should the
+        # store then show it applied after all (a person's command told "not recorded")
+        self.unmarked: dict[str, tuple[str, datetime, Outgoing | None]] = {}
         # Answers sent whose marks are not stored yet (outbox id -> event id, tag): never sent again.
         self.sent: dict[int, tuple[str, str]] = {}
 
@@ -38,6 +40,32 @@ class Outbox:
         event_id = next((ev for ev, t in self.sent.values() if t == tag), None)
         return event_id or await self.store.event_of_tag(tag)
 
+    def not_recorded(self, source: str, room_id: str, at: datetime, said: tuple[Outgoing, Outgoing] | None) -> None:
+        """Told "not recorded" unstored (`said`: that and its correction; None for the clock's
+        sources), and counted as handled until the store is back to mark it."""
+        if said:
+            self.unstored.append(said[0])
+        self.unmarked[source] = (room_id, at, said[1] if said else None)
+
+    async def told(self, told: Told, said: tuple[Outgoing, Outgoing] | None) -> None:
+        """A "not recorded" answer that the room shows (read back at a start) and the store does
+        not know of: the process that sent it lost its database before it could mark the command
+        handled, and stopped or was taken over. The person was told it was not applied, so it
+        never is; or, if the store shows it applied after all, they are told so. A store that
+        fails here fails the start's reading, tried again before any command is read."""
+        source = told.event_id
+        if not await self.handled(source):
+            await self.store.record(source, told.room, told.at, [], [])
+            log.warning('Kommandot %s fick svaret "inte sparat" utan att det noterades; verkställs inte', source)
+        elif said:
+            await self.correct(source, told.room, told.at, said[1])
+
+    async def correct(self, source: str, room_id: str, at: datetime, correction: Outgoing) -> None:
+        """A person told "not recorded" whose command the store shows applied after all is told
+        so (once: under a source of its own), lest they send it again and it stand twice."""
+        if await self.store.applied(source):
+            await self.store.record(f"{source}#rättelse", room_id, at, [], [correction])
+
     async def send(self, transport: Transport) -> None:
         """Send every answer owed, in order; what the server took is marked sent, all in one
         transaction at the end. Until the mark is stored it is kept in memory (`sent`), so an
@@ -46,11 +74,12 @@ class Outbox:
         taken over, sends nothing."""
         if not self.store.lease.serving():
             return
-        while self.unstored:  # "not recorded" answers the store could not keep: sent first, once
+        while self.unstored and self.store.lease.serving():  # "not recorded" answers, unstored: first, once
             await transport.send(self.unstored[0], self.event_of_tag)
             self.unstored.pop(0)
-        for source, (room_id, at) in list(self.unmarked.items()):  # the store is back: marked now
-            await self.store.record(source, room_id, at, [], [])
+        for source, (room_id, at, correction) in list(self.unmarked.items()):  # the store is back: marked now
+            if not await self.store.record(source, room_id, at, [], []) and correction:
+                await self.correct(source, room_id, at, correction)
             del self.unmarked[source]
         try:
             for out in await self.store.unsent():

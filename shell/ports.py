@@ -112,6 +112,18 @@ class Note:
     at: datetime
 
 
+@dataclass(frozen=True)
+class Told:
+    """A reply of the bot's own to a person's event, read back from the room at a start: what the
+    person was told there. A process that could not reach its database told them without
+    recording it, so only the room keeps it (`Inbound.told`)."""
+
+    room: str
+    event_id: str  # the person's event replied to
+    text: str
+    at: datetime
+
+
 class Inbound(Protocol):
     """What the transport hands over: the shell implements it."""
 
@@ -120,6 +132,9 @@ class Inbound(Protocol):
     async def hand(self, hand: Hand) -> None: ...
     async def call_changed(self, change: CallChanged) -> None: ...
     async def noted(self, note: Note) -> None: ...
+    async def told(self, told: Told) -> None:
+        """Handed over before the first batch after a start, for the replies since the stored position."""
+
     async def caught_up(self) -> None:
         """The first batch after the start is handed over: what was said while away is in."""
 

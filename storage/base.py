@@ -239,6 +239,10 @@ class Store(Protocol):
 
     async def is_handled(self, source: str) -> bool: ...
 
+    async def applied(self, source: str) -> bool:
+        """Did `source` change a meeting (are there events of it in the log)?"""
+        ...
+
     async def unsent(self) -> list[Outgoing]:
         """What is owed, as committed: never an answer of a command whose transaction is open."""
         ...

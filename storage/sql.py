@@ -135,6 +135,9 @@ class Outbox(_Backend):
     async def is_handled(self, source: str) -> bool:
         return await one(self.sql, "SELECT 1 FROM handled WHERE source = ?", source) is not None
 
+    async def applied(self, source: str) -> bool:
+        return await one(self.sql, "SELECT 1 FROM events WHERE source = ? LIMIT 1", source) is not None
+
     async def unsent(self) -> list[Outgoing]:
         """What is owed, as committed: never an answer of a command whose transaction is open
         (SQLite's one connection would see it), so it is read between writes."""

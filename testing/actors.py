@@ -11,6 +11,7 @@ import html
 import json
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -377,6 +378,52 @@ async def set_call(person: Person, room_id: str, device: str, content: dict[str,
             if resp.status != 200:
                 raise RuntimeError(f"call membership of {client.user_id}: {resp.status} {await resp.text()}")
             return (await resp.json()).get("event_id", "")
+
+
+STICKY_MEMBER = "org.matrix.msc4143.rtc.member"
+
+
+def sticky_membership(person: Person, device: str, member_id: str) -> dict[str, Any]:
+    """A call membership as Element Call's Matrix 2.0 mode writes it (matrix-js-sdk
+    StickyEventMembershipManager: MSC4143 content, keyed by the join's own id)."""
+    assert person.client is not None
+    return {
+        "application": {"type": "m.call", "m.call.intent": "video"},
+        "slot_id": "m.call#ROOM",
+        "rtc_transports": [{"type": "livekit", "livekit_service_url": "https://livekit.example"}],
+        "member": {"device_id": device, "user_id": person.client.user_id, "id": member_id},
+        "versions": [],
+        "msc4354_sticky_key": member_id,
+    }
+
+
+async def send_sticky(person: Person, room_id: str, content: dict[str, Any], duration_ms: int = 3_600_000) -> str:
+    """Send a sticky call membership event (MSC4354) as Element Call does, sticky for an hour,
+    encrypted in an encrypted room (nio readies the room key as its room_send would; the sticky
+    parameter is one nio does not send); `{"msc4354_sticky_key": id}` alone is its leave.
+    Returns the event's id."""
+    client = person.client
+    assert client is not None
+    kind = STICKY_MEMBER
+    room = client.rooms.get(room_id)
+    if room is None or room.encrypted:  # as `say`: synced first, to know the room and its devices
+        await client.sync(timeout=0, sync_filter={"room": {"timeline": {"limit": 1}}})
+        await catch_up(client)
+    if client.rooms[room_id].encrypted:
+        await client.joined_members(room_id)
+        if client.should_query_keys:
+            await client.keys_query()
+        if client.olm and client.olm.should_share_group_session(room_id):
+            await client.share_group_session(room_id, ignore_unverified_devices=True)
+        kind, content = client.encrypt(room_id, kind, content)
+    path = f"/_matrix/client/v3/rooms/{room_id}/send/{kind}/{secrets.token_hex(8)}"
+    url = f"{client.homeserver}{path}?org.matrix.msc4354.sticky_duration_ms={duration_ms}"
+    async with aiohttp.ClientSession() as http:
+        headers = {"Authorization": f"Bearer {client.access_token}"}
+        async with http.put(url, json=content, headers=headers) as resp:
+            if resp.status != 200:
+                raise RuntimeError(f"sticky call membership of {client.user_id}: {resp.status} {await resp.text()}")
+            return (await resp.json())["event_id"]
 
 
 async def respond(person: Person, room_id: str, poll_event_id: str, answer_id: str) -> str:

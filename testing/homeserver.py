@@ -102,6 +102,8 @@ class Homeserver:
             # Element Call has the server send a call member's leave when a client vanishes
             # (delayed events, MSC4140): off unless a longest delay is set.
             "max_event_delay_duration": "24h",
+            # and, in its Matrix 2.0 mode, writes the membership as sticky events (MSC4354)
+            "experimental_features": {"msc4354_enabled": True},
         }
         # YAML is a superset of JSON: no YAML writer needed.
         self.config_path.write_text(json.dumps(config, indent=2))

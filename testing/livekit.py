@@ -209,15 +209,41 @@ class Caller:
             self.proc.kill()
         await self.proc.wait()
 
-    async def disconnect(self) -> None:
+    async def disconnect(self, timeout: float = 10) -> None:
         if self.proc is None or self.proc.returncode is not None:
             return
         with contextlib.suppress(Exception):
             self._send("disconnect")
-            await self._done(10)
+            await self._done(timeout)
         with contextlib.suppress(ProcessLookupError):
             self.proc.kill()
         await self.proc.wait()
+
+
+class Crowd(Caller):
+    """Many participants in one process (`python -m testing.livekit crowd`), for the benchmark's
+    meetings of many: each joins its room with its identity, subscribes to nothing, publishes a
+    camera and a microphone as Element Call does and sends no frames (a reader of the room API
+    reads track states, not media). `seats` are (room, identity); `disconnect` ends them all."""
+
+    def __init__(self, server: LiveKitServer, seats: list[tuple[str, str]]) -> None:
+        super().__init__(server, "", f"{len(seats)} deltagare")
+        self.seats = seats
+
+    async def connect(self, timeout: float = 900) -> Crowd:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "testing.livekit",
+            "crowd",
+            self.server.ws_url,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=ROOT,
+        )
+        self._send("\n".join(self.server.token(identity, room) for room, identity in self.seats) + "\n")
+        await self._done(timeout)
+        return self
 
 
 class _Participant:
@@ -225,9 +251,10 @@ class _Participant:
 
     WIDTH, HEIGHT, RATE = 64, 48, 48_000
 
-    def __init__(self) -> None:
+    def __init__(self, frames: bool = True) -> None:
         from livekit import rtc
 
+        self.frames = frames
         self.room = rtc.Room()
         self.published: dict[str, object] = {}  # "camera" / "microphone" -> LocalTrackPublication
         self._feeds: dict[str, asyncio.Task] = {}
@@ -244,13 +271,16 @@ class _Participant:
             )
             feed = lambda: source.capture_frame(frame)  # noqa: E731
         else:
-            source = rtc.AudioSource(self.RATE, 1)
+            # Without frames, no queue: a queued source sends silence every 10 ms when it has none,
+            # which costs a participant 4 % of a core (Opus encoding it); an unqueued one sends nothing.
+            source = rtc.AudioSource(self.RATE, 1, queue_size_ms=1000 if self.frames else 0)
             track = rtc.LocalAudioTrack.create_audio_track("microphone", source)
             options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
             samples = self.RATE // 100
             frame = rtc.AudioFrame(bytes(samples * 2), self.RATE, 1, samples)
             feed = lambda: source.capture_frame(frame)  # noqa: E731
-        self._feeds[what] = asyncio.create_task(self._feed(feed))
+        if self.frames:
+            self._feeds[what] = asyncio.create_task(self._feed(feed))
         self.published[what] = await self.room.local_participant.publish_track(track, options)
 
     @staticmethod
@@ -268,7 +298,8 @@ class _Participant:
     async def unpublish(self, what: str) -> None:
         publication = self.published.pop(what)
         await self.room.local_participant.unpublish_track(publication.sid)
-        self._feeds.pop(what).cancel()
+        if what in self._feeds:
+            self._feeds.pop(what).cancel()
 
     async def serve(self, url: str, token: str) -> None:
         """Connects, then does what each line of its standard input says, saying "ok" when done
@@ -292,6 +323,36 @@ class _Participant:
             print("ok", flush=True)
 
 
+async def _crowd(url: str, joining: int = 5) -> None:
+    """`Crowd`'s process: a token a line on standard input up to an empty line, each joined (a few
+    at a time, as people come into a meeting) and publishing; "ok" when all are; then on
+    "disconnect", all leave and "ok"."""
+    from livekit import rtc
+
+    # Below the server and the reader it stands in for: a participant of the SDK costs 1-2 % of a
+    # core even without frames, and the benchmark's hundreds need more than a small machine has.
+    os.nice(19)
+    loop = asyncio.get_running_loop()
+    tokens = []
+    while (line := (await loop.run_in_executor(None, sys.stdin.readline)).strip()) != "":
+        tokens.append(line)
+    crowd = [_Participant(frames=False) for _ in tokens]
+    gate = asyncio.Semaphore(joining)
+
+    async def join(one: _Participant, token: str) -> None:
+        async with gate:
+            await one.room.connect(url, token, rtc.RoomOptions(auto_subscribe=False))
+            await one.publish("camera")
+            await one.publish("microphone")
+
+    await asyncio.gather(*(join(one, token) for one, token in zip(crowd, tokens, strict=True)))
+    print("ok", flush=True)
+    while (line := await loop.run_in_executor(None, sys.stdin.readline)) and line.strip() != "disconnect":
+        pass
+    await asyncio.gather(*(one.room.disconnect() for one in crowd), return_exceptions=True)
+    print("ok", flush=True)
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["caller"]:
 
@@ -300,4 +361,7 @@ if __name__ == "__main__":
 
         asyncio.run(_caller(sys.argv[2], sys.argv[3]))
         os._exit(0)  # past the native library's teardown, which may abort the process
+    if sys.argv[1:2] == ["crowd"]:
+        asyncio.run(_crowd(sys.argv[2]))
+        os._exit(0)
     print(install())

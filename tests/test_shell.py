@@ -17,6 +17,8 @@ import pytest
 from commands.text import Message
 from matrix.content import MAX_CONTENT_BYTES, size
 from shell import NOT_RECORDED, TOO_BIG
+from shell.ports import Told
+from shell.words import APPLIED_AFTER_ALL
 from testing.driver import KALLA, started
 from tests.test_schedule import STOCKHOLM_18
 
@@ -258,3 +260,41 @@ async def test_libraries_stay_quiet_a_pdf_protocol_logs_no_font_subsetting(tmp_p
     assert done.returncode == 0 and done.stdout.startswith(b"%PDF"), done.stderr.decode()
     # fontTools says INFO for every glyph table it subsets: 272 of 321 lines of one meeting's log
     assert done.stderr.decode() == ""
+
+
+async def test_kl_6_35_a_not_recorded_answer_read_back_from_the_room_keeps_its_command_from_ever_being_applied(config):
+    """What the room shows the bot told (`Told`, read back at a start): its "not recorded" answer
+    to a command the store never heard of marks that command handled, unapplied; any other reply
+    of the bot's changes nothing; and one to a command the store shows applied after all (its
+    commit's answer lost) is corrected in the room, once however often it is read back."""
+    bot = await started(config)
+    body, now = await opened(bot)
+    room = body.room_id
+    await bot.send_outbox(Room())
+    await bot.told(Told(room, "$avslag", NOT_RECORDED, now))
+    await bot.told(Told(room, "$bifall", "Yrkande 1 i ärende 1 av Bo (S): Bifall", now))  # not that answer
+    await bot.told(Told("!another:localhost", "$återremiss", NOT_RECORDED, now))  # not a body's room
+    for _ in range(2):  # read back at two starts
+        await bot.told(Told(room, "$item", NOT_RECORDED, now))  # applied: it stays applied, and is corrected
+    assert await bot.store.is_handled("$avslag") and not await bot.store.is_handled("$bifall")
+    assert not await bot.store.is_handled("$återremiss")
+    assert [(reply_of(o), o.content["body"]) for o in await bot.store.unsent()] == [("$item", APPLIED_AFTER_ALL)]
+    for source, text in [("$avslag", "Avslag"), ("$bifall", "Bifall"), ("$återremiss", "Återremiss")]:
+        await bot.handle(body, source, Message(f"!yrka {text}"), "@bo:localhost", now)
+    assert [m.text for m in body.engine.meeting.items[1].motions] == ["Bifall", "Återremiss"]
+    await bot.store.close()
+
+
+def reply_of(out) -> str:
+    return out.content["m.relates_to"]["m.in_reply_to"]["event_id"]
+
+
+class Room:
+    """What the shell sends, kept (a transport without a homeserver)."""
+
+    def __init__(self) -> None:
+        self.sent: list = []
+
+    async def send(self, out, event_of_tag) -> str:
+        self.sent.append(out)
+        return f"$sent{len(self.sent)}"

@@ -19,6 +19,7 @@ import pytest
 from commands.text import Message
 from rules.state import Event
 from shell import NOT_RECORDED
+from shell.words import APPLIED_AFTER_ALL
 from storage import lease as lease_module
 from storage import open_store
 from storage.lease import Fenced
@@ -259,6 +260,51 @@ async def test_kl_6_35_the_database_away_answers_not_recorded_at_once_and_never_
         assert [x.text for x in body.engine.meeting.items[1].motions] == ["Avslag"]
         await bot.send_outbox(room)
         assert [o.content["body"] for o in room.sent[before:]].count(NOT_RECORDED) == 1
+    finally:
+        if not postgres_server.started:
+            postgres_server.resume()
+        stop.set()
+        await asyncio.gather(holding, return_exceptions=True)
+        await bot.store.close()
+
+
+async def test_kl_6_35_a_command_told_not_recorded_that_the_store_then_shows_applied_is_corrected_once(
+    config, url, postgres_server
+):
+    """Applied, then read again (after a restart) while the server is gone, so the store cannot
+    even say that it was handled: the person is told "not recorded" at once; when the server is
+    back and the store shows it applied after all, they are told that this was wrong, once, lest
+    they send it again and it stand twice."""
+    bot = await started(on(config, url))
+    stop = asyncio.Event()
+    assert await serving(bot.store, stop, 10)
+    holding = asyncio.create_task(bot.store.lease.hold(stop))
+    room = Room()
+    try:
+        body, now = await opened(bot)
+        await bot.handle(body, "$motion", Message("!yrka Avslag"), "@bo:localhost", now)
+        await bot.send_outbox(room)
+        before = len(room.sent)
+        postgres_server.halt()
+        try:
+            await bot.handle(body, "$motion", Message("!yrka Avslag"), "@bo:localhost", now)  # read again
+            with pytest.raises(Exception):  # noqa: B017  the answer goes out; its mark waits for the server
+                await bot.send_outbox(room)
+        finally:
+            postgres_server.resume()
+        for _ in range(100):  # renewed by itself once the server is back
+            if bot.store.lease.serving():
+                break
+            await asyncio.sleep(0.1)
+        await bot.send_outbox(room)
+        await bot.send_outbox(room)
+        assert [
+            (o.content["m.relates_to"]["m.in_reply_to"]["event_id"], o.content["body"]) for o in room.sent[before:]
+        ] == [
+            ("$motion", NOT_RECORDED),
+            ("$motion", APPLIED_AFTER_ALL),
+        ]
+        assert [m.text for m in body.engine.meeting.items[1].motions] == ["Avslag"]
     finally:
         if not postgres_server.started:
             postgres_server.resume()

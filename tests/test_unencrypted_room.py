@@ -64,7 +64,7 @@ async def test_p2_the_shell_gives_the_rules_the_rooms_encryption(config):
     bot = await started(config)
     try:
         body, now = await opened(bot)
-        bot.room_encrypted = lambda room_id: room_id != ROOM  # as the transport knows it
+        bot.loop.room_encrypted = lambda room_id: room_id != ROOM  # as the transport knows it
         await bot.handle(body, "$allow", Message("!tillåt 2"), "@anna:localhost", now)
         owed = await bot.store.unsent()
         (answer,) = [

@@ -10,7 +10,7 @@ import json
 import pytest_asyncio
 
 from minutes.layout import label
-from testing.actors import call_membership, respond, set_call, text_of
+from testing.actors import call_membership, respond, send_sticky, set_call, sticky_membership, text_of
 from testing.meeting import check_passes, open_meeting, protocol_offline
 
 PRESENT = ("anna", "bo", "cecilia", "david", "eva", "sara")
@@ -90,6 +90,48 @@ async def test_p3_after_a_restart_the_bot_still_knows_who_is_in_the_call_and_who
     assert await stage.ask("eva", "!åter") == "✅"
     await stage.ask("anna", "!ärende 1")
     await check_passes(stage)
+
+
+async def test_par_3_par_5_matrix_2_0_sticky_memberships_count_in_the_call_also_after_a_restart(call_room):
+    """Element Call's Matrix 2.0 mode writes the membership as a sticky timeline event (MSC4354),
+    not as state: the bot counts it for `!närvarande` (§ 3), lets a forged one count for nobody,
+    and takes a leave as a drop (§ 5). It is in no room state: a start reads it back, so one of
+    two devices hanging up after a restart does not take its owner out of the call."""
+    stage = call_room
+    for who in PRESENT:
+        await send_sticky(stage[who], stage.room_id, sticky_membership(stage[who], f"{who.upper()}DEV", f"id-{who}"))
+    await send_sticky(stage["anna"], stage.room_id, sticky_membership(stage["anna"], "ANNAPHONE", "id-anna-phone"))
+    await open_meeting(stage, present=PRESENT)
+    # Mallory claims David's membership: her own key, and it counts for nobody
+    await send_sticky(stage["mallory"], stage.room_id, sticky_membership(stage["david"], "DAVIDDEV", "id-david"))
+    stage.bot.stop()
+    await stage.start_bot()
+    await send_sticky(stage["anna"], stage.room_id, {"msc4354_sticky_key": "id-anna-phone"})  # her phone hangs up
+    await send_sticky(stage["david"], stage.room_id, {"msc4354_sticky_key": "id-david"})  # David hangs up
+    await _left_notice(stage, "david")
+    status = await stage.ask("sara", "!status")
+    in_call = next(line for line in status.splitlines() if line.startswith("I videosamtalet:"))
+    assert stage["anna"].name in in_call and stage["david"].name not in in_call
+    assert (await stage.ask("david", "!åter")).startswith("⛔ § 10")  # not in the call
+    assert "räknas inte" in stage.bot.log.read_text()  # Mallory's, logged
+
+
+async def test_par_3_par_5_matrix_2_0_memberships_encrypted_in_an_encrypted_room_count_as_in_the_clear(stage):
+    """In an end-to-end encrypted room Element Call's sticky memberships are encrypted, and their
+    stickiness stays outside the ciphertext: the bot reads it there, so they count (§ 3) and a
+    leave is a drop (§ 5), as in an unencrypted room."""
+    await stage.new_meeting_room(video="element-call", check_timeout=30, encrypted=True)
+    try:
+        for who in PRESENT:
+            membership = sticky_membership(stage[who], f"{who.upper()}DEV", f"id-{who}")
+            await send_sticky(stage[who], stage.room_id, membership)
+        await open_meeting(stage, present=PRESENT)
+        await send_sticky(stage["david"], stage.room_id, {"msc4354_sticky_key": "id-david"})
+        await _left_notice(stage, "david")
+        assert (await stage.ask("david", "!åter")).startswith("⛔ § 10")  # not in the call
+    finally:
+        if stage.bot:
+            stage.bot.stop()
 
 
 async def test_kl_5_54_a_vote_through_element_poll_responses_with_a_changed_and_a_refused_answer(room):

@@ -6,8 +6,9 @@ import asyncio
 
 from nio import RoomSendResponse
 
-from testing.actors import create_room, say, text_of
+from testing.actors import create_room, say, text_of, write_config
 from testing.meeting import kalla, open_meeting
+from testing.stage import BOT_PASSWORD, ORGANISATION, body_config, wait_until
 
 
 async def test_edit_and_redaction_of_an_applied_command_change_nothing(room):
@@ -60,3 +61,27 @@ async def test_one_person_flooding_is_slowed_and_the_others_are_answered(stage):
         assert len(refused) == 5 and len(told) == 1 and sum(1 for a in answers if not a) == 6
     finally:
         stage.bot.stop()
+
+
+async def test_par_10_a_room_in_the_configuration_that_the_bot_is_not_in_keeps_no_other_room_from_being_served(stage):
+    """IT adds a body whose room the bot has not been invited to yet, and restarts it. At a start
+    the bot reads back what it told people in each room (its own messages), which that room
+    refuses: that must not keep it from serving the others (§ 10: no meeting goes on without it)."""
+    await stage.new_meeting_room()
+    before = await stage.ask("anna", "!status")
+    other = await create_room(stage["anna"], [], "Barn- och utbildningsnämnden")
+    assert stage.bot and stage.config_path
+    stage.bot.stop()
+    write_config(
+        stage.config_path,
+        stage.hs.url,
+        BOT_PASSWORD,
+        stage.config_path.parent,
+        [body_config(stage.room_id), body_config(other, id="bun", name="Barn- och utbildningsnämnden")],
+        commands_per_minute=1000,
+        organisation=ORGANISATION,
+    )
+    stage.bot.start()
+    refused = f"i {other} kunde inte läsas: M_FORBIDDEN"
+    await wait_until(lambda: refused in stage.bot.log.read_text(errors="replace"), 60)
+    assert await stage.ask("anna", "!status", timeout=60) == before

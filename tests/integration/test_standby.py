@@ -304,7 +304,11 @@ async def test_par_2_in_an_encrypted_room_the_standby_answers_as_the_same_device
         assert text_of(answer) and text_of(answer).split("\n")[0] == first.split("\n")[0]
         assert await bot_devices(stage) == devices_before  # no new device for members to see
         other = next(b for b in bots if b is not serving)
-        assert "Botens nyckellager" not in other.log.read_text(errors="replace")  # no lost keys
+        log = other.log.read_text(errors="replace")
+        assert "Botens nyckellager" not in log  # no lost keys
+        # and it read back, decrypted, what the killed one had told people (a "not recorded" among them would count)
+        read = re.search(r"Botens egna meddelanden sedan den sparade positionen: (\d+) lästa, (\d+) olästa", log)
+        assert read and int(read[1]) >= 1 and read[2] == "0", log[-3000:]
         assert await stage.ask("david", "!status")  # and it goes on answering, decrypting
     finally:
         for bot in bots:
@@ -506,17 +510,25 @@ async def bot_devices(stage: Stage) -> dict[str, str]:
     return {d: keys["keys"][f"curve25519:{d}"] for d, keys in devices.items()}
 
 
-# How long the database is away in the test: past the lease (4 s), after which nothing changes
-# until it is back (nothing is read or sent, the renewals fail, said once); a minute is the same.
-AWAY_SECONDS = 15
+# How long the database is away, and what is said in it: at once, then past the lease (4 s), in
+# the middle, and just before it is back. Past the lease nothing changes until it is back (nothing
+# is read or sent, the renewals fail, said once), so the suite runs it for 15 s to keep CI within
+# its time; DISTANSBOT_PG_AWAY_SECONDS=60 runs the issue's minute (measured: passed).
+AWAY_SECONDS = float(os.environ.get("DISTANSBOT_PG_AWAY_SECONDS", "15"))
+SAID_AWAY = [
+    (8, "cecilia", "Bifall"),
+    ((8 + AWAY_SECONDS) / 2, "david", "Återremiss"),
+    (AWAY_SECONDS - 2, "eva", "Bordläggning"),
+]
 
 
 async def test_kl_6_35_postgresql_away_mid_meeting_answers_not_recorded_loses_nothing_and_recovers(
     stage, postgres_server
 ):
-    """The database server stopped mid-meeting (two processes): what is said at once is answered
-    "not recorded" and never applied; what is said later waits, and is handled once when the
-    server is back, by the same process (the standby leaves it the time to renew)."""
+    """The database server stopped for a minute mid-meeting (two processes): what is said at once
+    is answered "not recorded" and never applied; what is said later waits, and is handled once,
+    in the order said, when the server is back, by the same process (the standby leaves it the
+    time to renew)."""
     bots, url = await machines(stage, postgres_server, 2)
     assert stage.observer
     try:
@@ -528,24 +540,120 @@ async def test_kl_6_35_postgresql_away_mid_meeting_answers_not_recorded_loses_no
         try:
             early = await stage.say("bo", "!yrka Avslag")
             assert text_of(await stage.observer.answer(early, timeout=10)) == NOT_RECORDED
-            await asyncio.sleep(max(0.0, halted + 8 - time.monotonic()))
-            late = await stage.say("cecilia", "!yrka Bifall")  # the lease has run out: not read now
+            late = []
+            for after, who, text in SAID_AWAY:  # the lease has run out: not read now
+                await asyncio.sleep(max(0.0, halted + after - time.monotonic()))
+                late.append(await stage.say(who, f"!yrka {text}"))
             await asyncio.sleep(max(0.0, halted + AWAY_SECONDS - time.monotonic()))
-            assert stage.observer.answers_to(late) == []
+            assert [stage.observer.answers_to(x) for x in late] == [[]] * len(late)
         finally:
             postgres_server.resume()
         back = time.monotonic()
-        answer = text_of(await stage.observer.answer(late, timeout=30))
-        print(f"\nPostgreSQL away {AWAY_SECONDS} s: the late command answered {time.monotonic() - back:.1f} s after")
-        assert answer.startswith("Yrkande 1 i ärende 1 av ") and answer.endswith(": Bifall")  # the early one: never
+        answers = [text_of(await stage.observer.answer(x, timeout=30)) for x in late]
+        print(f"\nPostgreSQL away {AWAY_SECONDS} s: what was said in it answered {time.monotonic() - back:.1f} s after")
+        for n, (answer, (_, _, text)) in enumerate(zip(answers, SAID_AWAY, strict=True), 1):
+            assert answer.startswith(f"Yrkande {n} i ärende 1 av ") and answer.endswith(f": {text}")  # Avslag: never
         status = await stage.ask("david", "!status")
-        assert "Bifall" in status and "Avslag" not in status
-        await assert_answered_once(stage, [early, late])
+        assert all(text in status for _, _, text in SAID_AWAY) and "Avslag" not in status
+        await assert_answered_once(stage, [early, *late])
         assert await server_of(url, bots) is serving  # no takeover: the same process went on
-        assert_never_two_serving(bots, [early, late])
+        assert_never_two_serving(bots, [early, *late])
         assert serving.log.read_text(errors="replace").count("Tjänsten kunde inte förnyas") == 1  # said once
     finally:
         if not postgres_server.started:
             postgres_server.resume()
         for bot in bots:
             bot.stop()
+
+
+class Cuttable:
+    """One machine's network path to the database (the test's, no part of the bot): bytes passed
+    both ways until cut; cut, every connection through it is reset and new ones are refused, as
+    when a firewall or a lost route stands between that machine and the server. The other
+    machines reach the server as before."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port, self.port = upstream_port, free_port()
+        self.server: asyncio.Server | None = None
+        self.open: set[asyncio.StreamWriter] = set()
+
+    async def mend(self) -> None:
+        self.server = await asyncio.start_server(self._connect, "127.0.0.1", self.port)
+
+    async def cut(self) -> None:
+        assert self.server
+        self.server.close()  # refused from now on
+        for writer in list(self.open):
+            writer.transport.abort()  # reset, not closed politely
+        self.open.clear()
+        await self.server.wait_closed()
+        self.server = None
+
+    async def _connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        except OSError:
+            writer.transport.abort()
+            return
+        self.open |= {writer, up_writer}
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True)
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        finally:
+            self.open.discard(writer)
+            writer.transport.abort()
+
+
+async def test_kl_6_35_a_server_cut_off_from_the_database_alone_says_not_recorded_and_the_standby_never_applies_it(
+    stage, postgres_server
+):
+    """The serving machine's network to the database cut, the standby's not. What the serving
+    process is told at once it answers "not recorded", and it cannot store that it did; the
+    standby that takes over reads that answer back from the room and never applies the command
+    (the person has been told it was not, and may send it anew), while it answers what is said
+    after. Mended, the cut-off process finds it no longer serves, and stands by."""
+    bots, url = await machines(stage, postgres_server, 2, start=False)
+    assert stage.observer
+    path = Cuttable(postgres_server.port)
+    await path.mend()
+    first = bots[0].config  # the first machine reaches the database through the path
+    text = first.read_text(encoding="utf-8")
+    direct = f"@{postgres_server.host}:{postgres_server.port}/"
+    assert direct in text
+    first.write_text(text.replace(direct, f"@127.0.0.1:{path.port}/"), encoding="utf-8")
+    try:
+        await stage.start_bot()
+        bots[1].start()
+        await standing_by(url, 2)
+        await open_meeting(stage)
+        await stage.ask("anna", "!ärende 1")
+        assert await server_of(url, bots) is bots[0]
+        await path.cut()
+        early = await stage.say("bo", "!yrka Avslag")
+        assert text_of(await stage.observer.answer(early, timeout=10)) == NOT_RECORDED
+        for _ in range(300):  # taken over once the lease, not renewed, has run out
+            if await server_of(url, bots) is bots[1]:
+                break
+            await asyncio.sleep(0.1)
+        assert await server_of(url, bots) is bots[1]
+        late = await stage.say("cecilia", "!yrka Bifall")
+        answer = text_of(await stage.observer.answer(late, timeout=30))
+        assert answer.startswith("Yrkande 1 i ärende 1 av ") and answer.endswith(": Bifall")  # the early one: never
+        status = await stage.ask("david", "!status")
+        assert "Bifall" in status and "Avslag" not in status
+        await assert_answered_once(stage, [early, late])
+        assert 'fick svaret "inte sparat"' in bots[1].log.read_text(errors="replace")
+        await path.mend()
+        await wait_until(lambda: "går i beredskap" in bots[0].log.read_text(errors="replace"), 30)
+        await standing_by(url, 2)
+        assert await server_of(url, bots) is bots[1]
+        assert_never_two_serving(bots, [early, late])
+    finally:
+        for bot in bots:
+            bot.stop()
+        if path.server:
+            await path.cut()

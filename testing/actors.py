@@ -117,17 +117,21 @@ def element_message(template: str, *people: Person) -> dict[str, Any]:
     return content
 
 
+async def ready_to_send(client: AsyncClient, room_id: str) -> None:
+    """nio sends only to a room it has synced, and to an encrypted one only with the members'
+    devices and keys of now; a room it knows is not encrypted needs no sync (each costs the
+    homeserver the whole delta since this person last spoke)."""
+    room = client.rooms.get(room_id)
+    if room is None or room.encrypted:
+        await client.sync(timeout=0, sync_filter={"room": {"timeline": {"limit": 1}}})
+        await catch_up(client)
+
+
 async def say(person: Person, room_id: str, template: str, *people: Person) -> str:
     """Send a message (encrypted where the room is); returns its event id."""
     client = person.client
     assert client is not None
-    room = client.rooms.get(room_id)
-    if room is None or room.encrypted:
-        # nio sends only to a room it has synced, and to an encrypted one only with the members'
-        # devices and keys of now; a room it knows is not encrypted needs no sync (each costs the
-        # homeserver the whole delta since this person last spoke).
-        await client.sync(timeout=0, sync_filter={"room": {"timeline": {"limit": 1}}})
-        await catch_up(client)
+    await ready_to_send(client, room_id)
     resp = await client.room_send(
         room_id, "m.room.message", element_message(template, *people), ignore_unverified_devices=True
     )
@@ -405,10 +409,7 @@ async def send_sticky(person: Person, room_id: str, content: dict[str, Any], dur
     client = person.client
     assert client is not None
     kind = STICKY_MEMBER
-    room = client.rooms.get(room_id)
-    if room is None or room.encrypted:  # as `say`: synced first, to know the room and its devices
-        await client.sync(timeout=0, sync_filter={"room": {"timeline": {"limit": 1}}})
-        await catch_up(client)
+    await ready_to_send(client, room_id)
     if client.rooms[room_id].encrypted:
         await client.joined_members(room_id)
         if client.should_query_keys:

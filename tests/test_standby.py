@@ -25,7 +25,7 @@ from storage import open_store
 from storage.lease import Fenced
 from testing.driver import started
 from tests.test_postgres import on
-from tests.test_shell import opened
+from tests.test_shell import Room, opened, reply_of
 
 T0 = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
 MID = "ks-2026-03-02"
@@ -212,17 +212,6 @@ async def test_par_10_after_the_database_server_restarts_the_holder_renews_befor
         await b.close()
 
 
-class Room:
-    """What the shell sends, kept (a transport without a homeserver)."""
-
-    def __init__(self) -> None:
-        self.sent: list = []
-
-    async def send(self, out, event_of_tag) -> str:
-        self.sent.append(out)
-        return f"$sent{len(self.sent)}"
-
-
 async def test_kl_6_35_the_database_away_answers_not_recorded_at_once_and_never_applies_it_after(
     config, url, postgres_server
 ):
@@ -298,9 +287,7 @@ async def test_kl_6_35_a_command_told_not_recorded_that_the_store_then_shows_app
             await asyncio.sleep(0.1)
         await bot.send_outbox(room)
         await bot.send_outbox(room)
-        assert [
-            (o.content["m.relates_to"]["m.in_reply_to"]["event_id"], o.content["body"]) for o in room.sent[before:]
-        ] == [
+        assert [(reply_of(o), o.content["body"]) for o in room.sent[before:]] == [
             ("$motion", NOT_RECORDED),
             ("$motion", APPLIED_AFTER_ALL),
         ]
